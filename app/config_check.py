@@ -1,0 +1,50 @@
+"""`closebot config check`: what is configured, what is missing; never a secret value."""
+
+from __future__ import annotations
+
+from app.settings import Settings
+
+LOCAL = ("127.0.0.1", "localhost")
+
+
+def _kind(url: str | None) -> str:
+    return "sandbox" if url and any(h in url for h in LOCAL) else "real"
+
+
+def check(settings: Settings) -> tuple[list[str], bool]:
+    lines: list[str] = []
+    ok = True
+    db = settings.database_url.split("@")[-1] if "@" in settings.database_url else (
+        settings.database_url)
+    lines.append(f"database    : {db}")
+    if settings.salesforce_access_token and settings.salesforce_instance_url:
+        lines.append(f"salesforce  : configured ({_kind(settings.salesforce_instance_url)}, "
+                     f"{settings.salesforce_instance_url}, access token set)")
+    elif settings.salesforce_username and settings.salesforce_password:
+        lines.append(f"salesforce  : configured (real, username {settings.salesforce_username})")
+    else:
+        ok = False
+        lines.append("salesforce  : MISSING: set SALESFORCE_INSTANCE_URL and "
+                     "SALESFORCE_ACCESS_TOKEN, or SALESFORCE_USERNAME/PASSWORD/SECURITY_TOKEN")
+    if settings.stripe_api_key:
+        key = settings.stripe_api_key.get_secret_value()
+        mode = "test mode" if key.startswith(("sk_test", "rk_test")) else "live mode"
+        where = _kind(settings.stripe_api_base) if settings.stripe_api_base else "real"
+        lines.append(f"stripe      : configured ({where}, {mode}, key set)")
+    else:
+        ok = False
+        lines.append("stripe      : MISSING: set STRIPE_API_KEY")
+    if not settings.stripe_webhook_secret:
+        lines.append("stripe hooks: not set (STRIPE_WEBHOOK_SECRET); events are polled instead")
+    lines.append(f"erp         : {settings.erp}"
+                 + (" (embedded ledger in the database)" if settings.erp == "ledger" else ""))
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        mode = "socket mode" if settings.slack_app_token else f"HTTP on :{settings.http_port}"
+        where = _kind(settings.slack_api_url) if settings.slack_api_url else "real"
+        lines.append(f"slack       : configured ({where}, {mode}, tokens set)")
+    else:
+        lines.append("slack       : not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET); "
+                     "alerts are kept in the outbox")
+    lines.append(f"channels    : alerts {settings.slack_alerts_channel}, approvals "
+                 f"{settings.slack_approvals_channel}, digest {settings.slack_digest_channel}")
+    return lines, ok

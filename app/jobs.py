@@ -1,0 +1,89 @@
+"""Scheduled jobs: small functions, each wrapped once with a sync-run row and logging.
+
+The same functions run under APScheduler and under `closebot sync --once`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from storage.db import transaction
+from storage.tables import SyncRun
+from storage.timeutil import utcnow
+from sync.engine.billing_events import poll_events
+from sync.engine.intake import run_intake
+from sync.engine.runtime import Runtime
+from sync.engine.worker import run_until_idle
+from sync.errors import SyncError
+from sync.telemetry import METRICS, correlation
+from sync.webhooks import reconcile_open_invoices
+
+log = logging.getLogger("closebot.jobs")
+
+
+def recognize_revenue(rt: Runtime) -> Counter[str]:
+    """Post every revenue schedule row due by today (the embedded ledger keeps the schedules)."""
+    ledger = getattr(rt.erp, "ledger", None)
+    if ledger is None:
+        return Counter()
+    return Counter({"recognized": ledger.recognize_revenue(through=rt.now().date())})
+
+Job = Callable[[Runtime], Counter[str]]
+JOBS: dict[str, tuple[str, Job]] = {
+    "intake": ("salesforce", run_intake),
+    "worker": ("engine", run_until_idle),
+    "billing_events": ("stripe", poll_events),
+    "reconcile": ("stripe", reconcile_open_invoices),
+    "revenue": ("erp", recognize_revenue),
+}
+# Jobs that must fire once per interval cluster-wide; the queue worker runs on every replica.
+SINGLETON_JOBS = ("intake", "billing_events", "reconcile", "revenue")
+
+
+def run_job(rt: Runtime, name: str) -> Counter[str]:
+    """Run one job and record it; a failure is logged and recorded, never raised."""
+    system, func = JOBS[name]
+    counts: Counter[str] = Counter()
+    try:
+        with transaction(rt.sessions) as session:
+            run = SyncRun(job=name, system=system, status="running")
+            session.add(run)
+            session.flush()
+            run_id = run.id
+    except Exception:
+        # The database is down or locked: skip this run; the next one picks up where it left.
+        log.exception("job %s skipped: the database is unavailable", name)
+        METRICS.inc("closebot_job_runs_total", job=name, status="skipped")
+        return counts
+    status, error = "ok", None
+    with correlation(job=name, sync_run=run_id):
+        try:
+            counts = func(rt)
+        except SyncError as exc:
+            # A system is down or refusing: the reason is enough, the stack trace is noise.
+            status, error = "failed", exc.reason
+            log.warning("job %s failed: %s", name, exc.reason)
+        except Exception as exc:
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            log.exception("job %s failed", name)
+    METRICS.inc("closebot_job_runs_total", job=name, status=status)
+    try:
+        with transaction(rt.sessions) as session:
+            row = session.get(SyncRun, run_id)
+            if row is not None:
+                row.status, row.error = status, error
+                row.finished_at = utcnow()
+                row.counts = dict(counts)
+    except Exception:
+        log.exception("could not record the end of job %s", name)
+    return counts
+
+
+def sync_once(rt: Runtime) -> Counter[str]:
+    """One full pass: intake, work, billing events, work again (the scheduler, compressed)."""
+    totals: Counter[str] = Counter()
+    for name in ("intake", "worker", "billing_events", "worker"):
+        totals.update({f"{name}.{k}": v for k, v in run_job(rt, name).items()})
+    return totals

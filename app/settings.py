@@ -1,0 +1,119 @@
+"""Every setting, read from the environment (and an optional `.env`), never at import time."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_REQUIRED_FIELDS = (
+    "Contract_Start_Date__c",
+    "Contract_End_Date__c",
+    "Billing_Cadence__c",
+    "Payment_Terms__c",
+    "Product_Line__c",
+    "CurrencyIsoCode",
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="")
+
+    database_url: str = Field("sqlite:///closebot.db", validation_alias="DATABASE_URL")
+
+    # Salesforce: a session (instance URL + access token) or username/password/security token.
+    salesforce_instance_url: str | None = None
+    salesforce_access_token: SecretStr | None = None
+    salesforce_username: str | None = None
+    salesforce_password: SecretStr | None = None
+    salesforce_security_token: SecretStr | None = None
+    salesforce_domain: str = "login"
+    salesforce_api_version: str = "59.0"
+    salesforce_ca_bundle: str | None = None
+
+    # Stripe.
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = None  # only for a local emulator or a proxy
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_rate_per_s: float = 25.0
+
+    # ERP: the embedded ledger by default.
+    erp: str = "ledger"
+
+    # Slack.
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None  # only for a local recorder
+    slack_alerts_channel: str = "#finance-alerts"
+    slack_approvals_channel: str = "#finance-approvals"
+    slack_digest_channel: str = "#finance-digest"
+    slack_approvers: str = ""  # comma-separated Slack user IDs
+    slack_approver_group: str | None = None  # a Slack user group ID
+    http_port: int = 3000
+
+    # Policy.
+    discount_approval_pct: int = 20
+    amendment_approval_pct: int = 10
+    max_payment_terms_days: int = 60
+    credit_two_approvers_minor: int = 500_000
+    approval_reminder_hours: int = 24
+
+    # Engine.
+    required_fields: str = ",".join(DEFAULT_REQUIRED_FIELDS)
+    intake_interval_s: int = 120
+    intake_overlap_s: int = 60
+    worker_interval_s: int = 5
+    max_attempts: int = 8
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 900.0
+    lease_s: int = 300
+    batch_size: int = 200
+    digest_time: str = "09:00"
+    digest_timezone: str = "UTC"
+
+    # Slack surface (see docs/slack.md).
+    slack_commands: str = ""  # renames, e.g. "invoice-status=/inv,credit=/cb-credit"
+    slack_credit_approvers: str = ""  # comma-separated user IDs; empty → slack_approvers
+    slack_credit_approver_group: str | None = None
+    slack_group_alert_min: int = 5  # this many items failing for one cause → one grouped alert
+    slack_outbox_interval_s: int = 5
+    slack_alerts_interval_s: int = 30
+    slack_reminder_interval_s: int = 600
+    salesforce_ui_url: str | None = None  # defaults to the instance URL
+    stripe_dashboard_url: str = "https://dashboard.stripe.com"
+    erp_record_url: str | None = None  # e.g. "https://erp.example.com/invoices/{id}"
+
+    # Operations (see docs/operations.md).
+    salesforce_rate_per_s: float = 25.0  # token bucket per process; 0 turns it off
+    stripe_timeout_s: float = 30.0
+    salesforce_timeout_s: float = 30.0
+    events_interval_s: int = 120
+    reconcile_interval_s: int = 3600
+    job_lease_s: int = 900  # a scheduled job's cluster-wide lease; expires if a replica dies
+    log_json: bool = True
+
+    @field_validator("erp")
+    @classmethod
+    def _known_erp(cls, value: str) -> str:
+        if value not in {"ledger", "netsuite"}:
+            raise ValueError("ERP must be 'ledger' or 'netsuite'")
+        return value
+
+    @cached_property
+    def required_field_list(self) -> tuple[str, ...]:
+        return tuple(f.strip() for f in self.required_fields.split(",") if f.strip())
+
+    @cached_property
+    def approver_ids(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.slack_approvers.split(",") if u.strip())
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, so logs and messages can be checked for leaks."""
+        values = [
+            self.salesforce_access_token, self.salesforce_password,
+            self.salesforce_security_token, self.stripe_api_key, self.stripe_webhook_secret,
+            self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+        ]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

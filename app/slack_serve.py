@@ -1,0 +1,72 @@
+"""`closebot serve`: the Bolt app over Socket Mode or HTTP, with the scheduler beside it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from werkzeug.serving import BaseWSGIServer
+
+from app.http_server import serve
+from app.scheduler import build_scheduler
+from app.settings import Settings
+from app.slack_app import bundle, create_app
+from app.slack_jobs import add_slack_jobs
+from app.wiring import build_runtime, open_database
+from sync.engine.runtime import Runtime
+
+log = logging.getLogger("closebot.serve")
+
+
+def run_serve(settings: Settings, *, scheduler: bool = True, port: int | None = None) -> None:
+    _, sessions = open_database(settings)
+    runtime = build_runtime(settings, sessions)
+    socket_mode = settings.slack_app_token is not None
+    app = create_app(settings, sessions, runtime, socket_mode=socket_mode)
+    jobs = None
+    if scheduler:
+        jobs = build_scheduler(runtime, intake_s=settings.intake_interval_s,
+                               worker_s=settings.worker_interval_s)
+        add_slack_jobs(jobs, bundle(app).surface, settings)
+        jobs.start()
+    secret = settings.stripe_webhook_secret
+    server = serve(
+        None if socket_mode else app, sessions, port=port or settings.http_port, runtime=runtime,
+        webhook_secret=secret.get_secret_value() if secret else None, scheduler=scheduler,
+    )
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            assert settings.slack_app_token is not None
+            # /healthz, /metrics and /stripe/webhooks still need HTTP beside the socket.
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        else:
+            _serve_http(server, port or settings.http_port)
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=True)
+
+
+def add_slack_jobs_if_configured(jobs: BackgroundScheduler, runtime: Runtime,
+                                 settings: Settings) -> None:
+    """`closebot worker` / `sync --forever`: alerts, digest and the outbox without the Bolt app."""
+    if settings.slack_bot_token is None:
+        return
+    from app.slack_app import build_surface
+    from app.slack_client import make_client
+
+    surface = build_surface(settings, runtime.sessions, runtime, make_client(settings))
+    add_slack_jobs(jobs, surface, settings)
+
+
+def _serve_http(server: BaseWSGIServer, port: int) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    log.warning("closebot listening on :%s (/slack/events, /stripe/webhooks, /healthz, "
+                "/metrics)", port)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()

@@ -1,0 +1,111 @@
+"""The composition root: settings in, a runtime with real connectors out."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.settings import Settings
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from sync.connectors.ledger import LedgerErp
+from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
+from sync.connectors.salesforce import SalesforceCrm
+from sync.connectors.stripe_billing import StripeBilling
+from sync.engine.runtime import EngineConfig, Runtime
+from sync.ledger import Ledger
+from sync.policy import PolicyLimits
+from sync.ports import Erp
+from sync.telemetry import instrument
+
+
+class NotConfigured(RuntimeError):
+    """A system closebot needs has no credentials; `closebot config check` says which."""
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        required_fields=settings.required_field_list,
+        limits=PolicyLimits(
+            discount_pct=settings.discount_approval_pct,
+            amendment_pct=settings.amendment_approval_pct,
+            max_payment_terms_days=settings.max_payment_terms_days,
+        ),
+        max_attempts=settings.max_attempts,
+        backoff_base_s=settings.backoff_base_s,
+        backoff_max_s=settings.backoff_max_s,
+        lease=timedelta(seconds=settings.lease_s),
+        batch_size=settings.batch_size,
+        intake_overlap=timedelta(seconds=settings.intake_overlap_s),
+    )
+
+
+def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine, make_session_factory(engine)
+
+
+def make_crm(settings: Settings) -> SalesforceCrm:
+    token = settings.salesforce_access_token
+    password = settings.salesforce_password
+    if token and settings.salesforce_instance_url:
+        return SalesforceCrm(
+            instance_url=settings.salesforce_instance_url,
+            access_token=token.get_secret_value(),
+            version=settings.salesforce_api_version,
+            ca_bundle=settings.salesforce_ca_bundle,
+            timeout=settings.salesforce_timeout_s,
+            before_call=maybe_bucket(settings.salesforce_rate_per_s),
+        )
+    if settings.salesforce_username and password:
+        security = settings.salesforce_security_token
+        return SalesforceCrm(
+            username=settings.salesforce_username,
+            password=password.get_secret_value(),
+            security_token=security.get_secret_value() if security else None,
+            domain=settings.salesforce_domain,
+            version=settings.salesforce_api_version,
+            ca_bundle=settings.salesforce_ca_bundle,
+            timeout=settings.salesforce_timeout_s,
+            before_call=maybe_bucket(settings.salesforce_rate_per_s),
+        )
+    raise NotConfigured("Salesforce is not configured (SALESFORCE_INSTANCE_URL + token)")
+
+
+def make_billing(settings: Settings) -> StripeBilling:
+    if settings.stripe_api_key is None:
+        raise NotConfigured("Stripe is not configured (STRIPE_API_KEY)")
+    key = settings.stripe_api_key.get_secret_value()
+    # Unless set explicitly, the documented limit of the key's mode (test 25/s, live 100/s).
+    rate = (settings.stripe_rate_per_s if "stripe_rate_per_s" in settings.model_fields_set
+            else stripe_default_rate(key))
+    return StripeBilling(
+        api_key=key, api_base=settings.stripe_api_base,
+        timeout=settings.stripe_timeout_s, before_call=maybe_bucket(rate),
+    )
+
+
+def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
+    if settings.erp == "ledger":
+        return LedgerErp(Ledger(sessions))
+    raise NotConfigured(f"ERP {settings.erp!r} is not available in this build")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtime:
+    return Runtime(
+        config=engine_config(settings),
+        sessions=sessions,
+        crm=instrument(make_crm(settings), "salesforce"),
+        billing=instrument(make_billing(settings), "stripe"),
+        erp=make_erp(settings, sessions),
+        worker_id=worker_id(),
+    )

@@ -1,0 +1,87 @@
+"""Buttons: approve / reject on approval cards, retry / dismiss on alerts, pick-one lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import strings
+from handlers.blocks_invoice import invoice_answer
+from handlers.blocks_modals import dismiss_modal, reject_modal
+from handlers.blocks_status import trace_message
+from handlers.context import surface
+from handlers.ids import Action, Command
+from handlers.requests import Click, int_value
+from sync import alerts, approvals, credits, queries
+
+
+def approve(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+    ack()
+    click, s = Click.parse(body), surface(context)
+    ref = approvals.ApprovalRef.decode(click.value)
+    decided = approvals.decide(s.deps, ref, user=click.user, approve=True)
+    if decided.status == "pending":
+        respond(text=strings.FIRST_APPROVAL, response_type="ephemeral", replace_original=False)
+
+
+def approve_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -> None:
+    s = surface(context)
+    ref = approvals.ApprovalRef.decode(Click.parse(body).value)
+    if s.rt is not None:
+        credits.apply(s.rt, s.deps, ref.id)
+    s.flush()
+
+
+def reject(ack: Any, body: dict[str, Any], context: Any, client: Any) -> None:
+    ack()
+    click, s = Click.parse(body), surface(context)
+    ref = approvals.ApprovalRef.decode(click.value)
+    approvals.may_decide(s.deps, ref, user=click.user)
+    client.views_open(trigger_id=click.trigger_id, view=reject_modal(ref.encode()))
+
+
+def retry(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+    ack()
+    click, s = Click.parse(body), surface(context)
+    alerts.retry(s.deps, int_value(click.value), user=click.user)
+    respond(text=strings.RETRY_QUEUED, response_type="ephemeral", replace_original=False)
+
+
+def retry_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -> None:
+    surface(context).after_retry()
+
+
+def dismiss(ack: Any, body: dict[str, Any], client: Any) -> None:
+    ack()
+    click = Click.parse(body)
+    client.views_open(trigger_id=click.trigger_id, view=dismiss_modal(int_value(click.value)))
+
+
+def pick_customer(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+    ack()
+    click, s = Click.parse(body), surface(context)
+    answer = queries.read(s.deps.sessions, queries.invoices_of, name_key=click.value,
+                          links=s.deps.links, today=s.today())
+    respond(replace_original=True, **invoice_answer(answer,
+                                                    cmd=s.names[Command.INVOICE_STATUS]))
+
+
+def pick_deal(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+    ack()
+    click, s = Click.parse(body), surface(context)
+    answer = queries.read(s.deps.sessions, queries.find_trace, query=click.value, erp=s.deps.erp)
+    respond(replace_original=True, **trace_message(answer, cmd=s.names[Command.DEAL_TRACE]))
+
+
+def link(ack: Any) -> None:
+    ack()
+
+
+ACTIONS = {
+    Action.APPROVE: (approve, [approve_after]),
+    Action.REJECT: (reject, []),
+    Action.RETRY: (retry, [retry_after]),
+    Action.DISMISS: (dismiss, []),
+    Action.PICK_CUSTOMER: (pick_customer, []),
+    Action.PICK_DEAL: (pick_deal, []),
+    Action.LINK: (link, []),
+}

@@ -1,0 +1,97 @@
+"""Failed-sync alerts, grouped alerts, owner DMs, the daily digest and the App Home."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from handlers import strings
+from handlers.blocks import (
+    actions,
+    button,
+    context,
+    divider,
+    header,
+    message,
+    mrkdwn_escape,
+    section,
+    view_blocks,
+)
+from handlers.blocks_cards import card_blocks
+from handlers.ids import Action
+from sync.alerts import Alert, GroupAlert
+from sync.digest import Digest
+
+Message = tuple[str, list[dict[str, Any]]]
+
+
+def alert(a: Alert) -> Message:
+    title = strings.ALERT_TITLE.get(a.state, "{reason}").format(reason=a.reason)
+    facts = [f"*Deal*\n{mrkdwn_escape(a.deal or '-')}",
+             f"*Customer*\n{mrkdwn_escape(a.customer or '-')}",
+             f"*System*\n{a.system}", f"*Attempts*\n{a.attempts}"]
+    blocks: list[Block] = [section(mrkdwn_escape(title), fields=facts)]
+    if a.fields:
+        blocks.append(section("*Fix in Salesforce:* " + ", ".join(f"`{f}`" for f in a.fields)))
+    if a.last_error and a.state == "open":
+        blocks.append(context(f"Last error: {mrkdwn_escape(a.last_error[:500])}"))
+    if a.state == "open":
+        blocks.append(context(a.hint))
+        row = [button(strings.RETRY, Action.RETRY, str(a.id), style="primary"),
+               button(strings.DISMISS, Action.DISMISS, str(a.id))]
+        if a.link:
+            row.append(button("Open in Salesforce", Action.LINK, url=a.link))
+        blocks.append(actions(*row))
+    else:
+        by = f" by <@{a.resolved_by}>" if a.resolved_by and a.resolved_by != "closebot" else ""
+        blocks.append(context(f"{a.state.capitalize()}{by}: {mrkdwn_escape(a.resolution or '')}"))
+    return title, message(blocks)
+
+
+def group_alert(g: GroupAlert) -> Message:
+    if g.state != "open":
+        text = strings.GROUP_RECOVERED.format(cause=g.cause)
+        return text, message([section(mrkdwn_escape(text))])
+    when = f"{g.next_retry:%H:%M} UTC" if g.next_retry else "soon"
+    text = strings.GROUP_ALERT.format(system=g.system, count=g.count, next=when)
+    return text, message([section(f"*{text}*"),
+                          context(f"Cause: {mrkdwn_escape(g.cause[:500])}"),
+                          context("Deals: " + ", ".join(f"`{d}`" for d in g.deals))])
+
+
+def owner_dm(a: Alert) -> Message:
+    if a.state != "open":
+        text = strings.ALERT_DM_FIXED.format(deal=mrkdwn_escape(a.deal or "?"))
+        return text, message([section(text)])
+    fields = ", ".join(f"`{f}`" for f in a.fields) or "see the alert"
+    text = strings.ALERT_DM.format(deal=mrkdwn_escape(a.deal or "?"), fields=fields)
+    blocks: list[Block] = [section(text), context(mrkdwn_escape(a.reason))]
+    if a.link:
+        blocks.append(actions(button("Open in Salesforce", Action.LINK, url=a.link)))
+    return text, message(blocks)
+
+
+def _numbers(d: Digest) -> list[Block]:
+    overdue = f"{d.overdue}" + (f" ({', '.join(d.overdue_amounts)})" if d.overdue_amounts else "")
+    return [section("", fields=[f"*Synced (24 h)*\n{d.synced}", f"*Failed (24 h)*\n{d.failed}",
+                                f"*Awaiting approval*\n{d.awaiting_approval}",
+                                f"*Open exceptions*\n{d.open_exceptions}",
+                                f"*Invoices overdue*\n{overdue}"])]
+
+
+def digest(d: Digest) -> Message:
+    title = strings.DIGEST_TITLE.format(day=d.day.isoformat())
+    return title, message([header(title), *_numbers(d)])
+
+
+def home_view(d: Digest) -> dict[str, Any]:
+    blocks: list[Block] = [header(strings.HOME_TITLE), *_numbers(d), divider(),
+                           header(strings.HOME_WAITING)]
+    if not d.waiting_for_you:
+        blocks.append(section(strings.HOME_NONE))
+    for card in d.waiting_for_you:
+        if len(blocks) > 80:
+            break
+        blocks += [*card_blocks(card), divider()]
+    return {"type": "home", "blocks": view_blocks(blocks)}

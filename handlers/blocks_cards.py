@@ -1,0 +1,55 @@
+"""Approval cards (with a typed, versioned reference in each button) and their reminders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from handlers import strings
+from handlers.blocks import actions, button, context, header, message, mrkdwn_escape, section
+from handlers.ids import Action
+from sync.approval_cards import ApprovalCard
+from sync.approvals import ApprovalRef
+
+Message = tuple[str, list[dict[str, Any]]]
+
+
+def card_blocks(card: ApprovalCard, *, buttons: bool = True) -> list[Block]:
+    head = strings.CARD_HEADER.get(card.kind, "Approval needed")
+    blocks: list[Block] = [
+        header(f"{head}: {card.customer}"[:150]),
+        section(f"*{mrkdwn_escape(card.title)}*",
+                fields=[f"*Customer*\n{mrkdwn_escape(card.customer)}",
+                        f"*Requested by*\n{mrkdwn_escape(card.requester)}",
+                        f"*Status*\n{strings.CARD_STATUS.get(card.status, card.status)}"]),
+    ]
+    for reason in card.reasons[:10]:
+        change = (f"\n_original_ {reason.get('original')} → _proposed_ {reason.get('proposed')}"
+                  if reason.get("original") or reason.get("proposed") else "")
+        blocks.append(section(f"• {mrkdwn_escape(str(reason.get('what', '')))}{change}"))
+    blocks.append(context(card.downstream))
+    if card.needed > 1:
+        blocks.append(context(f"Needs {card.needed} different approvers."))
+    for d in card.decisions[-5:]:
+        why = f": {mrkdwn_escape(d['reason'])}" if d.get("reason") else ""
+        blocks.append(context(f"{d['decision'].capitalize()} by <@{d['user']}> at "
+                              f"{d['at'][:16].replace('T', ' ')} UTC{why}"))
+    if card.link:
+        blocks.append(actions(button("Open record", Action.LINK, url=card.link)))
+    if buttons and card.status == "pending":
+        ref = ApprovalRef(id=card.id, v=card.version).encode()
+        blocks.append(actions(button(strings.APPROVE, Action.APPROVE, ref, style="primary"),
+                              button(strings.REJECT, Action.REJECT, ref, style="danger"),
+                              block_id=f"approval-{card.id}"))
+    return blocks
+
+
+def approval_card(card: ApprovalCard) -> Message:
+    status = strings.CARD_STATUS.get(card.status, card.status)
+    return f"{status}: {card.title} ({card.customer})", message(card_blocks(card))
+
+
+def reminder(card: ApprovalCard, *, hours: int) -> Message:
+    text = strings.REMINDER.format(hours=hours)
+    return text, message([section(f"{text} *{mrkdwn_escape(card.title)}*")])

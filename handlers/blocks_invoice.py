@@ -1,0 +1,51 @@
+"""`/invoice-status` answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from handlers import strings
+from handlers.blocks import actions, button, context, divider, message, mrkdwn_escape, section
+from handlers.ids import Action
+from sync.queries import InvoiceAnswer, InvoiceView
+
+
+def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": text, "blocks": blocks or []}
+
+
+def invoice_answer(answer: InvoiceAnswer, *, cmd: str) -> dict[str, Any]:
+    query = mrkdwn_escape(answer.query)
+    if answer.invoices:
+        blocks: list[Block] = []
+        for inv in answer.invoices:
+            blocks += _invoice(inv)
+        if answer.more:
+            blocks.append(context(strings.INVOICE_MORE.format(n=len(answer.invoices))))
+        text = f"{len(answer.invoices)} invoice(s) for “{query}”"
+        return ephemeral(text, message(blocks))
+    if answer.customers:
+        text = strings.INVOICE_PICK.format(query=query)
+        buttons = [button(name[:75], Action.PICK_CUSTOMER, key) for key, name in answer.customers]
+        return ephemeral(text, message([section(text), actions(*buttons, block_id="pick")]))
+    text = strings.INVOICE_NONE.format(query=query, cmd=cmd)
+    return ephemeral(text, message([section(text)]))
+
+
+def _invoice(inv: InvoiceView) -> list[Block]:
+    status = inv.status + (strings.DAYS_LATE.format(days=inv.days_past_due)
+                           if inv.days_past_due else "")
+    values = {"customer": mrkdwn_escape(inv.customer), "total": inv.total, "status": status,
+              "issued": inv.issued_on or "-", "due": inv.due_on or "-", "paid": inv.paid,
+              "outstanding": inv.outstanding}
+    links = [button(f"Open in {label}", Action.LINK, url=url) for label, url in inv.links.items()]
+    blocks: list[Block] = [
+        section(f"*Invoice {mrkdwn_escape(inv.number)}* · `{inv.billing_id}`",
+                fields=[f.format(**values) for f in strings.INVOICE_FIELDS]),
+    ]
+    if links:
+        blocks.append(actions(*links))
+    blocks.append(divider())
+    return blocks

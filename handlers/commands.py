@@ -1,0 +1,78 @@
+"""Slash commands. Each: ack fast with the answer (or ack and answer after, when slow)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import strings
+from handlers.blocks_invoice import ephemeral, invoice_answer
+from handlers.blocks_modals import credit_modal
+from handlers.blocks_status import help_message, status_message, trace_message
+from handlers.context import surface
+from handlers.ids import Command
+from handlers.requests import CreditArgs, SlashCommand
+from sync import credits, queries
+
+
+def invoice_status(ack: Any, body: dict[str, Any], context: Any) -> None:
+    cmd, s = SlashCommand.parse(body), surface(context)
+    if not cmd.text:
+        return ack(ephemeral(strings.INVOICE_USAGE.format(cmd=cmd.command)))
+    answer = queries.read(s.deps.sessions, queries.find_invoices, query=cmd.text,
+                          links=s.deps.links, today=s.today())
+    ack(invoice_answer(answer, cmd=cmd.command))
+
+
+def sync_status(ack: Any, context: Any) -> None:
+    s = surface(context)
+    view = queries.read(s.deps.sessions, queries.sync_status, now=s.deps.now())
+    ack(status_message(view))
+
+
+def deal_trace(ack: Any, body: dict[str, Any]) -> None:
+    cmd = SlashCommand.parse(body)
+    if not cmd.text:
+        return ack(ephemeral(strings.TRACE_USAGE.format(cmd=cmd.command)))
+    ack()
+
+
+def deal_trace_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -> None:
+    cmd, s = SlashCommand.parse(body), surface(context)
+    if not cmd.text:
+        return
+    answer = queries.read(s.deps.sessions, queries.find_trace, query=cmd.text, erp=s.deps.erp,
+                          crm=s.rt.crm if s.rt else None)
+    respond(**trace_message(answer, cmd=cmd.command))
+
+
+def credit(ack: Any, body: dict[str, Any], context: Any, client: Any) -> None:
+    cmd, s = SlashCommand.parse(body), surface(context)
+    if not cmd.text:
+        ack()
+        client.views_open(trigger_id=cmd.trigger_id, view=credit_modal(cmd.channel_id))
+        return
+    if cmd.text.lower() == "help":
+        return ack(ephemeral(strings.CREDIT_USAGE.format(cmd=cmd.command)))
+    args = CreditArgs.from_text(cmd.text)
+    credits.request(s.deps, invoice=args.invoice, amount=args.amount, reason=args.reason,
+                    user=cmd.user_id)
+    ack(ephemeral(strings.CREDIT_REQUESTED.format(channel=s.deps.channels.approvals)))
+
+
+def flush_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -> None:
+    surface(context).flush()
+
+
+def closebot(ack: Any, body: dict[str, Any], context: Any) -> None:
+    cmd, s = SlashCommand.parse(body), surface(context)
+    unknown = cmd.text if cmd.text.lower() not in ("", "help") else None
+    ack(help_message(s.names, unknown=unknown))
+
+
+COMMANDS = {
+    Command.INVOICE_STATUS: (invoice_status, []),
+    Command.SYNC_STATUS: (sync_status, []),
+    Command.DEAL_TRACE: (deal_trace, [deal_trace_after]),
+    Command.CREDIT: (credit, [flush_after]),
+    Command.HELP: (closebot, []),
+}

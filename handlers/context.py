@@ -1,0 +1,32 @@
+"""What listeners reach through Bolt's `context`: the services and their dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from handlers.ids import Command, command_names
+from sync.engine.runtime import Runtime
+from sync.surface import Deps
+
+
+@dataclass
+class Surface:
+    deps: Deps
+    rt: Runtime | None = None
+    names: dict[Command, str] = field(default_factory=command_names)
+    timezone: str = "UTC"
+    flush: Callable[[], Any] = lambda: None  # send queued Slack messages now (best effort)
+    after_retry: Callable[[], Any] = lambda: None  # run the engine and the alert sweep
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Surface:
+        return self  # shared by every request; Bolt deep-copies contexts for lazy listeners
+
+    def today(self) -> date:
+        return self.deps.now().date()
+
+
+def surface(context: Any) -> Surface:
+    return context["surface"]

@@ -1,0 +1,86 @@
+"""Every sentence closebot says in Slack. Business words; no stack traces, no secrets."""
+
+from __future__ import annotations
+
+HELP_TITLE = "closebot: Salesforce → Stripe → ERP, steered from Slack"
+HELP_LINES = (
+    ("{invoice_status} <invoice number | customer name | opportunity ID | Stripe invoice ID>",
+     "status, balance, due dates and links for matching invoices"),
+    ("{sync_status}", "the last 24 hours, last successful runs, intake lag, open exceptions"),
+    ("{deal_trace} <opportunity ID or name>", "one deal's chain of custody, hop by hop"),
+    ("{credit} <invoice> <amount> <reason>", "request a credit (opens a form with no arguments)"),
+    ("{help} help", "this list"),
+)
+UNKNOWN_SUBCOMMAND = "I don't know “{text}”. Here is what I can do:"
+
+INVOICE_USAGE = ("Usage: `{cmd} <invoice number | customer name | opportunity ID | Stripe "
+                 "invoice ID>`, e.g. `{cmd} ACME-0001` or `{cmd} Acme`.")
+INVOICE_NONE = ("No invoice matches “{query}”. Try an invoice number (`{cmd} ACME-0001`), "
+                "the start of a customer name (`{cmd} Acme`), an opportunity ID or a Stripe "
+                "invoice ID.")
+INVOICE_PICK = "Several customers match “{query}”. Pick one:"
+INVOICE_MORE = "Showing the {n} most recent; narrow the search for older ones."
+INVOICE_FIELDS = ("*Customer*\n{customer}", "*Amount*\n{total}", "*Status*\n{status}",
+                  "*Issued / due*\n{issued} / {due}", "*Paid*\n{paid}",
+                  "*Outstanding*\n{outstanding}")
+DAYS_LATE = " ({days} days past due)"
+
+TRACE_USAGE = "Usage: `{cmd} <opportunity ID or name>`, e.g. `{cmd} 006000000000001AAA`."
+TRACE_NONE = "No deal in closebot matches “{query}”. Example: `{cmd} Acme Renewal`."
+TRACE_CRM_ONLY = ("“{query}” is in Salesforce but not (yet) in closebot: it isn't closed-won, "
+                  "or the next intake hasn't run. Matches: {names}")
+TRACE_PICK = "Several deals match “{query}”. Pick one:"
+HOP_MARK = {"ok": "✅", "missing": "❌ missing", "not yet": "⏳ not yet", "exception": "⚠️"}
+
+STATUS_TITLE = "Sync status: last 24 hours"
+STATUS_RUNS = "*Last successful run*\n{runs}"
+STATUS_LAG = "*Intake lag*: {lag}"
+STATUS_NO_EXCEPTIONS = "No open exceptions. 🎉"
+STATUS_MORE = "…and {n} more open exceptions."
+
+CREDIT_USAGE = ("Usage: `{cmd} <invoice> <amount> <reason>`, e.g. `{cmd} ACME-0001 1500 "
+                "service outage in May`, or `{cmd}` alone for a form.")
+CREDIT_REQUESTED = ("Credit request sent for approval in {channel}. You'll see the decision on "
+                    "the card.")
+CREDIT_MODAL_TITLE = "Request a credit"
+CREDIT_INVOICE = "Invoice number"
+CREDIT_AMOUNT = "Amount (in the invoice's currency)"
+CREDIT_REASON = "Reason"
+
+APPROVE = "Approve"
+REJECT = "Reject"
+RETRY = "Retry"
+DISMISS = "Dismiss"
+SUBMIT = "Submit"
+CANCEL = "Cancel"
+REJECT_MODAL_TITLE = "Reject request"
+REJECT_REASON = "Why is this rejected? (goes to Salesforce)"
+DISMISS_MODAL_TITLE = "Dismiss exception"
+DISMISS_REASON = "Why can this be dismissed?"
+FIRST_APPROVAL = "Recorded your approval. This credit needs a second approver."
+DECIDED = "Recorded: {status}."
+RETRY_QUEUED = "Retrying now; the alert updates when it is through."
+DISMISSED = "Dismissed."
+
+CARD_HEADER = {"credit": "💳 Credit request", "discount": "🏷️ Discount above policy",
+               "terms": "📅 Unusual payment terms", "amendment": "📈 Large amendment",
+               "flagged": "🚩 Flagged for review"}
+CARD_STATUS = {"pending": "⏳ Waiting for approval", "approved": "✅ Approved",
+               "rejected": "⛔ Rejected"}
+REMINDER = "⏰ Reminder: this request has been waiting for {hours}+ hours."
+
+ALERT_TITLE = {"open": "🔴 {reason}", "resolved": "✅ Resolved: {reason}",
+               "dismissed": "⚪ Dismissed: {reason}"}
+ALERT_DM = ("Hi! Your deal *{deal}* can't be billed until these Salesforce fields are fixed: "
+            "{fields}. Once they are, it flows on by itself.")
+ALERT_DM_FIXED = "✅ Your deal *{deal}* is fixed and flowing on. Thanks!"
+GROUP_ALERT = "🔴 {system} unreachable: {count} deals waiting, next retry at {next}"
+GROUP_RECOVERED = "✅ Recovered. Was: {cause}"
+
+DIGEST_TITLE = "closebot daily digest · {day}"
+HOME_TITLE = "closebot"
+HOME_WAITING = "Approvals waiting for you"
+HOME_NONE = "Nothing waits for you. 🎉"
+
+ERROR_UNKNOWN = ("Something went wrong on our side (error ID `{error_id}`). Nothing was changed "
+                 "twice; please try again, and quote the ID if it persists.")

@@ -1,0 +1,37 @@
+"""Run the sandbox stack in its own process: `python -m sandbox.serve --deals N`.
+
+Prints one JSON line (the environment that points closebot at it), then serves until its
+standard input closes or it gets SIGTERM. Benchmarks and crash tests use it so that the
+emulators' CPU time and lifetime are separate from the worker being measured or killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from sandbox.book import BookSeeder, generated_deals
+from sandbox.stack import SandboxStack
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--deals", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--page-size", type=int, default=2000)
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with SandboxStack(page_size=args.page_size) as stack:
+        seeder = BookSeeder(stack.salesforce)
+        ids = [seeder.seed(deal) for deal in generated_deals(args.deals, seed=args.seed)]
+        print(json.dumps({"env": stack.env(), "opportunities": len(ids)}), flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Start the local stand-ins together and tell closebot where they are."""
+
+from __future__ import annotations
+
+from sandbox.lifecycle import Startable
+from sandbox.salesforce import SalesforceEmulator
+from sandbox.slack import SlackRecorder
+from sandbox.stripe import StripeEmulator
+
+
+class SandboxStack(Startable):
+    """Salesforce and Stripe emulators plus a recording Slack Web API, on free local ports."""
+
+    def __init__(self, *, slack: bool = True, page_size: int = 2000) -> None:
+        self.salesforce = SalesforceEmulator(page_size=page_size)
+        self.stripe = StripeEmulator()
+        self.slack = SlackRecorder() if slack else None
+
+    def start(self) -> SandboxStack:
+        self.salesforce.start()
+        self.stripe.start()
+        if self.slack is not None:
+            self.slack.start()
+        return self
+
+    def stop(self) -> None:
+        if self.slack is not None:
+            self.slack.stop()
+        self.stripe.stop()
+        self.salesforce.stop()
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point closebot at this stack."""
+        values = {
+            "SALESFORCE_INSTANCE_URL": self.salesforce.url,
+            "SALESFORCE_ACCESS_TOKEN": self.salesforce.token,
+            "SALESFORCE_API_VERSION": self.salesforce.api_version,
+            "SALESFORCE_CA_BUNDLE": str(self.salesforce.ca_bundle),
+            "STRIPE_API_KEY": self.stripe.api_key,
+            "STRIPE_API_BASE": self.stripe.url,
+        }
+        if self.slack is not None:
+            values["SLACK_API_URL"] = self.slack.url + "/api/"
+            values["SLACK_BOT_TOKEN"] = self.slack.bot_token
+        return values
+
+    def settings_overrides(self) -> dict[str, str]:
+        return {key.lower(): value for key, value in self.env().items()}
+

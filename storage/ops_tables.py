@@ -1,0 +1,40 @@
+"""Tables for running closebot in production: webhook de-duplication and cluster-wide job slots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.db import Base
+from storage.timeutil import utcnow
+
+
+class WebhookEvent(Base):
+    """A Stripe event closebot has applied. Stripe delivers at least once, often twice."""
+
+    __tablename__ = "webhook_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(String(24))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobLease(Base):
+    """One row per scheduled job: which replica runs it now and which interval slot ran last.
+
+    A replica may run a job only when no other holds an unexpired lease and the current slot
+    (`floor(now / interval)`) is newer than `last_slot`, so a job fires once per interval across
+    the whole cluster however many replicas tick.
+    """
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_slot: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,60 @@
+"""The facts an approval card shows, as plain data for the Block Kit builder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.tables import Approval, BillingInvoice, Deal
+from sync.money import format_money
+from sync.surface import Deps
+
+
+@dataclass(frozen=True)
+class ApprovalCard:
+    id: int
+    version: int
+    kind: str
+    status: str
+    customer: str
+    title: str
+    requester: str
+    reasons: list[dict[str, Any]]
+    downstream: str
+    needed: int
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    link: str | None = None
+
+
+def card_for(session: Session, ap: Approval, deps: Deps, needed: int) -> ApprovalCard:
+    payload = ap.payload or {}
+    amount = format_money(ap.amount_minor, ap.currency) if ap.amount_minor and ap.currency else ""
+    if ap.kind == "credit":
+        invoice = session.get(BillingInvoice, ap.subject)
+        number = invoice.number if invoice and invoice.number else ap.subject
+        title = f"Credit of {amount} on invoice {number}"
+        customer = (invoice.customer_name if invoice else None) or payload.get("customer") or "?"
+        downstream = (f"On approval: a Stripe credit note of {amount} against {number}, a credit "
+                      "memo in the ERP, and the new balance written back to Salesforce.")
+        reasons = [{"what": f"Credit requested: {payload.get('reason', '')}",
+                    "original": format_money(invoice.amount_remaining_minor, invoice.currency)
+                    if invoice else "", "proposed": amount}]
+        link = deps.links.stripe_invoice(ap.subject)
+    else:
+        deal = session.get(Deal, ap.opportunity_id) if ap.opportunity_id else None
+        title = f"{payload.get('deal') or (deal.name if deal else ap.subject)} · {amount}"
+        customer = payload.get("customer") or (deal.account_name if deal else None) or "?"
+        downstream = (f"On approval: contract v{ap.contract_version} is billed in Stripe, posted "
+                      "to the ERP and the IDs are written back to Salesforce. On reject: nothing "
+                      "is created and the reason goes to Salesforce.")
+        reasons = list(ap.reasons or [])
+        link = deps.links.opportunity(ap.opportunity_id)
+    return ApprovalCard(
+        id=ap.id, version=ap.version, kind=ap.kind, status=ap.status, customer=customer,
+        title=title, requester=ap.requested_by or "unknown", reasons=reasons,
+        downstream=downstream, needed=needed, decisions=list(ap.decisions or []),
+        reason=ap.reason, link=link,
+    )

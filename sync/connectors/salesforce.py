@@ -1,0 +1,245 @@
+"""Salesforce through simple-salesforce: incremental intake and batched write-backs.
+
+Quirks worth knowing:
+- simple-salesforce always speaks HTTPS to the instance, and requests lets REQUESTS_CA_BUNDLE
+  override a session's CA bundle; `PinnedCASession` keeps the configured bundle in force.
+- Numbers are parsed as Decimal (`parse_float=Decimal`), never float.
+- Query pages hold up to 2,000 records; sObject Collections take up to 200 records a call.
+- Every value placed in SOQL goes through `format_soql`, which escapes quotes and backslashes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import requests
+from simple_salesforce import Salesforce, format_soql
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceRefusedRequest,
+)
+
+from sync.connectors.tls import PinnedCASession
+from sync.errors import PermanentError, TransientError
+from sync.ports import CrmUpdate, DealRecord, WriteResult
+
+DEAL_FIELDS = (
+    "Id", "Name", "AccountId", "Account.Name", "Account.Billing_Email__c",
+    "Account.Stripe_Customer_Id__c", "Account.ERP_Customer_Id__c", "Owner.Email", "Amount",
+    "CurrencyIsoCode", "StageName", "CloseDate", "Type", "Contract_Start_Date__c",
+    "Contract_End_Date__c", "Billing_Cadence__c", "Payment_Terms__c", "Product_Line__c",
+    "Requires_Approval__c", "SystemModstamp",
+)
+LINE_FIELDS = (
+    "Id", "Product2Id", "Product2.Name", "Product2.ProductCode", "Quantity", "UnitPrice",
+    "ListPrice", "TotalPrice", "Discount", "ServiceDate", "Service_End_Date__c", "Billing_Type__c",
+)
+COLLECTION_LIMIT = 200
+SYSTEM = "salesforce"
+
+
+def intake_soql(since: datetime | None) -> str:
+    lines = f"(SELECT {', '.join(LINE_FIELDS)} FROM OpportunityLineItems ORDER BY Id)"
+    where = "IsWon = true"
+    if since is not None:
+        where += " AND SystemModstamp >= " + since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"SELECT {', '.join(DEAL_FIELDS)}, {lines} FROM Opportunity WHERE {where} "
+        "ORDER BY SystemModstamp ASC, Id ASC"
+    )
+
+
+def parse_sf_datetime(value: str) -> datetime:
+    """`2026-01-15T10:00:00.000+0000` (Salesforce's format) → an aware datetime."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Parent relationships become dotted keys (`Account.Name`); child lists are dropped."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "attributes":
+            continue
+        if isinstance(value, dict) and "records" in value:
+            continue
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+class SalesforceCrm:
+    name = SYSTEM
+
+    def __init__(
+        self,
+        *,
+        instance_url: str | None = None,
+        access_token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        security_token: str | None = None,
+        domain: str = "login",
+        version: str = "59.0",
+        ca_bundle: str | None = None,
+        timeout: float = 30.0,
+        before_call: Callable[[], None] | None = None,
+    ) -> None:
+        session = PinnedCASession(ca_bundle, timeout=timeout)
+        common: dict[str, Any] = {
+            "version": version,
+            "session": session,
+            "parse_float": Decimal,
+            "object_pairs_hook": dict,
+        }
+        if access_token:
+            self.sf = Salesforce(instance_url=instance_url, session_id=access_token, **common)
+        else:
+            self.sf = Salesforce(
+                username=username, password=password, security_token=security_token,
+                domain=domain, **common,
+            )
+        self.calls: Counter[str] = Counter()
+        self._before_call = before_call
+
+    def closed_won_since(self, since: datetime | None) -> Iterator[list[DealRecord]]:
+        result = self._call("query", self.sf.query, intake_soql(since))
+        while True:
+            records = result.get("records") or []
+            if records:
+                yield [self._deal(r) for r in records]
+            if result.get("done", True):
+                return
+            result = self._call(
+                "queryMore", self.sf.query_more, result["nextRecordsUrl"], identifier_is_url=True
+            )
+
+    def find_opportunities(self, name: str, limit: int = 10) -> list[dict[str, Any]]:
+        # `{:like}` escapes quotes, backslashes, `%` and `_` inside the quotes we write.
+        soql = format_soql(
+            "SELECT Id, Name, AccountId, Account.Name FROM Opportunity "
+            "WHERE Name LIKE '%{:like}%' ORDER BY Name LIMIT {}",
+            name, limit,
+        )
+        result = self._call("query", self.sf.query, soql)
+        return [flatten(r) for r in result.get("records") or []]
+
+    def write_back(self, updates: Sequence[CrmUpdate]) -> list[WriteResult]:
+        records: list[dict[str, Any]] = []
+        accounts: dict[str, dict[str, Any]] = {}
+        for update in updates:
+            records.append(_record("Opportunity", update.opportunity_id, update.fields))
+            if update.account_id and update.account_fields:
+                accounts.setdefault(update.account_id, {}).update(update.account_fields)
+        records += [_record("Account", aid, f) for aid, f in accounts.items()]
+        results: list[WriteResult] = []
+        for start in range(0, len(records), COLLECTION_LIMIT):
+            chunk = records[start : start + COLLECTION_LIMIT]
+            response = self._call(
+                "composite.update", self.sf.restful, "composite/sobjects", method="PATCH",
+                data=json_body({"allOrNone": False, "records": chunk}),
+            )
+            for record, outcome in zip(chunk, response, strict=True):
+                errors = outcome.get("errors") or []
+                message = "; ".join(
+                    f"{e.get('statusCode')}: {e.get('message')}" for e in errors
+                ) or None
+                results.append(
+                    WriteResult(record_id=record["Id"], ok=bool(outcome.get("success")),
+                                error=message)
+                )
+        return [r for r in results if r.record_id in {u.opportunity_id for u in updates}]
+
+    def _deal(self, record: dict[str, Any]) -> DealRecord:
+        children = record.get("OpportunityLineItems") or {}
+        lines = [flatten(line) for line in children.get("records") or []]
+        fields = flatten(record)
+        return DealRecord(
+            opportunity_id=str(record["Id"]),
+            modstamp=parse_sf_datetime(str(record["SystemModstamp"])),
+            fields=fields,
+            lines=lines,
+        )
+
+    def _call(self, kind: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._before_call is not None:
+            self._before_call()
+        self.calls[kind] += 1
+        try:
+            return func(*args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise TransientError(
+                "Salesforce could not be reached", system=SYSTEM, detail=repr(error)
+            ) from error
+        except SalesforceExpiredSession as error:
+            raise PermanentError(
+                "Salesforce rejected closebot's credentials (session expired or invalid)",
+                system=SYSTEM, detail=_detail(error),
+            ) from error
+        except SalesforceRefusedRequest as error:
+            if "REQUEST_LIMIT_EXCEEDED" in str(error.content):
+                raise TransientError(
+                    "Salesforce's daily API limit is used up", system=SYSTEM,
+                    detail=_detail(error), retry_after=3600,
+                ) from error
+            raise PermanentError(
+                "Salesforce refused the request", system=SYSTEM, detail=_detail(error)
+            ) from error
+        except SalesforceGeneralError as error:
+            if error.status >= 500 or error.status == 429:
+                raise TransientError(
+                    f"Salesforce is unavailable (HTTP {error.status})", system=SYSTEM,
+                    detail=_detail(error),
+                ) from error
+            raise PermanentError(
+                f"Salesforce error (HTTP {error.status})", system=SYSTEM, detail=_detail(error)
+            ) from error
+        except SalesforceError as error:
+            raise PermanentError(
+                f"Salesforce rejected the request: {_detail(error)}", system=SYSTEM,
+                detail=_detail(error),
+            ) from error
+
+
+def _record(sobject: str, record_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    body = {k: _wire(v) for k, v in fields.items()}
+    return {"attributes": {"type": sobject}, "Id": record_id, **body}
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+_DECIMAL_MARK = "\u0000decimal:"
+_DECIMAL_TOKEN = re.compile(r'"\\u0000decimal:(-?[0-9.]+)"')
+
+
+def json_body(payload: Any) -> str:
+    """JSON with Decimal amounts written as exact JSON numbers (the json module can't)."""
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"{_DECIMAL_MARK}{value:f}"
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    return _DECIMAL_TOKEN.sub(r"\1", json.dumps(payload, default=encode))
+
+
+def _detail(error: SalesforceError) -> str:
+    content = error.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return "; ".join(f"{c.get('errorCode')}: {c.get('message')}" for c in content)
+    return str(content)[:500]

@@ -1,0 +1,152 @@
+"""Billing events: keep the invoice mirror current and re-post what changed.
+
+Events arrive by webhook and by polling `/v1/events` (which catches any webhook that never
+came). Either way an event is only a hint: it may be late, duplicated or out of order, so a
+snapshot older than the mirror is ignored and anything newer is re-read from Stripe itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import invoices, queue
+from storage.db import transaction
+from storage.tables import BillingInvoice, Cursor, Deal, IdLink
+from sync.connectors.stripe_objects import to_invoice
+from sync.engine.runtime import Runtime
+from sync.model import Invoice
+
+CURSOR = "stripe.events"
+INVOICE_EVENTS = ("invoice.",)
+
+
+def poll_events(rt: Runtime) -> Counter[str]:
+    """Read events since the cursor and apply the invoice ones.
+
+    Only the newest snapshot of each invoice is kept while paging (the invoice is re-read
+    anyway when it moved on), so memory stays small however many events are waiting.
+    """
+    counts: Counter[str] = Counter()
+    billing: Any = rt.billing
+    with transaction(rt.sessions) as session:
+        row = session.get(Cursor, CURSOR)
+        created_gte, seen = _parse_cursor(row.value if row else None)
+    latest: dict[str, tuple[int, str, Invoice]] = {}
+    newest: tuple[int, set[str]] | None = None
+    starting_after = None
+    while True:
+        page = billing.events(created_gte=created_gte, starting_after=starting_after)
+        for event in page["data"]:
+            created, event_id = int(event["created"]), str(event["id"])
+            if newest is None or created > newest[0]:
+                newest = (created, {event_id})
+            elif created == newest[0]:
+                newest[1].add(event_id)
+            if event_id in seen or not str(event["type"]).startswith(INVOICE_EVENTS):
+                counts["ignored"] += 1
+                continue
+            obj = event["data"]["object"]
+            known = latest.get(str(obj.get("id")))
+            # Pages come newest first, so most older snapshots are skipped unconverted.
+            if known is None or (created, event_id) > known[:2]:
+                latest[str(obj.get("id"))] = (created, event_id, to_invoice(obj))
+        if not page.get("has_more") or not page["data"]:
+            break
+        starting_after = page["data"][-1]["id"]
+    fresh = _not_stale(rt, [snapshot for _, _, snapshot in latest.values()])
+    counts["stale"] += len(latest) - len(fresh)
+    for snapshot in sorted(fresh, key=lambda s: latest[s.billing_id][:2]):
+        counts[apply_snapshot(rt, snapshot)] += 1
+    if newest is not None:
+        with transaction(rt.sessions) as session:
+            _store_cursor(session, newest[0], newest[1])
+    return counts
+
+
+def _not_stale(rt: Runtime, snapshots: list[Invoice]) -> list[Invoice]:
+    """The snapshots that say something the mirror doesn't know yet, checked in one query."""
+    if not snapshots:
+        return []
+    with transaction(rt.sessions) as session:
+        rows = {r.billing_id: r for r in session.scalars(
+            select(BillingInvoice).where(
+                BillingInvoice.billing_id.in_([s.billing_id for s in snapshots]))
+        )}
+        return [s for s in snapshots if not invoices.is_stale(rows.get(s.billing_id), s)]
+
+
+def apply_event(rt: Runtime, event_type: str, obj: Any) -> str:
+    if not event_type.startswith(INVOICE_EVENTS):
+        return "ignored"
+    return apply_snapshot(rt, to_invoice(obj))
+
+
+def apply_snapshot(rt: Runtime, snapshot: Invoice) -> str:
+    with transaction(rt.sessions) as session:
+        if invoices.is_stale(session.get(BillingInvoice, snapshot.billing_id), snapshot):
+            return "stale"
+    current = rt.billing.invoice(snapshot.billing_id)
+    with transaction(rt.sessions) as session:
+        return refresh_invoice(session, current)
+
+
+def refresh_invoice(session: Session, current: Invoice) -> str:
+    owner = _owner(session, current)
+    if owner is None:
+        return "unlinked"
+    opportunity_id, version = owner
+    deal = session.get(Deal, opportunity_id)
+    invoices.upsert(
+        session,
+        current.model_copy(update={"opportunity_id": opportunity_id,
+                                   "contract_version": version}),
+        account_id=deal.account_id if deal else None,
+        customer_name=deal.account_name if deal else None,
+    )
+    if current.status.value != "draft":
+        queue.arm(session, opportunity_id=opportunity_id, version=version, step="post")
+    queue.arm(session, opportunity_id=opportunity_id, version=version, step="writeback")
+    return "applied"
+
+
+def _owner(session: Session, invoice: Invoice) -> tuple[str, int] | None:
+    row = session.get(BillingInvoice, invoice.billing_id)
+    if row is not None and row.opportunity_id and row.contract_version:
+        return row.opportunity_id, row.contract_version
+    if invoice.opportunity_id and invoice.contract_version:
+        return invoice.opportunity_id, invoice.contract_version
+    if invoice.subscription_id:
+        # An amended contract's versions share one subscription; new invoices are the latest's.
+        scope = session.scalar(
+            select(IdLink.scope)
+            .where(
+                IdLink.system == "stripe", IdLink.kind == "subscription",
+                IdLink.external_id == invoice.subscription_id,
+            )
+            .order_by(IdLink.id.desc())
+            .limit(1)
+        )
+        if scope:
+            _, opp, version = scope.split(":")
+            return opp, int(version.lstrip("v"))
+    return None
+
+
+def _parse_cursor(value: str | None) -> tuple[int | None, set[str]]:
+    if not value:
+        return None, set()
+    created, _, ids = value.partition("|")
+    return int(created), set(filter(None, ids.split(",")))
+
+
+def _store_cursor(session: Session, created: int, ids: set[str]) -> None:
+    value = f"{created}|{','.join(sorted(ids))}"[:64]
+    row = session.get(Cursor, CURSOR, with_for_update=True)
+    if row is None:
+        session.add(Cursor(name=CURSOR, value=value))
+    else:
+        row.value = value

@@ -1,0 +1,41 @@
+"""What the engine runs with: configuration, the database, and one connector per system."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.timeutil import utcnow
+from sync.policy import PolicyLimits
+from sync.ports import Billing, Crm, Erp
+
+log = logging.getLogger("closebot.engine")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    required_fields: tuple[str, ...]
+    limits: PolicyLimits = field(default_factory=PolicyLimits)
+    max_attempts: int = 8
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 900.0
+    lease: timedelta = timedelta(minutes=5)
+    batch_size: int = 200
+    intake_overlap: timedelta = timedelta(seconds=60)
+    # Stripe keeps idempotency keys for 24 hours; after that a retry must look before it creates.
+    idempotency_window: timedelta = timedelta(hours=23)
+
+
+@dataclass
+class Runtime:
+    config: EngineConfig
+    sessions: sessionmaker[Session]
+    crm: Crm
+    billing: Billing
+    erp: Erp
+    worker_id: str
+    now: Callable[[], datetime] = utcnow

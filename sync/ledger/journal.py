@@ -1,0 +1,140 @@
+"""The one place journal entries are written: balanced, in one currency, append-only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from storage.ledger import LedgerJournalEntry, LedgerJournalLine
+from sync.ledger.errors import UnbalancedEntryError
+
+PREFIXES = {
+    "ledger_customers": "CUST",
+    "ledger_sales_orders": "SO",
+    "ledger_invoices": "INV",
+    "ledger_payments": "PMT",
+    "ledger_credit_memos": "CM",
+    "ledger_journal_entries": "JE",
+}
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of an entry: a positive amount on exactly one of debit or credit."""
+
+    account: str
+    debit: int = 0
+    credit: int = 0
+
+
+def is_minor(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def next_number(session: Session, table: str) -> tuple[int, str]:
+    """Reserve the next id of `table` and the human number derived from it.
+
+    Knowing the id before the INSERT keeps the number NOT NULL and the journal free of UPDATEs.
+    PostgreSQL hands out ids from the table's sequence (gaps after rollbacks are normal); SQLite
+    takes max + 1, safe because closebot's SQLite transactions begin IMMEDIATE (one writer).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        new_id = session.scalar(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id'))"), {"t": table}
+        )
+    else:
+        new_id = (session.scalar(text(f"SELECT MAX(id) FROM {table}")) or 0) + 1
+    assert new_id is not None
+    return new_id, f"{PREFIXES[table]}-{new_id:06d}"
+
+
+def check_balanced(legs: Sequence[Leg]) -> int:
+    """The entry's total; refuses anything that isn't a balanced set of positive integer legs."""
+    if len(legs) < 2:
+        raise UnbalancedEntryError("an entry needs at least two lines")
+    for leg in legs:
+        if not (is_minor(leg.debit) and is_minor(leg.credit)):
+            raise UnbalancedEntryError(f"amounts must be integer minor units: {leg!r}")
+        if not ((leg.debit > 0 and leg.credit == 0) or (leg.debit == 0 and leg.credit > 0)):
+            raise UnbalancedEntryError(f"a line is a positive debit or a positive credit: {leg!r}")
+    debits = sum(leg.debit for leg in legs)
+    credits = sum(leg.credit for leg in legs)
+    if debits != credits:
+        raise UnbalancedEntryError(f"debits {debits} != credits {credits}")
+    return debits
+
+
+def post_entry(
+    session: Session,
+    *,
+    external_id: str,
+    memo: str,
+    posted_on: date,
+    currency: str,
+    source_type: str,
+    source_ref: str,
+    legs: Sequence[Leg],
+    reverses_id: int | None = None,
+) -> LedgerJournalEntry:
+    """Write one balanced entry and its lines in the caller's transaction.
+
+    Lines go in before their entry: the SQLite triggers check the balance when the entry row
+    arrives (see `storage.ledger.ledger_ddl`); PostgreSQL checks again at commit.
+    """
+    total = check_balanced(legs)
+    entry_id, number = next_number(session, LedgerJournalEntry.__tablename__)
+    session.add_all(
+        LedgerJournalLine(
+            entry_id=entry_id,
+            line_no=i,
+            account_code=leg.account,
+            debit_minor=leg.debit,
+            credit_minor=leg.credit,
+            currency=currency,
+        )
+        for i, leg in enumerate(legs, start=1)
+    )
+    session.flush()
+    entry = LedgerJournalEntry(
+        id=entry_id,
+        number=number,
+        external_id=external_id,
+        memo=memo[:500],
+        posted_on=posted_on,
+        currency=currency,
+        total_minor=total,
+        source_type=source_type,
+        source_ref=source_ref,
+        reverses_id=reverses_id,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def reverse_entry(
+    session: Session, entry: LedgerJournalEntry, *, external_id: str, posted_on: date, memo: str
+) -> LedgerJournalEntry:
+    """A correction: the same lines with debit and credit swapped, linked to the original."""
+    lines = session.scalars(
+        select(LedgerJournalLine)
+        .where(LedgerJournalLine.entry_id == entry.id)
+        .order_by(LedgerJournalLine.line_no)
+    )
+    legs = [Leg(ln.account_code, debit=ln.credit_minor, credit=ln.debit_minor) for ln in lines]
+    return post_entry(
+        session,
+        external_id=external_id,
+        memo=memo,
+        posted_on=posted_on,
+        currency=entry.currency,
+        source_type="reversal",
+        source_ref=entry.number,
+        legs=legs,
+        reverses_id=entry.id,
+    )
+

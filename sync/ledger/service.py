@@ -1,0 +1,257 @@
+"""`Ledger`: the embedded ERP's service API. Every write is idempotent by external id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import transaction
+from storage.ledger import (
+    LedgerCreditMemo,
+    LedgerCustomer,
+    LedgerInvoice,
+    LedgerJournalEntry,
+    LedgerPayment,
+    LedgerSalesOrder,
+)
+from sync.ledger import records, reports
+from sync.ledger.accounts import seed_chart
+from sync.ledger.errors import CurrencyMismatchError, LedgerError
+from sync.ledger.journal import PREFIXES, reverse_entry
+from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
+from sync.ledger.revenue import recognize_due
+from sync.ledger.settlements import create_credit_memo, create_payment
+
+R = TypeVar(
+    "R", LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
+    LedgerJournalEntry,
+)
+
+
+class Ledger:
+    """Double-entry books in closebot's own database.
+
+    A repeat of any write with the same external id returns the existing record's number and
+    posts nothing, even when two processes race: the unique constraint lets one insert win and
+    the loser re-reads the winner's record.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._sessions = session_factory
+        self._chart_ready = False
+
+    def _ensure_chart(self) -> None:
+        if self._chart_ready:
+            return
+        try:
+            with transaction(self._sessions) as session:
+                seed_chart(session)
+        except IntegrityError:
+            pass  # a concurrent process seeded it first
+        self._chart_ready = True
+
+    def _once(
+        self,
+        model: type[R],
+        external_id: str,
+        create: Callable[[Session], R],
+        refresh: Callable[[R], None] | None = None,
+    ) -> str:
+        self._ensure_chart()
+        try:
+            with transaction(self._sessions) as session:
+                existing = find(session, model, external_id)
+                if existing is not None and refresh is not None:
+                    refresh(existing)
+                number = existing.number if existing else create(session).number
+            return number
+        except IntegrityError:
+            with self._sessions() as session:
+                existing = find(session, model, external_id)
+            if existing is None:
+                raise
+            return existing.number
+
+    def upsert_customer(self, *, external_id: str, name: str, currency: str) -> str:
+        def rename(customer: LedgerCustomer) -> None:
+            # The CRM owns the name: a rename there is carried over; nothing is posted for it.
+            if customer.name != name:
+                customer.name = name
+
+        return self._once(
+            LedgerCustomer,
+            external_id,
+            lambda s: records.create_customer(
+                s, external_id=external_id, name=name, currency=currency
+            ),
+            rename,
+        )
+
+    def upsert_sales_order(
+        self,
+        *,
+        external_id: str,
+        customer_external_id: str,
+        currency: str,
+        lines: Sequence[SalesOrderLineIn],
+    ) -> str:
+        return self._once(
+            LedgerSalesOrder,
+            external_id,
+            lambda s: records.create_sales_order(
+                s,
+                external_id=external_id,
+                customer=require(s, LedgerCustomer, customer_external_id),
+                currency=currency,
+                lines=lines,
+            ),
+        )
+
+    def post_invoice(
+        self,
+        *,
+        external_id: str,
+        customer_external_id: str,
+        sales_order_external_id: str | None,
+        number: str | None,
+        currency: str,
+        issued_on: date,
+        due_on: date,
+        lines: Sequence[InvoiceLineIn],
+    ) -> str:
+        def create(session: Session) -> LedgerInvoice:
+            customer = require(session, LedgerCustomer, customer_external_id)
+            order = None
+            if sales_order_external_id is not None:
+                order = require(session, LedgerSalesOrder, sales_order_external_id)
+                if order.customer_id != customer.id:
+                    raise LedgerError(f"sales order {order.number} belongs to another customer")
+            return records.create_invoice(
+                session, external_id=external_id, customer=customer, sales_order=order,
+                billing_number=number, currency=currency, issued_on=issued_on, due_on=due_on,
+                lines=lines,
+            )
+
+        return self._once(LedgerInvoice, external_id, create)
+
+    def apply_payment(
+        self,
+        *,
+        external_id: str,
+        invoice_external_id: str,
+        amount_minor: int,
+        currency: str,
+        paid_on: date,
+    ) -> str:
+        return self._once(
+            LedgerPayment,
+            external_id,
+            lambda s: create_payment(
+                s, external_id=external_id,
+                invoice=require(s, LedgerInvoice, invoice_external_id, lock=True),
+                amount_minor=amount_minor, currency=currency, paid_on=paid_on,
+            ),
+        )
+
+    def post_credit_memo(
+        self,
+        *,
+        external_id: str,
+        invoice_external_id: str,
+        amount_minor: int,
+        currency: str,
+        reason: str,
+        posted_on: date,
+    ) -> str:
+        return self._once(
+            LedgerCreditMemo,
+            external_id,
+            lambda s: create_credit_memo(
+                s, external_id=external_id,
+                invoice=require(s, LedgerInvoice, invoice_external_id, lock=True),
+                amount_minor=amount_minor, currency=currency, reason=reason, posted_on=posted_on,
+            ),
+        )
+
+    def recognize_revenue(self, *, through: date) -> int:
+        """Recognize every schedule row due by `through`; returns how many entries were posted."""
+        self._ensure_chart()
+        try:
+            with transaction(self._sessions) as session:
+                return recognize_due(session, through=through)
+        except IntegrityError:
+            # A concurrent run posted some of the same rows first; what's left is ours.
+            with transaction(self._sessions) as session:
+                return recognize_due(session, through=through)
+
+    def reverse_entry(
+        self, *, entry_number: str, external_id: str, posted_on: date, memo: str
+    ) -> str:
+        """Correct a posted entry by posting its mirror image; the original is never changed."""
+        with self._sessions() as session:
+            done = find(session, LedgerJournalEntry, external_id)
+        if done:
+            return done.number
+        with transaction(self._sessions) as session:
+            entry = session.scalar(
+                select(LedgerJournalEntry).where(LedgerJournalEntry.number == entry_number)
+            )
+            if entry is None:
+                raise LedgerError(f"no journal entry {entry_number}")
+            return reverse_entry(
+                session, entry, external_id=external_id, posted_on=posted_on, memo=memo
+            ).number
+
+    # Reads
+
+    def account_balance(self, code: str, currency: str) -> int:
+        with self._sessions() as session:
+            return reports.account_balance(session, code, check_currency_code(currency))
+
+    def trial_balance(self, currency: str) -> dict[str, int]:
+        with self._sessions() as session:
+            return reports.trial_balance(session, check_currency_code(currency))
+
+    def ar_open_by_invoice(self) -> dict[str, int]:
+        with self._sessions() as session:
+            return reports.ar_open_by_invoice(session)
+
+    def invoice(self, external_id: str) -> reports.InvoiceView | None:
+        with self._sessions() as session:
+            return reports.invoice_view(session, external_id)
+
+    def unbalanced_entries(self) -> list[str]:
+        with self._sessions() as session:
+            return reports.unbalanced_entries(session)
+
+    def duplicate_external_ids(self) -> list[tuple[str, str]]:
+        with self._sessions() as session:
+            return reports.duplicate_external_ids(session)
+
+    def external_id_for(self, number: str) -> str | None:
+        """The upstream key of a record given its ledger number (`CUST-000001` → CRM id)."""
+        model = _BY_PREFIX.get(number.partition("-")[0])
+        if model is None:
+            return None
+        with self._sessions() as session:
+            return session.scalar(select(model.external_id).where(model.number == number))
+
+
+_BY_PREFIX = {
+    PREFIXES[m.__tablename__]: m
+    for m in (
+        LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
+        LedgerJournalEntry,
+    )
+}
+
+
+def check_currency_code(currency: str) -> str:
+    if len(currency) != 3 or currency != currency.upper():
+        raise CurrencyMismatchError(f"{currency!r} is not an upper-case ISO 4217 code")
+    return currency

@@ -1,0 +1,108 @@
+"""What settles an invoice: payments and credit memos, each with its own journal entry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.ledger import LedgerCreditMemo, LedgerInvoice, LedgerPayment
+from sync.ledger import accounts as acct
+from sync.ledger.errors import OverCreditError, OverpaymentError
+from sync.ledger.journal import Leg, next_number, post_entry
+from sync.ledger.records import check_amount, check_currency, open_balance
+from sync.money import format_money
+
+
+def create_payment(
+    session: Session,
+    *,
+    external_id: str,
+    invoice: LedgerInvoice,
+    amount_minor: int,
+    currency: str,
+    paid_on: date,
+) -> LedgerPayment:
+    """Dr Stripe Clearing / Cr Accounts Receivable.
+
+    The debit is the clearing account, not cash: Stripe money is cash only once its payout lands
+    in the bank, which the payout reconciliation posts. The caller holds the invoice row locked,
+    so two concurrent payments can't both fit in the same open balance.
+    """
+    check_amount(amount_minor, positive=True)
+    check_currency(currency, expected=invoice.currency)
+    remaining = open_balance(session, invoice)
+    if amount_minor > remaining:
+        raise OverpaymentError(
+            f"payment {external_id} of {format_money(amount_minor, currency)} exceeds the open "
+            f"balance {format_money(remaining, currency)} of invoice {invoice.number}"
+        )
+    new_id, number = next_number(session, LedgerPayment.__tablename__)
+    entry = post_entry(
+        session, external_id=f"payment:{external_id}", memo=f"{number} on {invoice.number}",
+        posted_on=paid_on, currency=currency, source_type="payment", source_ref=external_id,
+        legs=[
+            Leg(acct.STRIPE_CLEARING, debit=amount_minor),
+            Leg(acct.RECEIVABLE, credit=amount_minor),
+        ],
+    )
+    payment = LedgerPayment(
+        id=new_id, number=number, external_id=external_id, invoice_id=invoice.id,
+        amount_minor=amount_minor, currency=currency, paid_on=paid_on, journal_entry_id=entry.id,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def create_credit_memo(
+    session: Session,
+    *,
+    external_id: str,
+    invoice: LedgerInvoice,
+    amount_minor: int,
+    currency: str,
+    reason: str,
+    posted_on: date,
+) -> LedgerCreditMemo:
+    """Dr Credits & Allowances; Cr AR up to the open balance, Cr Customer Credit for the rest.
+
+    A credit on an unpaid invoice reduces what the customer owes. On a paid one nothing is owed,
+    so the excess becomes a balance the company owes the customer (refund or future invoices).
+    Credits can't add up to more than the invoice itself.
+    """
+    check_amount(amount_minor, positive=True)
+    check_currency(currency, expected=invoice.currency)
+    credited = session.scalar(
+        select(func.coalesce(func.sum(LedgerCreditMemo.amount_minor), 0))
+        .where(LedgerCreditMemo.invoice_id == invoice.id)
+    )
+    if int(credited or 0) + amount_minor > invoice.total_minor:
+        raise OverCreditError(
+            f"credit {external_id} of {format_money(amount_minor, currency)} would take credits "
+            f"on invoice {invoice.number} past its total "
+            f"{format_money(invoice.total_minor, currency)}"
+        )
+    to_receivable = min(amount_minor, max(open_balance(session, invoice), 0))
+    excess = amount_minor - to_receivable
+    legs = [Leg(acct.CREDITS_ALLOWANCES, debit=amount_minor)]
+    if to_receivable:
+        legs.append(Leg(acct.RECEIVABLE, credit=to_receivable))
+    if excess:
+        legs.append(Leg(acct.CUSTOMER_CREDIT, credit=excess))
+    new_id, number = next_number(session, LedgerCreditMemo.__tablename__)
+    entry = post_entry(
+        session, external_id=f"credit_memo:{external_id}", memo=f"{number} on {invoice.number}",
+        posted_on=posted_on, currency=currency, source_type="credit_memo",
+        source_ref=external_id, legs=legs,
+    )
+    memo = LedgerCreditMemo(
+        id=new_id, number=number, external_id=external_id, invoice_id=invoice.id,
+        amount_minor=amount_minor, to_receivable_minor=to_receivable,
+        to_customer_credit_minor=excess, currency=currency, reason=reason[:500],
+        posted_on=posted_on, journal_entry_id=entry.id,
+    )
+    session.add(memo)
+    session.flush()
+    return memo

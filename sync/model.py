@@ -1,0 +1,167 @@
+"""The canonical, vendor-neutral model. Connectors translate to and from it; nothing here knows a
+vendor's field names. Money is integer minor units beside its ISO currency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Cadence(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+
+    @property
+    def months(self) -> int:
+        return {"monthly": 1, "quarterly": 3, "annual": 12}[self.value]
+
+
+class Recognition(StrEnum):
+    RATABLE = "ratable"  # over the service period (subscriptions)
+    POINT_IN_TIME = "point_in_time"  # on delivery (implementation, one-time services)
+
+
+class PricingModel(StrEnum):
+    FLAT = "flat"
+    PER_SEAT = "per_seat"
+
+
+def term_months(start: date, end: date) -> int:
+    """Whole months from `start` to the inclusive `end`, a started month counting as one."""
+    after = end + timedelta(days=1)
+    months = (after.year - start.year) * 12 + after.month - start.month
+    return months + (1 if after.day > start.day else 0)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Customer(Frozen):
+    crm_account_id: str
+    name: str
+    email: str | None = None
+
+
+class Obligation(Frozen):
+    """One performance obligation: a distinct deliverable with its own price and recognition."""
+
+    line_id: str
+    product: str
+    recurring: bool
+    pricing: PricingModel
+    quantity: int
+    list_unit_minor: int  # list price per unit (per billing period when recurring)
+    unit_minor: int  # price per unit after discount (per billing period when recurring)
+    discount_pct: Decimal = Decimal(0)
+    amount_minor: int  # contract value of the line over the whole term
+    periods: int = 1  # billing periods in the term (1 for one-time)
+    service_start: date
+    service_end: date
+    recognition: Recognition
+
+    @property
+    def period_amount_minor(self) -> int:
+        return self.unit_minor * self.quantity
+
+
+class BillingPlan(Frozen):
+    cadence: Cadence
+    start: date
+    end: date
+    payment_terms_days: int
+    currency: str  # ISO 4217, upper case
+
+    @property
+    def term_months(self) -> int:
+        return term_months(self.start, self.end)
+
+
+class Contract(Frozen):
+    """One version of a deal's contract. A change in Salesforce makes a new version."""
+
+    opportunity_id: str
+    version: int = 1
+    name: str
+    customer: Customer
+    owner_email: str | None = None
+    billing: BillingPlan
+    obligations: tuple[Obligation, ...]
+    total_minor: int
+
+    @property
+    def currency(self) -> str:
+        return self.billing.currency
+
+    @property
+    def recurring(self) -> tuple[Obligation, ...]:
+        return tuple(o for o in self.obligations if o.recurring)
+
+    @property
+    def one_time(self) -> tuple[Obligation, ...]:
+        return tuple(o for o in self.obligations if not o.recurring)
+
+    def terms_hash(self) -> str:
+        """Fingerprint of the commercial terms, ignoring the version number."""
+        body = self.model_dump(mode="json", exclude={"version"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class InvoiceLine(Frozen):
+    description: str
+    amount_minor: int
+    recurring: bool
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+    UNCOLLECTIBLE = "uncollectible"
+
+
+class Invoice(Frozen):
+    billing_id: str
+    number: str | None
+    billing_customer_id: str
+    subscription_id: str | None = None
+    opportunity_id: str | None = None
+    contract_version: int | None = None
+    currency: str
+    total_minor: int
+    amount_due_minor: int
+    amount_paid_minor: int
+    amount_remaining_minor: int
+    status: InvoiceStatus
+    issued_on: date | None = None
+    due_on: date | None = None
+    paid_at: datetime | None = None
+    lines: tuple[InvoiceLine, ...] = ()
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+
+
+class Payment(Frozen):
+    billing_id: str
+    invoice_billing_id: str
+    amount_minor: int
+    currency: str
+    paid_at: datetime
+
+
+class CreditNote(Frozen):
+    billing_id: str
+    invoice_billing_id: str
+    amount_minor: int
+    currency: str
+    reason: str
+    created_at: datetime

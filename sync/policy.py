@@ -1,0 +1,77 @@
+"""Which deals are non-standard billing events that wait for a person before anything is created."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sync.model import Contract
+from sync.money import format_money
+
+
+@dataclass(frozen=True)
+class PolicyLimits:
+    discount_pct: int = 20
+    amendment_pct: int = 10
+    max_payment_terms_days: int = 60
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One thing that is non-standard, with the original and proposed values for the card."""
+
+    kind: str  # discount | terms | amendment | flagged
+    what: str
+    original: str
+    proposed: str
+
+
+def review_reasons(
+    contract: Contract,
+    *,
+    limits: PolicyLimits,
+    flagged: bool = False,
+    previous: Contract | None = None,
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    for o in contract.obligations:
+        if o.discount_pct > limits.discount_pct:
+            reasons.append(
+                Reason(
+                    kind="discount",
+                    what=f"{o.product}: {o.discount_pct.normalize():f}% off list "
+                    f"(policy allows {limits.discount_pct}%)",
+                    original=format_money(o.list_unit_minor * o.quantity * o.periods,
+                                          contract.currency),
+                    proposed=format_money(o.amount_minor, contract.currency),
+                )
+            )
+    days = contract.billing.payment_terms_days
+    if days > limits.max_payment_terms_days:
+        reasons.append(
+            Reason(
+                kind="terms",
+                what=f"Payment terms Net {days} "
+                f"(policy allows Net {limits.max_payment_terms_days})",
+                original=f"Net {limits.max_payment_terms_days}",
+                proposed=f"Net {days}",
+            )
+        )
+    if previous is not None and previous.total_minor:
+        change = Decimal(contract.total_minor - previous.total_minor) / previous.total_minor * 100
+        if abs(change) > limits.amendment_pct:
+            reasons.append(
+                Reason(
+                    kind="amendment",
+                    what=f"Amendment changes contract value by {change:+.1f}% "
+                    f"(policy allows ±{limits.amendment_pct}%)",
+                    original=format_money(previous.total_minor, previous.currency),
+                    proposed=format_money(contract.total_minor, contract.currency),
+                )
+            )
+    if flagged:
+        reasons.append(
+            Reason(kind="flagged", what="Flagged for review in Salesforce", original="",
+                   proposed="")
+        )
+    return reasons

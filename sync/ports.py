@@ -1,0 +1,104 @@
+"""The small capability protocols the engine needs from each external system.
+
+Each connector under `sync/connectors/` implements one of these and is the only place that
+imports its vendor's SDK. Every create is idempotent: it carries an idempotency key or an
+external ID derived from (opportunity, contract version, step), so a retry finds instead of creates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sync.model import Contract, CreditNote, Customer, Invoice, Obligation, Payment
+
+
+@dataclass(frozen=True)
+class DealRecord:
+    """A closed-won opportunity as read from the CRM, before validation (raw field values)."""
+
+    opportunity_id: str
+    modstamp: datetime
+    fields: dict[str, Any]
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CrmUpdate:
+    opportunity_id: str
+    fields: dict[str, Any]
+    account_id: str | None = None
+    account_fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    record_id: str
+    ok: bool
+    error: str | None = None
+
+
+class Crm(Protocol):
+    def closed_won_since(self, since: datetime | None) -> Iterator[list[DealRecord]]:
+        """Pages of closed-won deals modified at or after `since`, oldest first."""
+        ...
+
+    def write_back(self, updates: Sequence[CrmUpdate]) -> list[WriteResult]: ...
+
+
+@dataclass(frozen=True)
+class BillingResult:
+    subscription_id: str | None
+    invoices: list[Invoice]
+    effective_on: date | None = None  # when an amendment's new prices start
+
+
+class Billing(Protocol):
+    def ensure_customer(self, customer: Customer, *, key: str, lookup: bool) -> str:
+        """Return the billing customer for this CRM account, creating it at most once."""
+        ...
+
+    def ensure_contract(
+        self, contract: Contract, *, customer_id: str, key: str, lookup: bool
+    ) -> BillingResult:
+        """Create the subscription / one-time invoice for a contract version, at most once."""
+        ...
+
+    def amend_contract(
+        self,
+        contract: Contract,
+        *,
+        subscription_id: str,
+        new_fees: Sequence[Obligation],
+        key: str,
+    ) -> BillingResult:
+        """Move an existing subscription to this version's prices from its next period."""
+        ...
+
+    def invoice(self, invoice_id: str) -> Invoice: ...
+
+    def payments_for(self, invoice: Invoice) -> list[Payment]: ...
+
+    def credit_invoice(
+        self, invoice_id: str, *, amount_minor: int, reason: str, key: str
+    ) -> CreditNote: ...
+
+
+class Erp(Protocol):
+    """An accounting system. Every method upserts by the external ID it is given."""
+
+    name: str
+
+    def upsert_customer(self, customer: Customer, *, currency: str) -> str: ...
+
+    def upsert_sales_order(self, contract: Contract, *, customer_id: str) -> str: ...
+
+    def post_invoice(
+        self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
+    ) -> str: ...
+
+    def apply_payment(self, payment: Payment, *, invoice_id: str) -> str: ...
+
+    def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str: ...

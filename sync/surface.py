@@ -1,0 +1,121 @@
+"""What the Slack-facing services share: their dependencies, typed user errors, record links.
+
+Services stay free of Slack libraries: people are looked up through a `Directory`, messages are
+rendered by a `Renderer` (the Block Kit builders, injected by the composition root) and sent
+through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.timeutil import utcnow
+
+Message = tuple[str, list[dict[str, Any]]]
+
+
+class UserError(Exception):
+    """A problem the person in Slack can fix or should know about; shown as-is, never logged
+    as a crash. `field` names the modal input it belongs to, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(UserError):
+    """The clicker may not take this decision."""
+
+
+class Stale(UserError):
+    """The card or request was already decided or changed since it was shown."""
+
+
+class BadInput(UserError):
+    """The command text or form could not be understood."""
+
+
+class Directory(Protocol):
+    def user_for_email(self, email: str) -> str | None: ...
+
+    def group_members(self, group_id: str) -> frozenset[str]: ...
+
+
+class Renderer(Protocol):
+    def approval_card(self, card: Any) -> Message: ...
+
+    def reminder(self, card: Any) -> Message: ...
+
+    def alert(self, alert: Any) -> Message: ...
+
+    def group_alert(self, group: Any) -> Message: ...
+
+    def owner_dm(self, alert: Any) -> Message: ...
+
+    def digest(self, digest: Any) -> Message: ...
+
+
+@dataclass(frozen=True)
+class Links:
+    """Deep links into each system's UI; empty when the system has no web UI configured."""
+
+    salesforce: str | None = None
+    stripe: str = "https://dashboard.stripe.com"
+    stripe_test: bool = True
+    erp: str | None = None  # a template with `{id}`
+
+    def opportunity(self, opportunity_id: str | None) -> str | None:
+        if not self.salesforce or not opportunity_id:
+            return None
+        return f"{self.salesforce.rstrip('/')}/lightning/r/Opportunity/{opportunity_id}/view"
+
+    def stripe_invoice(self, invoice_id: str) -> str:
+        mode = "/test" if self.stripe_test else ""
+        return f"{self.stripe.rstrip('/')}{mode}/invoices/{invoice_id}"
+
+    def erp_invoice(self, erp_id: str | None) -> str | None:
+        return self.erp.format(id=erp_id) if self.erp and erp_id else None
+
+
+@dataclass(frozen=True)
+class ApproverPolicy:
+    users: frozenset[str] = frozenset()
+    group: str | None = None
+    credit_users: frozenset[str] = frozenset()
+    credit_group: str | None = None
+    two_approvers_minor: int = 500_000
+
+    def allows(self, kind: str, user: str, directory: Directory) -> bool:
+        users, group = self.users, self.group
+        if kind == "credit" and (self.credit_users or self.credit_group):
+            users, group = self.credit_users, self.credit_group
+        if user in users:
+            return True
+        return bool(group) and user in directory.group_members(group or "")
+
+
+@dataclass(frozen=True)
+class Channels:
+    alerts: str = "#finance-alerts"
+    approvals: str = "#finance-approvals"
+    digest: str = "#finance-digest"
+
+
+@dataclass
+class Deps:
+    sessions: sessionmaker[Session]
+    directory: Directory
+    render: Renderer
+    policy: ApproverPolicy = field(default_factory=ApproverPolicy)
+    channels: Channels = field(default_factory=Channels)
+    links: Links = field(default_factory=Links)
+    group_min: int = 5
+    reminder_hours: int = 24
+    erp: str = "ledger"
+    now: Callable[[], datetime] = utcnow

@@ -1,0 +1,75 @@
+"""Parsing the commercial terms as salespeople type them into the CRM."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sync.model import Cadence
+
+CADENCES = {
+    "monthly": Cadence.MONTHLY,
+    "month": Cadence.MONTHLY,
+    "quarterly": Cadence.QUARTERLY,
+    "quarter": Cadence.QUARTERLY,
+    "annual": Cadence.ANNUAL,
+    "annually": Cadence.ANNUAL,
+    "yearly": Cadence.ANNUAL,
+}
+RECURRING = {"recurring", "subscription"}
+ONE_TIME = {"one-time", "one time", "onetime", "one_time"}
+_NET = re.compile(r"^net\s*(\d{1,3})$")
+
+
+def parse_cadence(value: Any) -> Cadence | None:
+    return CADENCES.get(str(value).strip().lower()) if value is not None else None
+
+
+def parse_payment_terms(value: Any) -> int | None:
+    """Days until due: `Net 30` → 30, `Due on receipt` → 0; anything else is unknown."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in {"due on receipt", "due upon receipt", "upon receipt"}:
+        return 0
+    match = _NET.match(text)
+    return int(match.group(1)) if match else None
+
+
+def parse_billing_type(value: Any) -> bool | None:
+    """True for a recurring line, False for a one-time fee, None when unreadable."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in RECURRING:
+        return True
+    if text in ONE_TIME:
+        return False
+    return None
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        result = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return result if result.is_finite() else None
+
+
+def parse_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -1,0 +1,107 @@
+"""The Slack surface over the real pipeline: emulated Salesforce and Stripe, the embedded
+ledger, the recording Slack API. Approve resumes a held deal; an approved credit reaches
+Stripe, the ledger and Salesforce; a retry creates nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from app.wiring import build_runtime
+from sandbox.book import BookSeeder, demo_deals
+from sandbox.slack import SlackRecorder
+from sandbox.stack import SandboxStack
+from storage.db import transaction
+from storage.tables import Approval, BillingInvoice, Deal, IdLink
+from sync import approvals
+from tests.handlers.conftest import APPROVERS, Harness, slack_settings, start, wait_for
+from tests.integration.conftest import make_settings
+
+
+@pytest.fixture
+def live(recorder: SlackRecorder, db_url: str,
+         sessions: sessionmaker[Session]) -> Iterator[tuple[Harness, SandboxStack, dict]]:
+    with SandboxStack(slack=False) as stack:
+        base = make_settings(stack, db_url)
+        settings = slack_settings(recorder, db_url, **{
+            k: getattr(base, k) for k in ("salesforce_instance_url", "salesforce_access_token",
+                                          "salesforce_api_version", "salesforce_ca_bundle",
+                                          "stripe_api_key", "stripe_api_base", "max_attempts",
+                                          "backoff_base_s", "backoff_max_s")})
+        runtime = build_runtime(settings, sessions)
+        seeder = BookSeeder(stack.salesforce)
+        ids = {d.account: seeder.seed(d) for d in demo_deals()}
+        sync_once(runtime)
+        for harness in start(settings, sessions, recorder, runtime):
+            yield harness, stack, {"ids": ids, "runtime": runtime}
+
+
+def _deal(sessions: sessionmaker[Session], opp: str) -> Deal:
+    with transaction(sessions) as s:
+        return s.get(Deal, opp)
+
+
+def test_approving_a_held_deal_bills_it(live) -> None:
+    harness, stack, ctx = live
+    opp = ctx["ids"]["Initech"]
+    assert _deal(harness.sessions, opp).status == "awaiting_approval"
+    assert not [s for s in stack.stripe.objects("customer") if s["name"] == "Initech"]
+    approvals.post_new_cards(harness.surface.deps)
+    harness.surface.flush()
+    (card,) = harness.recorder.messages("C0APPROVALS")
+    ref = card["blocks"][-1]["elements"][0]["value"]
+    harness.slack.click("approval.approve", ref, user=APPROVERS[0])
+    sync_once(ctx["runtime"])
+    assert _deal(harness.sessions, opp).status == "synced"
+    record = stack.salesforce.get("Opportunity", opp)
+    assert record["Approval_Status__c"] == "Approved" and record["Stripe_Subscription_Id__c"]
+
+
+def test_approved_credit_reaches_stripe_ledger_and_salesforce(live) -> None:
+    harness, stack, ctx = live
+    opp = ctx["ids"]["Acme Corp"]
+    with transaction(harness.sessions) as s:
+        inv = s.scalar(select(BillingInvoice).where(BillingInvoice.opportunity_id == opp))
+        number, billing_id = inv.number, inv.billing_id
+    answer = harness.slack.command("/credit", f"{number} 6000 outage credit", user="UREQUEST1")
+    assert "sent for approval" in answer.json()["text"], answer.text
+    card = wait_for(lambda: harness.recorder.messages("C0APPROVALS"))[0]
+    ref = card["blocks"][-1]["elements"][0]["value"]
+    harness.slack.click("approval.approve", ref, user="UREQUEST1")  # requester: refused
+    harness.slack.click("approval.approve", ref, user=APPROVERS[0])
+    reply = wait_for(lambda: [r for r in harness.recorder.responses()
+                              if "second approver" in r["payload"]["text"]])
+    assert reply
+    with transaction(harness.sessions) as s:
+        ap = s.scalar(select(Approval).where(Approval.kind == "credit"))
+        assert (ap.status, ap.version) == ("pending", 2)
+    new_ref = approvals.ApprovalRef(id=ap.id, v=2).encode()
+    harness.slack.click("approval.approve", ref, user=APPROVERS[1])  # stale card
+    harness.slack.click("approval.approve", new_ref, user=APPROVERS[1])
+    wait_for(lambda: [n for n in stack.stripe.objects("credit_note")
+                      if n["invoice"] == billing_id])
+    wait_for(lambda: _applied(harness.sessions))
+    notes = [n for n in stack.stripe.objects("credit_note") if n["invoice"] == billing_id]
+    assert len(notes) == 1 and notes[0]["amount"] == 600_000
+    with transaction(harness.sessions) as s:
+        memo = s.scalar(select(IdLink.external_id).where(
+            IdLink.scope == f"credit:{ap.id}", IdLink.kind == "credit_memo"))
+        assert memo and ap.id
+    sync_once(ctx["runtime"])
+    record = stack.salesforce.get("Opportunity", opp)
+    assert Decimal(str(record["Outstanding_Balance__c"])) == Decimal("114000")
+    from sync.credits import apply
+
+    assert apply(ctx["runtime"], harness.surface.deps, ap.id) == "already_applied"
+    assert len([n for n in stack.stripe.objects("credit_note") if n["invoice"] == billing_id]) == 1
+
+
+def _applied(sessions: sessionmaker[Session]) -> bool:
+    with transaction(sessions) as s:
+        ap = s.scalar(select(Approval).where(Approval.kind == "credit"))
+        return bool(ap.payload.get("applied"))

@@ -1,0 +1,81 @@
+"""Amendments change the existing subscription and post a change order, never a duplicate."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from sandbox.book import BookSeeder, demo_deals
+from sandbox.stack import SandboxStack
+from storage.db import transaction
+from storage.ledger import LedgerSalesOrder
+from storage.tables import Approval, Deal, SyncException
+from sync.engine.runtime import Runtime
+
+
+def _umbrella(stack: SandboxStack, seeder: BookSeeder) -> tuple[str, str]:
+    spec = next(d for d in demo_deals() if d.account == "Umbrella Health")  # 50 seats, quarterly
+    opp = seeder.seed(spec)
+    (line,) = [r for r in stack.salesforce.records("OpportunityLineItem")
+               if r["OpportunityId"] == opp]
+    return opp, line["Id"]
+
+
+def _orders(sessions: sessionmaker[Session]) -> list[int]:
+    with transaction(sessions) as session:
+        return [o.total_minor for o in session.scalars(
+            select(LedgerSalesOrder).order_by(LedgerSalesOrder.id))]
+
+
+def test_small_expansion_amends_the_subscription_and_posts_the_delta(
+    stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
+) -> None:
+    opp, line = _umbrella(stack, seeder)
+    sync_once(runtime)
+    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 54})  # +8%
+    sync_once(runtime)
+
+    (sub,) = stack.stripe.objects("subscription")
+    assert sub["items"]["data"][0]["quantity"] == 54
+    assert sub["metadata"]["contract_version"] == "2"
+    # 4 more seats at $600 a quarter for the three quarters after the current one.
+    assert _orders(sessions) == [12_000_000, 4 * 60_000 * 3]
+    with transaction(sessions) as session:
+        deal = session.get(Deal, opp)
+        assert deal is not None and (deal.status, deal.current_version) == ("synced", 2)
+    record = stack.salesforce.get("Opportunity", opp)
+    assert record["Stripe_Subscription_Id__c"] == sub["id"]
+
+
+def test_large_amendment_waits_for_approval(
+    stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
+) -> None:
+    opp, line = _umbrella(stack, seeder)
+    sync_once(runtime)
+    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 75})  # +50%
+    sync_once(runtime)
+
+    (sub,) = stack.stripe.objects("subscription")
+    assert sub["items"]["data"][0]["quantity"] == 50
+    with transaction(sessions) as session:
+        approval = session.scalar(select(Approval).where(Approval.opportunity_id == opp))
+        assert approval is not None and approval.kind == "amendment"
+        assert session.get(Deal, opp).status == "awaiting_approval"  # type: ignore[union-attr]
+    assert stack.salesforce.get("Opportunity", opp)["Sync_Status__c"] == "Requires Review"
+
+
+def test_decrease_is_billed_from_next_period_and_asks_for_a_credit(
+    stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
+) -> None:
+    opp, line = _umbrella(stack, seeder)
+    sync_once(runtime)
+    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 48})  # -4%
+    sync_once(runtime)
+
+    assert len(stack.stripe.objects("subscription")) == 1
+    assert _orders(sessions) == [12_000_000]
+    with transaction(sessions) as session:
+        reasons = list(session.scalars(select(SyncException.reason).where(
+            SyncException.opportunity_id == opp, SyncException.status == "open")))
+    assert any("issue a credit" in r for r in reasons)
