@@ -1,7 +1,8 @@
 """Credit requests: any credit is a non-standard billing event and waits for approval.
 
 Once approved, `apply` creates the Stripe credit note (idempotency key from the approval id), the
-ERP credit memo (upserted by the credit note's ID), refreshes the invoice mirror and arms the
+ERP credit memo (upserted by the credit note's ID; if the invoice is not posted to the ERP yet,
+its post step posts the memo right after it), refreshes the invoice mirror and arms the
 write-back so Salesforce gets the new balance. Re-running it after a crash creates nothing twice.
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import audit, links
+from storage import audit, links, queue
 from storage.db import transaction
 from storage.tables import Approval, BillingInvoice
 from sync import exceptions
@@ -129,12 +130,15 @@ def apply(rt: Runtime, deps: Deps, approval_id: int) -> str:
             links.record(session, scope=scope, system=rt.erp.name, kind="credit_memo",
                          external_id=memo, opportunity_id=opp)
         ap.payload = {**ap.payload, "applied": True, "credit_note": note.billing_id,
-                      "credit_memo": memo}
+                      "credit_memo": memo, "note": note.model_dump(mode="json")}
+        if memo is None and opp and mirror is not None and mirror.contract_version:
+            # The invoice is not in the ERP yet: its post step posts this memo right after it.
+            queue.arm(session, opportunity_id=opp, version=mirror.contract_version, step="post")
         if opp:
             exceptions.resolve(session, opportunity_id=opp, kinds=["credit"])
         audit.append(session, action="credit.applied", opportunity_id=opp,
                      subject=f"approval:{approval_id}", invoice=invoice_id, amount_minor=amount,
                      downstream=[f"stripe:credit_note:{note.billing_id}",
-                                 f"{rt.erp.name}:credit_memo:{memo}"])
+                                 f"{rt.erp.name}:credit_memo:{memo or 'after invoice posting'}"])
         post_card(session, deps, ap)
     return "applied"

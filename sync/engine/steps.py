@@ -17,16 +17,34 @@ from sqlalchemy.orm import Session
 
 from storage import audit, invoices, links, queue
 from storage.db import transaction
-from storage.tables import BillingInvoice, ContractVersion, Deal, IdLink, SyncException
+from storage.tables import (
+    Approval,
+    BillingInvoice,
+    ContractVersion,
+    Deal,
+    IdLink,
+    SyncException,
+)
 from storage.timeutil import aware
 from sync import exceptions
 from sync.amendments import AmendmentNeedsCredit, change_order
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError
-from sync.model import Contract, Invoice, InvoiceLine, InvoiceStatus, Obligation, Payment
+from sync.model import (
+    Contract,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Obligation,
+    Payment,
+)
 from sync.ports import BillingResult
 
 WRITEBACK_DELAY = timedelta(seconds=30)
+
+# Credits applied in Stripe before their invoice reached the ERP: invoice → (approval, note).
+OwedMemos = dict[str, list[tuple[int, CreditNote]]]
 
 
 @dataclass(frozen=True)
@@ -286,6 +304,7 @@ class PostInput:
     basis: Contract
     prior_order: str | None
     invoices: list[tuple[Invoice, int]]  # with the amount already posted as paid
+    memos: OwedMemos
 
 
 def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exception]:
@@ -303,6 +322,8 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
         ):
             key = (row.opportunity_id or "", row.contract_version or 0)
             mirrored.setdefault(key, []).append(_invoice_from_row(row))
+        memos = _owed_memos(session, [inv.billing_id for found in mirrored.values()
+                                      for inv, _ in found])
         inputs: dict[int, PostInput | Exception] = {}
         for step in batch:
             key = (step.opportunity_id, step.version)
@@ -316,8 +337,24 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
                 inputs[step.item_id] = error
                 continue
             inputs[step.item_id] = PostInput(contract, basis, prior_order,
-                                             mirrored.get(key, []))
+                                             mirrored.get(key, []), memos)
     return inputs
+
+
+def _owed_memos(session: Session, invoice_ids: list[str]) -> OwedMemos:
+    """Credits applied in Stripe before their invoice reached the ERP, still without a memo."""
+    owed: OwedMemos = {}
+    if not invoice_ids:
+        return owed
+    for ap in session.scalars(select(Approval).where(
+        Approval.kind == "credit", Approval.status == "approved",
+        Approval.subject.in_(invoice_ids),
+    ).order_by(Approval.id)):
+        payload = ap.payload or {}
+        if payload.get("applied") and not payload.get("credit_memo") and payload.get("note"):
+            note = CreditNote.model_validate(payload["note"])
+            owed.setdefault(ap.subject, []).append((ap.id, note))
+    return owed
 
 
 @dataclass(frozen=True)
@@ -327,6 +364,7 @@ class Posted:
     customer_id: str
     order_id: str
     invoices: list[tuple[str, str, int]]  # billing invoice, ERP invoice, amount paid posted
+    memos: list[tuple[int, str]]  # credit approval, ERP credit memo
 
 
 def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Exception]) -> Posted:
@@ -339,6 +377,7 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
     customer_id = erp.upsert_customer(contract.customer, currency=contract.currency)
     order_id = prior_order or erp.upsert_sales_order(basis, customer_id=customer_id)
     posted: list[tuple[str, str, int]] = []
+    memos: list[tuple[int, str]] = []
     for invoice, paid_in_erp in mirrored:
         erp_invoice = erp.post_invoice(invoice, customer_id=customer_id, sales_order_id=order_id)
         if invoice.amount_paid_minor > paid_in_erp:
@@ -354,7 +393,9 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
                 invoice_id=erp_invoice,
             )
         posted.append((invoice.billing_id, erp_invoice, invoice.amount_paid_minor))
-    return Posted(step, contract, customer_id, order_id, posted)
+        memos += [(approval_id, erp.post_credit_memo(note, invoice_id=erp_invoice))
+                  for approval_id, note in loaded.memos.get(invoice.billing_id, [])]
+    return Posted(step, contract, customer_id, order_id, posted, memos)
 
 
 def _post_links(p: Posted, erp: str) -> list[dict[str, str | None]]:
@@ -368,6 +409,8 @@ def _post_links(p: Posted, erp: str) -> list[dict[str, str | None]]:
     rows += [{"scope": links.invoice_scope(billing_id), "system": erp, "kind": "invoice",
               "external_id": erp_invoice, "opportunity_id": opp}
              for billing_id, erp_invoice, _ in p.invoices]
+    rows += [{"scope": f"credit:{approval_id}", "system": erp, "kind": "credit_memo",
+              "external_id": memo, "opportunity_id": opp} for approval_id, memo in p.memos]
     return rows
 
 
@@ -388,6 +431,7 @@ def record_posts(rt: Runtime, posted: list[Posted]) -> Recorded:
                 erp_invoice, amount = paid[row.billing_id]
                 row.erp_invoice_id = erp_invoice
                 row.erp_paid_minor = max(row.erp_paid_minor or 0, amount)
+        _record_memos(session, [m for p in done for m in p.memos], erp)
         for opp, _ in with_open_exceptions(session, [p.step for p in done]):
             exceptions.resolve(session, opportunity_id=opp, kinds=["post"])
         still_open = set(with_open_exceptions(session, [p.step for p in done]))
@@ -413,6 +457,19 @@ def record_posts(rt: Runtime, posted: list[Posted]) -> Recorded:
             (p.step.opportunity_id, p.step.version, "writeback", now) for p in done
         ])
     return Recorded(outcomes, duplicates)
+
+
+def _record_memos(session: Session, memos: list[tuple[int, str]], erp: str) -> None:
+    if not memos:
+        return
+    found = {ap.id: ap for ap in session.scalars(
+        select(Approval).where(Approval.id.in_([approval_id for approval_id, _ in memos])))}
+    for approval_id, memo in memos:
+        ap = found[approval_id]
+        ap.payload = {**(ap.payload or {}), "credit_memo": memo}
+        audit.append(session, action="credit.memo_posted", opportunity_id=ap.opportunity_id,
+                     subject=f"approval:{approval_id}", invoice=ap.subject,
+                     downstream=[f"{erp}:credit_memo:{memo}"])
 
 
 def _invoice_from_row(row: BillingInvoice) -> tuple[Invoice, int]:

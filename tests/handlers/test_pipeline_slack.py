@@ -18,7 +18,9 @@ from sandbox.slack import SlackRecorder
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import Approval, BillingInvoice, Deal, IdLink
-from sync import approvals
+from sync import alerts, approvals
+from sync.audit import run_audit
+from sync.engine.billing_events import poll_events
 from tests.handlers.conftest import APPROVERS, Harness, slack_settings, start, wait_for
 from tests.integration.conftest import make_settings
 
@@ -105,3 +107,39 @@ def _applied(sessions: sessionmaker[Session]) -> bool:
     with transaction(sessions) as s:
         ap = s.scalar(select(Approval).where(Approval.kind == "credit"))
         return bool(ap.payload.get("applied"))
+
+
+def test_credit_on_an_invoice_not_yet_in_the_erp_is_posted_after_it(live) -> None:
+    harness, stack, ctx = live
+    rt, opp = ctx["runtime"], ctx["ids"]["Umbrella Health"]
+    stack.stripe.advance(days=93)  # the quarterly subscription renews: an invoice not yet posted
+    poll_events(rt)
+    with transaction(harness.sessions) as s:
+        renewal = s.scalar(select(BillingInvoice).where(
+            BillingInvoice.opportunity_id == opp, BillingInvoice.erp_invoice_id.is_(None),
+            BillingInvoice.status == "open"))
+        assert renewal is not None and renewal.total_minor == 3_000_000
+        number, billing_id = renewal.number, renewal.billing_id
+    answer = harness.slack.command("/credit", f"{number} 1000 late onboarding", user="UREQUEST1")
+    assert "sent for approval" in answer.json()["text"], answer.text
+    card = wait_for(lambda: harness.recorder.messages("C0APPROVALS"))[0]
+    harness.slack.click("approval.approve", card["blocks"][-1]["elements"][0]["value"],
+                        user=APPROVERS[0])
+    wait_for(lambda: _applied(harness.sessions))
+    ledger = rt.erp.ledger
+    assert [n["amount"] for n in stack.stripe.objects("credit_note")
+            if n["invoice"] == billing_id] == [100_000]
+    assert billing_id not in ledger.ar_open_by_invoice()  # the ERP has neither yet
+    sync_once(rt)
+    assert ledger.ar_open_by_invoice()[billing_id] == 2_900_000
+    with transaction(harness.sessions) as s:
+        ap = s.scalar(select(Approval).where(Approval.kind == "credit"))
+        memo = s.scalar(select(IdLink.external_id).where(
+            IdLink.scope == f"credit:{ap.id}", IdLink.kind == "credit_memo"))
+        assert memo and ap.payload["credit_memo"] == memo
+    sync_once(rt)  # a second pass posts nothing new
+    assert ledger.ar_open_by_invoice()[billing_id] == 2_900_000
+    alerts.sweep(harness.surface.deps)  # the invalid demo deal's alert, which the audit wants
+    harness.surface.flush()
+    report = run_audit(rt)
+    assert report.ok, report.problems()

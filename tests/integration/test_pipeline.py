@@ -218,3 +218,39 @@ def test_revenue_job_recognizes_what_is_due(
     assert ledger.account_balance("4100", "USD") == 2_000_000
     assert ledger.account_balance("4000", "USD") == 10_000_000
     assert ledger.account_balance("2100", "USD") == 0
+
+
+def test_future_start_bills_the_fee_now_and_the_first_period_at_the_start(
+    stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sync.audit import run_audit
+    from sync.engine.billing_events import poll_events
+
+    start = datetime.now(UTC).date() + timedelta(days=45)
+    opp = seeder.seed(DealSpec(
+        "Hooli - Starts Next Quarter", "Hooli", "gavin@hooli-sales.example", "USD", "Monthly",
+        "Net 30", 12, [LineSpec("Onboarding", 1, Decimal("500"), "One-Time"),
+                       LineSpec("Platform Subscription", 1, Decimal("12000"), "Recurring")],
+        start,
+    ))
+    sync_once(runtime)
+    assert _deal(sessions, opp).status == "synced"
+    (sub,) = stack.stripe.objects("subscription")
+    assert sub["billing_cycle_anchor"] == int(datetime.combine(start, datetime.min.time(),
+                                                               UTC).timestamp())
+    # Nothing of the subscription is billed before the contract starts: the fee only.
+    (first,) = stack.stripe.objects("invoice")
+    assert (first["status"], first["total"]) == ("open", 50_000)
+    ledger = Ledger(sessions)
+    assert ledger.ar_open_by_invoice() == {first["id"]: 50_000}
+
+    stack.stripe.advance(days=46)  # the contract has started: the first month is invoiced
+    poll_events(runtime)
+    sync_once(runtime)
+    month = [i for i in stack.stripe.objects("invoice") if i["id"] != first["id"]]
+    assert [(i["status"], i["total"]) for i in month] == [("open", 100_000)]
+    assert ledger.ar_open_by_invoice() == {first["id"]: 50_000, month[0]["id"]: 100_000}
+    report = run_audit(runtime, require_alerts=False)
+    assert report.ok, report.problems()
