@@ -41,20 +41,24 @@ def start_sandbox(deals: int, seed: int) -> tuple[subprocess.Popen[str], dict[st
 
 
 class ConnectorMeter:
-    """CPU time spent inside connector calls (Salesforce and Stripe clients, the ERP)."""
+    """CPU time spent inside connector calls, per system (vendor clients, the embedded ledger)."""
 
     ERP_METHODS = ("upsert_customer", "upsert_sales_order", "post_invoice", "apply_payment",
                    "post_credit_memo")
 
     def __init__(self, rt: Any) -> None:
-        self.seconds = 0.0
+        self.by_system: dict[str, float] = {"salesforce": 0.0, "stripe": 0.0, "erp": 0.0}
         self._depth = 0
-        for connector in (rt.crm, rt.billing):
-            connector._call = self._wrap(connector._call)
+        rt.crm._call = self._wrap("salesforce", rt.crm._call)
+        rt.billing._call = self._wrap("stripe", rt.billing._call)
         for name in self.ERP_METHODS:
-            setattr(rt.erp, name, self._wrap(getattr(rt.erp, name)))
+            setattr(rt.erp, name, self._wrap("erp", getattr(rt.erp, name)))
 
-    def _wrap(self, func: Any) -> Any:
+    @property
+    def seconds(self) -> float:
+        return sum(self.by_system.values())
+
+    def _wrap(self, system: str, func: Any) -> Any:
         def metered(*args: Any, **kwargs: Any) -> Any:
             self._depth += 1
             started = time.process_time()
@@ -63,7 +67,7 @@ class ConnectorMeter:
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    self.seconds += time.process_time() - started
+                    self.by_system[system] += time.process_time() - started
 
         return metered
 
@@ -115,6 +119,8 @@ def run(deals: int, seed: int = 7, database_url: str | None = None) -> dict[str,
         # ledger spent inside connector calls (the client side of talking to the systems).
         "engine_ms_per_deal": round((cpu - meter.seconds) * 1000 / deals, 3),
         "connector_ms_per_deal": round(meter.seconds * 1000 / deals, 3),
+        "connector_ms_by_system": {system: round(spent * 1000 / deals, 3)
+                                   for system, spent in meter.by_system.items()},
         "total_cpu_ms_per_deal": round(cpu * 1000 / deals, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "wall_s": round(wall, 2),
@@ -140,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{system:<10} calls/deal {value}")
     print(f"engine ms per deal  {result['engine_ms_per_deal']}  (closebot's own CPU)")
     print(f"connector ms/deal   {result['connector_ms_per_deal']}  (vendor clients + ledger)")
+    for system, spent in result["connector_ms_by_system"].items():
+        print(f"  {system:<17} {spent}")
     print(f"total CPU ms/deal   {result['total_cpu_ms_per_deal']}")
     print(f"peak RSS (MB)       {result['peak_rss_mb']}")
     print(f"wall time (s)       {result['wall_s']}")
