@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sandbox.book import BookSeeder, demo_deals
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import Deal, WorkItem
+from sync.money import format_money, to_minor
 from sync.report import deal_summaries
 
 SETTLED = ("synced", "awaiting_approval", "exception", "rejected")
@@ -77,14 +79,19 @@ def _slack_line(deal: dict[str, Any]) -> str:
     return f"#finance-alerts: {deal['name']} is {deal['status']}"
 
 
+def _money(amount: str, currency: str) -> str:
+    return format_money(to_minor(Decimal(amount), currency), currency)
+
+
 def render_text(summary: dict[str, Any]) -> str:
     out = ["closebot demo: Salesforce → Stripe → ledger on local stand-ins", ""]
     for d in summary["deals"]:
         out.append(f"● {d['name']}  ({d['opportunity_id']})")
-        out.append(f"    {d['currency']} {d['amount']}  status: {d['status'].upper()}")
+        out.append(f"    {_money(d['amount'], d['currency'])}  status: {d['status'].upper()}")
         for o in d["obligations"]:
-            kind = f"recurring, {o['periods']} invoices" if o["recurring"] else "one-time"
-            out.append(f"    - {o['product']}: {d['currency']} {o['amount']} ({kind})")
+            periods = f"{o['periods']} invoice{'s' if o['periods'] != 1 else ''}"
+            kind = f"recurring, {periods}" if o["recurring"] else "one-time"
+            out.append(f"    - {o['product']}: {_money(o['amount'], d['currency'])} ({kind})")
         s, e = d["stripe"], d["erp"]
         if s["customer"]:
             out.append(f"    Stripe: customer {s['customer']}, subscription {s['subscription']}, "

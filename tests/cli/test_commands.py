@@ -41,6 +41,8 @@ def test_demo_text_is_readable() -> None:
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
     assert "Acme Corp - Platform 2026" in result.stdout
+    assert "USD 120,000.00  status: SYNCED" in result.stdout
+    assert "Platform Subscription: USD 100,000.00 (recurring, 1 invoice)" in result.stdout
     assert "Would post to Slack:" in result.stdout
 
 
