@@ -32,13 +32,16 @@ def _logging(verbose: bool) -> None:
 def demo(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
+    erp: str = typer.Option("ledger", "--erp", help="ledger (embedded) or netsuite (emulated)."),
 ) -> None:
     """Run the pipeline on local emulators with a small book of deals and print the outcome."""
     from app.demo import render_text, run_demo
 
+    if erp not in ("ledger", "netsuite"):
+        raise typer.BadParameter("--erp is ledger or netsuite")
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    summary = run_demo()
+    summary = run_demo(erp=erp)
     typer.echo(json.dumps(summary, indent=2, default=str) if as_json else render_text(summary))
 
 
@@ -173,13 +176,17 @@ def config_check() -> None:
 
 
 @sandbox_cli.command("up")
-def sandbox_up() -> None:
+def sandbox_up(
+    erp: str = typer.Option("ledger", "--erp", help="netsuite also starts a NetSuite emulator."),
+) -> None:
     """Start the Salesforce and Stripe emulators and a Slack recorder until Ctrl-C."""
     from sandbox.stack import SandboxStack
 
-    with SandboxStack() as stack:
+    with SandboxStack(erp=erp) as stack:
         typer.echo(f"Salesforce emulator: {stack.salesforce.url}")
         typer.echo(f"Stripe emulator:     {stack.stripe.url}")
+        if stack.netsuite:
+            typer.echo(f"NetSuite emulator:   {stack.netsuite.url}")
         if stack.slack:
             typer.echo(f"Slack recorder:      {stack.slack.url}")
         typer.echo("\nPoint closebot at them with:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.settings import Settings
+from app.wiring import NETSUITE_REQUIRED
 
 LOCAL = ("127.0.0.1", "localhost")
 
@@ -36,8 +37,17 @@ def check(settings: Settings) -> tuple[list[str], bool]:
         lines.append("stripe      : MISSING: set STRIPE_API_KEY")
     if not settings.stripe_webhook_secret:
         lines.append("stripe hooks: not set (STRIPE_WEBHOOK_SECRET); events are polled instead")
-    lines.append(f"erp         : {settings.erp}"
-                 + (" (embedded ledger in the database)" if settings.erp == "ledger" else ""))
+    if settings.erp == "ledger":
+        lines.append("erp         : ledger (embedded ledger in the database)")
+    else:
+        missing = [name.upper() for name in NETSUITE_REQUIRED if not getattr(settings, name)]
+        if missing:
+            ok = False
+            lines.append(f"erp         : netsuite MISSING: set {', '.join(missing)}")
+        else:
+            where = _kind(settings.netsuite_base_url) if settings.netsuite_base_url else "real"
+            lines.append(f"erp         : netsuite configured ({where}, account "
+                         f"{settings.netsuite_account_id}, token-based auth set)")
     if settings.slack_bot_token and settings.slack_signing_secret:
         mode = "socket mode" if settings.slack_app_token else f"HTTP on :{settings.http_port}"
         where = _kind(settings.slack_api_url) if settings.slack_api_url else "real"

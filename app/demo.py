@@ -22,10 +22,13 @@ from sync.money import format_money, to_minor
 from sync.report import deal_summaries
 
 SETTLED = ("synced", "awaiting_approval", "exception", "rejected")
+ERP_NAMES = {"ledger": "Ledger", "netsuite": "NetSuite"}
 
 
-def run_demo(*, database_url: str | None = None, timeout_s: float = 60.0) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="closebot-demo-") as tmp, SandboxStack() as stack:
+def run_demo(*, database_url: str | None = None, timeout_s: float = 60.0,
+             erp: str = "ledger") -> dict[str, Any]:
+    with (tempfile.TemporaryDirectory(prefix="closebot-demo-") as tmp,
+          SandboxStack(erp=erp) as stack):
         url = database_url or f"sqlite:///{Path(tmp) / 'closebot-demo.db'}"
         seeder = BookSeeder(stack.salesforce)
         opportunity_ids = [seeder.seed(deal) for deal in demo_deals()]
@@ -43,6 +46,7 @@ def run_demo(*, database_url: str | None = None, timeout_s: float = 60.0) -> dic
         engine.dispose()
         return {
             "database": "temporary SQLite" if database_url is None else database_url,
+            "erp": rt.erp.name,
             "deals": deals,
             "api_calls": {
                 "salesforce": dict(stack.salesforce.calls),
@@ -84,7 +88,9 @@ def _money(amount: str, currency: str) -> str:
 
 
 def render_text(summary: dict[str, Any]) -> str:
-    out = ["closebot demo: Salesforce → Stripe → ledger on local stand-ins", ""]
+    erp = ERP_NAMES.get(summary.get("erp", "ledger"), "ERP")
+    title = "ledger" if erp == "Ledger" else erp
+    out = [f"closebot demo: Salesforce → Stripe → {title} on local stand-ins", ""]
     for d in summary["deals"]:
         out.append(f"● {d['name']}  ({d['opportunity_id']})")
         out.append(f"    {_money(d['amount'], d['currency'])}  status: {d['status'].upper()}")
@@ -97,7 +103,7 @@ def render_text(summary: dict[str, Any]) -> str:
             out.append(f"    Stripe: customer {s['customer']}, subscription {s['subscription']}, "
                        f"invoices {', '.join(s['invoices']) or '-'}")
         if e["sales_order"]:
-            out.append(f"    Ledger: customer {e['customer']}, sales order {e['sales_order']}, "
+            out.append(f"    {erp}: customer {e['customer']}, sales order {e['sales_order']}, "
                        f"invoices {', '.join(e['invoices']) or '-'}")
         for inv in d["invoices"]:
             out.append(f"    Invoice {inv['number']}: {inv['status']}, total {inv['total']}, "

@@ -38,8 +38,17 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     stripe_rate_per_s: float = 25.0
 
-    # ERP: the embedded ledger by default.
+    # ERP: the embedded ledger by default, or NetSuite (token-based auth).
     erp: str = "ledger"
+    netsuite_account_id: str | None = None  # e.g. 1234567 or 1234567_SB1 for a sandbox
+    netsuite_consumer_key: str | None = None
+    netsuite_consumer_secret: SecretStr | None = None
+    netsuite_token_id: str | None = None
+    netsuite_token_secret: SecretStr | None = None
+    netsuite_base_url: str | None = None  # defaults to the account's suitetalk.api host
+    netsuite_ca_bundle: str | None = None
+    netsuite_concurrency: int = 5  # closebot's share of the account's concurrency limit
+    netsuite_timeout_s: float = 30.0
 
     # Slack.
     slack_bot_token: SecretStr | None = None

@@ -13,6 +13,7 @@ from app.settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from sync.connectors.ledger import LedgerErp
+from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
@@ -93,7 +94,30 @@ def make_billing(settings: Settings) -> StripeBilling:
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
     if settings.erp == "ledger":
         return LedgerErp(Ledger(sessions))
-    raise NotConfigured(f"ERP {settings.erp!r} is not available in this build")
+    missing = [name.upper() for name in NETSUITE_REQUIRED if not getattr(settings, name)]
+    if missing:
+        raise NotConfigured(f"NetSuite is not configured ({', '.join(missing)})")
+    assert settings.netsuite_consumer_secret and settings.netsuite_token_secret
+    return NetSuiteErp(
+        account_id=str(settings.netsuite_account_id),
+        consumer_key=str(settings.netsuite_consumer_key),
+        consumer_secret=settings.netsuite_consumer_secret.get_secret_value(),
+        token_id=str(settings.netsuite_token_id),
+        token_secret=settings.netsuite_token_secret.get_secret_value(),
+        base_url=settings.netsuite_base_url,
+        ca_bundle=settings.netsuite_ca_bundle,
+        timeout=settings.netsuite_timeout_s,
+        concurrency=settings.netsuite_concurrency,
+    )
+
+
+NETSUITE_REQUIRED = ("netsuite_account_id", "netsuite_consumer_key", "netsuite_consumer_secret",
+                     "netsuite_token_id", "netsuite_token_secret")
+
+
+def _instrumented_erp(erp: Erp) -> Erp:
+    # The embedded ledger makes no external calls; a remote ERP's are timed like the others'.
+    return instrument(erp, erp.name) if hasattr(erp, "_call") else erp
 
 
 def worker_id() -> str:
@@ -106,6 +130,6 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         sessions=sessions,
         crm=instrument(make_crm(settings), "salesforce"),
         billing=instrument(make_billing(settings), "stripe"),
-        erp=make_erp(settings, sessions),
+        erp=_instrumented_erp(make_erp(settings, sessions)),
         worker_id=worker_id(),
     )

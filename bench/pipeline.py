@@ -1,4 +1,4 @@
-"""Pipeline benchmark: `python -m bench.pipeline --deals 5000 [--json]`.
+"""Pipeline benchmark: `python -m bench.pipeline --deals 5000 [--erp netsuite] [--json]`.
 
 The emulators run in a child process with a generated book; this process runs the real pipeline
 (intake → bill → post → write-back) against them on a fresh SQLite database until every deal is
@@ -28,9 +28,11 @@ from storage.db import transaction
 from storage.tables import Deal
 
 
-def start_sandbox(deals: int, seed: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_sandbox(deals: int, seed: int,
+                  erp: str = "ledger") -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.serve", "--deals", str(deals), "--seed", str(seed)],
+        [sys.executable, "-m", "sandbox.serve", "--deals", str(deals), "--seed", str(seed),
+         "--erp", erp],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
@@ -51,8 +53,11 @@ class ConnectorMeter:
         self._depth = 0
         rt.crm._call = self._wrap("salesforce", rt.crm._call)
         rt.billing._call = self._wrap("stripe", rt.billing._call)
-        for name in self.ERP_METHODS:
-            setattr(rt.erp, name, self._wrap("erp", getattr(rt.erp, name)))
+        if hasattr(rt.erp, "_call"):  # NetSuite: every HTTP request, lookups included
+            rt.erp._call = self._wrap("erp", rt.erp._call)
+        else:
+            for name in self.ERP_METHODS:
+                setattr(rt.erp, name, self._wrap("erp", getattr(rt.erp, name)))
 
     @property
     def seconds(self) -> float:
@@ -72,8 +77,9 @@ class ConnectorMeter:
         return metered
 
 
-def run(deals: int, seed: int = 7, database_url: str | None = None) -> dict[str, Any]:
-    proc, env = start_sandbox(deals, seed)
+def run(deals: int, seed: int = 7, database_url: str | None = None,
+        erp: str = "ledger") -> dict[str, Any]:
+    proc, env = start_sandbox(deals, seed, erp)
     try:
         with tempfile.TemporaryDirectory(prefix="closebot-bench-") as tmp:
             url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -109,6 +115,7 @@ def run(deals: int, seed: int = 7, database_url: str | None = None) -> dict[str,
     crm, billing, erp = rt.crm, rt.billing, rt.erp
     return {
         "deals": deals,
+        "erp": erp,
         "deals_per_s": round(deals / wall, 1),
         "calls_per_deal": {
             "salesforce": round(sum(crm.calls.values()) / deals, 4),  # type: ignore[attr-defined]
@@ -134,13 +141,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deals", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--erp", choices=("ledger", "netsuite"), default="ledger")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(args.deals, args.seed, args.database_url)
+    result = run(args.deals, args.seed, args.database_url, args.erp)
     if args.json:
         print(json.dumps(result))
         return
-    print(f"deals               {result['deals']}")
+    print(f"deals               {result['deals']}  (ERP: {result['erp']})")
     print(f"deals per second    {result['deals_per_s']}")
     for system, value in result["calls_per_deal"].items():
         print(f"{system:<10} calls/deal {value}")

@@ -22,10 +22,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deals", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--page-size", type=int, default=2000)
+    parser.add_argument("--erp", choices=("ledger", "netsuite"), default="ledger")
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with SandboxStack(page_size=args.page_size) as stack:
+    with SandboxStack(page_size=args.page_size, erp=args.erp) as stack:
         seeder = BookSeeder(stack.salesforce)
         ids = [seeder.seed(deal) for deal in generated_deals(args.deals, seed=args.seed)]
         print(json.dumps({"env": stack.env(), "opportunities": len(ids)}), flush=True)

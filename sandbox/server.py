@@ -79,8 +79,10 @@ class ServedApp(Startable):
         return f"{scheme}://{self._host}:{self.port}"
 
     def start(self) -> ServedApp:
+        # A deep accept queue: replicas and chaos runs open many connections at once, and
+        # cheroot's default of 5 leaves the rest waiting on SYN retries.
         server = wsgi.Server((self._host, self._port), self._app, numthreads=self._threads,
-                             server_name="closebot-sandbox", timeout=30)
+                             server_name="closebot-sandbox", timeout=30, request_queue_size=128)
         if self._tls is not None:
             adapter = BuiltinSSLAdapter(str(self._tls.cert_path), str(self._tls.cert_path))
             adapter.context = self._tls.server_context()

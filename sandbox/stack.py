@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 from sandbox.lifecycle import Startable
+from sandbox.netsuite import NetSuiteEmulator
 from sandbox.salesforce import SalesforceEmulator
 from sandbox.slack import SlackRecorder
 from sandbox.stripe import StripeEmulator
 
 
 class SandboxStack(Startable):
-    """Salesforce and Stripe emulators plus a recording Slack Web API, on free local ports."""
+    """Salesforce and Stripe emulators plus a recording Slack Web API, on free local ports;
+    with `erp="netsuite"`, a NetSuite emulator too (otherwise the embedded ledger is the ERP)."""
 
-    def __init__(self, *, slack: bool = True, page_size: int = 2000) -> None:
+    def __init__(self, *, slack: bool = True, page_size: int = 2000, erp: str = "ledger") -> None:
         self.salesforce = SalesforceEmulator(page_size=page_size)
         self.stripe = StripeEmulator()
         self.slack = SlackRecorder() if slack else None
+        self.netsuite = NetSuiteEmulator() if erp == "netsuite" else None
 
     def start(self) -> SandboxStack:
         self.salesforce.start()
         self.stripe.start()
         if self.slack is not None:
             self.slack.start()
+        if self.netsuite is not None:
+            self.netsuite.start()
         return self
 
     def stop(self) -> None:
+        if self.netsuite is not None:
+            self.netsuite.stop()
         if self.slack is not None:
             self.slack.stop()
         self.stripe.stop()
@@ -42,6 +49,9 @@ class SandboxStack(Startable):
         if self.slack is not None:
             values["SLACK_API_URL"] = self.slack.url + "/api/"
             values["SLACK_BOT_TOKEN"] = self.slack.bot_token
+        if self.netsuite is not None:
+            values["ERP"] = "netsuite"
+            values.update(self.netsuite.env())
         return values
 
     def settings_overrides(self) -> dict[str, str]:

@@ -8,7 +8,7 @@ and closebot's own database, and reports each violation in words a finance reade
   external ID;
 - lost deals: every closed-won opportunity is synced, awaiting approval, rejected by a person,
   or an open exception with a Slack alert;
-- money: every journal entry balances; ledger AR per invoice equals Stripe's open balance;
+- money: every journal entry balances; ERP AR per invoice equals Stripe's open balance;
 - write-back: the IDs on each Salesforce opportunity equal closebot's ID links.
 It is also the oracle of the chaos and replica tests.
 """
@@ -19,14 +19,14 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from storage import links
 from storage.db import transaction
-from storage.ledger import LedgerInvoice
 from storage.tables import Approval, BillingInvoice, Deal, SyncException, WorkItem
 from sync.engine.runtime import Runtime
+from sync.ports import ErpBooks
 
 ID_FIELDS = {
     "Stripe_Customer_Id__c": ("account", "stripe", "customer"),
@@ -78,16 +78,19 @@ def run_audit(target: Any, *, require_alerts: bool = True) -> AuditReport:
     opportunities = _salesforce_opportunities(rt)
     report.opportunities = len(opportunities)
     stripe_open = _check_stripe(rt, report)
-    ledger = rt.erp.ledger  # type: ignore[attr-defined]
-    # The ledger opens its own sessions; on SQLite a second writer would wait on ours, so its
-    # reads happen before our transaction starts.
+    books: ErpBooks = rt.erp  # type: ignore[assignment]
+    # The embedded ledger opens its own sessions; on SQLite a second writer would wait on ours,
+    # so the ERP is read before our transaction starts.
     report.erp_duplicates += [f"ERP {table} has two records for external ID {ext}"
-                              for table, ext in ledger.duplicate_external_ids()]
+                              for table, ext in books.duplicate_external_ids()]
     report.unbalanced += [f"journal entry {n} does not balance"
-                          for n in ledger.unbalanced_entries()]
-    ledger_open: dict[str, int] = ledger.ar_open_by_invoice()
+                          for n in books.unbalanced_entries()]
+    report.invoices_posted_twice += [f"Stripe invoice {number} is posted {n} times in the ERP"
+                                     for number, n in books.invoices_posted_twice()]
+    erp_open = books.ar_open_by_invoice()
+    posted = books.posted_invoice_ids()
     with transaction(rt.sessions) as session:
-        _check_erp(session, report, stripe_open, ledger_open)
+        _check_erp(session, report, stripe_open, erp_open, posted)
         _check_lost(session, opportunities, report, require_alerts=require_alerts)
         _check_writeback(session, rt, opportunities, report)
     return report
@@ -144,26 +147,18 @@ def _check_stripe(rt: Runtime, report: AuditReport) -> dict[str, int]:
 
 def _check_erp(
     session: Session, report: AuditReport, stripe_open: dict[str, int],
-    ledger_open: dict[str, int],
+    erp_open: dict[str, int], posted: set[str],
 ) -> None:
-    twice = session.execute(
-        select(LedgerInvoice.billing_number, func.count())
-        .where(LedgerInvoice.billing_number.is_not(None))
-        .group_by(LedgerInvoice.billing_number).having(func.count() > 1)
-    )
-    report.invoices_posted_twice += [f"Stripe invoice {number} is posted {n} times in the ERP"
-                                     for number, n in twice]
     excused = _opportunities_with_open_exceptions(session)
-    posted = set(session.scalars(select(LedgerInvoice.external_id)))
-    for invoice_id in sorted(set(stripe_open) | set(ledger_open)):
-        ours, theirs = ledger_open.get(invoice_id, 0), stripe_open.get(invoice_id, 0)
+    for invoice_id in sorted(set(stripe_open) | set(erp_open)):
+        ours, theirs = erp_open.get(invoice_id, 0), stripe_open.get(invoice_id, 0)
         if ours == theirs:
             continue
         owner = _invoice_owner(session, invoice_id)
         if invoice_id not in posted and (owner is None or owner in excused):
             continue  # not ours, or its posting is an open exception already
         report.ar_mismatches.append(
-            f"invoice {invoice_id}: ledger AR {ours} but Stripe says {theirs} is open")
+            f"invoice {invoice_id}: ERP AR {ours} but Stripe says {theirs} is open")
 
 
 def _invoice_owner(session: Session, invoice_id: str) -> str | None:

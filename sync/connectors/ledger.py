@@ -127,3 +127,20 @@ class LedgerErp:
             reason=credit.reason,
             posted_on=credit.created_at.date(),
         )
+
+    # --- reading the books (the audit) -----------------------------------------------------
+
+    def ar_open_by_invoice(self) -> dict[str, int]:
+        return self.ledger.ar_open_by_invoice()
+
+    def duplicate_external_ids(self) -> list[tuple[str, str]]:
+        return self.ledger.duplicate_external_ids()
+
+    def invoices_posted_twice(self) -> list[tuple[str, int]]:
+        return self.ledger.invoices_posted_twice()
+
+    def posted_invoice_ids(self) -> set[str]:
+        return self.ledger.posted_invoice_ids()
+
+    def unbalanced_entries(self) -> list[str]:
+        return self.ledger.unbalanced_entries()

@@ -129,12 +129,7 @@ def create_sales_order(
     session.add_all(rows)
     session.flush()
     # One executemany for all periods: a three-year monthly line alone has 36 rows.
-    schedule = [
-        {c.key: getattr(r, c.key) for c in LedgerRevenueSchedule.__table__.columns
-         if c.key != "id"}
-        for row in rows
-        for r in schedule_rows(row, currency)
-    ]
+    schedule = [r for row in rows for r in schedule_rows(row, currency)]
     if schedule:
         session.execute(insert(LedgerRevenueSchedule), schedule)
     return order

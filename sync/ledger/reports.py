@@ -149,3 +149,17 @@ def duplicate_external_ids(session: Session) -> list[tuple[str, str]]:
         )
         found.extend((model.__tablename__, ext) for ext in dupes)
     return found
+
+
+def invoices_posted_twice(session: Session) -> list[tuple[str, int]]:
+    """(billing number, times posted) for every billing invoice posted more than once."""
+    rows = session.execute(
+        select(LedgerInvoice.billing_number, func.count())
+        .where(LedgerInvoice.billing_number.is_not(None))
+        .group_by(LedgerInvoice.billing_number).having(func.count() > 1)
+    )
+    return [(str(number), int(n)) for number, n in rows]
+
+
+def posted_invoice_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(LedgerInvoice.external_id)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,19 +55,20 @@ def plan(*, amount_minor: int, start: date, end: date, recognition: str) -> list
     return periods
 
 
-def schedule_rows(line: LedgerSalesOrderLine, currency: str) -> list[LedgerRevenueSchedule]:
+def schedule_rows(line: LedgerSalesOrderLine, currency: str) -> list[dict[str, Any]]:
+    """The line's revenue schedule as rows to insert (one executemany for all of them)."""
     # A zero row (a free line, or cents spread thin) has nothing to post, so it isn't kept.
     return [
-        LedgerRevenueSchedule(
-            sales_order_line_id=line.id,
-            period_no=n,
-            period_start=p.start,
-            period_end=p.end,
-            recognize_on=p.recognize_on,
-            amount_minor=p.amount_minor,
-            currency=currency,
-            revenue_account=line.revenue_account,
-        )
+        {
+            "sales_order_line_id": line.id,
+            "period_no": n,
+            "period_start": p.start,
+            "period_end": p.end,
+            "recognize_on": p.recognize_on,
+            "amount_minor": p.amount_minor,
+            "currency": currency,
+            "revenue_account": line.revenue_account,
+        }
         for n, p in enumerate(
             plan(
                 amount_minor=line.amount_minor,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,28 +60,32 @@ class Ledger:
         model: type[R],
         external_id: str,
         create: Callable[[Session], R],
-        refresh: Callable[[R], None] | None = None,
+        refresh: Callable[[Session], None] | None = None,
     ) -> str:
         self._ensure_chart()
+        # Only the number is read back: a repeat (the common case on re-runs) loads no record.
+        number_of = select(model.number).where(model.external_id == external_id)
         try:
             with transaction(self._sessions) as session:
-                existing = find(session, model, external_id)
-                if existing is not None and refresh is not None:
-                    refresh(existing)
-                number = existing.number if existing else create(session).number
-            return number
+                number = session.scalar(number_of)
+                if number is not None and refresh is not None:
+                    refresh(session)
+                return number if number is not None else create(session).number
         except IntegrityError:
             with self._sessions() as session:
-                existing = find(session, model, external_id)
-            if existing is None:
+                number = session.scalar(number_of)
+            if number is None:
                 raise
-            return existing.number
+            return number
 
     def upsert_customer(self, *, external_id: str, name: str, currency: str) -> str:
-        def rename(customer: LedgerCustomer) -> None:
+        def rename(session: Session) -> None:
             # The CRM owns the name: a rename there is carried over; nothing is posted for it.
-            if customer.name != name:
-                customer.name = name
+            session.execute(
+                update(LedgerCustomer)
+                .where(LedgerCustomer.external_id == external_id, LedgerCustomer.name != name)
+                .values(name=name)
+            )
 
         return self._once(
             LedgerCustomer,
@@ -232,6 +236,14 @@ class Ledger:
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         with self._sessions() as session:
             return reports.duplicate_external_ids(session)
+
+    def invoices_posted_twice(self) -> list[tuple[str, int]]:
+        with self._sessions() as session:
+            return reports.invoices_posted_twice(session)
+
+    def posted_invoice_ids(self) -> set[str]:
+        with self._sessions() as session:
+            return reports.posted_invoice_ids(session)
 
     def external_id_for(self, number: str) -> str | None:
         """The upstream key of a record given its ledger number (`CUST-000001` → CRM id)."""

@@ -109,3 +109,28 @@ def test_reconciliation_catches_an_event_that_never_arrived(
     counts = reconcile_open_invoices(rt)
     assert counts["applied"] >= 1
     assert _mirror(rt, invoice_id).status == "paid"
+
+
+def test_polling_takes_the_newest_of_events_in_the_same_second(
+    synced: tuple[SandboxStack, Runtime],
+) -> None:
+    from sync.engine.billing_events import poll_events
+
+    stack, rt = synced
+    poll_events(rt)  # past what the first run made
+    invoice_id = _open_invoice(rt)
+    _pay(stack, invoice_id)
+    listed = rt.billing.events
+
+    def one_second(**kwargs: Any) -> dict[str, Any]:
+        # Every event in one second, with ids that sort the other way round from their order:
+        # only the listing's order says which came last.
+        page = listed(**kwargs)
+        for n, event in enumerate(page["data"]):
+            event["created"], event["id"] = page["data"][0]["created"], f"evt_{n:04d}"
+        return page
+
+    rt.billing.events = one_second  # type: ignore[method-assign]
+    assert poll_events(rt)["applied"] == 1
+    row = _mirror(rt, invoice_id)
+    assert (row.status, row.amount_remaining_minor) == ("paid", 0)

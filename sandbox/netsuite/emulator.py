@@ -1,0 +1,138 @@
+"""`NetSuiteEmulator`: the account, its HTTPS endpoint, its TBA credentials and direct accessors."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sandbox.lifecycle import Startable
+from sandbox.netsuite import schema
+from sandbox.netsuite.app import NetSuiteApp
+from sandbox.netsuite.gate import ConcurrencyGate
+from sandbox.netsuite.oauth import Credentials, TokenAuth
+from sandbox.netsuite.render import Renderer
+from sandbox.netsuite.store import Store
+from sandbox.netsuite.wire import dumps
+from sandbox.server import LocalCA, ServedApp
+
+
+class NetSuiteEmulator(Startable):
+    """A NetSuite account's REST web services (record service and SuiteQL) over HTTPS.
+
+    Clients sign every request with OAuth 1.0a TBA (HMAC-SHA256, realm = `account_id`) using the
+    consumer and token credentials generated here. The account starts with six currencies
+    (1 USD, 2 GBP, 3 CAD, 4 EUR, 5 AUD, 6 JPY). `records` and `get` read the store directly and
+    are not API calls: they neither count in `calls` nor take a concurrency slot.
+    """
+
+    def __init__(
+        self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0
+    ) -> None:
+        self.account_id = account_id
+        self.consumer_key = secrets.token_hex(32)
+        self.consumer_secret = secrets.token_hex(32)
+        self.token_id = secrets.token_hex(32)
+        self.token_secret = secrets.token_hex(32)
+        self.store = Store()
+        self.gate = ConcurrencyGate(concurrency_limit)
+        self.auth = TokenAuth(Credentials(account_id, self.consumer_key, self.consumer_secret,
+                                          self.token_id, self.token_secret))
+        self._calls: dict[str, int] = {}
+        self._meter = threading.Lock()
+        self._port = port
+        self._ca: LocalCA | None = None
+        self._served: ServedApp | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> NetSuiteEmulator:
+        self._ca = LocalCA()
+        self._served = ServedApp(NetSuiteApp(self), port=self._port, tls=self._ca).start()
+        return self
+
+    def stop(self) -> None:
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
+        if self._ca is not None:
+            self._ca.close()
+            self._ca = None
+
+    @property
+    def url(self) -> str:
+        if self._served is None:
+            raise RuntimeError("emulator is not running; call start()")
+        return self._served.url
+
+    @property
+    def ca_bundle(self) -> Path:
+        if self._ca is None:
+            raise RuntimeError("emulator is not running; call start()")
+        return self._ca.bundle_path
+
+    def env(self) -> dict[str, str]:
+        """The settings a NetSuite client needs to talk to this emulator."""
+        return {
+            "NETSUITE_ACCOUNT_ID": self.account_id,
+            "NETSUITE_BASE_URL": self.url,
+            "NETSUITE_CONSUMER_KEY": self.consumer_key,
+            "NETSUITE_CONSUMER_SECRET": self.consumer_secret,
+            "NETSUITE_TOKEN_ID": self.token_id,
+            "NETSUITE_TOKEN_SECRET": self.token_secret,
+            "NETSUITE_CA_BUNDLE": str(self.ca_bundle),
+        }
+
+    # -- metering ------------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """API calls so far by kind (a copy)."""
+        with self._meter:
+            return dict(self._calls)
+
+    def reset_calls(self) -> None:
+        with self._meter:
+            self._calls.clear()
+
+    def count(self, kind: str) -> None:
+        with self._meter:
+            self._calls[kind] = self._calls.get(kind, 0) + 1
+
+    # -- direct access (no API call) -----------------------------------------------------------
+
+    def records(self, record_type: str) -> list[dict[str, Any]]:
+        """Every record of a type, sublists expanded, as a client decoding the API's JSON with
+        `parse_float=Decimal` would see them."""
+        rtype = self._type(record_type)
+        with self.store.lock:
+            renderer = self._renderer()
+            rendered = [renderer.record(rtype, r, expand=True) for r in self.store.all(rtype)]
+        return [_as_client_sees(r) for r in rendered]
+
+    def get(self, record_type: str, internal_id: str) -> dict[str, Any] | None:
+        rtype = self._type(record_type)
+        with self.store.lock:
+            record = self.store.get(rtype, str(internal_id))
+            if record is None:
+                return None
+            rendered = self._renderer().record(rtype, record, expand=True)
+        return _as_client_sees(rendered)
+
+    def _type(self, name: str) -> schema.RecordType:
+        rtype = schema.record_type(name)
+        if rtype is None:
+            raise KeyError(f"unknown NetSuite record type {name!r}")
+        return rtype
+
+    def _renderer(self) -> Renderer:
+        # Links name the served URL; before start() they are relative to the account root.
+        return Renderer(self.store, self._served.url if self._served is not None else "")
+
+
+def _as_client_sees(rendered: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(dumps(rendered), parse_float=Decimal)
+    return result

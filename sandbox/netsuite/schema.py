@@ -1,0 +1,164 @@
+"""The record types the emulator knows, their input fields and their output-only fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TRANSACTION_SEQUENCE = "transaction"
+
+
+@dataclass(frozen=True)
+class Field:
+    """An input field. `kind` is one of: text, email, bool, date, ref, money, lines, applies."""
+
+    name: str
+    kind: str = "text"
+    target: str | None = None  # the record type a `ref` points at
+    required: bool = False
+    max_length: int = 4000
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    fields: tuple[Field, ...]
+    computed: tuple[str, ...] = ()
+    writable: bool = True
+    # Transactions share one internal-id sequence, as in NetSuite, so that ids stay unique across
+    # the SuiteQL `transaction` table; every other type counts on its own.
+    sequence: str = ""
+    tran_prefix: str = ""  # tranId is this prefix and the record's number within its type
+    tran_code: str = ""  # the SuiteQL `transaction.type` value
+    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    @property
+    def is_transaction(self) -> bool:
+        return bool(self.tran_code)
+
+    def field(self, name: str) -> Field | None:
+        return self.by_name.get(name)
+
+
+def _ref(name: str, target: str, required: bool = True) -> Field:
+    return Field(name, "ref", target=target, required=required)
+
+
+_EXTERNAL_ID = Field("externalId", max_length=255)
+_TIMESTAMPS = ("createdDate", "lastModifiedDate")
+_TRANSACTION_HEAD = (
+    _ref("currency", "currency"),
+    Field("tranDate", "date", required=True),
+    Field("memo", max_length=999),
+    _EXTERNAL_ID,
+)
+
+CURRENCY = RecordType(
+    "currency", (Field("symbol"), Field("name")), writable=False, sequence="currency"
+)
+CUSTOMER = RecordType(
+    "customer",
+    (
+        Field("companyName", required=True, max_length=83),
+        Field("email", "email", max_length=254),
+        _ref("currency", "currency"),
+        _EXTERNAL_ID,
+        Field("isPerson", "bool"),
+        Field("comments", max_length=999),
+    ),
+    computed=("entityId", "dateCreated", "lastModifiedDate"),
+    sequence="customer",
+)
+SERVICE_SALE_ITEM = RecordType(
+    "serviceSaleItem",
+    (
+        Field("itemId", required=True, max_length=250),
+        Field("displayName", max_length=250),
+        Field("description"),
+        _EXTERNAL_ID,
+    ),
+    computed=_TIMESTAMPS,
+    sequence="item",
+)
+SALES_ORDER = RecordType(
+    "salesOrder",
+    (
+        _ref("entity", "customer"),
+        *_TRANSACTION_HEAD,
+        Field("startDate", "date"),
+        Field("endDate", "date"),
+        Field("otherRefNum", max_length=45),
+        Field("item", "lines", required=True),
+    ),
+    computed=("tranId", "total", "status", *_TIMESTAMPS),
+    sequence=TRANSACTION_SEQUENCE,
+    tran_prefix="SO",
+    tran_code="SalesOrd",
+)
+INVOICE = RecordType(
+    "invoice",
+    (
+        _ref("entity", "customer"),
+        *_TRANSACTION_HEAD,
+        Field("dueDate", "date", required=True),
+        Field("tranId", max_length=45),
+        Field("otherRefNum", max_length=45),
+        Field("item", "lines", required=True),
+    ),
+    computed=("total", "amountPaid", "amountRemaining", "status", *_TIMESTAMPS),
+    sequence=TRANSACTION_SEQUENCE,
+    tran_prefix="INV",
+    tran_code="CustInvc",
+)
+CUSTOMER_PAYMENT = RecordType(
+    "customerPayment",
+    (
+        _ref("customer", "customer"),
+        *_TRANSACTION_HEAD,
+        Field("payment", "money", required=True),
+        Field("apply", "applies"),
+    ),
+    computed=("tranId", "applied", "unapplied", "status", *_TIMESTAMPS),
+    sequence=TRANSACTION_SEQUENCE,
+    tran_prefix="PYMT",
+    tran_code="CustPymt",
+)
+CREDIT_MEMO = RecordType(
+    "creditMemo",
+    (
+        _ref("entity", "customer"),
+        *_TRANSACTION_HEAD,
+        Field("item", "lines", required=True),
+        Field("apply", "applies"),
+    ),
+    computed=(
+        "tranId", "total", "applied", "unapplied", "amountRemaining", "status", *_TIMESTAMPS
+    ),
+    sequence=TRANSACTION_SEQUENCE,
+    tran_prefix="CM",
+    tran_code="CustCred",
+)
+
+RECORD_TYPES: dict[str, RecordType] = {
+    t.name.lower(): t
+    for t in (CURRENCY, CUSTOMER, SERVICE_SALE_ITEM, SALES_ORDER, INVOICE, CUSTOMER_PAYMENT,
+              CREDIT_MEMO)
+}
+TRANSACTION_TYPES = tuple(t for t in RECORD_TYPES.values() if t.is_transaction)
+
+# NetSuite's currency precision: the number of decimals an amount in that currency may carry.
+SEEDED_CURRENCIES = (
+    ("USD", "US Dollar", 2),
+    ("GBP", "British pound", 2),
+    ("CAD", "Canadian Dollar", 2),
+    ("EUR", "Euro", 2),
+    ("AUD", "Australian Dollar", 2),
+    ("JPY", "Yen", 0),
+)
+
+
+def record_type(name: str) -> RecordType | None:
+    """Record type names in REST URLs are case-insensitive (`salesorder` is `salesOrder`)."""
+    return RECORD_TYPES.get(name.lower())
