@@ -112,7 +112,7 @@ def run(deals: int, seed: int = 7, database_url: str | None = None,
         if proc.stdin:
             proc.stdin.close()
         proc.wait(timeout=30)
-    crm, billing, erp = rt.crm, rt.billing, rt.erp
+    crm, billing, books = rt.crm, rt.billing, rt.erp
     return {
         "deals": deals,
         "erp": erp,
@@ -120,7 +120,7 @@ def run(deals: int, seed: int = 7, database_url: str | None = None,
         "calls_per_deal": {
             "salesforce": round(sum(crm.calls.values()) / deals, 4),  # type: ignore[attr-defined]
             "stripe": round(sum(billing.calls.values()) / deals, 3),  # type: ignore[attr-defined]
-            "erp": round(erp.calls / deals, 3),  # type: ignore[attr-defined]
+            "erp": round(books.calls / deals, 3),  # type: ignore[attr-defined]
         },
         # closebot's own CPU: the process's, less what the vendor clients and the embedded
         # ledger spent inside connector calls (the client side of talking to the systems).
