@@ -35,6 +35,7 @@ SUITEQL = "/services/rest/query/v1/suiteql"
 PAGE = 1000
 _ID_IN_LOCATION = re.compile(r"/([^/]+)$")
 _UNITEMIZED = "Not itemized by the biller"
+RECURRING_ITEM, ONE_TIME_ITEM, CREDIT_ITEM = "Subscription", "One-time charges", "Credit"
 
 
 def default_base_url(account_id: str) -> str:
@@ -120,10 +121,10 @@ class NetSuiteErp:
         """Posts the invoice total; whatever the lines don't itemize becomes one more line, so
         the receivable in NetSuite always equals what the biller bills."""
         currency = invoice.currency
-        lines = [(ln.description, ln.amount_minor) for ln in invoice.lines]
-        rest = invoice.total_minor - sum(amount for _, amount in lines)
+        lines = [(ln.description, ln.amount_minor, ln.recurring) for ln in invoice.lines]
+        rest = invoice.total_minor - sum(amount for _, amount, _ in lines)
         if rest:
-            lines.append((_UNITEMIZED, rest))
+            lines.append((_UNITEMIZED, rest, False))
         issued = invoice.issued_on or datetime.now(UTC).date()
         memo = f"Stripe invoice {invoice.billing_id}"
         if sales_order_id:
@@ -134,10 +135,13 @@ class NetSuiteErp:
             "tranDate": issued.isoformat(),
             "dueDate": (invoice.due_on or issued).isoformat(),
             "memo": memo,
+            # Stripe's line descriptions are one of a kind (periods, quantities), so invoice
+            # lines use two standing items and carry the description as text.
             "item": {"items": [
-                {"item": {"id": self._item_id(description)}, "description": description[:999],
-                 "quantity": 1, "amount": from_minor(amount, currency)}
-                for description, amount in lines
+                {"item": {"id": self._item_id(RECURRING_ITEM if recurring else ONE_TIME_ITEM)},
+                 "description": description[:999], "quantity": 1,
+                 "amount": from_minor(amount, currency)}
+                for description, amount, recurring in lines
             ]},
         }
         if invoice.number:
@@ -177,7 +181,7 @@ class NetSuiteErp:
             "currency": {"id": self._currency_id(credit.currency)},
             "tranDate": credit.created_at.date().isoformat(),
             "memo": f"Stripe credit note {credit.billing_id}: {credit.reason}"[:999],
-            "item": {"items": [{"item": {"id": self._item_id("Credit")},
+            "item": {"items": [{"item": {"id": self._item_id(CREDIT_ITEM)},
                                 "description": credit.reason[:999], "quantity": 1,
                                 "amount": from_minor(credit.amount_minor, credit.currency)}]},
         }

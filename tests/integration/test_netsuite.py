@@ -89,6 +89,11 @@ def test_demo_book_posts_to_netsuite_once(
     written = ns_stack.salesforce.get("Opportunity", acme)
     assert written["ERP_Sales_Order_Id__c"] == order["id"]
 
+    # Items: one per product on the sales orders, and standing ones for invoice lines.
+    assert sorted(i["itemId"] for i in ns.records("serviceSaleItem")) == [
+        "Implementation Services", "One-time charges", "Platform Seats",
+        "Platform Subscription", "Subscription"]
+
     before = _counts(ns_stack)
     assert before == Counter(customer=3, salesOrder=3, invoice=3)
     sync_once(ns_runtime)
