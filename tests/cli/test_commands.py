@@ -37,6 +37,18 @@ def test_demo_json_reports_every_deal() -> None:
     assert deals["Wayne Enterprises GmbH - EU"]["currency"] == "EUR"
 
 
+def test_demo_on_netsuite() -> None:
+    result = runner.invoke(cli, ["demo", "--json", "--erp", "netsuite"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["erp"] == "netsuite"
+    statuses = sorted(d["status"] for d in summary["deals"])
+    assert statuses == ["awaiting_approval", "exception", "synced", "synced", "synced"]
+    acme = next(d for d in summary["deals"] if d["name"] == "Acme Corp - Platform 2026")
+    assert acme["erp"]["sales_order"].isdigit() and acme["erp"]["invoices"]
+    assert runner.invoke(cli, ["demo", "--erp", "sap"]).exit_code != 0
+
+
 def test_demo_text_is_readable() -> None:
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
