@@ -1,7 +1,9 @@
-"""Chaos benchmark: `python -m bench.chaos --deals 2000 --fault-rate 0.1 --kills 20 --seed S`.
+"""Chaos benchmark: `python -m bench.chaos --deals 2000 --fault-rate 0.1 --kills 20 --seed S`
+[--erp netsuite].
 
 1. The emulators run in a child process (`sandbox.serve`) with a generated book of deals.
-2. Fault proxies (`sandbox.faults`) sit in front of Salesforce (TLS-terminating) and Stripe,
+2. Fault proxies (`sandbox.faults`) sit in front of Salesforce (TLS-terminating) and Stripe
+   (and NetSuite with `--erp netsuite`),
    injecting 429 + Retry-After, 5xx, resets, responses slower than the client timeout, and
    forwarded-but-dropped responses, seeded by `--seed`.
 3. `--replicas` worker processes (`app.worker_process`) run the pipeline on one database with
@@ -19,6 +21,7 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,8 @@ from sync.audit import run_audit
 from sync.engine.runtime import Runtime
 
 WORKER_ENV = {
-    "LEASE_S": "3", "STRIPE_TIMEOUT_S": "2", "SALESFORCE_TIMEOUT_S": "2", "MAX_ATTEMPTS": "40",
+    "LEASE_S": "3", "STRIPE_TIMEOUT_S": "2", "SALESFORCE_TIMEOUT_S": "2",
+    "NETSUITE_TIMEOUT_S": "2", "MAX_ATTEMPTS": "40",
     "BACKOFF_BASE_S": "0.2", "BACKOFF_MAX_S": "2", "WORKER_INTERVAL_S": "1",
     "INTAKE_INTERVAL_S": "2", "EVENTS_INTERVAL_S": "5", "RECONCILE_INTERVAL_S": "10",
     "JOB_LEASE_S": "20", "BATCH_SIZE": "10", "LOG_JSON": "true",
@@ -79,9 +83,10 @@ def run(
     deals: int, *, fault_rate: float, kills: int, seed: int, replicas: int = 1,
     database_url: str | None = None, settle_s: float = 240.0, log_dir: Path | None = None,
     kill_gap: tuple[float, float] = (0.5, 2.5), extra_env: dict[str, str] | None = None,
+    erp: str = "ledger",
 ) -> dict[str, Any]:
     wall0 = time.perf_counter()
-    proc, env = start_sandbox(deals, seed)
+    proc, env = start_sandbox(deals, seed, erp)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="closebot-chaos-") as tmp:
         stack.callback(lambda: (proc.stdin and proc.stdin.close(), proc.wait(timeout=30)))
         kinds = ("429", "500", "502", "503", "reset", "slow", "drop_response")
@@ -96,6 +101,13 @@ def run(
         proxied = {**env, "SALESFORCE_INSTANCE_URL": sf_proxy.url,
                    "SALESFORCE_CA_BUNDLE": str(ca.bundle_path), "STRIPE_API_BASE": stripe_proxy.url,
                    "DATABASE_URL": url, "STRIPE_RATE_PER_S": "0", "SALESFORCE_RATE_PER_S": "0"}
+        proxies = {"salesforce": sf_proxy, "stripe": stripe_proxy}
+        if erp == "netsuite":
+            ns_proxy = stack.enter_context(FaultProxy(
+                env["NETSUITE_BASE_URL"], FaultPlan(**{**plan.__dict__, "seed": seed + 2}),
+                upstream_ca=env["NETSUITE_CA_BUNDLE"], tls=ca, keep_host=True))
+            proxies["netsuite"] = ns_proxy
+            proxied.update(NETSUITE_BASE_URL=ns_proxy.url, NETSUITE_CA_BUNDLE=str(ca.bundle_path))
         settings = Settings(**{k.lower(): v for k, v in {**proxied, **WORKER_ENV}.items()})
         engine, sessions = open_database(settings)  # migrate once, before any worker starts
         stack.callback(engine.dispose)
@@ -111,11 +123,11 @@ def run(
         deadline = time.monotonic() + settle_s
         while unsettled(sessions, deals) and time.monotonic() < deadline:
             if time.monotonic() > faults_off_at:
-                sf_proxy.set_plan(FaultPlan())
-                stripe_proxy.set_plan(FaultPlan())
+                for proxy in proxies.values():
+                    proxy.set_plan(FaultPlan())
             time.sleep(0.5)
-        sf_proxy.set_plan(FaultPlan())
-        stripe_proxy.set_plan(FaultPlan())
+        for proxy in proxies.values():
+            proxy.set_plan(FaultPlan())
         exit_codes = harness.stop()
         worker_phase_s = time.monotonic() - workers_started
         with transaction(sessions) as session:
@@ -131,8 +143,10 @@ def run(
             "unbalanced": len(report.unbalanced), "retries": retries(sessions),
             "exceptions": report.open_exceptions, "alerts": report.alerts,
             "wall_s": round(time.perf_counter() - wall0, 1),
-            "seed": seed, "kills": harness.kills, "replicas": replicas,
-            "faults": dict(sf_proxy.injected + stripe_proxy.injected),
+            "seed": seed, "kills": harness.kills, "replicas": replicas, "erp": erp,
+            "faults": dict(sum((proxy.injected for proxy in proxies.values()), Counter())),
+            "faults_by_system": {name: sum(proxy.injected.values())
+                                 for name, proxy in proxies.items()},
             "leased_after_sigterm": stuck, "worker_exit_codes": exit_codes,
             "worker_phase_s": round(worker_phase_s, 1), "intake_runs_by_workers": intake_runs,
             "audit_ok": report.ok, "problems": report.problems()[:20],
@@ -148,12 +162,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--erp", choices=("ledger", "netsuite"), default="ledger")
     parser.add_argument("--settle-s", type=float, default=600.0)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args.deals, fault_rate=args.fault_rate, kills=args.kills, seed=args.seed,
-                 replicas=args.replicas, database_url=args.database_url, settle_s=args.settle_s)
+                 replicas=args.replicas, database_url=args.database_url, settle_s=args.settle_s,
+                 erp=args.erp)
     if args.json:
         print(json.dumps(result))
         raise SystemExit(0 if result["audit_ok"] else 1)

@@ -129,10 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes, *, drop: bool) -> None:
         proxy = self.server.proxy
+        dropped = ("content-length",) if proxy.keep_host else ("host", "content-length")
         headers = [
             (k, v)
             for k, v in self.headers.items()
-            if k.lower() not in HOP_BY_HOP and k.lower() not in ("host", "content-length")
+            if k.lower() not in HOP_BY_HOP and k.lower() not in dropped
         ]
         request = proxy._client.build_request(
             self.command, proxy._upstream + self.path, headers=headers, content=body or None
@@ -215,10 +216,13 @@ class FaultProxy(Startable):
         *,
         upstream_ca: str | None = None,
         tls: LocalCA | None = None,
+        keep_host: bool = False,
     ) -> None:
         self._upstream = upstream_url.rstrip("/")
         self._upstream_ca = upstream_ca
         self._tls = tls
+        # A signed request (OAuth 1.0a) covers the host the client called: forward it as sent.
+        self.keep_host = keep_host
         self._client = self._make_client()
         self._lock = threading.Lock()
         self._stopping = threading.Event()

@@ -27,3 +27,13 @@ def test_books_survive_faults_and_kills(seed: int, tmp_path) -> None:
     about_deals = [line for line in lines if "opportunity_id" in line]
     assert about_deals
     assert all(line["correlation_id"] == line["opportunity_id"] for line in about_deals)
+
+
+@pytest.mark.slow
+def test_books_survive_faults_and_kills_with_netsuite_as_the_erp(tmp_path) -> None:
+    result = run(200, fault_rate=0.1, kills=5, seed=21, settle_s=180, log_dir=tmp_path,
+                 erp="netsuite")
+    assert result["faults_by_system"]["netsuite"] > 0
+    assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
+    assert result["audit_ok"], result["problems"]
+    assert result["leased_after_sigterm"] == 0
