@@ -101,6 +101,11 @@ class Contract(Frozen):
         return self.billing.currency
 
     @property
+    def order_key(self) -> str:
+        """This version's external ID in any ERP: one sales order per contract version."""
+        return f"{self.opportunity_id}:v{self.version}"
+
+    @property
     def recurring(self) -> tuple[Obligation, ...]:
         return tuple(o for o in self.obligations if o.recurring)
 

@@ -13,10 +13,6 @@ from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
 
 
-def sales_order_key(opportunity_id: str, version: int) -> str:
-    return f"{opportunity_id}:v{version}"
-
-
 class LedgerErp:
     """Every method is one ledger call; `calls` counts them for per-deal benchmarks."""
 
@@ -64,7 +60,7 @@ class LedgerErp:
             )
             for o in contract.obligations
         ]
-        key = sales_order_key(contract.opportunity_id, contract.version)
+        key = contract.order_key
         number = self.ledger.upsert_sales_order(
             external_id=key,
             customer_external_id=self._external_id(customer_id, "customer"),

@@ -22,7 +22,6 @@ from urllib.parse import quote
 import httpx
 
 from sync.connectors.exact_json import dumps, loads
-from sync.connectors.ledger import sales_order_key
 from sync.connectors.oauth1 import TokenAuth
 from sync.durations import Seconds
 from sync.errors import PermanentError, TransientError
@@ -112,8 +111,7 @@ class NetSuiteErp:
             "memo": f"Salesforce opportunity {contract.opportunity_id} v{contract.version}",
             "item": {"items": lines},
         }
-        return self._upsert("salesOrder",
-                            sales_order_key(contract.opportunity_id, contract.version), body)
+        return self._upsert("salesOrder", contract.order_key, body)
 
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
