@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import trustme
 from cheroot import wsgi
@@ -103,3 +103,41 @@ class ServedApp(Startable):
         self._thread = None
 
 
+
+
+class HttpsEndpoint(Startable):
+    """An emulator served over TLS with a CA of its own, made at start: the lifecycle, the URL
+    and the CA bundle its clients are told to trust. Subclasses give the WSGI app."""
+
+    def __init__(self, *, port: int = 0) -> None:
+        self._port = port
+        self._ca: LocalCA | None = None
+        self._served: ServedApp | None = None
+
+    def wsgi_app(self) -> WsgiApp:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._ca = LocalCA()
+        self._served = ServedApp(self.wsgi_app(), port=self._port, tls=self._ca).start()
+        return self
+
+    def stop(self) -> None:
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
+        if self._ca is not None:
+            self._ca.close()
+            self._ca = None
+
+    @property
+    def url(self) -> str:
+        if self._served is None:
+            raise RuntimeError("emulator is not running; call start()")
+        return self._served.url
+
+    @property
+    def ca_bundle(self) -> Path:
+        if self._ca is None:
+            raise RuntimeError("emulator is not running; call start()")
+        return self._ca.bundle_path

@@ -6,10 +6,8 @@ import json
 import secrets
 import threading
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sandbox.lifecycle import Startable
 from sandbox.netsuite import schema
 from sandbox.netsuite.app import NetSuiteApp
 from sandbox.netsuite.gate import ConcurrencyGate
@@ -17,10 +15,10 @@ from sandbox.netsuite.oauth import Credentials, TokenAuth
 from sandbox.netsuite.render import Renderer
 from sandbox.netsuite.store import Store
 from sandbox.netsuite.wire import dumps
-from sandbox.server import LocalCA, ServedApp
+from sandbox.server import HttpsEndpoint
 
 
-class NetSuiteEmulator(Startable):
+class NetSuiteEmulator(HttpsEndpoint):
     """A NetSuite account's REST web services (record service and SuiteQL) over HTTPS.
 
     Clients sign every request with OAuth 1.0a TBA (HMAC-SHA256, realm = `account_id`) using the
@@ -32,6 +30,7 @@ class NetSuiteEmulator(Startable):
     def __init__(
         self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0
     ) -> None:
+        super().__init__(port=port)
         self.account_id = account_id
         self.consumer_key = secrets.token_hex(32)
         self.consumer_secret = secrets.token_hex(32)
@@ -43,36 +42,11 @@ class NetSuiteEmulator(Startable):
                                           self.token_id, self.token_secret))
         self._calls: dict[str, int] = {}
         self._meter = threading.Lock()
-        self._port = port
-        self._ca: LocalCA | None = None
-        self._served: ServedApp | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> NetSuiteEmulator:
-        self._ca = LocalCA()
-        self._served = ServedApp(NetSuiteApp(self), port=self._port, tls=self._ca).start()
-        return self
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-        if self._ca is not None:
-            self._ca.close()
-            self._ca = None
-
-    @property
-    def url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("emulator is not running; call start()")
-        return self._served.url
-
-    @property
-    def ca_bundle(self) -> Path:
-        if self._ca is None:
-            raise RuntimeError("emulator is not running; call start()")
-        return self._ca.bundle_path
+    def wsgi_app(self) -> NetSuiteApp:
+        return NetSuiteApp(self)
 
     def env(self) -> dict[str, str]:
         """The settings a NetSuite client needs to talk to this emulator."""

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import secrets
 import threading
-from pathlib import Path
 from typing import Any
 
-from sandbox.lifecycle import Startable
 from sandbox.salesforce.app import SalesforceApp
 from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.schema import Schema, SObjectDef
 from sandbox.salesforce.store import Store
-from sandbox.server import LocalCA, ServedApp
+from sandbox.server import HttpsEndpoint
 
 
-class SalesforceEmulator(Startable):
+class SalesforceEmulator(HttpsEndpoint):
     """A Salesforce org over HTTPS that simple-salesforce talks to as if it were the real one.
 
     The org starts with one active user (the API user, default owner of new records; its id is
@@ -33,6 +31,7 @@ class SalesforceEmulator(Startable):
         token: str | None = None,
         port: int = 0,
     ) -> None:
+        super().__init__(port=port)
         self.page_size = page_size
         self.api_version = api_version
         self.daily_api_limit = daily_api_limit
@@ -42,9 +41,6 @@ class SalesforceEmulator(Startable):
         self.calls: dict[str, int] = {}
         self._used = 0
         self._meter = threading.Lock()
-        self._port = port
-        self._ca: LocalCA | None = None
-        self._served: ServedApp | None = None
         self.owner_id = self.store.system_insert(
             self.schema.require("User"),
             {"FirstName": "Integration", "LastName": "User", "Name": "Integration User",
@@ -58,31 +54,8 @@ class SalesforceEmulator(Startable):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> SalesforceEmulator:
-        self._ca = LocalCA()
-        self._served = ServedApp(SalesforceApp(self), port=self._port, tls=self._ca).start()
-        return self
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-        if self._ca is not None:
-            self._ca.close()
-            self._ca = None
-
-
-    @property
-    def url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("emulator is not running; call start()")
-        return self._served.url
-
-    @property
-    def ca_bundle(self) -> Path:
-        if self._ca is None:
-            raise RuntimeError("emulator is not running; call start()")
-        return self._ca.bundle_path
+    def wsgi_app(self) -> SalesforceApp:
+        return SalesforceApp(self)
 
     # -- direct access (no API call) ---------------------------------------------------------
 

@@ -9,12 +9,12 @@ deserialising the body, before any save logic runs.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from sandbox.exact_json import dumps as exact_dumps
 from sandbox.salesforce.errors import SalesforceError
 from sandbox.salesforce.schema import NUMBER_TYPES, FieldDef
 
@@ -23,7 +23,6 @@ _DATETIME = re.compile(
     r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$"
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_encode_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 
 def parse_date(text: str) -> date | None:
@@ -146,42 +145,5 @@ def render(value: Any) -> Any:
 
 
 def dumps(obj: Any) -> str:
-    """JSON text in which Decimals are exact numbers (the stdlib encoder can't emit them)."""
-    parts: list[str] = []
-    _write(obj, parts)
-    return "".join(parts)
-
-
-def _write(obj: Any, out: list[str]) -> None:
-    if isinstance(obj, str):
-        out.append(_encode_str(obj))
-    elif obj is None:
-        out.append("null")
-    elif obj is True:
-        out.append("true")
-    elif obj is False:
-        out.append("false")
-    elif isinstance(obj, Decimal):
-        out.append(format(obj, "f"))
-    elif isinstance(obj, int | float):
-        out.append(repr(obj))
-    elif isinstance(obj, dict):
-        out.append("{")
-        for i, (key, val) in enumerate(obj.items()):
-            if i:
-                out.append(",")
-            out.append(_encode_str(key))
-            out.append(":")
-            _write(val, out)
-        out.append("}")
-    elif isinstance(obj, list | tuple):
-        out.append("[")
-        for i, val in enumerate(obj):
-            if i:
-                out.append(",")
-            _write(val, out)
-        out.append("]")
-    elif isinstance(obj, date):
-        out.append(_encode_str(render(obj)))
-    else:
-        raise TypeError(f"cannot serialise {type(obj).__name__}")
+    """JSON text in which Decimals are exact numbers and dates are in Salesforce's formats."""
+    return exact_dumps(obj, text=render)
