@@ -28,17 +28,22 @@ def _logging(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
+def _known_erp(value: str) -> str:
+    if value not in ("ledger", "netsuite"):
+        raise typer.BadParameter("the ERP is ledger or netsuite")
+    return value
+
+
 @cli.command()
 def demo(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
-    erp: str = typer.Option("ledger", "--erp", help="ledger (embedded) or netsuite (emulated)."),
+    erp: str = typer.Option("ledger", "--erp", callback=_known_erp,
+                            help="ledger (embedded) or netsuite (emulated)."),
 ) -> None:
     """Run the pipeline on local emulators with a small book of deals and print the outcome."""
     from app.demo import render_text, run_demo
 
-    if erp not in ("ledger", "netsuite"):
-        raise typer.BadParameter("--erp is ledger or netsuite")
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     summary = run_demo(erp=erp)
@@ -177,7 +182,8 @@ def config_check() -> None:
 
 @sandbox_cli.command("up")
 def sandbox_up(
-    erp: str = typer.Option("ledger", "--erp", help="netsuite also starts a NetSuite emulator."),
+    erp: str = typer.Option("ledger", "--erp", callback=_known_erp,
+                            help="netsuite also starts a NetSuite emulator."),
 ) -> None:
     """Start the Salesforce and Stripe emulators and a Slack recorder until Ctrl-C."""
     from sandbox.stack import SandboxStack

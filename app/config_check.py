@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.settings import Settings
-from app.wiring import NETSUITE_REQUIRED
 
 LOCAL = ("127.0.0.1", "localhost")
 
@@ -40,8 +39,7 @@ def check(settings: Settings) -> tuple[list[str], bool]:
     if settings.erp == "ledger":
         lines.append("erp         : ledger (embedded ledger in the database)")
     else:
-        missing = [name.upper() for name in NETSUITE_REQUIRED if not getattr(settings, name)]
-        if missing:
+        if missing := settings.missing_netsuite():
             ok = False
             lines.append(f"erp         : netsuite MISSING: set {', '.join(missing)}")
         else:

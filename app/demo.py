@@ -88,9 +88,8 @@ def _money(amount: str, currency: str) -> str:
 
 
 def render_text(summary: dict[str, Any]) -> str:
-    erp = ERP_NAMES.get(summary.get("erp", "ledger"), "ERP")
-    title = "ledger" if erp == "Ledger" else erp
-    out = [f"closebot demo: Salesforce → Stripe → {title} on local stand-ins", ""]
+    erp = ERP_NAMES[summary["erp"]]
+    out = [f"closebot demo: Salesforce → Stripe → {erp} on local stand-ins", ""]
     for d in summary["deals"]:
         out.append(f"● {d['name']}  ({d['opportunity_id']})")
         out.append(f"    {_money(d['amount'], d['currency'])}  status: {d['status'].upper()}")

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
             raise ValueError("ERP must be 'ledger' or 'netsuite'")
         return value
 
+    def missing_netsuite(self) -> list[str]:
+        """The NetSuite settings still unset, by their environment names."""
+        required = ("netsuite_account_id", "netsuite_consumer_key", "netsuite_consumer_secret",
+                    "netsuite_token_id", "netsuite_token_secret")
+        return [name.upper() for name in required if not getattr(self, name)]
+
     @cached_property
     def required_field_list(self) -> tuple[str, ...]:
         return tuple(f.strip() for f in self.required_fields.split(",") if f.strip())

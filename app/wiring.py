@@ -94,11 +94,10 @@ def make_billing(settings: Settings) -> StripeBilling:
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
     if settings.erp == "ledger":
         return LedgerErp(Ledger(sessions))
-    missing = [name.upper() for name in NETSUITE_REQUIRED if not getattr(settings, name)]
-    if missing:
+    if missing := settings.missing_netsuite():
         raise NotConfigured(f"NetSuite is not configured ({', '.join(missing)})")
     assert settings.netsuite_consumer_secret and settings.netsuite_token_secret
-    return NetSuiteErp(
+    return instrument(NetSuiteErp(
         account_id=str(settings.netsuite_account_id),
         consumer_key=str(settings.netsuite_consumer_key),
         consumer_secret=settings.netsuite_consumer_secret.get_secret_value(),
@@ -108,16 +107,7 @@ def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
         ca_bundle=settings.netsuite_ca_bundle,
         timeout=settings.netsuite_timeout_s,
         concurrency=settings.netsuite_concurrency,
-    )
-
-
-NETSUITE_REQUIRED = ("netsuite_account_id", "netsuite_consumer_key", "netsuite_consumer_secret",
-                     "netsuite_token_id", "netsuite_token_secret")
-
-
-def _instrumented_erp(erp: Erp) -> Erp:
-    # The embedded ledger makes no external calls; a remote ERP's are timed like the others'.
-    return instrument(erp, erp.name) if hasattr(erp, "_call") else erp
+    ), "netsuite")
 
 
 def worker_id() -> str:
@@ -130,6 +120,6 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         sessions=sessions,
         crm=instrument(make_crm(settings), "salesforce"),
         billing=instrument(make_billing(settings), "stripe"),
-        erp=_instrumented_erp(make_erp(settings, sessions)),
+        erp=make_erp(settings, sessions),
         worker_id=worker_id(),
     )

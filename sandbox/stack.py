@@ -14,6 +14,8 @@ class SandboxStack(Startable):
     with `erp="netsuite"`, a NetSuite emulator too (otherwise the embedded ledger is the ERP)."""
 
     def __init__(self, *, slack: bool = True, page_size: int = 2000, erp: str = "ledger") -> None:
+        if erp not in ("ledger", "netsuite"):
+            raise ValueError(f"the ERP is ledger or netsuite, not {erp!r}")
         self.salesforce = SalesforceEmulator(page_size=page_size)
         self.stripe = StripeEmulator()
         self.slack = SlackRecorder() if slack else None

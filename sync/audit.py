@@ -15,7 +15,7 @@ It is also the oracle of the chaos and replica tests.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -85,10 +85,12 @@ def run_audit(target: Any, *, require_alerts: bool = True) -> AuditReport:
                               for table, ext in books.duplicate_external_ids()]
     report.unbalanced += [f"journal entry {n} does not balance"
                           for n in books.unbalanced_entries()]
+    invoices = books.posted_invoices()
+    numbers = Counter(i.number for i in invoices if i.number)
     report.invoices_posted_twice += [f"Stripe invoice {number} is posted {n} times in the ERP"
-                                     for number, n in books.invoices_posted_twice()]
-    erp_open = books.ar_open_by_invoice()
-    posted = books.posted_invoice_ids()
+                                     for number, n in sorted(numbers.items()) if n > 1]
+    erp_open = {i.external_id: i.open_minor for i in invoices if i.open_minor}
+    posted = {i.external_id for i in invoices}
     with transaction(rt.sessions) as session:
         _check_erp(session, report, stripe_open, erp_open, posted)
         _check_lost(session, opportunities, report, require_alerts=require_alerts)

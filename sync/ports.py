@@ -104,21 +104,22 @@ class Erp(Protocol):
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str: ...
 
 
-class ErpBooks(Protocol):
-    """What the audit reads back from an ERP, keyed by the external IDs closebot gave."""
+@dataclass(frozen=True)
+class PostedInvoice:
+    """An invoice as the ERP holds it, keyed by the billing invoice id closebot posted it under."""
 
-    def ar_open_by_invoice(self) -> dict[str, int]:
-        """Open receivable (minor units) per invoice, keyed by the billing invoice id."""
-        ...
+    external_id: str
+    number: str | None  # the billing invoice number
+    open_minor: int  # what is still receivable on it
+
+
+class ErpBooks(Protocol):
+    """What the audit reads back from an ERP."""
+
+    def posted_invoices(self) -> list[PostedInvoice]: ...
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         """(record type, external id) held by more than one record."""
         ...
-
-    def invoices_posted_twice(self) -> list[tuple[str, int]]:
-        """(billing invoice number, times posted) where posted more than once."""
-        ...
-
-    def posted_invoice_ids(self) -> set[str]: ...
 
     def unbalanced_entries(self) -> list[str]: ...

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
+from sync.ports import PostedInvoice
 
 
 class LedgerErp:
@@ -126,17 +127,12 @@ class LedgerErp:
 
     # --- reading the books (the audit) -----------------------------------------------------
 
-    def ar_open_by_invoice(self) -> dict[str, int]:
-        return self.ledger.ar_open_by_invoice()
+    def posted_invoices(self) -> list[PostedInvoice]:
+        return [PostedInvoice(ext, number, open_minor)
+                for ext, number, open_minor in self.ledger.invoice_balances()]
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         return self.ledger.duplicate_external_ids()
-
-    def invoices_posted_twice(self) -> list[tuple[str, int]]:
-        return self.ledger.invoices_posted_twice()
-
-    def posted_invoice_ids(self) -> set[str]:
-        return self.ledger.posted_invoice_ids()
 
     def unbalanced_entries(self) -> list[str]:
         return self.ledger.unbalanced_entries()

@@ -27,6 +27,7 @@ from sync.durations import Seconds
 from sync.errors import PermanentError, TransientError
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
 from sync.money import from_minor, to_minor
+from sync.ports import PostedInvoice
 
 SYSTEM = "netsuite"
 RECORDS = "/services/rest/record/v1"
@@ -190,19 +191,16 @@ class NetSuiteErp:
 
     # --- reading the books (the audit) -----------------------------------------------------
 
-    def ar_open_by_invoice(self) -> dict[str, int]:
-        """Open receivable per invoice, keyed by the invoice's external (billing) id."""
+    def posted_invoices(self) -> list[PostedInvoice]:
+        """closebot's invoices in NetSuite (those with an external ID), in one SuiteQL read."""
         symbols = {v: k for k, v in self._currency_map().items()}
-        out: dict[str, int] = {}
-        for row in self.suiteql(
-            "SELECT externalid, currency, foreignamountremaining FROM transaction "
-            "WHERE type = 'CustInvc' AND externalid IS NOT NULL"
-        ):
-            remaining = to_minor(Decimal(row.get("foreignamountremaining") or "0"),
-                                 symbols[row["currency"]])
-            if remaining:
-                out[row["externalid"]] = remaining
-        return out
+        return [
+            PostedInvoice(row["externalid"], row.get("tranid"), to_minor(
+                Decimal(row.get("foreignamountremaining") or "0"), symbols[row["currency"]]))
+            for row in self.suiteql(
+                "SELECT externalid, tranid, currency, foreignamountremaining FROM transaction "
+                "WHERE type = 'CustInvc' AND externalid IS NOT NULL")
+        ]
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         seen: dict[tuple[str, str], int] = {}
@@ -212,17 +210,6 @@ class NetSuiteErp:
                 key = (kind or row["type"], row["externalid"])
                 seen[key] = seen.get(key, 0) + 1
         return sorted(key for key, n in seen.items() if n > 1)
-
-    def invoices_posted_twice(self) -> list[tuple[str, int]]:
-        counts: dict[str, int] = {}
-        for row in self.suiteql("SELECT tranid FROM transaction WHERE type = 'CustInvc'"):
-            counts[row["tranid"]] = counts.get(row["tranid"], 0) + 1
-        return sorted((number, n) for number, n in counts.items() if n > 1)
-
-    def posted_invoice_ids(self) -> set[str]:
-        return {row["externalid"] for row in self.suiteql(
-            "SELECT externalid FROM transaction WHERE type = 'CustInvc' AND externalid IS NOT NULL"
-        )}
 
     def unbalanced_entries(self) -> list[str]:
         return []  # NetSuite writes the GL impact of each transaction itself, always balanced

@@ -35,15 +35,13 @@ def poll_events(rt: Runtime) -> Counter[str]:
     with transaction(rt.sessions) as session:
         row = session.get(Cursor, CURSOR)
         created_gte, seen = _parse_cursor(row.value if row else None)
-    # Per invoice, its newest event's snapshot and that event's place in the listing.
-    latest: dict[str, tuple[int, Invoice]] = {}
+    # Per invoice, the snapshot of its newest event; insertion order is the listing's.
+    latest: dict[str, Invoice] = {}
     newest: tuple[int, set[str]] | None = None
     starting_after = None
-    position = 0
     while True:
         page = billing.events(created_gte=created_gte, starting_after=starting_after)
         for event in page["data"]:
-            position += 1
             created, event_id = int(event["created"]), str(event["id"])
             if newest is None or created > newest[0]:
                 newest = (created, {event_id})
@@ -56,14 +54,14 @@ def poll_events(rt: Runtime) -> Counter[str]:
             # Stripe lists events newest first, ties within a second included, so the first
             # event seen for an invoice is its newest; the rest are skipped unconverted. (Event
             # ids are random, so they can't order two events of the same second.)
-            latest.setdefault(str(obj.get("id")), (position, to_invoice(obj)))
+            if str(obj.get("id")) not in latest:
+                latest[str(obj.get("id"))] = to_invoice(obj)
         if not page.get("has_more") or not page["data"]:
             break
         starting_after = page["data"][-1]["id"]
-    fresh = _not_stale(rt, [snapshot for _, snapshot in latest.values()])
+    fresh = _not_stale(rt, list(latest.values()))
     counts["stale"] += len(latest) - len(fresh)
-    # Oldest first: the listing's order reversed.
-    for snapshot in sorted(fresh, key=lambda s: -latest[s.billing_id][0]):
+    for snapshot in reversed(fresh):  # oldest first
         counts[apply_snapshot(rt, snapshot)] += 1
     if newest is not None:
         with transaction(rt.sessions) as session:

@@ -86,8 +86,8 @@ def invoice_view(session: Session, external_id: str) -> InvoiceView | None:
     )
 
 
-def ar_open_by_invoice(session: Session) -> dict[str, int]:
-    """Open balance of each invoice that still has one (what AR should add up to)."""
+def invoice_balances(session: Session) -> list[tuple[str, str | None, int]]:
+    """(external id, billing number, open balance) of every invoice, in posting order."""
     paid = (
         select(LedgerPayment.invoice_id, func.sum(LedgerPayment.amount_minor).label("amount"))
         .group_by(LedgerPayment.invoice_id)
@@ -107,13 +107,17 @@ def ar_open_by_invoice(session: Session) -> dict[str, int]:
         - func.coalesce(credited.c.amount, 0)
     )
     rows = session.execute(
-        select(LedgerInvoice.external_id, open_minor)
+        select(LedgerInvoice.external_id, LedgerInvoice.billing_number, open_minor)
         .outerjoin(paid, paid.c.invoice_id == LedgerInvoice.id)
         .outerjoin(credited, credited.c.invoice_id == LedgerInvoice.id)
-        .where(open_minor != 0)
         .order_by(LedgerInvoice.id)
     )
-    return {ext: int(amount) for ext, amount in rows}
+    return [(ext, number, int(amount)) for ext, number, amount in rows]
+
+
+def ar_open_by_invoice(session: Session) -> dict[str, int]:
+    """Open balance of each invoice that still has one (what AR should add up to)."""
+    return {ext: amount for ext, _, amount in invoice_balances(session) if amount}
 
 
 def unbalanced_entries(session: Session) -> list[str]:
@@ -150,16 +154,3 @@ def duplicate_external_ids(session: Session) -> list[tuple[str, str]]:
         found.extend((model.__tablename__, ext) for ext in dupes)
     return found
 
-
-def invoices_posted_twice(session: Session) -> list[tuple[str, int]]:
-    """(billing number, times posted) for every billing invoice posted more than once."""
-    rows = session.execute(
-        select(LedgerInvoice.billing_number, func.count())
-        .where(LedgerInvoice.billing_number.is_not(None))
-        .group_by(LedgerInvoice.billing_number).having(func.count() > 1)
-    )
-    return [(str(number), int(n)) for number, n in rows]
-
-
-def posted_invoice_ids(session: Session) -> set[str]:
-    return set(session.scalars(select(LedgerInvoice.external_id)))

@@ -237,13 +237,9 @@ class Ledger:
         with self._sessions() as session:
             return reports.duplicate_external_ids(session)
 
-    def invoices_posted_twice(self) -> list[tuple[str, int]]:
+    def invoice_balances(self) -> list[tuple[str, str | None, int]]:
         with self._sessions() as session:
-            return reports.invoices_posted_twice(session)
-
-    def posted_invoice_ids(self) -> set[str]:
-        with self._sessions() as session:
-            return reports.posted_invoice_ids(session)
+            return reports.invoice_balances(session)
 
     def external_id_for(self, number: str) -> str | None:
         """The upstream key of a record given its ledger number (`CUST-000001` → CRM id)."""

@@ -4,10 +4,6 @@ and Salesforce receives the same idempotent update again."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import time
 from typing import Any
 
 import pytest
@@ -15,16 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.settings import Settings
-from app.wiring import build_runtime, open_database
+from app.wiring import build_runtime
 from sandbox.book import BookSeeder, demo_deals
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.ledger import LedgerInvoice, LedgerSalesOrder
 from storage.tables import Deal
-from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import make_settings, sync_and_die_after
 
 CRASH_POINTS = {
     "after_stripe_customer": ("billing", "ensure_customer"),
@@ -32,26 +26,6 @@ CRASH_POINTS = {
     "after_ledger_invoice": ("erp", "post_invoice"),
     "after_salesforce_writeback": ("crm", "write_back"),
 }
-
-
-def _die_after(rt: Runtime, point: str) -> None:
-    system, method = CRASH_POINTS[point]
-    connector = getattr(rt, system)
-    original = getattr(connector, method)
-
-    def call_then_die(*args: Any, **kwargs: Any) -> Any:
-        original(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    setattr(connector, method, call_then_die)
-
-
-def _crashing_worker(settings_values: dict[str, Any], point: str) -> None:
-    settings = Settings(**settings_values)
-    _, sessions = open_database(settings)
-    rt = build_runtime(settings, sessions)
-    _die_after(rt, point)
-    sync_once(rt)
 
 
 @pytest.mark.parametrize("point", sorted(CRASH_POINTS))
@@ -62,18 +36,7 @@ def test_kill_between_effect_and_commit_creates_nothing_twice(
     deals = [d for d in demo_deals() if d.cadence and d.account != "Initech"]
     ids = [seeder.seed(d) for d in deals]
     settings = make_settings(stack, db_url, lease_s=1)
-    values = settings.model_dump()
-    values.update({k: v.get_secret_value() for k, v in values.items()
-                   if hasattr(v, "get_secret_value")})
-
-    child = multiprocessing.get_context("spawn").Process(
-        target=_crashing_worker, args=(values, point)
-    )
-    child.start()
-    child.join(timeout=120)
-    assert child.exitcode == -signal.SIGKILL, "the worker should have been killed mid-step"
-
-    time.sleep(1.2)  # the dead worker's lease expires; the restarted one takes the item over
+    sync_and_die_after(settings, *CRASH_POINTS[point])
     rt = build_runtime(settings, sessions)
     sync_once(rt)
     sync_once(rt)

@@ -23,7 +23,7 @@ from storage.tables import BillingInvoice, Deal, SyncException
 from sync.audit import run_audit
 from sync.engine.billing_events import poll_events
 from sync.engine.runtime import Runtime
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import make_settings, sync_and_die_after
 
 KINDS = ("customer", "salesOrder", "invoice", "customerPayment", "creditMemo")
 
@@ -156,23 +156,10 @@ def test_refused_credentials_become_an_exception_not_a_crash(
 def test_a_worker_killed_after_a_netsuite_write_creates_nothing_twice(
     method: str, ns_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]
 ) -> None:
-    import multiprocessing
-    import signal
-    import time
-
     deals = [d for d in demo_deals() if d.cadence and d.account != "Initech"]
     ids = [BookSeeder(ns_stack.salesforce).seed(d) for d in deals]
     settings = make_settings(ns_stack, db_url, lease_s=1)
-    values = settings.model_dump()
-    values.update({k: v.get_secret_value() for k, v in values.items()
-                   if hasattr(v, "get_secret_value")})
-    child = multiprocessing.get_context("spawn").Process(
-        target=_die_after_erp_write, args=(values, method))
-    child.start()
-    child.join(timeout=120)
-    assert child.exitcode == -signal.SIGKILL, "the worker should have been killed mid-step"
-
-    time.sleep(1.2)  # the dead worker's lease expires; the restarted one takes the item over
+    sync_and_die_after(settings, "erp", method)
     runtime = build_runtime(settings, sessions)
     sync_once(runtime)
     sync_once(runtime)
@@ -183,23 +170,3 @@ def test_a_worker_killed_after_a_netsuite_write_creates_nothing_twice(
     report = run_audit(runtime, require_alerts=False)
     assert report.ok, report.problems()
 
-
-def _die_after_erp_write(settings_values: dict, method: str) -> None:
-    import os
-    import signal
-
-    from app.settings import Settings
-    from app.wiring import open_database
-
-    settings = Settings(**settings_values)
-    _, sessions = open_database(settings)
-    runtime = build_runtime(settings, sessions)
-    original = getattr(runtime.erp, method)
-
-    def write_then_die(*args: object, **kwargs: object) -> object:
-        original(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)
-        return None
-
-    setattr(runtime.erp, method, write_then_die)
-    sync_once(runtime)
