@@ -90,9 +90,12 @@ def audit(
                                    help="Don't require a Slack alert per exception."),
 ) -> None:
     """Check the books across Salesforce, Stripe, the ERP and closebot; exit 1 on a violation."""
-    from sync.audit import run_audit
+    from app.wiring import build_runtime, open_database
+    from sync.ops.audit import run_audit
 
-    report = run_audit(Settings(), require_alerts=not no_alerts)
+    settings = Settings()
+    _, sessions = open_database(settings)
+    report = run_audit(build_runtime(settings, sessions), require_alerts=not no_alerts)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -144,7 +147,7 @@ def trace(opportunity_id: str) -> None:
     """Show one deal's chain of custody across the systems."""
     from app.wiring import open_database
     from storage.db import transaction
-    from sync.report import trace as build_trace
+    from sync.ops.report import trace as build_trace
 
     settings = Settings()
     _, sessions = open_database(settings)

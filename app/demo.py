@@ -19,7 +19,7 @@ from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import Deal, WorkItem
 from sync.money import format_money, to_minor
-from sync.report import deal_summaries
+from sync.ops.report import deal_summaries
 
 SETTLED = ("synced", "awaiting_approval", "exception", "rejected")
 ERP_NAMES = {"ledger": "Ledger", "netsuite": "NetSuite"}

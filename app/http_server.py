@@ -14,8 +14,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from app.observability import healthz, render_metrics
+from app.stripe_webhooks import handle_stripe_webhook
 from sync.engine.runtime import Runtime
-from sync.webhooks import handle_stripe_webhook
 
 log = logging.getLogger("closebot.http")
 MAX_BODY = 1_000_000

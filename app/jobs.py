@@ -15,10 +15,10 @@ from storage.timeutil import utcnow
 from sync.engine.billing_events import poll_events
 from sync.engine.intake import run_intake
 from sync.engine.runtime import Runtime
+from sync.engine.telemetry import METRICS, correlation
+from sync.engine.webhooks import reconcile_open_invoices
 from sync.engine.worker import run_until_idle
 from sync.errors import SyncError
-from sync.telemetry import METRICS, correlation
-from sync.webhooks import reconcile_open_invoices
 
 log = logging.getLogger("closebot.jobs")
 

@@ -3,8 +3,8 @@
 - Logs are one JSON object a line, carrying the correlation context (opportunity, work item,
   job) set by the engine, so one deal's journey across jobs and replicas greps as one.
 - A filter on the handler masks every configured secret, whichever library logged it.
-- `/metrics` renders `sync.telemetry.METRICS` in the Prometheus text format; queue depth, queue
-  age and open exceptions are read from the database at scrape time.
+- `/metrics` renders `sync.engine.telemetry.METRICS` in the Prometheus text format; queue depth,
+  queue age and open exceptions are read from the database at scrape time.
 - `/healthz` reports database reachability, the last scheduler/worker heartbeat and queue age.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from storage.db import transaction
 from storage.tables import SyncException, WorkItem
 from storage.timeutil import aware, utcnow
-from sync.telemetry import LATENCY_BUCKETS, METRICS, current_context
+from sync.engine.telemetry import LATENCY_BUCKETS, METRICS, current_context
 
 REDACTED = "[REDACTED]"
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

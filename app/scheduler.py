@@ -8,8 +8,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.jobs import SINGLETON_JOBS, run_job
 from app.observability import beat
-from sync import leader
-from sync.durations import Seconds
+from sync.dates import Seconds
+from sync.engine import leader
 from sync.engine.runtime import Runtime
 
 

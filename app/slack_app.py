@@ -20,10 +20,10 @@ from handlers import Registered, errors, register
 from handlers.context import Surface
 from handlers.ids import command_names
 from handlers.render import BlockRenderer
-from sync import alerts, outbox
 from sync.engine.runtime import Runtime
 from sync.engine.worker import run_until_idle
-from sync.surface import ApproverPolicy, Channels, Deps, Directory, Links
+from sync.ops import alerts, outbox
+from sync.ops.surface import ApproverPolicy, Channels, Deps, Directory, Links
 
 log = logging.getLogger("closebot.slack")
 

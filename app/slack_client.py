@@ -19,8 +19,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from app.settings import Settings
-from sync.durations import Seconds
-from sync.outbox import Deferred, Undeliverable
+from sync.dates import Seconds
+from sync.ops.outbox import Deferred, Undeliverable
 
 PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "users_not_found",
              "user_not_found", "invalid_blocks", "msg_too_long", "no_text", "account_inactive",

@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from app.settings import Settings
 from handlers.context import Surface
-from sync import alerts, approvals, digest
+from sync.ops import alerts, approvals, digest
 
 log = logging.getLogger("closebot.slack.jobs")
 COMMON = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}

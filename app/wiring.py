@@ -17,11 +17,11 @@ from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
+from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
+from sync.engine.telemetry import instrument
 from sync.ledger import Ledger
-from sync.policy import PolicyLimits
 from sync.ports import Erp
-from sync.telemetry import instrument
 
 
 class NotConfigured(RuntimeError):

@@ -3,7 +3,7 @@
 One loop per process, any number of processes per database:
 - every tick it drains due work items (every replica does; the queue hands each item to one);
 - the scheduled jobs (intake, billing events, reconciliation) run only on the replica that wins
-  their interval slot in `job_leases` (see `sync.leader`), so they fire once cluster-wide;
+  their interval slot in `job_leases` (see `sync.engine.leader`), so they fire once cluster-wide;
 - SIGTERM (or SIGINT) sets a flag: the step in hand finishes, the rest of the claimed batch is
   handed back with `queue.release_all`, and the process exits 0. A SIGKILL skips all of that,
   and the item's lease simply expires (`LEASE_S`) and another replica takes it over.
@@ -22,10 +22,10 @@ from app.observability import beat, configure_logging, render_metrics
 from app.settings import Settings
 from storage import queue
 from storage.db import transaction
-from sync import leader
+from sync.engine import leader
 from sync.engine.runtime import Runtime
+from sync.engine.telemetry import correlation
 from sync.engine.worker import run_until_idle
-from sync.telemetry import correlation
 
 log = logging.getLogger("closebot.worker")
 

@@ -38,8 +38,8 @@ from sandbox.server import LocalCA
 from storage.db import transaction
 from storage.tables import Deal, SyncRun, WorkItem
 from storage.timeutil import utcnow
-from sync.audit import run_audit
 from sync.engine.runtime import Runtime
+from sync.ops.audit import run_audit
 
 WORKER_ENV = {
     "LEASE_S": "3", "STRIPE_TIMEOUT_S": "2", "SALESFORCE_TIMEOUT_S": "2",

@@ -11,7 +11,7 @@ from handlers.blocks_status import trace_message
 from handlers.context import surface
 from handlers.ids import Action, Command
 from handlers.requests import Click, int_value
-from sync import alerts, approvals, credits, queries
+from sync.ops import alerts, approvals, credits, queries
 
 
 def approve(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:

@@ -20,8 +20,8 @@ from handlers.blocks import (
 )
 from handlers.blocks_cards import card_blocks
 from handlers.ids import Action
-from sync.alerts import Alert, GroupAlert
-from sync.digest import Digest
+from sync.ops.alerts import Alert, GroupAlert
+from sync.ops.digest import Digest
 
 Message = tuple[str, list[dict[str, Any]]]
 

@@ -9,8 +9,8 @@ from slack_sdk.models.blocks import Block
 from handlers import strings
 from handlers.blocks import actions, button, context, header, message, mrkdwn_escape, section
 from handlers.ids import Action
-from sync.approval_cards import ApprovalCard
-from sync.approvals import ApprovalRef
+from sync.ops.approval_cards import ApprovalCard
+from sync.ops.approvals import ApprovalRef
 
 Message = tuple[str, list[dict[str, Any]]]
 

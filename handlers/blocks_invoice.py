@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block
 from handlers import strings
 from handlers.blocks import actions, button, context, divider, message, mrkdwn_escape, section
 from handlers.ids import Action
-from sync.queries import InvoiceAnswer, InvoiceView
+from sync.ops.queries import InvoiceAnswer, InvoiceView
 
 
 def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from handlers import strings
 from handlers.blocks import actions, button, context, header, message, mrkdwn_escape, section
 from handlers.blocks_invoice import ephemeral
 from handlers.ids import Action, Command
-from sync.queries import StatusView, TraceAnswer
+from sync.ops.queries import StatusView, TraceAnswer
 
 
 def help_message(names: dict[Command, str], *, unknown: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from handlers.blocks_status import help_message, status_message, trace_message
 from handlers.context import surface
 from handlers.ids import Command
 from handlers.requests import CreditArgs, SlashCommand
-from sync import credits, queries
+from sync.ops import credits, queries
 
 
 def invoice_status(ack: Any, body: dict[str, Any], context: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from handlers.ids import Command, command_names
 from sync.engine.runtime import Runtime
-from sync.surface import Deps
+from sync.ops.surface import Deps
 
 
 @dataclass

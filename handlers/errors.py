@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from handlers import strings
-from sync.surface import UserError
+from sync.ops.surface import UserError
 
 log = logging.getLogger("closebot.slack")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.blocks_alerts import home_view
 from handlers.context import surface
-from sync import digest
+from sync.ops import digest
 
 
 def home_opened(event: dict[str, Any], context: Any, client: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sync.surface import BadInput
+from sync.ops.surface import BadInput
 
 
 class SlashCommand(BaseModel):

@@ -8,7 +8,7 @@ from handlers.commands import flush_after
 from handlers.context import surface
 from handlers.ids import View
 from handlers.requests import Submission, int_value
-from sync import alerts, approvals, credits
+from sync.ops import alerts, approvals, credits
 
 
 def reject_submitted(ack: Any, body: dict[str, Any], context: Any) -> None:

@@ -1,12 +1,17 @@
-"""Calendar arithmetic for billing periods."""
+"""Time: calendar arithmetic for billing periods, and the durations that are legitimately
+floating point, named so none is mistaken for money (money is always `Decimal` or integer minor
+units, see `sync.money`)."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import date
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 D = TypeVar("D", bound=date)
+
+Seconds: TypeAlias = float
+Sample: TypeAlias = float  # a metric sample, as Prometheus exposes it
 
 
 def add_months(moment: D, months: int) -> D:

@@ -3,7 +3,7 @@ alone whether to retry (transient) or to open an exception for a person (permane
 
 from __future__ import annotations
 
-from sync.durations import Seconds
+from sync.dates import Seconds
 
 
 class SyncError(Exception):
@@ -33,3 +33,11 @@ class TransientError(SyncError):
 
 class PermanentError(SyncError):
     """The request itself is wrong (4xx, business rule): retrying can't help; a person must act."""
+
+
+class WebhookRejected(ValueError):
+    """A webhook delivery that is unsigned, stale or malformed: answered 400, never applied."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

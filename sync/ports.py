@@ -55,6 +55,35 @@ class BillingResult:
     effective_on: date | None = None  # when an amendment's new prices start
 
 
+class BillingEvent(Protocol):
+    """One event of the billing system: only a hint that an object changed."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def created(self) -> int: ...
+
+    @property
+    def object_id(self) -> str: ...
+
+    @property
+    def is_invoice(self) -> bool: ...
+
+    def invoice(self) -> Invoice:
+        """The invoice as the event saw it (only for invoice events)."""
+        ...
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: Sequence[BillingEvent]  # newest first, as the billing system lists them
+    has_more: bool
+
+
 class Billing(Protocol):
     def ensure_customer(self, customer: Customer, *, key: str, lookup: bool) -> str:
         """Return the billing customer for this CRM account, creating it at most once."""
@@ -84,6 +113,10 @@ class Billing(Protocol):
     def credit_invoice(
         self, invoice_id: str, *, amount_minor: int, reason: str, key: str
     ) -> CreditNote: ...
+
+    def events(self, *, created_gte: int | None, starting_after: str | None = None) -> EventPage:
+        """One page of events, newest first."""
+        ...
 
 
 class Erp(Protocol):

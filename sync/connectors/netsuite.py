@@ -23,7 +23,7 @@ import httpx
 
 from sync.connectors.exact_json import dumps, loads
 from sync.connectors.oauth1 import TokenAuth
-from sync.durations import Seconds
+from sync.dates import Seconds
 from sync.errors import PermanentError, TransientError
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
 from sync.money import from_minor, to_minor

@@ -23,9 +23,9 @@ from typing import Any
 
 import stripe
 
+from sync.connectors.stripe_events import page_of
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
-from sync.dates import add_months
-from sync.durations import Seconds
+from sync.dates import Seconds, add_months
 from sync.errors import PermanentError, TransientError
 from sync.model import (
     Contract,
@@ -35,7 +35,7 @@ from sync.model import (
     InvoiceStatus,
     Obligation,
 )
-from sync.ports import BillingResult
+from sync.ports import BillingResult, EventPage
 
 SYSTEM = "stripe"
 INTERVALS = {"monthly": ("month", 1), "quarterly": ("month", 3), "annual": ("year", 1)}
@@ -323,14 +323,14 @@ class StripeBilling:
 
     def events(
         self, *, created_gte: int | None, starting_after: str | None = None
-    ) -> dict[str, Any]:
-        """One page (newest first) of `/v1/events`, as plain JSON."""
+    ) -> EventPage:
+        """One page (newest first) of `/v1/events`."""
         params: dict[str, Any] = {"limit": 100}
         if created_gte is not None:
             params["created"] = {"gte": created_gte}
         if starting_after:
             params["starting_after"] = starting_after
-        return self._call("events.list", "get", "/v1/events", params)
+        return page_of(self._call("events.list", "get", "/v1/events", params))
 
     # --- transport and errors --------------------------------------------------------------
     def _call(

@@ -8,20 +8,19 @@ snapshot older than the mirror is ignored and anything newer is re-read from Str
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import invoices, queue
+from storage import queue
 from storage.db import transaction
 from storage.tables import BillingInvoice, Cursor, Deal, IdLink
-from sync.connectors.stripe_objects import to_invoice
+from sync.engine import invoice_mirror
 from sync.engine.runtime import Runtime
 from sync.model import Invoice
+from sync.ports import BillingEvent
 
 CURSOR = "stripe.events"
-INVOICE_EVENTS = ("invoice.",)
 
 
 def poll_events(rt: Runtime) -> Counter[str]:
@@ -31,7 +30,6 @@ def poll_events(rt: Runtime) -> Counter[str]:
     anyway when it moved on), so memory stays small however many events are waiting.
     """
     counts: Counter[str] = Counter()
-    billing: Any = rt.billing
     with transaction(rt.sessions) as session:
         row = session.get(Cursor, CURSOR)
         created_gte, seen = _parse_cursor(row.value if row else None)
@@ -40,25 +38,23 @@ def poll_events(rt: Runtime) -> Counter[str]:
     newest: tuple[int, set[str]] | None = None
     starting_after = None
     while True:
-        page = billing.events(created_gte=created_gte, starting_after=starting_after)
-        for event in page["data"]:
-            created, event_id = int(event["created"]), str(event["id"])
-            if newest is None or created > newest[0]:
-                newest = (created, {event_id})
-            elif created == newest[0]:
-                newest[1].add(event_id)
-            if event_id in seen or not str(event["type"]).startswith(INVOICE_EVENTS):
+        page = rt.billing.events(created_gte=created_gte, starting_after=starting_after)
+        for event in page.events:
+            if newest is None or event.created > newest[0]:
+                newest = (event.created, {event.id})
+            elif event.created == newest[0]:
+                newest[1].add(event.id)
+            if event.id in seen or not event.is_invoice:
                 counts["ignored"] += 1
                 continue
-            obj = event["data"]["object"]
             # Stripe lists events newest first, ties within a second included, so the first
             # event seen for an invoice is its newest; the rest are skipped unconverted. (Event
             # ids are random, so they can't order two events of the same second.)
-            if str(obj.get("id")) not in latest:
-                latest[str(obj.get("id"))] = to_invoice(obj)
-        if not page.get("has_more") or not page["data"]:
+            if event.object_id not in latest:
+                latest[event.object_id] = event.invoice()
+        if not page.has_more or not page.events:
             break
-        starting_after = page["data"][-1]["id"]
+        starting_after = page.events[-1].id
     fresh = _not_stale(rt, list(latest.values()))
     counts["stale"] += len(latest) - len(fresh)
     for snapshot in reversed(fresh):  # oldest first
@@ -78,18 +74,18 @@ def _not_stale(rt: Runtime, snapshots: list[Invoice]) -> list[Invoice]:
             select(BillingInvoice).where(
                 BillingInvoice.billing_id.in_([s.billing_id for s in snapshots]))
         )}
-        return [s for s in snapshots if not invoices.is_stale(rows.get(s.billing_id), s)]
+        return [s for s in snapshots if not invoice_mirror.is_stale(rows.get(s.billing_id), s)]
 
 
-def apply_event(rt: Runtime, event_type: str, obj: Any) -> str:
-    if not event_type.startswith(INVOICE_EVENTS):
+def apply_event(rt: Runtime, event: BillingEvent) -> str:
+    if not event.is_invoice:
         return "ignored"
-    return apply_snapshot(rt, to_invoice(obj))
+    return apply_snapshot(rt, event.invoice())
 
 
 def apply_snapshot(rt: Runtime, snapshot: Invoice) -> str:
     with transaction(rt.sessions) as session:
-        if invoices.is_stale(session.get(BillingInvoice, snapshot.billing_id), snapshot):
+        if invoice_mirror.is_stale(session.get(BillingInvoice, snapshot.billing_id), snapshot):
             return "stale"
     current = rt.billing.invoice(snapshot.billing_id)
     with transaction(rt.sessions) as session:
@@ -102,7 +98,7 @@ def refresh_invoice(session: Session, current: Invoice) -> str:
         return "unlinked"
     opportunity_id, version = owner
     deal = session.get(Deal, opportunity_id)
-    invoices.upsert(
+    invoice_mirror.upsert(
         session,
         current.model_copy(update={"opportunity_id": opportunity_id,
                                    "contract_version": version}),

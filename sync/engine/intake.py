@@ -18,15 +18,15 @@ from storage import audit, queue
 from storage.db import transaction
 from storage.tables import Approval, ContractVersion, Cursor, Deal, SyncException, WorkItem
 from storage.timeutil import aware
-from sync import exceptions
+from sync.contracts.normalize import InvalidDeal, normalize
+from sync.contracts.policy import review_reasons
+from sync.contracts.terms import parse_decimal
+from sync.engine import exceptions
 from sync.engine.runtime import Runtime, log
-from sync.engine.steps import billed_predecessor
+from sync.engine.work import billed_predecessor
 from sync.model import Contract
 from sync.money import MoneyError, to_minor
-from sync.normalize import InvalidDeal, normalize
-from sync.policy import review_reasons
 from sync.ports import DealRecord
-from sync.terms import parse_decimal
 
 CURSOR = "crm.closed_won"
 

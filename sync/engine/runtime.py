@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.timeutil import utcnow
-from sync.policy import PolicyLimits
+from sync.contracts.policy import PolicyLimits
 from sync.ports import Billing, Crm, Erp
 
 log = logging.getLogger("closebot.engine")

@@ -17,25 +17,25 @@ from storage import audit, queue
 from storage.db import transaction
 from storage.tables import Deal, WorkItem
 from storage.timeutil import aware
-from sync import exceptions
-from sync.engine import steps
+from sync.engine import bill, exceptions, post
 from sync.engine.runtime import Runtime, log
+from sync.engine.telemetry import METRICS, correlation
+from sync.engine.work import Recorded, StepInput, with_open_exceptions
 from sync.engine.writeback import desired_updates
 from sync.errors import PermanentError, SyncError, TransientError
-from sync.telemetry import METRICS, correlation
 
 SYSTEM_OF = {"bill": "stripe", "post": "erp", "writeback": "salesforce"}
-LOADERS: dict[str, Callable[[Runtime, list[steps.StepInput]], Any]] = {
-    "bill": steps.load_bills,
-    "post": steps.load_posts,
+LOADERS: dict[str, Callable[[Runtime, list[StepInput]], Any]] = {
+    "bill": bill.load_bills,
+    "post": post.load_posts,
 }
-EFFECTS: dict[str, Callable[[Runtime, steps.StepInput, Any], Any]] = {
-    "bill": steps.bill_effect,
-    "post": steps.post_effect,
+EFFECTS: dict[str, Callable[[Runtime, StepInput, Any], Any]] = {
+    "bill": bill.bill_effect,
+    "post": post.post_effect,
 }
-RECORDERS: dict[str, Callable[[Runtime, list[Any]], steps.Recorded]] = {
-    "bill": steps.record_bills,
-    "post": steps.record_posts,
+RECORDERS: dict[str, Callable[[Runtime, list[Any]], Recorded]] = {
+    "bill": bill.record_bills,
+    "post": post.record_posts,
 }
 
 
@@ -71,7 +71,7 @@ def run_once(rt: Runtime, *, should_stop: Callable[[], bool] | None = None) -> C
     return counts
 
 
-def _claim(rt: Runtime, step_name: str, limit: int) -> list[steps.StepInput]:
+def _claim(rt: Runtime, step_name: str, limit: int) -> list[StepInput]:
     now = rt.now()
     with transaction(rt.sessions) as session:
         items = queue.claim(
@@ -81,9 +81,9 @@ def _claim(rt: Runtime, step_name: str, limit: int) -> list[steps.StepInput]:
         return [_input(rt, item, now) for item in items]
 
 
-def _input(rt: Runtime, item: WorkItem, now) -> steps.StepInput:
+def _input(rt: Runtime, item: WorkItem, now) -> StepInput:
     first = aware(item.first_attempt_at) or now
-    return steps.StepInput(
+    return StepInput(
         item_id=item.id,
         opportunity_id=item.opportunity_id,
         version=item.contract_version,
@@ -93,7 +93,7 @@ def _input(rt: Runtime, item: WorkItem, now) -> steps.StepInput:
 
 
 def _run_batch(
-    rt: Runtime, step_name: str, batch: list[steps.StepInput], stop: Callable[[], bool]
+    rt: Runtime, step_name: str, batch: list[StepInput], stop: Callable[[], bool]
 ) -> Counter[str]:
     """Each item's external effect in turn, then all their results in one transaction.
 
@@ -158,7 +158,7 @@ def _count(step_name: str, outcome: str) -> None:
         METRICS.inc(name, system=SYSTEM_OF[step_name], step=step_name)
 
 
-def _run_writeback(rt: Runtime, batch: list[steps.StepInput]) -> Counter[str]:
+def _run_writeback(rt: Runtime, batch: list[StepInput]) -> Counter[str]:
     counts: Counter[str] = Counter()
     now = rt.now()
     with transaction(rt.sessions) as session:
@@ -178,7 +178,7 @@ def _run_writeback(rt: Runtime, batch: list[steps.StepInput]) -> Counter[str]:
     accepted = [step for step in batch if step.opportunity_id not in failed]
     with transaction(rt.sessions) as session:
         finished = queue.finish_many(session, [s.item_id for s in accepted], rt.worker_id)
-        for opp, _ in steps.with_open_exceptions(
+        for opp, _ in with_open_exceptions(
             session, [s for s in accepted if s.item_id in finished]
         ):
             exceptions.resolve(session, opportunity_id=opp, kinds=["writeback"])
@@ -207,7 +207,7 @@ def backoff(rt: Runtime, attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=delay)
 
 
-def _record_failure(rt: Runtime, step_name: str, step: steps.StepInput, error: Exception) -> str:
+def _record_failure(rt: Runtime, step_name: str, step: StepInput, error: Exception) -> str:
     transient = not isinstance(error, PermanentError)
     reason = error.reason if isinstance(error, SyncError) else f"Unexpected error: {error!r}"
     system = error.system if isinstance(error, SyncError) else SYSTEM_OF[step_name]

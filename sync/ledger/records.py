@@ -24,7 +24,7 @@ from storage.ledger import (
 from sync.ledger import accounts as acct
 from sync.ledger.errors import CurrencyMismatchError, LedgerError, NotFoundError
 from sync.ledger.journal import Leg, is_minor, next_number, post_entry
-from sync.ledger.revenue import schedule_rows
+from sync.ledger.recognition import schedule_rows
 from sync.money import is_known_currency
 
 R = TypeVar(

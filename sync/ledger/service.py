@@ -23,8 +23,8 @@ from sync.ledger import records, reports
 from sync.ledger.accounts import seed_chart
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
+from sync.ledger.recognition import recognize_due
 from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
-from sync.ledger.revenue import recognize_due
 from sync.ledger.settlements import create_credit_memo, create_payment
 
 R = TypeVar(

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.settings import Settings
+from app.stripe_webhooks import handle_stripe_webhook
 from app.wiring import engine_config
 from sandbox.stripe.events import sign
 from storage.db import make_engine, make_session_factory, transaction
@@ -23,7 +24,6 @@ from storage.tables import Deal, SyncException, WorkItem
 from sync.engine.intake import accept
 from sync.engine.runtime import Runtime
 from sync.ports import DealRecord
-from sync.webhooks import handle_stripe_webhook
 
 SECRET = "whsec_fuzz"
 _DIR = tempfile.TemporaryDirectory(prefix="closebot-fuzz-")

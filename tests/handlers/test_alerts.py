@@ -7,7 +7,8 @@ from sqlalchemy import select
 from storage.db import transaction
 from storage.slack_tables import OutboxMessage
 from storage.tables import Deal, SyncException, WorkItem
-from sync import alerts, digest, exceptions
+from sync.engine import exceptions
+from sync.ops import alerts, digest
 from tests.handlers import seed
 from tests.handlers.conftest import APPROVERS, Harness, wait_for
 

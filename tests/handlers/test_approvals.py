@@ -9,7 +9,7 @@ from sqlalchemy import select
 from storage.db import transaction
 from storage.slack_tables import ApprovalDecision
 from storage.tables import Approval, AuditEntry, Deal, WorkItem
-from sync import approvals
+from sync.ops import approvals
 from tests.handlers import seed
 from tests.handlers.conftest import APPROVERS, Harness, wait_for
 

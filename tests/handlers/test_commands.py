@@ -137,7 +137,7 @@ def test_credit_bad_input_and_modal(harness: Harness) -> None:
 
 
 def test_unknown_error_shows_an_error_id(harness: Harness, monkeypatch) -> None:
-    from sync import queries
+    from sync.ops import queries
 
     def boom(*_a, **_k):
         raise RuntimeError("database exploded")

@@ -18,9 +18,9 @@ from sandbox.slack import SlackRecorder
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import Approval, BillingInvoice, Deal, IdLink
-from sync import alerts, approvals
-from sync.audit import run_audit
 from sync.engine.billing_events import poll_events
+from sync.ops import alerts, approvals
+from sync.ops.audit import run_audit
 from tests.handlers.conftest import APPROVERS, Harness, slack_settings, start, wait_for
 from tests.integration.conftest import make_settings
 
@@ -97,7 +97,7 @@ def test_approved_credit_reaches_stripe_ledger_and_salesforce(live) -> None:
     sync_once(ctx["runtime"])
     record = stack.salesforce.get("Opportunity", opp)
     assert Decimal(str(record["Outstanding_Balance__c"])) == Decimal("114000")
-    from sync.credits import apply
+    from sync.ops.credits import apply
 
     assert apply(ctx["runtime"], harness.surface.deps, ap.id) == "already_applied"
     assert len([n for n in stack.stripe.objects("credit_note") if n["invoice"] == billing_id]) == 1

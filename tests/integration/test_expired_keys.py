@@ -15,7 +15,7 @@ from storage.db import transaction
 from storage.tables import Deal, WorkItem
 from storage.timeutil import utcnow
 from sync.engine.runtime import Runtime
-from sync.engine.steps import load_contract
+from sync.engine.work import load_contract
 
 
 def _lose_a_day_old_create(stack: SandboxStack, runtime: Runtime,

@@ -20,9 +20,9 @@ from sandbox.netsuite import NetSuiteEmulator
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import BillingInvoice, Deal, SyncException
-from sync.audit import run_audit
 from sync.engine.billing_events import poll_events
 from sync.engine.runtime import Runtime
+from sync.ops.audit import run_audit
 from tests.integration.conftest import make_settings, sync_and_die_after
 
 KINDS = ("customer", "salesOrder", "invoice", "customerPayment", "creditMemo")

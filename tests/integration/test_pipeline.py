@@ -225,8 +225,8 @@ def test_future_start_bills_the_fee_now_and_the_first_period_at_the_start(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from sync.audit import run_audit
     from sync.engine.billing_events import poll_events
+    from sync.ops.audit import run_audit
 
     start = datetime.now(UTC).date() + timedelta(days=45)
     opp = seeder.seed(DealSpec(

@@ -15,7 +15,7 @@ from app.settings import Settings
 from app.wiring import build_runtime
 from sandbox.book import BookSeeder, demo_deals, generated_deals
 from sandbox.stack import SandboxStack
-from sync.audit import run_audit
+from sync.ops.audit import run_audit
 
 
 def test_clean_books_pass_and_each_violation_is_reported(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync import leader
+from sync.engine import leader
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync.ledger import InvoiceLineIn, Ledger, OverCreditError, OverpaymentError
 from sync.ledger.accounts import CUSTOMER_CREDIT, RECEIVABLE
-from sync.ledger.revenue import months_between, plan
+from sync.revenue.schedule import months_between, plan
 
 amounts = st.integers(min_value=1, max_value=5_000_000)
 ops = st.lists(

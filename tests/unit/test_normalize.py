@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from app.settings import DEFAULT_REQUIRED_FIELDS
+from sync.contracts.normalize import InvalidDeal, normalize
+from sync.contracts.policy import PolicyLimits, review_reasons
 from sync.model import Cadence, PricingModel, Recognition
-from sync.normalize import InvalidDeal, normalize
-from sync.policy import PolicyLimits, review_reasons
 from tests.unit.deals import deal, line
 
 REQUIRED = DEFAULT_REQUIRED_FIELDS

@@ -14,7 +14,7 @@ from app.settings import Settings
 from app.wiring import build_runtime
 from sandbox.book import BookSeeder, demo_deals
 from sandbox.stack import SandboxStack
-from sync.telemetry import METRICS, correlation
+from sync.engine.telemetry import METRICS, correlation
 
 KNOWN = {
     "stripe_webhook_secret": "whsec_known_webhook_secret_123",

@@ -13,9 +13,9 @@ from handlers.ids import Command, command_names
 from handlers.requests import CreditArgs
 from storage.db import transaction
 from storage.slack_tables import OutboxMessage
-from sync import outbox
-from sync.credits import parse_amount
-from sync.surface import ApproverPolicy, BadInput
+from sync.ops import outbox
+from sync.ops.credits import parse_amount
+from sync.ops.surface import ApproverPolicy, BadInput
 
 
 class FakeSender:

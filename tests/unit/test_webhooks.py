@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
 from app.settings import Settings
+from app.stripe_webhooks import handle_stripe_webhook
 from app.wiring import build_runtime
 from sandbox.book import BookSeeder, demo_deals
 from sandbox.stack import SandboxStack
@@ -22,7 +24,8 @@ from storage.db import transaction
 from storage.ops_tables import WebhookEvent
 from storage.tables import BillingInvoice
 from sync.engine.runtime import Runtime
-from sync.webhooks import handle_stripe_webhook, reconcile_open_invoices
+from sync.engine.webhooks import reconcile_open_invoices
+from sync.ports import EventPage
 
 SECRET = "whsec_test_secret"
 
@@ -122,13 +125,13 @@ def test_polling_takes_the_newest_of_events_in_the_same_second(
     _pay(stack, invoice_id)
     listed = rt.billing.events
 
-    def one_second(**kwargs: Any) -> dict[str, Any]:
+    def one_second(**kwargs: Any) -> EventPage:
         # Every event in one second, with ids that sort the other way round from their order:
         # only the listing's order says which came last.
         page = listed(**kwargs)
-        for n, event in enumerate(page["data"]):
-            event["created"], event["id"] = page["data"][0]["created"], f"evt_{n:04d}"
-        return page
+        second = page.events[0].created if page.events else 0
+        return EventPage([replace(e, created=second, id=f"evt_{n:04d}")  # type: ignore[type-var]
+                          for n, e in enumerate(page.events)], page.has_more)
 
     rt.billing.events = one_second  # type: ignore[method-assign]
     assert poll_events(rt)["applied"] == 1

@@ -1,10 +1,9 @@
-"""Revenue schedules (ASC 606 / IFRS 15): build them from sales order lines, post them when due."""
+"""The ledger's revenue schedules: stored with each sales order line (planned by `sync.revenue`),
+posted as Dr Deferred Revenue / Cr revenue when due."""
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -13,46 +12,7 @@ from sqlalchemy.orm import Session
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrder, LedgerSalesOrderLine
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.journal import Leg, post_entry
-from sync.money import split_evenly
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date
-    recognize_on: date
-    amount_minor: int
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day `months` later, clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def months_between(start: date, end: date) -> int:
-    """Service months from `start` to an inclusive `end`: Jan 1 to Oct 31 is 10, not 9."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return max(1, months + (1 if end.day >= start.day else 0))
-
-
-def plan(*, amount_minor: int, start: date, end: date, recognition: str) -> list[Period]:
-    """The recognition periods of one obligation.
-
-    Ratable: one period per service month, amounts from `split_evenly` (so they add back to the
-    line exactly), each recognized when its month of service has been delivered (its last day).
-    Point in time: one period, recognized on delivery, which is the service start date.
-    """
-    if recognition == "point_in_time":
-        return [Period(start, start, start, amount_minor)]
-    count = months_between(start, end)
-    periods = []
-    for i, amount in enumerate(split_evenly(amount_minor, count)):
-        p_start = add_months(start, i)
-        p_end = end if i == count - 1 else add_months(start, i + 1) - timedelta(days=1)
-        periods.append(Period(p_start, p_end, p_end, amount))
-    return periods
+from sync.revenue.schedule import plan
 
 
 def schedule_rows(line: LedgerSalesOrderLine, currency: str) -> list[dict[str, Any]]:

@@ -1,18 +1,16 @@
-"""`POST /stripe/webhooks`, framework-free, and the reconciliation read that backs it up.
+"""Webhook deliveries of billing events, and the reconciliation read that backs them up.
 
-Stripe signs each delivery (`Stripe-Signature`, tolerance 300 s), may deliver an event twice and
-in any order, and may never deliver one at all. So: verify, de-duplicate by event id, treat the
-event only as a hint and re-read the object's current state (`apply_event` does), and
-periodically re-read every invoice closebot still considers open (`reconcile_open_invoices`).
+Stripe may deliver an event twice and in any order, and may never deliver one at all. So, once
+the connector has verified a delivery: de-duplicate by event id, treat the event only as a hint
+and re-read the object's current state (`apply_event` does), and periodically re-read every
+invoice closebot still considers open (`reconcile_open_invoices`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 
-import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,40 +19,23 @@ from storage.ops_tables import WebhookEvent
 from storage.tables import BillingInvoice
 from sync.engine.billing_events import apply_event, refresh_invoice
 from sync.engine.runtime import Runtime
+from sync.engine.telemetry import METRICS, correlation
 from sync.errors import TransientError
-from sync.telemetry import METRICS, correlation
+from sync.ports import BillingEvent
 
 log = logging.getLogger("closebot.webhooks")
-TOLERANCE_S = 300
-MAX_BODY = 1_000_000
 
 
-def handle_stripe_webhook(
-    payload: bytes, signature: str | None, *, secret: str, rt: Runtime
-) -> tuple[int, str]:
-    """Returns (HTTP status, body). 400 for anything unsigned, stale or malformed; 503 when the
-    object can't be re-read now, so that Stripe delivers again later."""
-    if not signature or not payload or len(payload) > MAX_BODY:
-        return _reject("missing signature or body")
-    try:
-        stripe.Webhook.construct_event(payload, signature, secret, TOLERANCE_S)
-        # Verified; read the body as plain JSON so the engine never sees SDK objects.
-        event = json.loads(payload)
-        event_id, event_type = str(event["id"]), str(event["type"])
-        obj = event["data"]["object"]
-        if not isinstance(obj, dict) or not event_id or len(event_id) > 255:
-            raise ValueError("event without an object")
-    except stripe.SignatureVerificationError:
-        return _reject("bad or stale signature")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return _reject("malformed event")
-    with correlation(stripe_event=event_id, job="webhook"):
+def receive_webhook(rt: Runtime, event: BillingEvent) -> tuple[int, str]:
+    """Apply one verified delivery; returns (HTTP status, body). 503 when the object can't be
+    re-read now, so that Stripe delivers again later."""
+    with correlation(stripe_event=event.id, job="webhook"):
         with transaction(rt.sessions) as session:
-            if session.get(WebhookEvent, event_id) is not None:
+            if session.get(WebhookEvent, event.id) is not None:
                 METRICS.inc("closebot_webhooks_total", outcome="duplicate")
                 return 200, "duplicate"
         try:
-            outcome = apply_event(rt, event_type, obj)
+            outcome = apply_event(rt, event)
         except TransientError as error:
             log.warning("webhook deferred: %s", error.reason)
             METRICS.inc("closebot_webhooks_total", outcome="deferred")
@@ -65,16 +46,16 @@ def handle_stripe_webhook(
             outcome = "unprocessable"
         try:
             with transaction(rt.sessions) as session:
-                session.add(WebhookEvent(event_id=event_id, type=event_type[:120],
+                session.add(WebhookEvent(event_id=event.id, type=event.type[:120],
                                          outcome=outcome))
         except IntegrityError:
             pass  # a concurrent delivery of the same event recorded it first; both were idempotent
         METRICS.inc("closebot_webhooks_total", outcome=outcome)
-        log.info("webhook applied", extra={"event_type": event_type, "outcome": outcome})
+        log.info("webhook applied", extra={"event_type": event.type, "outcome": outcome})
         return 200, outcome
 
 
-def _reject(reason: str) -> tuple[int, str]:
+def reject_webhook(reason: str) -> tuple[int, str]:
     METRICS.inc("closebot_webhooks_total", outcome="rejected")
     log.warning("webhook rejected: %s", reason)
     return 400, reason

@@ -9,9 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sync.money import exponent, is_known_currency
-from sync.ports import DealRecord
-from sync.terms import (
+from sync.contracts.terms import (
     is_blank,
     parse_billing_type,
     parse_cadence,
@@ -19,6 +17,8 @@ from sync.terms import (
     parse_decimal,
     parse_payment_terms,
 )
+from sync.money import exponent, is_known_currency
+from sync.ports import DealRecord
 
 
 @dataclass(frozen=True)

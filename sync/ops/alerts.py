@@ -19,8 +19,9 @@ from storage import audit, queue
 from storage.db import transaction
 from storage.slack_tables import OutboxMessage
 from storage.tables import Deal, SyncException, WorkItem
-from sync import exceptions, outbox
-from sync.surface import BadInput, Deps, Stale
+from sync.engine import exceptions
+from sync.ops import outbox
+from sync.ops.surface import BadInput, Deps, Stale
 
 SYSTEM_NAMES = {"stripe": "Stripe", "salesforce": "Salesforce", "erp": "the ERP",
                 "ledger": "the ledger", "netsuite": "NetSuite", "engine": "closebot"}

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sync.durations import Sample
+from sync.dates import Sample
 
 _CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
     "closebot_context", default={}  # noqa: B039 - never mutated, only replaced

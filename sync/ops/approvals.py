@@ -19,9 +19,9 @@ from storage import audit, queue
 from storage.db import transaction
 from storage.slack_tables import ApprovalDecision
 from storage.tables import Approval, Deal
-from sync import outbox
-from sync.approval_cards import card_for
-from sync.surface import BadInput, Deps, NotAllowed, Stale
+from sync.ops import outbox
+from sync.ops.approval_cards import card_for
+from sync.ops.surface import BadInput, Deps, NotAllowed, Stale
 
 
 class ApprovalRef(BaseModel):

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from storage import audit, links, queue
 from storage.db import transaction
 from storage.tables import Approval, BillingInvoice
-from sync import exceptions
-from sync.approvals import post_card
+from sync.engine import exceptions
 from sync.engine.billing_events import refresh_invoice
 from sync.engine.runtime import Runtime
 from sync.money import MoneyError, format_money, to_minor
-from sync.surface import BadInput, Deps
+from sync.ops.approvals import post_card
+from sync.ops.surface import BadInput, Deps
 
 _AMOUNT = re.compile(r"^[A-Za-z$€£ ]*([0-9][0-9,]*(?:\.[0-9]+)?)\s*[A-Za-z]*$")
 

@@ -71,9 +71,8 @@ class AuditReport:
         return {**asdict(self), "ok": self.ok, "duplicates": self.duplicates}
 
 
-def run_audit(target: Any, *, require_alerts: bool = True) -> AuditReport:
-    """Audit with a `Runtime`, or with `Settings` (the runtime is then built from them)."""
-    rt = target if isinstance(target, Runtime) else _runtime(target)
+def run_audit(rt: Runtime, *, require_alerts: bool = True) -> AuditReport:
+    """Audit the books of the systems `rt` is connected to."""
     report = AuditReport()
     opportunities = _salesforce_opportunities(rt)
     report.opportunities = len(opportunities)
@@ -96,13 +95,6 @@ def run_audit(target: Any, *, require_alerts: bool = True) -> AuditReport:
         _check_lost(session, opportunities, report, require_alerts=require_alerts)
         _check_writeback(session, rt, opportunities, report)
     return report
-
-
-def _runtime(settings: Any) -> Runtime:
-    from app.wiring import build_runtime, open_database  # the composition root, on demand
-
-    _, sessions = open_database(settings)
-    return build_runtime(settings, sessions)
 
 
 def _salesforce_opportunities(rt: Runtime) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,14 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from sync.contracts.terms import (
+    parse_billing_type,
+    parse_cadence,
+    parse_date,
+    parse_decimal,
+    parse_payment_terms,
+)
+from sync.contracts.validation import Problem, check_deal
 from sync.model import (
     BillingPlan,
     Contract,
@@ -20,14 +28,6 @@ from sync.model import (
 )
 from sync.money import format_money, round_to_minor, to_minor
 from sync.ports import DealRecord
-from sync.terms import (
-    parse_billing_type,
-    parse_cadence,
-    parse_date,
-    parse_decimal,
-    parse_payment_terms,
-)
-from sync.validation import Problem, check_deal
 
 
 class InvalidDeal(ValueError):

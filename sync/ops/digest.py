@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from storage.db import transaction
 from storage.tables import Approval, BillingInvoice, Deal, SyncException
-from sync import outbox
-from sync.approval_cards import ApprovalCard, card_for
-from sync.approvals import needed, requester_id
 from sync.money import format_money
-from sync.surface import Deps
+from sync.ops import outbox
+from sync.ops.approval_cards import ApprovalCard, card_for
+from sync.ops.approvals import needed, requester_id
+from sync.ops.surface import Deps
 
 
 @dataclass(frozen=True)

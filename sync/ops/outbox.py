@@ -25,7 +25,7 @@ from storage.db import transaction
 from storage.slack_tables import OutboxMessage
 from storage.tables import Approval, SyncException
 from storage.timeutil import aware, utcnow
-from sync.durations import Seconds
+from sync.dates import Seconds
 
 log = logging.getLogger("closebot.outbox")
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"

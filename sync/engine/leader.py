@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import transaction
 from storage.ops_tables import JobLease
 from storage.timeutil import aware, utcnow
-from sync.durations import Seconds
+from sync.dates import Seconds
 
 log = logging.getLogger("closebot.leader")
 T = TypeVar("T")

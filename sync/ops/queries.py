@@ -14,8 +14,8 @@ from storage.tables import Approval, BillingInvoice, Cursor, Deal, SyncException
 from storage.timeutil import aware
 from sync.engine.intake import CURSOR as INTAKE_CURSOR
 from sync.money import format_money
-from sync.report import trace as build_trace
-from sync.surface import Links
+from sync.ops.report import trace as build_trace
+from sync.ops.surface import Links
 
 MAX_INVOICES = 10
 MAX_CUSTOMERS = 10

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.tables import Approval, BillingInvoice, Deal
 from sync.money import format_money
-from sync.surface import Deps
+from sync.ops.surface import Deps
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""Stripe events, from a webhook delivery or from `/v1/events`, as the engine's `BillingEvent`.
+
+A webhook is verified here (`Stripe-Signature`, 300 s tolerance) and read as plain JSON, so the
+engine never sees SDK objects. An invoice event's snapshot is converted only when asked for:
+the events poll keeps just the newest snapshot of each invoice, and converting the rest would
+be wasted work on large pages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from sync.connectors.stripe_objects import to_invoice
+from sync.errors import WebhookRejected
+from sync.model import Invoice
+from sync.ports import EventPage
+
+TOLERANCE_S = 300
+INVOICE_EVENTS = ("invoice.",)
+
+
+@dataclass(frozen=True)
+class StripeEvent:
+    id: str
+    type: str
+    created: int
+    data: dict[str, Any]
+
+    @property
+    def object_id(self) -> str:
+        return str(self.data.get("id"))
+
+    @property
+    def is_invoice(self) -> bool:
+        return self.type.startswith(INVOICE_EVENTS)
+
+    def invoice(self) -> Invoice:
+        return to_invoice(self.data)
+
+
+def from_json(event: dict[str, Any]) -> StripeEvent:
+    obj = event["data"]["object"]
+    if not isinstance(obj, dict):
+        raise ValueError("event without an object")
+    return StripeEvent(str(event["id"]), str(event["type"]), int(event.get("created") or 0), obj)
+
+
+def page_of(listing: dict[str, Any]) -> EventPage:
+    return EventPage(events=[from_json(e) for e in listing["data"]],
+                     has_more=bool(listing.get("has_more")))
+
+
+def verify_webhook(payload: bytes, signature: str | None, secret: str, *,
+                   max_body: int) -> StripeEvent:
+    """The delivery's event, or `WebhookRejected` for anything unsigned, stale or malformed."""
+    if not signature or not payload or len(payload) > max_body:
+        raise WebhookRejected("missing signature or body")
+    try:
+        stripe.Webhook.construct_event(payload, signature, secret, TOLERANCE_S)
+        event = from_json(json.loads(payload))
+    except stripe.SignatureVerificationError as error:
+        raise WebhookRejected("bad or stale signature") from error
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise WebhookRejected("malformed event") from error
+    if not event.id or len(event.id) > 255:
+        raise WebhookRejected("malformed event")
+    return event
