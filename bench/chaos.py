@@ -96,7 +96,8 @@ def run(
         sf_proxy = stack.enter_context(FaultProxy(
             env["SALESFORCE_INSTANCE_URL"], plan, upstream_ca=env["SALESFORCE_CA_BUNDLE"], tls=ca))
         stripe_proxy = stack.enter_context(FaultProxy(
-            env["STRIPE_API_BASE"], FaultPlan(**{**plan.__dict__, "seed": seed + 1})))
+            env["STRIPE_API_BASE"], FaultPlan(**{**plan.__dict__, "seed": seed + 1}),
+            errors="stripe"))
         url = database_url or f"sqlite:///{Path(tmp) / 'chaos.db'}"
         proxied = {**env, "SALESFORCE_INSTANCE_URL": sf_proxy.url,
                    "SALESFORCE_CA_BUNDLE": str(ca.bundle_path), "STRIPE_API_BASE": stripe_proxy.url,

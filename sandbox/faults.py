@@ -12,8 +12,10 @@ is reproducible. The faults, and what a client sees:
 - `"drop_response"`: forwarded and done upstream, then the client's connection is reset instead
   of getting the answer; a retry duplicates the work unless it carries an idempotency key.
 
-Injected error bodies are Slack-shaped JSON (`{"ok": false, "error": ...}`) and carry an
-`X-Fault-Injected` header; Stripe and Salesforce clients read them as generic server errors.
+Injected error bodies carry an `X-Fault-Injected` header and are shaped like the upstream's own
+errors (`errors=`): Slack's `{"ok": false, "error": ...}` by default, or Stripe's
+`{"error": {"type": "api_error", "message": ...}}`, which stripe-python needs to raise its own
+error class rather than failing to read the body.
 
 Built on `socketserver`, not werkzeug: werkzeug keeps a `makefile` reference that defers `close()`,
 answers 500 when the app raises, and half-closes with FIN before any RST could be sent.
@@ -25,6 +27,7 @@ proxy's: a login answer names the upstream's own URL, and later calls would bypa
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import socket
 import socketserver
@@ -53,6 +56,12 @@ ERROR_CODES = {
     "500": "internal_error",
     "502": "bad_gateway",
     "503": "service_unavailable",
+}
+
+ERROR_BODIES = {
+    "slack": lambda code: json.dumps({"ok": False, "error": code}),
+    "stripe": lambda code: json.dumps({"error": {"type": "api_error", "code": code,
+                                                 "message": f"Injected fault: {code}"}}),
 }
 
 
@@ -108,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     def _send_fault(self, kind: str, plan: FaultPlan) -> None:
-        payload = f'{{"ok": false, "error": "{ERROR_CODES[kind]}"}}'.encode()
+        payload = ERROR_BODIES[self.server.proxy.errors](ERROR_CODES[kind]).encode()
         self.send_response(int(kind))
         if kind == "429":
             self.send_header("Retry-After", str(plan.retry_after))
@@ -217,7 +226,11 @@ class FaultProxy(Startable):
         upstream_ca: str | None = None,
         tls: LocalCA | None = None,
         keep_host: bool = False,
+        errors: str = "slack",
     ) -> None:
+        if errors not in ERROR_BODIES:
+            raise ValueError(f"unknown error style {errors!r}")
+        self.errors = errors
         self._upstream = upstream_url.rstrip("/")
         self._upstream_ca = upstream_ca
         self._tls = tls

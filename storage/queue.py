@@ -32,7 +32,9 @@ def arm(
 ) -> int:
     """Make sure the step will run: create it, or set a finished one pending again.
 
-    Re-arming is only used for steps whose effect is an idempotent upsert (post, write-back).
+    Re-arming keeps `first_attempt_at`: a step that ran before may have created something whose
+    answer was lost, and its idempotency key may have expired since, so the next attempt must
+    look before it creates (see `claim`).
     """
     now = at or utcnow()
     # One round trip for the common case (a new step); an existing step is re-armed below.
@@ -59,7 +61,6 @@ def arm(
         item.status = status
         item.attempts = 0
         item.next_attempt_at = now
-        item.first_attempt_at = None
     return item.id
 
 
@@ -71,8 +72,14 @@ def claim(
     steps: Sequence[str],
     limit: int,
     now: datetime | None = None,
+    only: Sequence[int] | None = None,
 ) -> list[WorkItem]:
-    """Lease up to `limit` due items of the given steps to `worker`, oldest due first."""
+    """Lease up to `limit` due items of the given steps to `worker`, oldest due first.
+
+    A step named `kind:subject` (one credit, say) is claimed with its kind. An item claimed for
+    the first time gets `first_attempt_at = now`; one that keeps an earlier `first_attempt_at`
+    ran before (a retry, a manual re-arm, a takeover after a crash).
+    """
     now = now or utcnow()
     due = or_(
         and_(WorkItem.status == PENDING, WorkItem.next_attempt_at <= now),
@@ -80,10 +87,13 @@ def claim(
     )
     query = (
         select(WorkItem)
-        .where(WorkItem.step.in_(steps), due)
+        .where(or_(WorkItem.step.in_(steps), *[WorkItem.step.like(f"{s}:%") for s in steps]),
+               due)
         .order_by(WorkItem.next_attempt_at, WorkItem.id)
         .limit(limit)
     )
+    if only is not None:
+        query = query.where(WorkItem.id.in_(only))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     items = list(session.scalars(query))

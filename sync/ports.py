@@ -111,8 +111,11 @@ class Billing(Protocol):
     def payments_for(self, invoice: Invoice) -> list[Payment]: ...
 
     def credit_invoice(
-        self, invoice_id: str, *, amount_minor: int, reason: str, key: str
-    ) -> CreditNote: ...
+        self, invoice_id: str, *, amount_minor: int, reason: str, key: str, lookup: bool = False
+    ) -> CreditNote:
+        """A credit note on the invoice, at most once per key; with `lookup`, an earlier note
+        made under this key is returned instead of a new one."""
+        ...
 
     def events(self, *, created_gte: int | None, starting_after: str | None = None) -> EventPage:
         """One page of events, newest first."""

@@ -88,6 +88,12 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
             contract.customer, key=f"closebot:customer:{account}", lookup=step.lookup
         )
         batch.customers[account] = customer_id
+        # Linked at once, not with the batch: if the subscription create below fails for good,
+        # the next attempt (perhaps a Retry days later) must still find this customer.
+        with transaction(rt.sessions) as session:
+            links.record_many(session, [{
+                "scope": links.account_scope(account), "system": "stripe", "kind": "customer",
+                "external_id": customer_id, "opportunity_id": opp}])
     key = f"closebot:{opp}:v{version}:bill"
     if loaded.amended is not None and contract.recurring:
         previous, previous_subscription = loaded.amended

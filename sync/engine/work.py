@@ -28,7 +28,8 @@ class StepInput:
     opportunity_id: str
     version: int
     attempts: int
-    lookup: bool  # the first attempt is older than the idempotency-key window
+    lookup: bool  # an earlier attempt may have created something: look before creating
+    subject: str = ""  # for a step about one record (`credit:<approval>`), that record
 
 
 def load_contract(session: Session, opportunity_id: str, version: int) -> Contract:

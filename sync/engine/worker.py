@@ -10,33 +10,38 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage import audit, queue
 from storage.db import transaction
 from storage.tables import Deal, WorkItem
 from storage.timeutil import aware
-from sync.engine import bill, exceptions, post
+from sync.engine import bill, credit, exceptions, post
 from sync.engine.runtime import Runtime, log
 from sync.engine.telemetry import METRICS, correlation
 from sync.engine.work import Recorded, StepInput, with_open_exceptions
 from sync.engine.writeback import desired_updates
 from sync.errors import PermanentError, SyncError, TransientError
 
-SYSTEM_OF = {"bill": "stripe", "post": "erp", "writeback": "salesforce"}
+SYSTEM_OF = {"bill": "stripe", "post": "erp", "credit": "stripe", "writeback": "salesforce"}
 LOADERS: dict[str, Callable[[Runtime, list[StepInput]], Any]] = {
     "bill": bill.load_bills,
     "post": post.load_posts,
+    "credit": credit.load_credits,
 }
 EFFECTS: dict[str, Callable[[Runtime, StepInput, Any], Any]] = {
     "bill": bill.bill_effect,
     "post": post.post_effect,
+    "credit": credit.credit_effect,
 }
 RECORDERS: dict[str, Callable[[Runtime, list[Any]], Recorded]] = {
     "bill": bill.record_bills,
     "post": post.record_posts,
+    "credit": credit.record_credits,
 }
+LABELS = {"bill": "billed in Stripe", "post": "posted to the ERP", "credit": "credited",
+          "writeback": "written back to Salesforce"}
 
 
 def run_until_idle(
@@ -57,7 +62,7 @@ def run_once(rt: Runtime, *, should_stop: Callable[[], bool] | None = None) -> C
     hand finishes and the rest of the claimed batch stays leased for `queue.release_all`."""
     stop = should_stop or (lambda: False)
     counts: Counter[str] = Counter()
-    for step_name in ("bill", "post"):
+    for step_name in ("bill", "post", "credit"):
         if stop():
             return counts
         batch = _claim(rt, step_name, rt.config.batch_size)
@@ -71,24 +76,35 @@ def run_once(rt: Runtime, *, should_stop: Callable[[], bool] | None = None) -> C
     return counts
 
 
-def _claim(rt: Runtime, step_name: str, limit: int) -> list[StepInput]:
+def run_items(rt: Runtime, step_name: str, item_ids: list[int]) -> Counter[str]:
+    """Run these items now if they are due and free (a decision just made in Slack); otherwise
+    the worker runs them in its next round, as it would anyway."""
+    batch = _claim(rt, step_name, len(item_ids), only=item_ids)
+    return _run_batch(rt, step_name, batch, lambda: False) if batch else Counter()
+
+
+def _claim(rt: Runtime, step_name: str, limit: int,
+           only: list[int] | None = None) -> list[StepInput]:
     now = rt.now()
     with transaction(rt.sessions) as session:
         items = queue.claim(
             session, worker=rt.worker_id, lease=rt.config.lease, steps=[step_name],
-            limit=limit, now=now,
+            limit=limit, now=now, only=only,
         )
         return [_input(rt, item, now) for item in items]
 
 
-def _input(rt: Runtime, item: WorkItem, now) -> StepInput:
+def _input(rt: Runtime, item: WorkItem, now: datetime) -> StepInput:
     first = aware(item.first_attempt_at) or now
     return StepInput(
         item_id=item.id,
         opportunity_id=item.opportunity_id,
         version=item.contract_version,
         attempts=item.attempts,
-        lookup=now - first > rt.config.idempotency_window,
+        # Any earlier attempt may have created something whose answer was lost, and a manual
+        # Retry can come after the idempotency key expired: so every retry looks first.
+        lookup=first < now or now - first > rt.config.idempotency_window,
+        subject=item.step.partition(":")[2],
     )
 
 
@@ -230,21 +246,21 @@ def _record_failure(rt: Runtime, step_name: str, step: StepInput, error: Excepti
             item.next_attempt_at = rt.now() + backoff(rt, item.attempts, retry_after)
             return "retry"
         item.status = queue.EXCEPTION
-        label = {"bill": "billed in Stripe", "post": "posted to the ERP",
-                 "writeback": "written back to Salesforce"}[step_name]
         deal = session.get(Deal, step.opportunity_id)
         name = deal.name if deal else step.opportunity_id
+        what = (f"Credit approval {step.subject}" if step_name == credit.STEP
+                else f"Deal {name}")
         exceptions.raise_exception(
             session,
-            opportunity_id=step.opportunity_id,
+            opportunity_id=step.opportunity_id or None,
             kind=step_name,
             system=system,
-            reason=f"Deal {name} could not be {label}: {reason}",
+            reason=f"{what} could not be {LABELS[step_name]}: {reason}",
             detail=getattr(error, "detail", None) or repr(error)[:4000],
             attempts=item.attempts,
             work_item_id=item.id,
         )
-        if deal is not None and step_name != "writeback":
+        if deal is not None and step_name in ("bill", "post"):
             deal.status = "exception"
             deal.message = reason
             queue.arm(session, opportunity_id=step.opportunity_id, version=step.version,

@@ -19,6 +19,7 @@ from storage import audit, queue
 from storage.db import transaction
 from storage.slack_tables import ApprovalDecision
 from storage.tables import Approval, Deal
+from sync.engine import credit
 from sync.ops import outbox
 from sync.ops.approval_cards import card_for
 from sync.ops.surface import BadInput, Deps, NotAllowed, Stale
@@ -119,8 +120,13 @@ def decide(deps: Deps, ref: ApprovalRef, *, user: str, approve: bool,
 
 
 def _apply(session: Session, ap: Approval, *, user: str) -> None:
-    """Deal approvals resume or stop the pipeline here; credits are applied after commit."""
-    if ap.kind == "credit" or not ap.opportunity_id:
+    """Resume or stop the pipeline with the decision: an approved credit arms its credit step,
+    a deal approval its bill step (or, rejected, stops the deal)."""
+    if ap.kind == "credit":
+        if ap.status == "approved":
+            credit.arm(session, ap)
+        return
+    if not ap.opportunity_id:
         return
     deal = session.get(Deal, ap.opportunity_id)
     opp, version = ap.opportunity_id, ap.contract_version
@@ -137,8 +143,9 @@ def _apply(session: Session, ap: Approval, *, user: str) -> None:
 def _audit(session: Session, ap: Approval, *, user: str, verdict: str, reason: str | None,
            final: bool) -> None:
     downstream = []
-    if final and ap.kind != "credit" and ap.status == "approved":
-        downstream = [f"work_item:{ap.opportunity_id}:v{ap.contract_version}:bill"]
+    if final and ap.status == "approved":
+        downstream = [f"work_item:{ap.opportunity_id}:credit:{ap.id}" if ap.kind == "credit"
+                      else f"work_item:{ap.opportunity_id}:v{ap.contract_version}:bill"]
     audit.append(session, action=f"approval.{verdict if final else 'first_approval'}",
                  actor=user, opportunity_id=ap.opportunity_id, subject=f"approval:{ap.id}",
                  kind=ap.kind, reason=reason, reasons=ap.reasons,

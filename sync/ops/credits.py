@@ -1,9 +1,8 @@
 """Credit requests: any credit is a non-standard billing event and waits for approval.
 
-Once approved, `apply` creates the Stripe credit note (idempotency key from the approval id), the
-ERP credit memo (upserted by the credit note's ID; if the invoice is not posted to the ERP yet,
-its post step posts the memo right after it), refreshes the invoice mirror and arms the
-write-back so Salesforce gets the new balance. Re-running it after a crash creates nothing twice.
+The approval arms a durable credit step (`sync/engine/credit.py`): the Stripe credit note, the
+ERP credit memo and the mirror's new balance, with the retries and exceptions of any step.
+`apply` runs that step at once after the click, so the person sees the result in seconds.
 """
 
 from __future__ import annotations
@@ -15,12 +14,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import audit, links, queue
+from storage import audit
 from storage.db import transaction
-from storage.tables import Approval, BillingInvoice
-from sync.engine import exceptions
-from sync.engine.billing_events import refresh_invoice
+from storage.tables import Approval, BillingInvoice, WorkItem
+from sync.engine import credit
 from sync.engine.runtime import Runtime
+from sync.engine.worker import run_items
 from sync.money import MoneyError, format_money, to_minor
 from sync.ops.approvals import post_card
 from sync.ops.surface import BadInput, Deps
@@ -90,55 +89,19 @@ def _open(session: Session, deps: Deps, *, invoice: str, amount: str, reason: st
 
 
 def apply(rt: Runtime, deps: Deps, approval_id: int) -> str:
-    """Carry out an approved credit in Stripe, the ERP and the mirror; idempotent."""
+    """Run an approved credit's step now, right after the decision; the queue worker runs it
+    otherwise (and retries it). Returns `applied`, `already_applied`, `queued` (it failed for
+    now or another worker holds it) or `not_approved`."""
     with transaction(deps.sessions) as session:
         ap = session.get(Approval, approval_id)
         if ap is None or ap.kind != "credit" or ap.status != "approved":
             return "not_approved"
         if (ap.payload or {}).get("applied"):
             return "already_applied"
-        invoice_id, amount, reason = ap.subject, ap.amount_minor or 0, ap.payload["reason"]
-        opp = ap.opportunity_id
-    try:
-        note = rt.billing.credit_invoice(invoice_id, amount_minor=amount, reason=reason,
-                                         key=f"closebot:credit:{approval_id}")
-        with transaction(deps.sessions) as session:
-            erp_invoice = session.scalar(select(BillingInvoice.erp_invoice_id).where(
-                BillingInvoice.billing_id == invoice_id))
-        memo = rt.erp.post_credit_memo(note, invoice_id=erp_invoice) if erp_invoice else None
-        current = rt.billing.invoice(invoice_id)
-    except Exception as error:
-        with transaction(deps.sessions) as session:
-            exceptions.raise_exception(
-                session, opportunity_id=opp, kind="credit", system="stripe",
-                reason=f"Credit approval {approval_id} was approved but not applied: {error}",
-                detail=f"approval:{approval_id}")
-        return "failed"
+        item = session.scalar(select(WorkItem.id).where(
+            WorkItem.step == f"{credit.STEP}:{approval_id}"))
+    if item is not None:
+        run_items(rt, credit.STEP, [item])
     with transaction(deps.sessions) as session:
-        ap = session.get(Approval, approval_id, with_for_update=True)
-        assert ap is not None
-        if (ap.payload or {}).get("applied"):
-            return "already_applied"
-        refresh_invoice(session, current)
-        mirror = session.get(BillingInvoice, invoice_id)
-        if mirror is not None:
-            mirror.credited_minor += amount
-        scope = f"credit:{approval_id}"
-        links.record(session, scope=scope, system="stripe", kind="credit_note",
-                     external_id=note.billing_id, opportunity_id=opp)
-        if memo:
-            links.record(session, scope=scope, system=rt.erp.name, kind="credit_memo",
-                         external_id=memo, opportunity_id=opp)
-        ap.payload = {**ap.payload, "applied": True, "credit_note": note.billing_id,
-                      "credit_memo": memo, "note": note.model_dump(mode="json")}
-        if memo is None and opp and mirror is not None and mirror.contract_version:
-            # The invoice is not in the ERP yet: its post step posts this memo right after it.
-            queue.arm(session, opportunity_id=opp, version=mirror.contract_version, step="post")
-        if opp:
-            exceptions.resolve(session, opportunity_id=opp, kinds=["credit"])
-        audit.append(session, action="credit.applied", opportunity_id=opp,
-                     subject=f"approval:{approval_id}", invoice=invoice_id, amount_minor=amount,
-                     downstream=[f"stripe:credit_note:{note.billing_id}",
-                                 f"{rt.erp.name}:credit_memo:{memo or 'after invoice posting'}"])
-        post_card(session, deps, ap)
-    return "applied"
+        ap = session.get(Approval, approval_id)
+        return "applied" if ap is not None and (ap.payload or {}).get("applied") else "queued"
