@@ -8,8 +8,11 @@
    forwarded-but-dropped responses, seeded by `--seed`.
 3. `--replicas` worker processes (`app.worker_process`) run the pipeline on one database with
    short leases; the crash harness SIGKILLs a random one `--kills` times and restarts it.
-4. Faults off; the workers finish, are stopped with SIGTERM, and a clean final pass drains what
-   is left (`closebot sync --once`, compressed). Then `closebot audit` is the verdict.
+4. Meanwhile people approve `--credits` credits on open invoices (`bench.chaos_credits`): each
+   approval arms a credit step that the faulted, killed workers must apply exactly once.
+5. Faults off; the workers finish, are stopped with SIGTERM, and a clean final pass drains what
+   is left (`closebot sync --once`, compressed). Then `closebot audit` is the verdict, with the
+   credits' own: every approved credit applied once, one Stripe credit note each.
 Prints duplicates, lost deals, unbalanced entries, retries, exceptions, alerts and wall time
 (`--json`: one object). Target: zero duplicates, zero lost, zero unbalanced for every seed.
 """
@@ -31,6 +34,7 @@ from sqlalchemy import func, select, update
 from app.jobs import run_job
 from app.settings import Settings
 from app.wiring import build_runtime, open_database
+from bench.chaos_credits import approve_one, credit_deps, verdict
 from bench.pipeline import start_sandbox
 from sandbox.crash import CrashHarness
 from sandbox.faults import FaultPlan, FaultProxy
@@ -83,7 +87,7 @@ def run(
     deals: int, *, fault_rate: float, kills: int, seed: int, replicas: int = 1,
     database_url: str | None = None, settle_s: float = 240.0, log_dir: Path | None = None,
     kill_gap: tuple[float, float] = (0.5, 2.5), extra_env: dict[str, str] | None = None,
-    erp: str = "ledger",
+    erp: str = "ledger", credits: int = 0,
 ) -> dict[str, Any]:
     wall0 = time.perf_counter()
     proc, env = start_sandbox(deals, seed, erp)
@@ -116,9 +120,17 @@ def run(
                                replicas=replicas, seed=seed, log_dir=log_dir)
         harness.start()
         workers_started = time.monotonic()
-        for _ in range(kills):
+        deps, credited = credit_deps(settings, sessions), set[str]()
+        for n in range(max(kills, credits)):
             time.sleep(harness.next_gap(*kill_gap))
-            harness.kill_random()
+            if n < kills:
+                harness.kill_random()
+            while len(credited) < credits * (n + 1) // max(kills, credits, 1) and approve_one(
+                    deps, credited):
+                pass
+        while len(credited) < credits and time.monotonic() < workers_started + settle_s / 2:
+            if not approve_one(deps, credited):
+                time.sleep(0.5)
         # Half the settle time with faults still on, then none, so the workers can finish.
         faults_off_at = time.monotonic() + settle_s / 2
         deadline = time.monotonic() + settle_s
@@ -139,6 +151,7 @@ def run(
         rt = build_runtime(settings, sessions)
         final_pass(rt)
         report = run_audit(rt)
+        credit_verdict = verdict(rt, sessions)
         result = {
             "deals": deals, "duplicates": report.duplicates, "lost": len(report.lost),
             "unbalanced": len(report.unbalanced), "retries": retries(sessions),
@@ -150,7 +163,10 @@ def run(
                                  for name, proxy in proxies.items()},
             "leased_after_sigterm": stuck, "worker_exit_codes": exit_codes,
             "worker_phase_s": round(worker_phase_s, 1), "intake_runs_by_workers": intake_runs,
-            "audit_ok": report.ok, "problems": report.problems()[:20],
+            "credits": credit_verdict,
+            "audit_ok": report.ok and not credit_verdict["duplicate_notes"]
+            and not credit_verdict["lost"],
+            "problems": report.problems()[:20],
         }
     return result
 
@@ -164,13 +180,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--erp", choices=("ledger", "netsuite"), default="ledger")
+    parser.add_argument("--credits", type=int, default=20,
+                        help="credits approved while the workers are faulted and killed")
     parser.add_argument("--settle-s", type=float, default=600.0)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args.deals, fault_rate=args.fault_rate, kills=args.kills, seed=args.seed,
                  replicas=args.replicas, database_url=args.database_url, settle_s=args.settle_s,
-                 erp=args.erp)
+                 erp=args.erp, credits=args.credits)
     if args.json:
         print(json.dumps(result))
         raise SystemExit(0 if result["audit_ok"] else 1)

@@ -1,5 +1,6 @@
-"""The chaos run of issue 5 at test size: 200 deals, 10% faults, 5 SIGKILLs, three seeds.
-The audit is the oracle: nothing duplicated, nothing lost, every entry balanced."""
+"""The chaos run at test size: 200 deals, 10% faults, 5 SIGKILLs, 10 credits approved while the
+workers are faulted and killed, three seeds. The audit is the oracle: nothing duplicated,
+nothing lost, every entry balanced, every credit applied once."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from bench.chaos import run
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_books_survive_faults_and_kills(seed: int, tmp_path) -> None:
-    result = run(200, fault_rate=0.1, kills=5, seed=seed, settle_s=180, log_dir=tmp_path)
+    result = run(200, fault_rate=0.1, kills=5, seed=seed, settle_s=180, log_dir=tmp_path,
+                 credits=10)
     assert result["kills"] == 5
+    credits = result["credits"]
+    assert (credits["approved"], credits["applied"]) == (10, 10), credits
+    assert (credits["duplicate_notes"], credits["lost"]) == (0, 0), credits
     assert sum(result["faults"].values()) > 0
     assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
     assert result["audit_ok"], result["problems"]
@@ -32,7 +37,8 @@ def test_books_survive_faults_and_kills(seed: int, tmp_path) -> None:
 @pytest.mark.slow
 def test_books_survive_faults_and_kills_with_netsuite_as_the_erp(tmp_path) -> None:
     result = run(200, fault_rate=0.1, kills=5, seed=21, settle_s=180, log_dir=tmp_path,
-                 erp="netsuite")
+                 erp="netsuite", credits=10)
+    assert result["credits"]["applied"] == 10, result["credits"]
     assert result["faults_by_system"]["netsuite"] > 0
     assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
     assert result["audit_ok"], result["problems"]
