@@ -54,6 +54,21 @@ def slack_settings(recorder: SlackRecorder, db_url: str, **overrides: Any) -> Se
     return Settings(**values)
 
 
+PIPELINE_KEYS = ("salesforce_instance_url", "salesforce_access_token", "salesforce_api_version",
+                 "salesforce_ca_bundle", "stripe_api_key", "stripe_api_base", "max_attempts",
+                 "backoff_base_s", "backoff_max_s")
+
+
+def pipeline_settings(recorder: SlackRecorder, db_url: str, stack: Any, **overrides: Any
+                      ) -> Settings:
+    """Slack settings for the recorder, plus the emulators' (and `overrides`, such as a fault
+    proxy's URL as `stripe_api_base`)."""
+    from tests.integration.conftest import make_settings
+
+    base = make_settings(stack, db_url, **overrides)
+    return slack_settings(recorder, db_url, **{k: getattr(base, k) for k in PIPELINE_KEYS})
+
+
 class SlackClient:
     """Sends what Slack sends: signed form posts to /slack/events."""
 

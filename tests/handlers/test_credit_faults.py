@@ -31,8 +31,7 @@ from storage.tables import Approval, BillingInvoice, IdLink, SyncException, Work
 from sync.engine.runtime import Runtime
 from sync.ops import alerts
 from sync.ops.audit import run_audit
-from tests.handlers.conftest import APPROVERS, Harness, slack_settings, start, wait_for
-from tests.integration.conftest import make_settings
+from tests.handlers.conftest import APPROVERS, Harness, pipeline_settings, start, wait_for
 
 NOTES = "/v1/credit_notes"
 
@@ -42,12 +41,7 @@ def faulty(recorder: SlackRecorder, db_url: str, sessions: sessionmaker[Session]
            ) -> Iterator[tuple[Harness, SandboxStack, FaultProxy, Runtime, str]]:
     with (SandboxStack(slack=False) as stack,
           FaultProxy(stack.stripe.url, FaultPlan(), errors="stripe") as proxy):
-        base = make_settings(stack, db_url, stripe_api_base=proxy.url)
-        settings = slack_settings(recorder, db_url, **{
-            k: getattr(base, k) for k in ("salesforce_instance_url", "salesforce_access_token",
-                                          "salesforce_api_version", "salesforce_ca_bundle",
-                                          "stripe_api_key", "stripe_api_base", "max_attempts",
-                                          "backoff_base_s", "backoff_max_s")})
+        settings = pipeline_settings(recorder, db_url, stack, stripe_api_base=proxy.url)
         runtime = build_runtime(settings, sessions)
         ids = {d.account: BookSeeder(stack.salesforce).seed(d) for d in demo_deals()}
         sync_once(runtime)

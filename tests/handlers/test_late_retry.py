@@ -29,8 +29,7 @@ from storage.tables import Deal, IdLink, SyncException, WorkItem
 from sync.engine.runtime import Runtime
 from sync.engine.worker import run_once
 from sync.ops.audit import run_audit
-from tests.handlers.conftest import APPROVERS, Harness, slack_settings, start, wait_for
-from tests.integration.conftest import make_settings
+from tests.handlers.conftest import APPROVERS, Harness, pipeline_settings, start, wait_for
 
 
 def _one_time_deal() -> DealSpec:
@@ -51,12 +50,7 @@ def proxied(recorder: SlackRecorder, db_url: str, sessions: sessionmaker[Session
             ) -> Iterator[tuple[Harness, SandboxStack, FaultProxy, Runtime]]:
     with (SandboxStack(slack=False) as stack,
           FaultProxy(stack.stripe.url, FaultPlan(), errors="stripe") as proxy):
-        base = make_settings(stack, db_url, stripe_api_base=proxy.url)
-        settings = slack_settings(recorder, db_url, **{
-            k: getattr(base, k) for k in ("salesforce_instance_url", "salesforce_access_token",
-                                          "salesforce_api_version", "salesforce_ca_bundle",
-                                          "stripe_api_key", "stripe_api_base", "max_attempts",
-                                          "backoff_base_s", "backoff_max_s")})
+        settings = pipeline_settings(recorder, db_url, stack, stripe_api_base=proxy.url)
         runtime = build_runtime(settings, sessions)
         for harness in start(settings, sessions, recorder, runtime):
             yield harness, stack, proxy, runtime

@@ -21,20 +21,14 @@ from storage.tables import Approval, BillingInvoice, Deal, IdLink
 from sync.engine.billing_events import poll_events
 from sync.ops import alerts, approvals
 from sync.ops.audit import run_audit
-from tests.handlers.conftest import APPROVERS, Harness, slack_settings, start, wait_for
-from tests.integration.conftest import make_settings
+from tests.handlers.conftest import APPROVERS, Harness, pipeline_settings, start, wait_for
 
 
 @pytest.fixture
 def live(recorder: SlackRecorder, db_url: str,
          sessions: sessionmaker[Session]) -> Iterator[tuple[Harness, SandboxStack, dict]]:
     with SandboxStack(slack=False) as stack:
-        base = make_settings(stack, db_url)
-        settings = slack_settings(recorder, db_url, **{
-            k: getattr(base, k) for k in ("salesforce_instance_url", "salesforce_access_token",
-                                          "salesforce_api_version", "salesforce_ca_bundle",
-                                          "stripe_api_key", "stripe_api_base", "max_attempts",
-                                          "backoff_base_s", "backoff_max_s")})
+        settings = pipeline_settings(recorder, db_url, stack)
         runtime = build_runtime(settings, sessions)
         seeder = BookSeeder(stack.salesforce)
         ids = {d.account: seeder.seed(d) for d in demo_deals()}
