@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.salesforce_auth import describe as describe_salesforce
 from app.settings import Settings
 
 LOCAL = ("127.0.0.1", "localhost")
@@ -17,15 +18,9 @@ def check(settings: Settings) -> tuple[list[str], bool]:
     db = settings.database_url.split("@")[-1] if "@" in settings.database_url else (
         settings.database_url)
     lines.append(f"database    : {db}")
-    if settings.salesforce_access_token and settings.salesforce_instance_url:
-        lines.append(f"salesforce  : configured ({_kind(settings.salesforce_instance_url)}, "
-                     f"{settings.salesforce_instance_url}, access token set)")
-    elif settings.salesforce_username and settings.salesforce_password:
-        lines.append(f"salesforce  : configured (real, username {settings.salesforce_username})")
-    else:
-        ok = False
-        lines.append("salesforce  : MISSING: set SALESFORCE_INSTANCE_URL and "
-                     "SALESFORCE_ACCESS_TOKEN, or SALESFORCE_USERNAME/PASSWORD/SECURITY_TOKEN")
+    salesforce, salesforce_ok = describe_salesforce(settings, _kind)
+    ok = ok and salesforce_ok
+    lines.append(f"salesforce  : {salesforce}")
     if settings.stripe_api_key:
         key = settings.stripe_api_key.get_secret_value()
         mode = "test mode" if key.startswith(("sk_test", "rk_test")) else "live mode"

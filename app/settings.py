@@ -22,7 +22,14 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///closebot.db", validation_alias="DATABASE_URL")
 
-    # Salesforce: a session (instance URL + access token) or username/password/security token.
+    # Salesforce: a connected app's JWT bearer or refresh-token flow (closebot logs in again by
+    # itself, see docs/salesforce-auth.md), else a fixed session (instance URL + access token)
+    # or username/password/security token.
+    salesforce_client_id: str | None = None  # the connected app's consumer key
+    salesforce_client_secret: SecretStr | None = None
+    salesforce_refresh_token: SecretStr | None = None
+    salesforce_jwt_key_file: str | None = None  # PEM private key of the app's certificate
+    salesforce_login_url: str | None = None  # defaults to https://<domain>.salesforce.com
     salesforce_instance_url: str | None = None
     salesforce_access_token: SecretStr | None = None
     salesforce_username: str | None = None
@@ -128,7 +135,8 @@ class Settings(BaseSettings):
         """Every configured secret value, so logs and messages can be checked for leaks."""
         values = [
             self.salesforce_access_token, self.salesforce_password,
-            self.salesforce_security_token, self.stripe_api_key, self.stripe_webhook_secret,
+            self.salesforce_security_token, self.salesforce_client_secret,
+            self.salesforce_refresh_token, self.stripe_api_key, self.stripe_webhook_secret,
             self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
         ]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

@@ -9,6 +9,8 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.salesforce_auth import choose as choose_salesforce_login
+from app.salesforce_auth import login_flow as salesforce_login_flow
 from app.settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -52,9 +54,20 @@ def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
 
 
 def make_crm(settings: Settings) -> SalesforceCrm:
+    flow, problems = choose_salesforce_login(settings)
+    if problems:
+        raise NotConfigured(f"Salesforce is not configured: {'; '.join(problems)}")
     token = settings.salesforce_access_token
     password = settings.salesforce_password
-    if token and settings.salesforce_instance_url:
+    if login := salesforce_login_flow(settings):
+        return SalesforceCrm(
+            login=login,
+            version=settings.salesforce_api_version,
+            ca_bundle=settings.salesforce_ca_bundle,
+            timeout=settings.salesforce_timeout_s,
+            before_call=maybe_bucket(settings.salesforce_rate_per_s),
+        )
+    if flow == "token" and token and settings.salesforce_instance_url:
         return SalesforceCrm(
             instance_url=settings.salesforce_instance_url,
             access_token=token.get_secret_value(),
@@ -63,7 +76,7 @@ def make_crm(settings: Settings) -> SalesforceCrm:
             timeout=settings.salesforce_timeout_s,
             before_call=maybe_bucket(settings.salesforce_rate_per_s),
         )
-    if settings.salesforce_username and password:
+    if flow == "password" and settings.salesforce_username and password:
         security = settings.salesforce_security_token
         return SalesforceCrm(
             username=settings.salesforce_username,

@@ -78,6 +78,13 @@ class SalesforceApp:
         path = request.path
         if path.rstrip("/") == "/services/data":
             return 200, self.versions()
+        if path.rstrip("/") == "/services/oauth2/token":
+            # A login, not an API call: it spends none of the daily budget.
+            self.emu.count("oauth2.token")
+            auth = request.authorization
+            basic = (auth.username or "", auth.password or "") if auth and auth.type == "basic" \
+                else None
+            return self.emu.oauth.token(request.method, request.form.to_dict(), basic)
         match = _VERSIONED.match(path)
         if not match:
             raise not_found()
@@ -92,9 +99,7 @@ class SalesforceApp:
     def authenticate(self, request: Request) -> None:
         auth = request.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
-        if scheme.lower() not in ("bearer", "oauth") or not secrets.compare_digest(
-            token.strip().encode(), self.emu.token.encode()
-        ):
+        if scheme.lower() not in ("bearer", "oauth") or not self.emu.oauth.valid(token.strip()):
             raise SalesforceError(
                 "INVALID_SESSION_ID", "Session expired or invalid", status=401
             )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 import threading
-from typing import Any
+from typing import Any, Self
 
 from sandbox.salesforce.app import SalesforceApp
 from sandbox.salesforce.errors import SalesforceError
+from sandbox.salesforce.oauth import ConnectedApp, OAuthServer
 from sandbox.salesforce.schema import Schema, SObjectDef
 from sandbox.salesforce.store import Store
 from sandbox.server import HttpsEndpoint
@@ -20,7 +21,16 @@ class SalesforceEmulator(HttpsEndpoint):
     `owner_id`) and the standard price book (`standard_pricebook_id`). `seed`, `update` and
     `get` act directly on the store under the same save rules as the API but are not API
     calls: they neither count in `calls` nor spend the daily budget.
+
+    It is its own login server too (`login_url` is its URL): `add_connected_app` registers a
+    connected app (a certificate for the JWT bearer flow, a consumer secret for refresh
+    tokens), `issue_refresh_token` stands in for the one-time browser consent,
+    `revoke_refresh_token` for an admin's revoke, and `expire_sessions` (or `session_ttl_s`)
+    ends access tokens so API calls answer INVALID_SESSION_ID. `token` is a session issued at
+    start-up that never expires on its own.
     """
+
+    integration_username = "integration@closebot.example"
 
     def __init__(
         self,
@@ -44,9 +54,12 @@ class SalesforceEmulator(HttpsEndpoint):
         self.owner_id = self.store.system_insert(
             self.schema.require("User"),
             {"FirstName": "Integration", "LastName": "User", "Name": "Integration User",
-             "Email": "integration@closebot.example", "IsActive": True},
+             "Email": "integration@closebot.example", "Username": self.integration_username,
+             "IsActive": True},
         )
         self.store.default_user_id = self.owner_id
+        self.oauth = OAuthServer(find_user=self._active_user)
+        self.oauth.add_session(self.token)
         self.standard_pricebook_id = self.store.system_insert(
             self.schema.require("Pricebook2"),
             {"Name": "Standard Price Book", "IsActive": True, "IsStandard": True},
@@ -56,6 +69,63 @@ class SalesforceEmulator(HttpsEndpoint):
 
     def wsgi_app(self) -> SalesforceApp:
         return SalesforceApp(self)
+
+    def start(self) -> Self:
+        super().start()
+        self.oauth.login_url = self.url
+        return self
+
+    @property
+    def login_url(self) -> str:
+        return self.url
+
+    # -- connected apps and sessions (no API call) -------------------------------------------
+
+    def add_connected_app(
+        self,
+        *,
+        certificate_pem: bytes | None = None,
+        rotate_refresh_tokens: bool = False,
+        require_secret: bool = True,
+        preauthorized: set[str] | None = None,
+    ) -> ConnectedApp:
+        app = ConnectedApp(
+            consumer_key="3MVG9" + secrets.token_urlsafe(60).replace("-", "."),
+            consumer_secret=secrets.token_hex(32).upper(),
+            certificate_pem=certificate_pem,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            require_secret=require_secret,
+            preauthorized=preauthorized,
+        )
+        self.oauth.apps[app.consumer_key] = app
+        return app
+
+    def issue_refresh_token(self, consumer_key: str, username: str | None = None) -> str:
+        user_id = self._active_user(username or self.integration_username)
+        if user_id is None:
+            raise ValueError(f"no active user {username!r}")
+        return self.oauth.issue_refresh_token(consumer_key, user_id)
+
+    def revoke_refresh_token(self, refresh_token: str) -> None:
+        self.oauth.revoke(refresh_token)
+
+    def expire_sessions(self) -> None:
+        self.oauth.expire_all()
+
+    @property
+    def session_ttl_s(self) -> float | None:
+        return self.oauth.session_ttl_s
+
+    @session_ttl_s.setter
+    def session_ttl_s(self, value: float | None) -> None:
+        self.oauth.session_ttl_s = value
+
+    def _active_user(self, username: str) -> str | None:
+        with self.store.lock:
+            for record in self.store.table("User").values():
+                if record.get("Username") == username and record.get("IsActive"):
+                    return str(record["Id"])
+        return None
 
     # -- direct access (no API call) ---------------------------------------------------------
 

@@ -144,7 +144,7 @@ def _build() -> dict[str, SObjectDef]:
     user = SObjectDef("User", "005")
     _common(user, owned=False)
     for f in (_s("FirstName", 40), _s("LastName", 80, nillable=False), _s("Name", 121, **_RO),
-              _s("Email", 128, type="email", nillable=False),
+              _s("Email", 128, type="email", nillable=False), _s("Username", 80),
               _t("IsActive", "boolean", nillable=False, default=True)):
         user.add(f)
 

@@ -6,6 +6,8 @@ Quirks worth knowing:
 - Numbers are parsed as Decimal (`parse_float=Decimal`), never float.
 - Query pages hold up to 2,000 records; sObject Collections take up to 200 records a call.
 - Every value placed in SOQL goes through `format_soql`, which escapes quotes and backslashes.
+- With a login flow (`sync.connectors.salesforce_oauth`) a call answered INVALID_SESSION_ID logs
+  in again once and is repeated; a second refusal is a PermanentError, not a loop.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
+from sync.connectors.salesforce_oauth import LoginFlow
+from sync.connectors.salesforce_session import SessionKeeper
 from sync.connectors.tls import PinnedCASession
 from sync.errors import PermanentError, TransientError
 from sync.ports import CrmUpdate, DealRecord, WriteResult
@@ -44,6 +48,19 @@ LINE_FIELDS = (
 )
 COLLECTION_LIMIT = 200
 SYSTEM = "salesforce"
+STATIC_SESSION_ENDED = (
+    "Salesforce ended closebot's session (expired or revoked) and closebot cannot log in again "
+    "on its own: set up the JWT bearer or refresh-token flow (docs/salesforce-auth.md), or set "
+    "a new SALESFORCE_ACCESS_TOKEN"
+)
+FRESH_SESSION_REFUSED = (
+    "Salesforce refused a session it had just issued: check that the integration user is active "
+    "and its profile or a permission set grants API Enabled"
+)
+
+
+class _SessionEnded(Exception):
+    """A call answered 401 INVALID_SESSION_ID; `_call` decides whether to log in again."""
 
 
 def intake_soql(since: datetime | None) -> str:
@@ -93,6 +110,7 @@ class SalesforceCrm:
         ca_bundle: str | None = None,
         timeout: float = 30.0,
         before_call: Callable[[], None] | None = None,
+        login: LoginFlow | None = None,
     ) -> None:
         session = PinnedCASession(ca_bundle, timeout=timeout)
         common: dict[str, Any] = {
@@ -101,18 +119,33 @@ class SalesforceCrm:
             "parse_float": Decimal,
             "object_pairs_hook": dict,
         }
-        if access_token:
-            self.sf = Salesforce(instance_url=instance_url, session_id=access_token, **common)
+
+        def connect(url: str, token: str) -> Salesforce:
+            return Salesforce(instance_url=url, session_id=token, **common)
+
+        if login is not None:
+            # The first call logs in: building closebot's runtime touches no network.
+            self._keeper = SessionKeeper(http=session, connect=connect, flow=login)
+        elif access_token:
+            self._keeper = SessionKeeper(
+                http=session, connect=connect, fixed=connect(str(instance_url), access_token))
         else:
-            self.sf = Salesforce(
+            fixed = Salesforce(
                 username=username, password=password, security_token=security_token,
                 domain=domain, **common,
             )
+            self._keeper = SessionKeeper(http=session, connect=connect, fixed=fixed)
+        self._ended_reason = STATIC_SESSION_ENDED if access_token else FRESH_SESSION_REFUSED
         self.calls: Counter[str] = Counter()
         self._before_call = before_call
 
+    @property
+    def sf(self) -> Salesforce:
+        """The client on the current session (logging in first if there is none yet)."""
+        return self._keeper.client()
+
     def closed_won_since(self, since: datetime | None) -> Iterator[list[DealRecord]]:
-        result = self._call("query", self.sf.query, intake_soql(since))
+        result = self._call("query", "query", intake_soql(since))
         while True:
             records = result.get("records") or []
             if records:
@@ -120,7 +153,7 @@ class SalesforceCrm:
             if result.get("done", True):
                 return
             result = self._call(
-                "queryMore", self.sf.query_more, result["nextRecordsUrl"], identifier_is_url=True
+                "queryMore", "query_more", result["nextRecordsUrl"], identifier_is_url=True
             )
 
     def find_opportunities(self, name: str, limit: int = 10) -> list[dict[str, Any]]:
@@ -130,7 +163,7 @@ class SalesforceCrm:
             "WHERE Name LIKE '%{:like}%' ORDER BY Name LIMIT {}",
             name, limit,
         )
-        result = self._call("query", self.sf.query, soql)
+        result = self._call("query", "query", soql)
         return [flatten(r) for r in result.get("records") or []]
 
     def write_back(self, updates: Sequence[CrmUpdate]) -> list[WriteResult]:
@@ -145,7 +178,7 @@ class SalesforceCrm:
         for start in range(0, len(records), COLLECTION_LIMIT):
             chunk = records[start : start + COLLECTION_LIMIT]
             response = self._call(
-                "composite.update", self.sf.restful, "composite/sobjects", method="PATCH",
+                "composite.update", "restful", "composite/sobjects", method="PATCH",
                 data=json_body({"allOrNone": False, "records": chunk}),
             )
             for record, outcome in zip(chunk, response, strict=True):
@@ -170,21 +203,35 @@ class SalesforceCrm:
             lines=lines,
         )
 
-    def _call(self, kind: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, kind: str, operation: str, /, *args: Any, **kwargs: Any) -> Any:
+        """`operation` (a simple-salesforce client method) on a live session: an ended one is
+        renewed once when a login flow is configured, then the call is made again."""
+        client = self._keeper.client()
+        try:
+            return self._invoke(client, kind, operation, args, kwargs)
+        except _SessionEnded as ended:
+            if not self._keeper.renewable:
+                raise PermanentError(self._ended_reason, system=SYSTEM,
+                                     detail=str(ended)) from None
+        client = self._keeper.renew(client)
+        try:
+            return self._invoke(client, kind, operation, args, kwargs)
+        except _SessionEnded as ended:
+            raise PermanentError(FRESH_SESSION_REFUSED, system=SYSTEM, detail=str(ended)) from None
+
+    def _invoke(self, client: Salesforce, kind: str, operation: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
         if self._before_call is not None:
             self._before_call()
         self.calls[kind] += 1
         try:
-            return func(*args, **kwargs)
+            return getattr(client, operation)(*args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             raise TransientError(
                 "Salesforce could not be reached", system=SYSTEM, detail=repr(error)
             ) from error
         except SalesforceExpiredSession as error:
-            raise PermanentError(
-                "Salesforce rejected closebot's credentials (session expired or invalid)",
-                system=SYSTEM, detail=_detail(error),
-            ) from error
+            raise _SessionEnded(_detail(error)) from error
         except SalesforceRefusedRequest as error:
             if "REQUEST_LIMIT_EXCEEDED" in str(error.content):
                 raise TransientError(

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from sandbox.book import BookSeeder, demo_deals
+from sandbox.salesforce.certs import self_signed
 from sandbox.stack import SandboxStack
 
 runner = CliRunner()
@@ -89,6 +90,65 @@ def test_config_check_names_what_is_missing_and_hides_secrets(
     assert "salesforce  : MISSING" in result.stdout
     assert "stripe      : configured" in result.stdout
     assert "supersecret" not in result.stdout and "signing-secret" not in result.stdout
+
+
+SALESFORCE_ENV = ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "SALESFORCE_USERNAME",
+                  "SALESFORCE_PASSWORD", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET",
+                  "SALESFORCE_REFRESH_TOKEN", "SALESFORCE_JWT_KEY_FILE", "SALESFORCE_LOGIN_URL")
+
+
+def _salesforce_line(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
+    for name in SALESFORCE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_x")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(cli, ["config", "check"])
+    line = next(x for x in result.stdout.splitlines() if x.startswith("salesforce"))
+    return result.exit_code, line
+
+
+def test_config_check_names_the_salesforce_login_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    key, _ = self_signed().write(tmp_path)
+    code, line = _salesforce_line(
+        monkeypatch, SALESFORCE_CLIENT_ID="3MVG9consumer", SALESFORCE_USERNAME="int@acme.com",
+        SALESFORCE_JWT_KEY_FILE=str(key))
+    assert code == 0
+    assert line == (f"salesforce  : configured (real, JWT bearer flow as int@acme.com, key file "
+                    f"{key}, login https://login.salesforce.com)")
+
+    code, line = _salesforce_line(
+        monkeypatch, SALESFORCE_CLIENT_ID="3MVG9consumer", SALESFORCE_CLIENT_SECRET="cs-secret",
+        SALESFORCE_REFRESH_TOKEN="5Aep861-refresh-secret", SALESFORCE_DOMAIN="test")
+    assert code == 0
+    assert line == ("salesforce  : configured (real, refresh-token flow, client secret set, "
+                    "login https://test.salesforce.com)")
+    assert "secret" not in line.replace("client secret set", "")
+
+    code, line = _salesforce_line(
+        monkeypatch, SALESFORCE_CLIENT_ID="3MVG9consumer",
+        SALESFORCE_JWT_KEY_FILE=str(tmp_path / "absent.key"))
+    assert code == 1
+    assert line == ("salesforce  : JWT bearer flow MISSING: set SALESFORCE_USERNAME; "
+                    f"SALESFORCE_JWT_KEY_FILE: no file at {tmp_path / 'absent.key'}")
+
+    not_a_key = tmp_path / "server.crt"
+    code, line = _salesforce_line(
+        monkeypatch, SALESFORCE_CLIENT_ID="3MVG9consumer", SALESFORCE_USERNAME="int@acme.com",
+        SALESFORCE_JWT_KEY_FILE=str(not_a_key))
+    assert code == 1
+    assert line == (f"salesforce  : JWT bearer flow MISSING: SALESFORCE_JWT_KEY_FILE ({not_a_key}) "
+                    "does not hold an unencrypted RSA private key in PEM format (the key of the "
+                    "certificate uploaded to the connected app)")
+
+    code, line = _salesforce_line(monkeypatch, SALESFORCE_CLIENT_ID="3MVG9consumer")
+    assert code == 1
+    assert line == ("salesforce  : MISSING: with SALESFORCE_CLIENT_ID set "
+                    "SALESFORCE_JWT_KEY_FILE and SALESFORCE_USERNAME (JWT bearer flow) or "
+                    "SALESFORCE_REFRESH_TOKEN (refresh-token flow)")
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
