@@ -137,9 +137,14 @@ def serve(
 ) -> None:
     """The Slack app: Socket Mode if SLACK_APP_TOKEN is set, else HTTP (/slack/events, /healthz)."""
     from app.slack_serve import run_serve
+    from app.wiring import NotConfigured
 
     _logging(verbose)
-    run_serve(Settings(), scheduler=scheduler, port=port)
+    try:
+        run_serve(Settings(), scheduler=scheduler, port=port)
+    except NotConfigured as missing:
+        typer.echo(f"closebot serve: {missing}", err=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command()

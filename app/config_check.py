@@ -41,10 +41,15 @@ def check(settings: Settings) -> tuple[list[str], bool]:
             where = _kind(settings.netsuite_base_url) if settings.netsuite_base_url else "real"
             lines.append(f"erp         : netsuite configured ({where}, account "
                          f"{settings.netsuite_account_id}, token-based auth set)")
-    if settings.slack_bot_token and settings.slack_signing_secret:
+    # Socket Mode authenticates with the app token; only HTTP mode verifies signatures.
+    front = settings.slack_app_token or settings.slack_signing_secret
+    if settings.slack_bot_token and front:
         mode = "socket mode" if settings.slack_app_token else f"HTTP on :{settings.http_port}"
         where = _kind(settings.slack_api_url) if settings.slack_api_url else "real"
         lines.append(f"slack       : configured ({where}, {mode}, tokens set)")
+    elif settings.slack_bot_token:
+        lines.append("slack       : bot token set (workers post alerts); `closebot serve` also "
+                     "needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
     else:
         lines.append("slack       : not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET); "
                      "alerts are kept in the outbox")

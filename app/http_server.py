@@ -65,11 +65,10 @@ def _dispatch(app: App, request: Request) -> Response:
         log.warning("refused a Slack interactive payload of an unexpected shape")
         return Response("Bad Request: malformed payload", status=400)
     answer = app.dispatch(bolt)
-    response = Response(answer.body, status=answer.status)
-    for name, values in answer.headers.items():
-        for value in values:
-            response.headers.add(name, value)
-    return response
+    # Bolt's headers (its Content-Type among them) are the answer's only headers: werkzeug adds
+    # its default `text/plain` only when none is given, and two would confuse Slack.
+    headers = [(name, value) for name, values in answer.headers.items() for value in values]
+    return Response(answer.body, status=answer.status, headers=headers)
 
 
 def _well_formed(payload: Any) -> bool:

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     slack_digest_channel: str = "#finance-digest"
     slack_approvers: str = ""  # comma-separated Slack user IDs
     slack_approver_group: str | None = None  # a Slack user group ID
+    slack_operators: str = ""  # user IDs who may also retry / dismiss failed syncs
     http_port: int = 3000
 
     # Policy.
@@ -130,6 +131,10 @@ class Settings(BaseSettings):
     @cached_property
     def approver_ids(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.slack_approvers.split(",") if u.strip())
+
+    @cached_property
+    def operator_ids(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.slack_operators.split(",") if u.strip())
 
     def secrets(self) -> list[str]:
         """Every configured secret value, so logs and messages can be checked for leaks."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from app.slack_client import SlackDirectory, SlackSender, make_client
+from app.slack_signing import SignedRequests
 from handlers import Registered, errors, register
 from handlers.context import Surface
 from handlers.ids import command_names
@@ -41,7 +42,8 @@ def build_deps(settings: Settings, sessions: sessionmaker[Session], directory: D
             users=settings.approver_ids, group=settings.slack_approver_group,
             credit_users=_ids(settings.slack_credit_approvers),
             credit_group=settings.slack_credit_approver_group,
-            two_approvers_minor=settings.credit_two_approvers_minor),
+            two_approvers_minor=settings.credit_two_approvers_minor,
+            operators=settings.operator_ids),
         channels=Channels(alerts=settings.slack_alerts_channel,
                           approvals=settings.slack_approvals_channel,
                           digest=settings.slack_digest_channel),
@@ -75,8 +77,12 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], runtime: Run
     client = client or make_client(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret \
         else None
-    app = App(client=client, signing_secret=secret, process_before_response=not socket_mode,
-              logger=log, ignoring_self_events_enabled=True)
+    # HTTP mode: our verification (Bolt's, plus a header shape check) in Bolt's place, ahead
+    # of authorization; it refuses to exist without a secret. Socket Mode needs no secret.
+    verify = None if socket_mode else SignedRequests(secret or "", base_logger=log)
+    app = App(client=client, signing_secret=secret or "", process_before_response=not socket_mode,
+              logger=log, ignoring_self_events_enabled=True, request_verification_enabled=False,
+              before_authorize=verify)
     surface = build_surface(settings, sessions, runtime, client)
 
     @app.error

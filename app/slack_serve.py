@@ -15,6 +15,7 @@ from app.scheduler import build_scheduler
 from app.settings import Settings
 from app.slack_app import bundle, create_app
 from app.slack_jobs import add_slack_jobs
+from app.slack_signing import signing_secret_needed
 from app.wiring import build_runtime, open_database
 from sync.engine.runtime import Runtime
 
@@ -22,9 +23,13 @@ log = logging.getLogger("closebot.serve")
 
 
 def run_serve(settings: Settings, *, scheduler: bool = True, port: int | None = None) -> None:
+    """Raises `NotConfigured` before touching anything when HTTP mode has no signing secret."""
+    socket_mode = settings.slack_app_token is not None
+    secret = settings.slack_signing_secret
+    signing_secret_needed(socket_mode=socket_mode,
+                          secret=secret.get_secret_value() if secret else None)
     _, sessions = open_database(settings)
     runtime = build_runtime(settings, sessions)
-    socket_mode = settings.slack_app_token is not None
     app = create_app(settings, sessions, runtime, socket_mode=socket_mode)
     jobs = None
     if scheduler:

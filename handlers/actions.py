@@ -50,9 +50,10 @@ def retry_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -
     surface(context).after_retry()
 
 
-def dismiss(ack: Any, body: dict[str, Any], client: Any) -> None:
+def dismiss(ack: Any, body: dict[str, Any], context: Any, client: Any) -> None:
     ack()
     click = Click.parse(body)
+    alerts.authorize(surface(context).deps, click.user, verb="dismiss")  # before the form
     client.views_open(trigger_id=click.trigger_id, view=dismiss_modal(int_value(click.value)))
 
 

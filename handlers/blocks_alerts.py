@@ -13,13 +13,13 @@ from handlers.blocks import (
     context,
     divider,
     header,
-    message,
-    mrkdwn_escape,
+    outgoing,
     section,
     view_blocks,
 )
 from handlers.blocks_cards import card_blocks
 from handlers.ids import Action
+from handlers.markup import mention, mrkdwn
 from sync.ops.alerts import Alert, GroupAlert
 from sync.ops.digest import Digest
 
@@ -28,14 +28,13 @@ Message = tuple[str, list[dict[str, Any]]]
 
 def alert(a: Alert) -> Message:
     title = strings.ALERT_TITLE.get(a.state, "{reason}").format(reason=a.reason)
-    facts = [f"*Deal*\n{mrkdwn_escape(a.deal or '-')}",
-             f"*Customer*\n{mrkdwn_escape(a.customer or '-')}",
+    facts = [f"*Deal*\n{a.deal or '-'}", f"*Customer*\n{a.customer or '-'}",
              f"*System*\n{a.system}", f"*Attempts*\n{a.attempts}"]
-    blocks: list[Block] = [section(mrkdwn_escape(title), fields=facts)]
+    blocks: list[Block] = [section(title, fields=facts)]
     if a.fields:
         blocks.append(section("*Fix in Salesforce:* " + ", ".join(f"`{f}`" for f in a.fields)))
     if a.last_error and a.state == "open":
-        blocks.append(context(f"Last error: {mrkdwn_escape(a.last_error[:500])}"))
+        blocks.append(context(f"Last error: {a.last_error[:500]}"))
     if a.state == "open":
         blocks.append(context(a.hint))
         row = [button(strings.RETRY, Action.RETRY, str(a.id), style="primary"),
@@ -44,32 +43,33 @@ def alert(a: Alert) -> Message:
             row.append(button("Open in Salesforce", Action.LINK, url=a.link))
         blocks.append(actions(*row))
     else:
-        by = f" by <@{a.resolved_by}>" if a.resolved_by and a.resolved_by != "closebot" else ""
-        blocks.append(context(f"{a.state.capitalize()}{by}: {mrkdwn_escape(a.resolution or '')}"))
-    return title, message(blocks)
+        by = mention(a.resolved_by) if a.resolved_by and a.resolved_by != "closebot" else None
+        blocks.append(context(mrkdwn("{state} by {by}: {why}" if by else "{state}: {why}",
+                                     state=a.state.capitalize(), by=by,
+                                     why=a.resolution or "")))
+    return outgoing(title, blocks)
 
 
 def group_alert(g: GroupAlert) -> Message:
     if g.state != "open":
         text = strings.GROUP_RECOVERED.format(cause=g.cause)
-        return text, message([section(mrkdwn_escape(text))])
+        return outgoing(text, [section(text)])
     when = f"{g.next_retry:%H:%M} UTC" if g.next_retry else "soon"
     text = strings.GROUP_ALERT.format(system=g.system, count=g.count, next=when)
-    return text, message([section(f"*{text}*"),
-                          context(f"Cause: {mrkdwn_escape(g.cause[:500])}"),
-                          context("Deals: " + ", ".join(f"`{d}`" for d in g.deals))])
+    return outgoing(text, [section(f"*{text}*"), context(f"Cause: {g.cause[:500]}"),
+                           context("Deals: " + ", ".join(f"`{d}`" for d in g.deals))])
 
 
 def owner_dm(a: Alert) -> Message:
     if a.state != "open":
-        text = strings.ALERT_DM_FIXED.format(deal=mrkdwn_escape(a.deal or "?"))
-        return text, message([section(text)])
+        text = strings.ALERT_DM_FIXED.format(deal=a.deal or "?")
+        return outgoing(text, [section(text)])
     fields = ", ".join(f"`{f}`" for f in a.fields) or "see the alert"
-    text = strings.ALERT_DM.format(deal=mrkdwn_escape(a.deal or "?"), fields=fields)
-    blocks: list[Block] = [section(text), context(mrkdwn_escape(a.reason))]
+    text = strings.ALERT_DM.format(deal=a.deal or "?", fields=fields)
+    blocks: list[Block] = [section(text), context(a.reason)]
     if a.link:
         blocks.append(actions(button("Open in Salesforce", Action.LINK, url=a.link)))
-    return text, message(blocks)
+    return outgoing(text, blocks)
 
 
 def _numbers(d: Digest) -> list[Block]:
@@ -82,7 +82,7 @@ def _numbers(d: Digest) -> list[Block]:
 
 def digest(d: Digest) -> Message:
     title = strings.DIGEST_TITLE.format(day=d.day.isoformat())
-    return title, message([header(title), *_numbers(d)])
+    return outgoing(title, [header(title), *_numbers(d)])
 
 
 def home_view(d: Digest) -> dict[str, Any]:

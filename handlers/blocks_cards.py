@@ -7,8 +7,9 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from handlers import strings
-from handlers.blocks import actions, button, context, header, message, mrkdwn_escape, section
+from handlers.blocks import actions, button, context, header, outgoing, section
 from handlers.ids import Action
+from handlers.markup import mention, mrkdwn
 from sync.ops.approval_cards import ApprovalCard
 from sync.ops.approvals import ApprovalRef
 
@@ -18,23 +19,25 @@ Message = tuple[str, list[dict[str, Any]]]
 def card_blocks(card: ApprovalCard, *, buttons: bool = True) -> list[Block]:
     head = strings.CARD_HEADER.get(card.kind, "Approval needed")
     blocks: list[Block] = [
-        header(f"{head}: {card.customer}"[:150]),
-        section(f"*{mrkdwn_escape(card.title)}*",
-                fields=[f"*Customer*\n{mrkdwn_escape(card.customer)}",
-                        f"*Requested by*\n{mrkdwn_escape(card.requester)}",
+        header(f"{head}: {card.customer}"),
+        section(f"*{card.title}*",
+                fields=[f"*Customer*\n{card.customer}", f"*Requested by*\n{card.requester}",
                         f"*Status*\n{strings.CARD_STATUS.get(card.status, card.status)}"]),
     ]
     for reason in card.reasons[:10]:
         change = (f"\n_original_ {reason.get('original')} → _proposed_ {reason.get('proposed')}"
                   if reason.get("original") or reason.get("proposed") else "")
-        blocks.append(section(f"• {mrkdwn_escape(str(reason.get('what', '')))}{change}"))
+        blocks.append(section(f"• {reason.get('what', '')}{change}"))
     blocks.append(context(card.downstream))
     if card.needed > 1:
         blocks.append(context(f"Needs {card.needed} different approvers."))
     for d in card.decisions[-5:]:
-        why = f": {mrkdwn_escape(d['reason'])}" if d.get("reason") else ""
-        blocks.append(context(f"{d['decision'].capitalize()} by <@{d['user']}> at "
-                              f"{d['at'][:16].replace('T', ' ')} UTC{why}"))
+        blocks.append(context(mrkdwn("{decision} by {who} at {at} UTC{colon}{why}",
+                                     decision=str(d["decision"]).capitalize(),
+                                     who=mention(d["user"]),
+                                     at=str(d["at"])[:16].replace("T", " "),
+                                     colon=": " if d.get("reason") else "",
+                                     why=d.get("reason") or "")))
     if card.link:
         blocks.append(actions(button("Open record", Action.LINK, url=card.link)))
     if buttons and card.status == "pending":
@@ -47,9 +50,9 @@ def card_blocks(card: ApprovalCard, *, buttons: bool = True) -> list[Block]:
 
 def approval_card(card: ApprovalCard) -> Message:
     status = strings.CARD_STATUS.get(card.status, card.status)
-    return f"{status}: {card.title} ({card.customer})", message(card_blocks(card))
+    return outgoing(f"{status}: {card.title} ({card.customer})", card_blocks(card))
 
 
 def reminder(card: ApprovalCard, *, hours: int) -> Message:
     text = strings.REMINDER.format(hours=hours)
-    return text, message([section(f"{text} *{mrkdwn_escape(card.title)}*")])
+    return outgoing(text, [section(f"{text} *{card.title}*")])

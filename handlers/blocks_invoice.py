@@ -7,17 +7,18 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from handlers import strings
-from handlers.blocks import actions, button, context, divider, message, mrkdwn_escape, section
+from handlers.blocks import actions, button, context, divider, message, section
 from handlers.ids import Action
+from handlers.markup import escape
 from sync.ops.queries import InvoiceAnswer, InvoiceView
 
 
 def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"response_type": "ephemeral", "text": text, "blocks": blocks or []}
+    return {"response_type": "ephemeral", "text": escape(text), "blocks": blocks or []}
 
 
 def invoice_answer(answer: InvoiceAnswer, *, cmd: str) -> dict[str, Any]:
-    query = mrkdwn_escape(answer.query)
+    query = answer.query
     if answer.invoices:
         blocks: list[Block] = []
         for inv in answer.invoices:
@@ -37,12 +38,12 @@ def invoice_answer(answer: InvoiceAnswer, *, cmd: str) -> dict[str, Any]:
 def _invoice(inv: InvoiceView) -> list[Block]:
     status = inv.status + (strings.DAYS_LATE.format(days=inv.days_past_due)
                            if inv.days_past_due else "")
-    values = {"customer": mrkdwn_escape(inv.customer), "total": inv.total, "status": status,
+    values = {"customer": inv.customer, "total": inv.total, "status": status,
               "issued": inv.issued_on or "-", "due": inv.due_on or "-", "paid": inv.paid,
               "outstanding": inv.outstanding}
     links = [button(f"Open in {label}", Action.LINK, url=url) for label, url in inv.links.items()]
     blocks: list[Block] = [
-        section(f"*Invoice {mrkdwn_escape(inv.number)}* · `{inv.billing_id}`",
+        section(f"*Invoice {inv.number}* · `{inv.billing_id}`",
                 fields=[f.format(**values) for f in strings.INVOICE_FIELDS]),
     ]
     if links:

@@ -8,20 +8,22 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainText
 from slack_sdk.models.views import View as SlackView
 
 from handlers import strings
+from handlers.blocks import shown
 from handlers.ids import View
 
 
 def _input(block_id: str, label: str, *, multiline: bool = False,
            initial: str | None = None) -> InputBlock:
-    return InputBlock(block_id=block_id, label=PlainTextObject(text=label[:2000]),
+    return InputBlock(block_id=block_id, label=PlainTextObject(text=shown(label, 2000)),
                       element=PlainTextInputElement(action_id="value", multiline=multiline,
                                                     initial_value=initial, max_length=2000))
 
 
 def _modal(callback_id: str, title: str, blocks: list[InputBlock], metadata: str) -> dict:
-    view = SlackView(type="modal", callback_id=callback_id, title=PlainTextObject(text=title[:24]),
-                     submit=PlainTextObject(text=strings.SUBMIT),
-                     close=PlainTextObject(text=strings.CANCEL), blocks=blocks,
+    view = SlackView(type="modal", callback_id=callback_id,
+                     title=PlainTextObject(text=shown(title, 24)),
+                     submit=PlainTextObject(text=shown(strings.SUBMIT, 24)),
+                     close=PlainTextObject(text=shown(strings.CANCEL, 24)), blocks=blocks,
                      private_metadata=metadata[:3000])
     view.validate_json()
     return view.to_dict()

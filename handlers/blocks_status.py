@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from handlers import strings
-from handlers.blocks import actions, button, context, header, message, mrkdwn_escape, section
+from handlers.blocks import actions, button, context, header, message, section
 from handlers.blocks_invoice import ephemeral
 from handlers.ids import Action, Command
 from sync.ops.queries import StatusView, TraceAnswer
@@ -21,7 +21,7 @@ def help_message(names: dict[Command, str], *, unknown: str | None = None) -> di
     lines = [f"• `{usage.format(**keys)}`: {what}" for usage, what in strings.HELP_LINES]
     blocks: list[Block] = [header(strings.HELP_TITLE)]
     if unknown:
-        blocks.append(section(strings.UNKNOWN_SUBCOMMAND.format(text=mrkdwn_escape(unknown))))
+        blocks.append(section(strings.UNKNOWN_SUBCOMMAND.format(text=unknown)))
     blocks.append(section("\n".join(lines)))
     return ephemeral(strings.HELP_TITLE, message(blocks))
 
@@ -46,7 +46,7 @@ def status_message(view: StatusView) -> dict[str, Any]:
     if not view.exceptions:
         blocks.append(section(strings.STATUS_NO_EXCEPTIONS))
     for exc_id, reason in view.exceptions:
-        blocks.append(section(f"⚠️ {mrkdwn_escape(reason)}"))
+        blocks.append(section(f"⚠️ {reason}"))
         blocks.append(actions(button(strings.RETRY, Action.RETRY, str(exc_id), style="primary"),
                               button(strings.DISMISS, Action.DISMISS, str(exc_id))))
     if view.more_exceptions:
@@ -55,13 +55,13 @@ def status_message(view: StatusView) -> dict[str, Any]:
 
 
 def trace_message(answer: TraceAnswer, *, cmd: str) -> dict[str, Any]:
-    query = mrkdwn_escape(answer.query)
+    query = answer.query
     if answer.choices:
         text = strings.TRACE_PICK.format(query=query)
         picks = [button(name[:75], Action.PICK_DEAL, opp) for opp, name in answer.choices]
         return ephemeral(text, message([section(text), actions(*picks)]))
     if answer.in_crm_only:
-        names = ", ".join(f"{mrkdwn_escape(n)} (`{o}`)" for o, n in answer.in_crm_only)
+        names = ", ".join(f"{n} (`{o}`)" for o, n in answer.in_crm_only)
         text = strings.TRACE_CRM_ONLY.format(query=query, names=names)
         return ephemeral(text, message([section(text)]))
     if not answer.opportunity_id:
@@ -70,7 +70,7 @@ def trace_message(answer: TraceAnswer, *, cmd: str) -> dict[str, Any]:
     lines = []
     for hop in answer.hops[:40]:
         mark = strings.HOP_MARK.get(hop["state"], hop["state"])
-        detail = f" · {mrkdwn_escape(str(hop['detail']))}" if hop.get("detail") else ""
+        detail = f" · {hop['detail']}" if hop.get("detail") else ""
         lines.append(f"{mark} *{hop['hop']}*: `{hop['id'] or '-'}`{detail}")
     title = f"Chain of custody: {answer.name}"
     chunks = ["\n".join(lines[i:i + 10]) for i in range(0, len(lines), 10)]

@@ -10,28 +10,35 @@ from collections.abc import Callable
 from typing import Any
 
 from handlers import strings
+from handlers.markup import Mrkdwn, clip, escape, group_mention, mention
 from sync.ops.surface import UserError
 
 log = logging.getLogger("closebot.slack")
 
 
-def describe(error: Exception) -> str:
+def describe(error: Exception, *, mentions: bool = True) -> Mrkdwn:
+    """What the person is told, as Slack markup: a user error's message quotes what they typed
+    or a record's name, so it is escaped; the people it names become mentions (modal field
+    errors are plain text, so they go without)."""
     if isinstance(error, UserError):
-        return error.message
+        who = [mention(u) for u in error.people] + [group_mention(g) for g in error.groups]
+        who = who if mentions else []
+        ask = Mrkdwn(" " + strings.ASK.format(who=", ".join(who))) if who else ""
+        return Mrkdwn(escape(error.message) + ask)
     error_id = uuid.uuid4().hex[:10]
     log.error("slack listener failed (error ID %s)", error_id, exc_info=error)
-    return strings.ERROR_UNKNOWN.format(error_id=error_id)
+    return escape(strings.ERROR_UNKNOWN.format(error_id=error_id))
 
 
 def handle(error: Exception, body: dict[str, Any], response: Any = None,
            respond: Callable[..., Any] | None = None) -> None:
     """Bolt's global error handler; also used for errors after the ack (lazy listeners)."""
-    text = describe(error)
     kind = body.get("type")
+    text = describe(error, mentions=kind != "view_submission")
     if kind == "view_submission" and response is not None:
         field = error.field if isinstance(error, UserError) and error.field else None
         block = field or _first_input(body)
-        _answer(response, {"response_action": "errors", "errors": {block: text[:150]}})
+        _answer(response, {"response_action": "errors", "errors": {block: clip(text, 150)}})
         return
     if response is not None and kind is None and "command" in body:
         _answer(response, {"response_type": "ephemeral", "text": text})

@@ -61,6 +61,7 @@ FIRST_APPROVAL = "Recorded your approval. This credit needs a second approver."
 DECIDED = "Recorded: {status}."
 RETRY_QUEUED = "Retrying now; the alert updates when it is through."
 DISMISSED = "Dismissed."
+ASK = "Ask {who}."
 
 CARD_HEADER = {"credit": "💳 Credit request", "discount": "🏷️ Discount above policy",
                "terms": "📅 Unusual payment terms", "amendment": "📈 Large amendment",

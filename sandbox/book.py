@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -122,10 +123,10 @@ class BookSeeder:
         self._pricebook = sf.standard_pricebook_id
 
     def seed(self, deal: DealSpec) -> str:
+        # The billing address's domain is the name's first word, kept to what a domain allows.
+        domain = re.sub(r"[^a-z0-9-]", "", deal.account.split()[0].lower()) or "customer"
         account = self.sf.seed(
-            "Account",
-            {"Name": deal.account,
-             "Billing_Email__c": f"ap@{deal.account.split()[0].lower()}.example"},
+            "Account", {"Name": deal.account, "Billing_Email__c": f"ap@{domain}.example"},
         )
         fields: dict[str, Any] = {
             "Name": deal.name,

@@ -3,6 +3,9 @@
 When one system is down, many items fail (or wait to retry) with the same last error; from
 `group_min` of them on, they share one grouped alert and get no message each. A deal that fails
 validation also gets a DM to its Salesforce owner naming the fields to fix.
+
+Retry and Dismiss are decisions (a dismissed exception disappears from finance's view), so
+`authorize` limits them to operators and approvers, and each is audited like an approval.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage import audit, queue
@@ -21,7 +24,7 @@ from storage.slack_tables import OutboxMessage
 from storage.tables import Deal, SyncException, WorkItem
 from sync.engine import exceptions
 from sync.ops import outbox
-from sync.ops.surface import BadInput, Deps, Stale
+from sync.ops.surface import BadInput, Deps, NotAllowed, Stale
 
 SYSTEM_NAMES = {"stripe": "Stripe", "salesforce": "Salesforce", "erp": "the ERP",
                 "ledger": "the ledger", "netsuite": "NetSuite", "engine": "closebot"}
@@ -30,6 +33,7 @@ HINTS = {
     "credit": "Retry applies the approved credit again (nothing is created twice).",
 }
 DEFAULT_HINT = "Retry runs the step again (nothing is created twice), or Dismiss with a reason."
+MAX_NAMED = 10  # people a refusal names; the rest are in the settings
 
 
 @dataclass(frozen=True)
@@ -165,8 +169,24 @@ def _close_resolved(session: Session, deps: Deps) -> int:
     return len(closed)
 
 
+def authorize(deps: Deps, user: str, *, verb: str) -> None:
+    """Only operators (`SLACK_OPERATORS`) and approvers may retry or dismiss a failed sync;
+    anyone else learns whom to ask. Every front (Slack, a CLI) goes through here."""
+    policy = deps.policy
+    if policy.may_operate(user, deps.directory):
+        return
+    people = tuple(sorted(policy.operators | policy.users))[:MAX_NAMED]
+    groups = (policy.group,) if policy.group else ()
+    if not people and not groups:
+        raise NotAllowed(f"Nobody may {verb} failed syncs yet: set SLACK_OPERATORS or "
+                         "SLACK_APPROVERS. Nothing was changed.")
+    raise NotAllowed(f"Only closebot operators and finance approvers may {verb} a failed "
+                     "sync. Nothing was changed.", people=people, groups=groups)
+
+
 def retry(deps: Deps, exception_id: int, *, user: str) -> SyncException:
     """Arm the failed step again; the engine's idempotency makes a double click harmless."""
+    authorize(deps, user, verb="retry")
     with transaction(deps.sessions) as session:
         exc = _open(session, exception_id)
         if exc.kind == "validation":
@@ -179,21 +199,40 @@ def retry(deps: Deps, exception_id: int, *, user: str) -> SyncException:
             deal = session.get(Deal, item.opportunity_id)
             if deal is not None and deal.status == "exception":
                 deal.status = "pending"
-        audit.append(session, action="exception.retry", actor=user,
-                     opportunity_id=exc.opportunity_id, subject=f"exception:{exc.id}")
+        _audit(session, exc, action="exception.retry", user=user, reason="manual retry",
+               step=item.step if item is not None else None)
         return exc
 
 
 def dismiss(deps: Deps, exception_id: int, *, user: str, reason: str) -> None:
-    if not reason.strip():
+    authorize(deps, user, verb="dismiss")
+    why = reason.strip()
+    if not why:
         raise BadInput("Please say why this can be dismissed.", field="reason")
     with transaction(deps.sessions) as session:
         exc = _open(session, exception_id)
-        exceptions.resolve(session, opportunity_id=exc.opportunity_id or "", kinds=[exc.kind],
-                           by=user, resolution=reason.strip(), status=exceptions.DISMISSED)
-        if exc.opportunity_id is None:
-            exc.status, exc.resolved_by, exc.resolution = "dismissed", user, reason.strip()
+        # Conditional, like an approval: of two simultaneous dismissals one decides.
+        moved = session.execute(
+            update(SyncException)
+            .where(SyncException.id == exc.id, SyncException.status == exceptions.OPEN)
+            .values(status=exceptions.DISMISSED, resolved_at=deps.now(), resolved_by=user,
+                    resolution=why)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not moved:
+            raise Stale("Someone else resolved this exception a moment ago.")
+        session.refresh(exc)
+        _audit(session, exc, action="exception.dismissed", user=user, reason=why,
+               resolution=why)
         _post(session, deps, exc)
+
+
+def _audit(session: Session, exc: SyncException, *, action: str, user: str, reason: str,
+           **more: object) -> None:
+    """Who decided what about which problem, and why (the entry's `at` says when)."""
+    audit.append(session, action=action, actor=user, opportunity_id=exc.opportunity_id,
+                 subject=f"exception:{exc.id}", kind=exc.kind, system=exc.system,
+                 problem=exc.reason, attempts=exc.attempts, reason=reason, **more)
 
 
 def _open(session: Session, exception_id: int) -> SyncException:

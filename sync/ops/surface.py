@@ -21,12 +21,15 @@ Message = tuple[str, list[dict[str, Any]]]
 
 class UserError(Exception):
     """A problem the person in Slack can fix or should know about; shown as-is, never logged
-    as a crash. `field` names the modal input it belongs to, when there is one."""
+    as a crash. `field` names the modal input it belongs to, when there is one; `people` and
+    `groups` (Slack user and user-group IDs) are whom to ask, which the surface names."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None,
+                 people: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.people, self.groups = people, groups
 
 
 class NotAllowed(UserError):
@@ -90,6 +93,7 @@ class ApproverPolicy:
     credit_users: frozenset[str] = frozenset()
     credit_group: str | None = None
     two_approvers_minor: int = 500_000
+    operators: frozenset[str] = frozenset()  # may retry / dismiss failed syncs, beside approvers
 
     def allows(self, kind: str, user: str, directory: Directory) -> bool:
         users, group = self.users, self.group
@@ -98,6 +102,10 @@ class ApproverPolicy:
         if user in users:
             return True
         return bool(group) and user in directory.group_members(group or "")
+
+    def may_operate(self, user: str, directory: Directory) -> bool:
+        """Retry or dismiss a failed sync: the operators and the (deal) approvers."""
+        return user in self.operators or self.allows("deal", user, directory)
 
 
 @dataclass(frozen=True)

@@ -84,25 +84,25 @@ def test_retry_and_dismiss_from_the_alert(harness: Harness) -> None:
     exc_id = seed.exception(harness.sessions)
     _sweep(harness)
     for _ in range(2):
-        clicked = harness.slack.click("exception.retry", str(exc_id), user="UREQUEST1")
+        clicked = harness.slack.click("exception.retry", str(exc_id), user=APPROVERS[0])
         assert clicked.status_code == 200
     with transaction(harness.sessions) as s:
         item = s.scalar(select(WorkItem))
         assert (item.status, item.attempts) == ("pending", 0)
         assert s.get(Deal, "006A").status == "pending"
-    harness.slack.click("exception.dismiss", str(exc_id), user="UREQUEST1")
+    harness.slack.click("exception.dismiss", str(exc_id), user=APPROVERS[0])
     (modal,) = wait_for(lambda: harness.recorder.views())
     assert modal["callback_id"] == "exception.dismiss_modal"
     r = harness.slack.submit("exception.dismiss_modal", {"reason": "handled by hand"},
-                             user="UREQUEST1", metadata=str(exc_id))
+                             user=APPROVERS[0], metadata=str(exc_id))
     assert r.status_code == 200
     with transaction(harness.sessions) as s:
         exc = s.get(SyncException, exc_id)
         assert (exc.status, exc.resolution, exc.resolved_by) == (
-            "dismissed", "handled by hand", "UREQUEST1")
+            "dismissed", "handled by hand", APPROVERS[0])
     wait_for(lambda: harness.recorder.messages("C0ALERTS")[0]["text"].startswith("⚪"))
     again = harness.slack.submit("exception.dismiss_modal", {"reason": "again"},
-                                 user="UREQUEST1", metadata=str(exc_id))
+                                 user=APPROVERS[0], metadata=str(exc_id))
     assert again.json()["response_action"] == "errors"
 
 
