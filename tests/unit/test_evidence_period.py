@@ -1,0 +1,58 @@
+"""The evidence period: which audit-log entries fall in it (UTC, start included, end excluded),
+and which inputs are refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import audit
+from storage.db import transaction
+from storage.tables import AuditEntry
+from sync.ops.evidence import collect, parse_period
+from sync.ops.surface import BadInput
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("2026-10", datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)),
+    ("2026-12", datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+    (" 2026-q4 ", datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+    ("2026-Q1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
+])
+def test_periods(text: str, start: datetime, end: datetime) -> None:
+    period = parse_period(text)
+    assert (period.start, period.end) == (start, end)
+    assert period.label == text.strip().upper()
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-Q5", "26-10", "October", "",
+                                  "2026/10", "2026-10-01"])
+def test_malformed_periods_are_refused_in_words(text: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        parse_period(text)
+    assert "YYYY-MM" in refused.value.message and "\n" not in refused.value.message
+
+
+def _entry(session: Session, at: datetime, actor: str, action: str, subject: str) -> None:
+    session.add(AuditEntry(at=at, actor=actor, action=action, opportunity_id=None,
+                           subject=subject, data={"resolution": "checked by hand"}))
+
+
+def test_only_people_s_actions_inside_the_period(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as s:
+        _entry(s, datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC), "U1", "exception.dismissed",
+               "exception:1")
+        _entry(s, datetime(2026, 10, 1, 0, 0, 0, tzinfo=UTC), "U2", "exception.dismissed",
+               "exception:2")
+        _entry(s, datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC), "U3", "exception.dismissed",
+               "exception:3")
+        _entry(s, datetime(2026, 10, 15, tzinfo=UTC), "closebot", "exception.resolved",
+               "exception:4")
+        _entry(s, datetime(2026, 11, 1, tzinfo=UTC), "U5", "exception.dismissed", "exception:5")
+        audit.append(s, action="billed", opportunity_id="006X")  # now: outside 2026-10
+    with transaction(sessions) as s:
+        rows = collect(s, parse_period("2026-10"), erp="ledger")
+    assert [(r.who, r.reference) for r in rows] == [("U2", "exception 2"), ("U3", "exception 3")]
+    assert all(r.action == "dismissal" and r.reason == "checked by hand" for r in rows)
