@@ -22,6 +22,18 @@ def _refuse(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())).upper() or "a setting"
+        raise _refuse(f"{where} is not valid: {first.get('msg')} (closebot config check "
+                      "lists the settings)") from None
+
+
 def evidence(
     period: str = typer.Option(..., "--period", help="A month (2026-10) or quarter (2026-Q4)."),
     fmt: str = typer.Option("csv", "--format", help="csv or pdf."),
@@ -45,7 +57,7 @@ def evidence(
     if kind not in FORMATS:
         raise _refuse(f"“{fmt}” is not an evidence format: use csv or pdf.")
     target = out or Path(f"closebot-evidence-{parsed.label}.{kind}")
-    settings = Settings()
+    settings = _settings()
     try:
         document, body = make_evidence(settings, parsed, kind, require_alerts=not no_alerts)
     except NoDatabase as missing:
@@ -69,7 +81,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print one JSON ob
     """Check every configured system for real and say what to fix; exit 1 if anything fails."""
     from app.doctor import run_doctor
 
-    checks = run_doctor(Settings())
+    checks = run_doctor(_settings())
     if as_json:
         typer.echo(json.dumps({
             "ok": all(c.ok for c in checks),

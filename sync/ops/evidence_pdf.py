@@ -2,7 +2,7 @@
 
 Built with fpdf2's core Helvetica, which needs no font files on the machine; its text is
 Windows-1252 (Latin letters, €, dashes, quotes). A character outside it is written without its
-accent where it has one, else as "?", so a name never breaks the document.
+accent (Ō as O, Ł as L) where it can be, else as "?", so a name never breaks the document.
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from sync.ops.evidence import EvidenceRow
 from sync.ops.evidence_report import Evidence
 
 ENCODING = "windows-1252"
-COLUMNS = (("When (UTC)", 22), ("Who", 28), ("Action", 24), ("Deal / customer", 40),
-           ("Request", 42), ("Decision and reason", 40), ("Before / after", 36),
-           ("Records it produced", 45))
+# Widths in mm, 277 in all (A4 landscape less margins); a Stripe ID fits its column unbroken.
+COLUMNS = (("When (UTC)", 22), ("Who", 26), ("Action", 24), ("Deal / customer", 37),
+           ("Request", 38), ("Decision and reason", 40), ("Before / after", 36),
+           ("Records it produced", 54))
 GREY, INK, HEAD = (235, 235, 235), (20, 20, 20), (29, 53, 87)
+# Latin letters outside Windows-1252 that have no accent to strip.
+_PLAIN = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "\u0131": "i", "Ħ": "H", "ħ": "h"}
 
 
 def _text(value: str) -> str:
@@ -35,6 +38,8 @@ def _char(c: str) -> str:
         c.encode(ENCODING)
         return c
     except UnicodeEncodeError:
+        if c in _PLAIN:
+            return _PLAIN[c]
         plain = unicodedata.normalize("NFKD", c).encode(ENCODING, "ignore").decode(ENCODING)
         return plain or "?"
 

@@ -212,3 +212,13 @@ def test_netsuite_healthy_and_with_a_wrong_token(netsuite_doctor: Doctor) -> Non
         "Users/Roles → Access Tokens), and that the token's role has REST Web Services and "
         "SuiteAnalytics Workbook"]
 
+
+
+def test_an_invalid_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ERP", "sap")
+    result = runner.invoke(cli, ["doctor"])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "ERP is not valid: Value error, ERP must be 'ledger' or 'netsuite' (closebot config "
+        "check lists the settings)"]

@@ -56,3 +56,24 @@ def test_only_people_s_actions_inside_the_period(sessions: sessionmaker[Session]
         rows = collect(s, parse_period("2026-10"), erp="ledger")
     assert [(r.who, r.reference) for r in rows] == [("U2", "exception 2"), ("U3", "exception 3")]
     assert all(r.action == "dismissal" and r.reason == "checked by hand" for r in rows)
+
+
+def test_a_pdf_keeps_names_it_cannot_print_readable() -> None:
+    import pypdfium2 as pdfium
+
+    from sync.ops.evidence import EvidenceRow
+    from sync.ops.evidence_pdf import to_pdf
+    from sync.ops.evidence_report import AuditOutcome, Evidence
+
+    now = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
+    deal = "Zürich Rück \u2013 Ärzte"  # an en dash: in Windows-1252
+    row = EvidenceRow(at=now, who="U1", action="dismissal", decision="dismissed",
+                      reference="exception 1", deal=deal, customer="株式会社 Ōsaka",
+                      reason="“handled” by Łukasz ✓", before="exception open", after="dismissed")
+    evidence = Evidence(parse_period("2026-10"), now, "ledger", [row],
+                        AuditOutcome(now, True, {"opportunities checked": 1}), {"U1": "Zoë"})
+    pdf = pdfium.PdfDocument(to_pdf(evidence))
+    text = " ".join(pdf[0].get_textpage().get_text_range().split())
+    pdf.close()
+    assert deal in text and "???? Osaka" in text
+    assert "“handled” by Lukasz ?" in text and "Zoë (U1)" in text
