@@ -81,10 +81,11 @@ def diagnose(crm: SalesforceCrm) -> list[Check]:
         try:
             described = crm._call("describe", getattr(crm.sf, sobject).describe)
         except SyncError as error:
+            if not checks:  # not even the first call worked: the rest would say the same
+                return [Check(SYSTEM, False, f"can't read Salesforce as closebot's user: "
+                                             f"{error.reason}", _access_fix(error))]
             checks.append(Check(SYSTEM, False, f"can't describe {sobject}: {error.reason}",
                                 _access_fix(error)))
-            if not checks[:-1]:
-                return checks  # not even the first call worked: the rest would say the same
             continue
         if not checks:
             checks.append(Check(SYSTEM, True, f"signed in to {crm.sf.sf_instance} "

@@ -222,3 +222,11 @@ def test_an_invalid_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.output.splitlines() == [
         "ERP is not valid: Value error, ERP must be 'ledger' or 'netsuite' (closebot config "
         "check lists the settings)"]
+
+
+def test_an_expired_salesforce_session(doctor: Doctor) -> None:
+    assert doctor.failing(SALESFORCE_ACCESS_TOKEN="00D000000000001!expired") == [
+        "✗ Salesforce: can't read Salesforce as closebot's user: Salesforce rejected closebot's "
+        "credentials (session expired or invalid) — sign in again: set SALESFORCE_ACCESS_TOKEN to "
+        "a current session, or the username, password and security token (closebot config "
+        "check)"]
