@@ -213,5 +213,11 @@ def sandbox_up(
             stop.wait()
 
 
+from app import cli_admin  # noqa: E402 - registered on the app defined above
+
+cli.command()(cli_admin.evidence)
+cli.command()(cli_admin.doctor)
+
+
 def main() -> None:
     cli()

@@ -159,3 +159,23 @@ class ErpBooks(Protocol):
         ...
 
     def unbalanced_entries(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding of `closebot doctor`: what was checked against the real system and, when it
+    failed, what to fix and where, in words an admin acts on. Never carries a secret."""
+
+    system: str  # "Salesforce", "Stripe", "NetSuite", "Slack", "database", "ledger"
+    ok: bool
+    what: str
+    fix: str = ""
+
+    def line(self) -> str:
+        if self.ok:
+            return f"✓ {self.system}: {self.what}"
+        return f"✗ {self.system}: {self.what}" + (f" — {self.fix}" if self.fix else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"system": self.system, "ok": self.ok, "what": self.what, "fix": self.fix}
+

@@ -148,6 +148,12 @@ class SalesforceEmulator(HttpsEndpoint):
     def add_field(self, sobject: str, name: str, type: str) -> None:
         self.schema.add_field(sobject, name, type)
 
+    def remove_field(self, sobject: str, name: str) -> None:
+        self.schema.remove_field(sobject, name)
+
+    def make_read_only(self, sobject: str, name: str) -> None:
+        self.schema.make_read_only(sobject, name)
+
     def reset_calls(self) -> None:
         with self._meter:
             self.calls.clear()

@@ -7,7 +7,7 @@ always use the canonical casing, so every lookup here goes through a lower-cased
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sandbox.salesforce.errors import SalesforceError
@@ -276,3 +276,22 @@ class Schema:
                 raise ValueError(f"{obj.name}.{name} already exists")
             obj.add(f)
         return f
+
+    def remove_field(self, sobject: str, name: str) -> None:
+        """Delete a custom field, as an admin can in Setup; describe and SOQL stop knowing it."""
+        obj = self.require(sobject)
+        found = obj.field(name)
+        if found is None or not found.custom:
+            raise ValueError(f"{obj.name}.{name} is not a custom field of this org")
+        with self._lock:
+            del obj.fields[name.lower()]
+
+    def make_read_only(self, sobject: str, name: str) -> None:
+        """Field-level security of the API user set to Read: describe shows the field as neither
+        createable nor updateable, and a write to it is refused."""
+        obj = self.require(sobject)
+        found = obj.field(name)
+        if found is None:
+            raise ValueError(f"{obj.name} has no field {name}")
+        with self._lock:
+            obj.fields[name.lower()] = replace(found, createable=False, updateable=False)

@@ -7,8 +7,14 @@ checked the way Slack checks it, in Slack's order, and recorded with the answer 
 3. a queued `fail()` → its status (429 carries `Retry-After`, which slack_sdk's
 `RateLimitErrorRetryHandler` sleeps for); 4. no token → `not_authed`, wrong token →
 `invalid_auth`; 5. a known method this recorder doesn't emulate → HTTP 404 `unknown_method`;
-6. required arguments missing → the specific error Slack uses (`channel_not_found`, ...) or
-`invalid_arguments`; 7. the method itself, with Slack's payload limits.
+6. the bot token lacks every scope the description lists for the method → `missing_scope`
+with `needed` and `provided`; 7. required arguments missing → the specific error Slack uses
+(`channel_not_found`, ...) or `invalid_arguments`; 8. the method itself, with Slack's payload
+limits.
+
+Like Slack, every answer to a call made with the bot token carries its scopes in the
+`x-oauth-scopes` header; `scopes=` (and `set_scopes`) choose them, by default the scopes
+closebot's manifest asks for plus `reactions:write`.
 
 Slack answers API errors with HTTP 200 and `"ok": false`; only rate limits, unknown methods and
 outages change the status code. Arguments may arrive in the query string, as a form or as JSON
@@ -32,6 +38,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
+from sandbox.slack import conversations  # noqa: F401 - registers the conversations.* methods
 from sandbox.slack.limits import SlackError, check_message
 from sandbox.slack.methods import HANDLERS
 from sandbox.slack.socket_mode import SocketModeServer
@@ -39,6 +46,10 @@ from sandbox.slack.spec import load_methods
 from sandbox.slack.workspace import Workspace
 
 RESPONSE_URL_USES = 5
+DEFAULT_SCOPES = frozenset({
+    "commands", "chat:write", "im:write", "users:read", "users:read.email", "usergroups:read",
+    "channels:read", "groups:read", "reactions:write",
+})
 
 # Missing arguments Slack reports with a specific error rather than `invalid_arguments`.
 MISSING_ARG_ERRORS = {
@@ -90,8 +101,10 @@ class SlackRecorder(Startable):
         team_id: str = "T0CLOSEBOT",
         bot_user_id: str = "U0CLOSEBOT",
         app_token: str = "xapp-1-closebot-test",
+        scopes: frozenset[str] = DEFAULT_SCOPES,
     ) -> None:
         self.bot_token = bot_token
+        self.default_scopes = frozenset(scopes)
         self.app_token = app_token
         self.socket_mode = SocketModeServer()
         self.team_id = team_id
@@ -120,8 +133,10 @@ class SlackRecorder(Startable):
     # -- set-up and inspection ---------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget calls, messages, views, users, groups and pending failures."""
+        """Forget calls, messages, views, users, groups, channels and pending failures; the bot
+        token gets its default scopes back."""
         with self._lock:
+            self.scopes = self.default_scopes
             self._ws = Workspace(team_id=self.team_id, bot_user_id=self.bot_user_id)
             self._calls: list[dict[str, Any]] = []
             self._responses: list[dict[str, Any]] = []
@@ -136,6 +151,28 @@ class SlackRecorder(Startable):
     def add_usergroup(self, group_id: str, user_ids: list[str]) -> None:
         with self._lock:
             self._ws.usergroups[group_id] = list(user_ids)
+
+    def set_scopes(self, scopes: frozenset[str] | set[str]) -> None:
+        """The bot token's scopes from now on, as after reinstalling the app with them."""
+        with self._lock:
+            self.scopes = frozenset(scopes)
+
+    def add_channel(self, name: str, *, private: bool = False,
+                    members: list[str] | None = None) -> str:
+        """A channel with these members (the bot by default); returns its ID."""
+        with self._lock:
+            channel_id = self._ws.next_id("G" if private else "C")
+            wanted = [self.bot_user_id] if members is None else members
+            self._ws.add_channel(channel_id, name, members=wanted, private=private)
+            return channel_id
+
+    def remove_from_channel(self, channel: str, user_id: str | None = None) -> None:
+        """Take someone (the bot by default) out of a channel, given by ID or name."""
+        with self._lock:
+            found = self._ws.channels.get(channel) or next(
+                c for c in self._ws.channels.values() if c["name"] == channel.lstrip("#"))
+            who = user_id or self.bot_user_id
+            found["members"] = [m for m in found["members"] if m != who]
 
     def fail(
         self,
@@ -214,6 +251,8 @@ class SlackRecorder(Startable):
             body, status, headers = self._answer(name, args, token)
         except SlackError as exc:
             body, status = exc.body(), exc.status
+        if token and token == self.bot_token and status != 503:
+            headers = {**headers, "x-oauth-scopes": ",".join(sorted(self.scopes))}
         record.update(status=status, response=copy.deepcopy(body))
         return _json(body, status, headers)
 
@@ -239,6 +278,10 @@ class SlackRecorder(Startable):
         handler = HANDLERS.get(name)
         if handler is None:
             raise SlackError("unknown_method", status=404, req_method=name)
+        needed = None if spec.app_token else spec.missing_scope(self.scopes)
+        if needed is not None:
+            raise SlackError("missing_scope", needed=needed,
+                             provided=",".join(sorted(self.scopes)))
         missing = [p for p in spec.required if args.get(p) in (None, "")]
         if missing:
             code = MISSING_ARG_ERRORS.get(missing[0], "invalid_arguments")

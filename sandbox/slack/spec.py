@@ -14,6 +14,9 @@ Quirks of that description worth knowing:
   yet slack_sdk POSTs JSON and Slack accepts it); Slack takes any verb, so the recorder does too.
 - A few arguments Slack rejects calls without are marked optional (`chat.delete` channel and ts,
   `users.info` user); `EXTRA_REQUIRED` adds them back.
+- Each method's `security` lists the OAuth scopes that let a token call it, any one of them
+  sufficing (`none` for none). Some are the classic names granular bot tokens no longer get:
+  `chat:write:bot` is `chat:write` today, so `SCOPE_ALIASES` accepts the modern name too.
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ NO_AUTH = frozenset({"api.test", "oauth.access", "oauth.token", "oauth.v2.access
 EXTRA_REQUIRED: dict[str, tuple[str, ...]] = {
     "chat.delete": ("channel", "ts"),
     "users.info": ("user",),
+    "conversations.info": ("channel",),
+    "conversations.members": ("channel",),
 }
+
+
+SCOPE_ALIASES = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"}
 
 
 @dataclass(frozen=True)
@@ -41,26 +49,38 @@ class MethodSpec:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     app_token: bool = False  # called with the app-level (`xapp-`) token, not the bot token
+    scopes: tuple[str, ...] = ()  # any one of them lets a token call the method; () = none
 
     @property
     def needs_token(self) -> bool:
         return self.name not in NO_AUTH
 
+    def missing_scope(self, granted: frozenset[str]) -> str | None:
+        """The scope to ask for when `granted` allows none of this method's, else None."""
+        accepted = [SCOPE_ALIASES.get(s, s) for s in self.scopes]
+        if not accepted or granted.intersection(accepted):
+            return None
+        return accepted[0]
+
 
 def extract_methods(spec: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """Reduce the Swagger document to `{method: {"required": [...], "optional": [...]}}`."""
+    """Reduce the Swagger document to `{method: {"required", "optional", "scopes"}}`."""
     table: dict[str, dict[str, list[str]]] = {}
     for path, operations in sorted(spec["paths"].items()):
         required: set[str] = set()
         optional: set[str] = set()
+        scopes: list[str] = []
         for operation in operations.values():
             for param in operation.get("parameters", []):
                 if param["name"] == "token":
                     continue
                 (required if param.get("required") else optional).add(param["name"])
+            for security in operation.get("security", []):
+                scopes += [s for s in security.get("slackAuth", []) if s not in scopes]
         table[path.lstrip("/")] = {
             "required": sorted(required),
             "optional": sorted(optional - required),
+            "scopes": [s for s in scopes if s != "none"],
         }
     return table
 
@@ -78,7 +98,8 @@ def load_methods() -> dict[str, MethodSpec]:
     for name, entry in raw.items():
         required = tuple(dict.fromkeys(entry["required"] + list(EXTRA_REQUIRED.get(name, ()))))
         optional = tuple(p for p in entry["optional"] if p not in required)
-        methods[name] = MethodSpec(name, required, optional)
+        methods[name] = MethodSpec(name, required, optional,
+                                   scopes=tuple(entry.get("scopes", ())))
     methods.update(LATER_METHODS)
     return methods
 

@@ -9,6 +9,10 @@ Slack quirks this mirrors, because code written against it must survive the real
   user ID doesn't find the message. Store the channel Slack returns, never the one you sent.
 - Ephemeral messages get a `message_ts` but are not stored in the channel, so they can't be
   updated, deleted or linked to.
+- Channels are found by ID (`C…`, or `G…` for old private ones), never by name; a private
+  channel the bot isn't in doesn't exist as far as the bot can tell (`channel_not_found`).
+  The workspace starts with #general and the three channels closebot's docs ask for, with the
+  bot invited to those three.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import time
 from typing import Any
 
 TEAM_DOMAIN = "closebot-test"
+DEFAULT_CHANNELS = {"C0FINALERTS": "finance-alerts", "C0FINAPPROVALS": "finance-approvals",
+                    "C0FINDIGEST": "finance-digest"}
 
 
 class Workspace:
@@ -39,6 +45,10 @@ class Workspace:
         self._last_us = 0
         self._ids = itertools.count(1)
         self.add_user(bot_user_id, email="", name="closebot", is_bot=True)
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.add_channel("C0GENERAL", "general", members=[], general=True)
+        for channel_id, name in DEFAULT_CHANNELS.items():
+            self.add_channel(channel_id, name, members=[bot_user_id])
 
     def next_ts(self) -> str:
         # Real ts values come from the clock but never repeat within a channel.
@@ -120,3 +130,24 @@ class Workspace:
             if channel is None or chan == channel:
                 out.append({"channel": chan, **copy.deepcopy(message)})
         return out
+
+    def add_channel(self, channel_id: str, name: str, *, members: list[str],
+                    private: bool = False, general: bool = False) -> None:
+        self.channels[channel_id] = {
+            "id": channel_id, "name": name, "name_normalized": name, "created": int(time.time()),
+            "creator": self.bot_user_id, "is_channel": not private, "is_group": private,
+            "is_im": False, "is_mpim": False, "is_private": private, "is_archived": False,
+            "is_general": general, "is_shared": False, "is_org_shared": False,
+            "is_ext_shared": False, "is_pending_ext_shared": False, "unlinked": 0,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": [], "members": list(dict.fromkeys(members)),
+        }
+
+    def visible_channel(self, channel_id: str) -> dict[str, Any] | None:
+        """The channel as the bot may see it: public ones always, private ones it is in."""
+        channel = self.channels.get(channel_id)
+        if channel is None or (channel["is_private"]
+                               and self.bot_user_id not in channel["members"]):
+            return None
+        return channel

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from sandbox.stripe.account import RestrictedKeys
 from sandbox.stripe.idempotency import IdempotencyKeys
 from sandbox.stripe.listing import expand
 from sandbox.stripe.objects import random_token
@@ -45,6 +46,7 @@ class StripeApp:
     def __init__(self, st: State, api_key: str) -> None:
         self.st, self.api_key = st, api_key
         self.idempotency = IdempotencyKeys()
+        self.restricted = RestrictedKeys()
         self.calls: Counter[str] = Counter()
         self.failures: list[str] = []
         self._calls_lock = threading.Lock()
@@ -66,7 +68,7 @@ class StripeApp:
             resp.headers[name] = value
         return resp
 
-    def _authenticate(self, request: Request) -> None:
+    def _authenticate(self, request: Request) -> str:
         header = request.headers.get("Authorization", "")
         key = ""
         if header.startswith("Bearer "):
@@ -79,8 +81,9 @@ class StripeApp:
                 "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
                 "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
                 "or we can help at https://support.stripe.com/.")
-        if key != self.api_key:
+        if key != self.api_key and key not in self.restricted:
             raise StripeError(401, f"Invalid API Key provided: {_mask(key)}")
+        return key
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         for route, pattern in _COMPILED:
@@ -106,13 +109,15 @@ class StripeApp:
         key = request.headers.get("Idempotency-Key") if method in ("POST", "DELETE") else None
         echo = {"Idempotency-Key": key} if key else {}
         try:
-            self._authenticate(request)
+            api_key = self._authenticate(request)
             version = request.headers.get("Stripe-Version")
             if version and not _VERSION.match(version):
                 raise StripeError(400, f"Invalid Stripe API version: {version}",
                                   param="Stripe-Version")
             if routing_error:
                 raise routing_error
+            assert route is not None
+            self.restricted.check(api_key, method, route.path, _mask(api_key))
             raw = request.query_string.decode()
             if method != "GET":
                 body = request.get_data(as_text=True)

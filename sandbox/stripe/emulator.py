@@ -120,6 +120,11 @@ class StripeEmulator(Startable):
             self.events.release_due()
         self.app.idempotency.prune(st.now)
 
+    def add_restricted_key(self, key: str, permissions: dict[str, str]) -> None:
+        """Accept `key` with only these permissions: resource (`customer`, `credit_note`, …)
+        → `read` or `write`; see `sandbox/stripe/account.py`."""
+        self.app.restricted.add(key, permissions)
+
     def add_webhook_endpoint(self, url: str, events: list[str] | None = None) -> str:
         with self.state.lock:
             return self.events.add_endpoint(url, events or ["*"])["secret"]

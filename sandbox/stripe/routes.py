@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.stripe import billing, catalog, credit_notes, invoices, items, payments
+from sandbox.stripe import account, billing, catalog, credit_notes, invoices, items, payments
 from sandbox.stripe.events import matches
 from sandbox.stripe.listing import paginate, search
 from sandbox.stripe.objects import build, deleted, new_id
@@ -237,6 +237,7 @@ def _r(method: str, path: str, spec: dict[str, Any], handler: Handler) -> Route:
 
 
 ROUTES: list[Route] = [
+    _r("GET", "/v1/balance", {}, account.balance),
     _r("POST", "/v1/customers", catalog.CUSTOMER_SPEC, catalog.create_customer),
     _r("GET", "/v1/customers", *_L["customers"]),
     _r("GET", "/v1/customers/search", SEARCH,

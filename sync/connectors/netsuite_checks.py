@@ -1,0 +1,57 @@
+"""`closebot doctor` for NetSuite: the connection and token, what the audit reads through SuiteQL,
+and the standing service items every posting uses.
+
+The items are upserted by their external IDs, as the first posting would do: that proves the
+role may create and edit service items and leaves them in place. It is the only write, and it
+touches nothing but closebot's own three items.
+"""
+
+from __future__ import annotations
+
+from sync.connectors.netsuite import CREDIT_ITEM, ONE_TIME_ITEM, RECURRING_ITEM, NetSuiteErp
+from sync.errors import PermanentError, SyncError
+from sync.ports import Check
+
+SYSTEM = "NetSuite"
+ROLE = "Setup → Users/Roles → Manage Roles"
+ITEMS = (RECURRING_ITEM, ONE_TIME_ITEM, CREDIT_ITEM)
+
+
+def _fix(error: SyncError) -> str:
+    if isinstance(error, PermanentError) and "credentials" in error.reason:
+        return ("check NETSUITE_ACCOUNT_ID and the NETSUITE_CONSUMER_*/NETSUITE_TOKEN_* values "
+                "(Setup → Users/Roles → Access Tokens), and that the token's role has REST Web "
+                "Services and SuiteAnalytics Workbook")
+    if isinstance(error, PermanentError):
+        return f"give the token's role the permission it lacks: {ROLE}"
+    return "check NETSUITE_BASE_URL (unset for the real NetSuite) and the network; try again"
+
+
+def diagnose(erp: NetSuiteErp) -> list[Check]:
+    try:
+        currencies = list(erp.suiteql("SELECT id, symbol FROM currency"))
+    except SyncError as error:
+        what = ("NetSuite refused closebot's token-based credentials"
+                if "credentials" in error.reason else f"can't reach NetSuite: {error.reason}")
+        return [Check(SYSTEM, False, what, _fix(error))]
+    checks = [Check(SYSTEM, True, f"connected to account {erp.account_id} with token-based "
+                                  f"auth ({len(currencies)} currencies)")]
+    try:
+        next(iter(erp.suiteql("SELECT externalid FROM customer WHERE externalid IS NOT NULL")),
+             None)
+        next(iter(erp.suiteql("SELECT externalid, type FROM transaction "
+                              "WHERE externalid IS NOT NULL")), None)
+        checks.append(Check(SYSTEM, True,
+                            "the role can read customers and transactions (SuiteQL)"))
+    except SyncError as error:
+        checks.append(Check(SYSTEM, False, f"the role can't read the books: {error.reason}",
+                            _fix(error)))
+    try:
+        for item in ITEMS:
+            erp._item_id(item)
+        checks.append(Check(SYSTEM, True, "closebot's service items exist and its role can "
+                                          f"write them ({', '.join(ITEMS)})"))
+    except SyncError as error:
+        checks.append(Check(SYSTEM, False, f"closebot can't create its service items: "
+                                           f"{error.reason}", _fix(error)))
+    return checks
