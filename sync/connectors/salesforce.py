@@ -192,6 +192,10 @@ class SalesforceCrm:
                 )
         return [r for r in results if r.record_id in {u.opportunity_id for u in updates}]
 
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """The object's fields as this user sees them (`sobjects/{name}/describe`)."""
+        return self._call("describe", "restful", f"sobjects/{sobject}/describe")
+
     def _deal(self, record: dict[str, Any]) -> DealRecord:
         children = record.get("OpportunityLineItems") or {}
         lines = [flatten(line) for line in children.get("records") or []]

@@ -79,7 +79,7 @@ def diagnose(crm: SalesforceCrm) -> list[Check]:
     checks: list[Check] = []
     for sobject in WRITTEN:
         try:
-            described = crm._call("describe", getattr(crm.sf, sobject).describe)
+            described = crm.describe(sobject)
         except SyncError as error:
             if not checks:  # not even the first call worked: the rest would say the same
                 return [Check(SYSTEM, False, f"can't read Salesforce as closebot's user: "
@@ -96,9 +96,9 @@ def diagnose(crm: SalesforceCrm) -> list[Check]:
 
 def _access_fix(error: SyncError) -> str:
     text = f"{error.reason} {error.detail or ''}"
-    if "INVALID_SESSION_ID" in text or "credentials" in text:
-        return ("sign in again: set SALESFORCE_ACCESS_TOKEN to a current session, or the "
-                "username, password and security token (closebot config check)")
+    if "INVALID_SESSION_ID" in text or "credentials" in text or "session" in text:
+        # The reason already says which setting to fix; point at where the login is set up.
+        return "closebot config check shows which login is configured (docs/salesforce-auth.md)"
     if "could not be reached" in text:
         return "check SALESFORCE_INSTANCE_URL and the network path to it"
     return "give closebot's user read access to the object (its profile or a permission set)"

@@ -226,7 +226,8 @@ def test_an_invalid_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_an_expired_salesforce_session(doctor: Doctor) -> None:
     assert doctor.failing(SALESFORCE_ACCESS_TOKEN="00D000000000001!expired") == [
-        "✗ Salesforce: can't read Salesforce as closebot's user: Salesforce rejected closebot's "
-        "credentials (session expired or invalid) — sign in again: set SALESFORCE_ACCESS_TOKEN to "
-        "a current session, or the username, password and security token (closebot config "
-        "check)"]
+        "✗ Salesforce: can't read Salesforce as closebot's user: Salesforce ended closebot's "
+        "session (expired or revoked) and closebot cannot log in again on its own: set up the JWT "
+        "bearer or refresh-token flow (docs/salesforce-auth.md), or set a new "
+        "SALESFORCE_ACCESS_TOKEN — closebot config check shows which login is configured "
+        "(docs/salesforce-auth.md)"]
