@@ -108,7 +108,9 @@ def _runtime(settings: Any) -> Runtime:
 def _salesforce_opportunities(rt: Runtime) -> dict[str, dict[str, Any]]:
     soql = ("SELECT Id, Name, AccountId, " + ", ".join(ID_FIELDS)
             + " FROM Opportunity WHERE IsWon = true ORDER BY Id")
-    result = rt.crm.sf.query_all(soql)  # type: ignore[attr-defined]
+    # Through the connector's call path, so a refused session is a typed, readable failure.
+    crm: Any = rt.crm
+    result = crm._call("audit.opportunities", crm.sf.query_all, soql)
     return {r["Id"]: r for r in result.get("records") or []}
 
 

@@ -33,3 +33,8 @@ class TransientError(SyncError):
 
 class PermanentError(SyncError):
     """The request itself is wrong (4xx, business rule): retrying can't help; a person must act."""
+
+
+class CredentialsRefused(PermanentError):
+    """The system refused closebot's credentials (or a key lacks a permission): nothing in that
+    system can succeed until a person fixes a setting, so a run reports it as a whole."""

@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
     SalesforceError,
     SalesforceExpiredSession,
     SalesforceGeneralError,
@@ -28,7 +29,7 @@ from simple_salesforce.exceptions import (
 )
 
 from sync.connectors.tls import PinnedCASession
-from sync.errors import PermanentError, TransientError
+from sync.errors import CredentialsRefused, PermanentError, TransientError
 from sync.ports import CrmUpdate, DealRecord, WriteResult
 
 DEAL_FIELDS = (
@@ -104,10 +105,17 @@ class SalesforceCrm:
         if access_token:
             self.sf = Salesforce(instance_url=instance_url, session_id=access_token, **common)
         else:
-            self.sf = Salesforce(
-                username=username, password=password, security_token=security_token,
-                domain=domain, **common,
-            )
+            try:
+                self.sf = Salesforce(
+                    username=username, password=password, security_token=security_token,
+                    domain=domain, **common,
+                )
+            except SalesforceAuthenticationFailed as error:
+                # The login itself is refused: no session, so nothing else can be tried.
+                raise CredentialsRefused(
+                    "Salesforce refused closebot's login (username, password or security "
+                    "token)", system=SYSTEM, detail=str(error.message)[:1000],
+                ) from error
         self.calls: Counter[str] = Counter()
         self._before_call = before_call
 
@@ -181,7 +189,7 @@ class SalesforceCrm:
                 "Salesforce could not be reached", system=SYSTEM, detail=repr(error)
             ) from error
         except SalesforceExpiredSession as error:
-            raise PermanentError(
+            raise CredentialsRefused(
                 "Salesforce rejected closebot's credentials (session expired or invalid)",
                 system=SYSTEM, detail=_detail(error),
             ) from error

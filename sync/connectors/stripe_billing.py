@@ -26,7 +26,7 @@ import stripe
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
 from sync.dates import add_months
 from sync.durations import Seconds
-from sync.errors import PermanentError, TransientError
+from sync.errors import CredentialsRefused, PermanentError, TransientError
 from sync.model import (
     Contract,
     CreditNote,
@@ -356,6 +356,12 @@ class StripeBilling:
         except (stripe.APIConnectionError, stripe.APIError) as error:
             raise TransientError(
                 "Stripe could not be reached", system=SYSTEM, detail=_detail(error)
+            ) from error
+        except (stripe.AuthenticationError, stripe.PermissionError) as error:
+            what = ("refused the API key" if isinstance(error, stripe.AuthenticationError)
+                    else "refused a request the key has no permission for")
+            raise CredentialsRefused(
+                f"Stripe {what}", system=SYSTEM, detail=_detail(error)
             ) from error
         except stripe.StripeError as error:
             status = error.http_status or 0
