@@ -67,14 +67,24 @@ def one_line_errors(func: F) -> F:
             raise fail(error.reason) from None
         except SQLAlchemyError as error:
             log.info("database error", exc_info=True)
-            raise fail(f"closebot's database refused: {type(error).__name__}: "
-                       f"{str(error.orig if hasattr(error, 'orig') else error)[:200]}") from None
+            cause = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+            raise fail(_scrub(f"closebot could not use its database (DATABASE_URL): {cause}")
+                       ) from None
         except Exception as error:
             log.info("unexpected error", exc_info=True)  # the traceback, with --verbose
-            raise fail(f"unexpected error ({type(error).__name__}: {str(error)[:200]})"
+            raise fail(_scrub(f"unexpected error ({type(error).__name__}: {str(error)[:200]})")
                        ) from None
 
     return run  # type: ignore[return-value]
+
+
+def _scrub(text: str) -> str:
+    """An error's own words may quote a credential; mask every configured secret."""
+    try:
+        secrets = Settings().secrets()
+    except ValidationError:
+        return text
+    return RedactingFilter(secrets).scrub(text)
 
 
 def load_settings() -> Settings:
@@ -100,7 +110,6 @@ def configured(*, slack: bool = False) -> Settings:
 def refusal_line(error: CredentialsRefused | str, settings: Settings) -> str:
     """Which system refused closebot's credentials and which setting to fix; no secret."""
     system = error.system if isinstance(error, CredentialsRefused) else error
-    reason = error.reason if isinstance(error, CredentialsRefused) else ""
     if system == "salesforce":
         fix = ("set a fresh access token in SALESFORCE_ACCESS_TOKEN (sessions expire)"
                if settings.salesforce_access_token else
@@ -108,9 +117,6 @@ def refusal_line(error: CredentialsRefused | str, settings: Settings) -> str:
                "(and SALESFORCE_DOMAIN=test for a sandbox org)")
         return f"Salesforce refused closebot's credentials: {fix}"
     if system == "stripe":
-        if "permission" in reason:
-            return ("Stripe refused a request the API key may not make: give the restricted key "
-                    "in STRIPE_API_KEY the permissions closebot needs (see README)")
         return ("Stripe refused the API key: set a valid secret (sk_…) or restricted (rk_…) key "
                 "of your Stripe account in STRIPE_API_KEY")
     if system == "netsuite":

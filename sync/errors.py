@@ -36,5 +36,5 @@ class PermanentError(SyncError):
 
 
 class CredentialsRefused(PermanentError):
-    """The system refused closebot's credentials (or a key lacks a permission): nothing in that
-    system can succeed until a person fixes a setting, so a run reports it as a whole."""
+    """The system refused closebot's credentials: nothing in that system can succeed until a
+    person fixes a setting, so a run reports it as a whole, not only per deal."""

@@ -21,7 +21,6 @@ from typing import Any
 import requests
 from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
-    SalesforceAuthenticationFailed,
     SalesforceError,
     SalesforceExpiredSession,
     SalesforceGeneralError,
@@ -105,17 +104,10 @@ class SalesforceCrm:
         if access_token:
             self.sf = Salesforce(instance_url=instance_url, session_id=access_token, **common)
         else:
-            try:
-                self.sf = Salesforce(
-                    username=username, password=password, security_token=security_token,
-                    domain=domain, **common,
-                )
-            except SalesforceAuthenticationFailed as error:
-                # The login itself is refused: no session, so nothing else can be tried.
-                raise CredentialsRefused(
-                    "Salesforce refused closebot's login (username, password or security "
-                    "token)", system=SYSTEM, detail=str(error.message)[:1000],
-                ) from error
+            self.sf = Salesforce(
+                username=username, password=password, security_token=security_token,
+                domain=domain, **common,
+            )
         self.calls: Counter[str] = Counter()
         self._before_call = before_call
 

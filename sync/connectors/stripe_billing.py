@@ -357,11 +357,9 @@ class StripeBilling:
             raise TransientError(
                 "Stripe could not be reached", system=SYSTEM, detail=_detail(error)
             ) from error
-        except (stripe.AuthenticationError, stripe.PermissionError) as error:
-            what = ("refused the API key" if isinstance(error, stripe.AuthenticationError)
-                    else "refused a request the key has no permission for")
+        except stripe.AuthenticationError as error:
             raise CredentialsRefused(
-                f"Stripe {what}", system=SYSTEM, detail=_detail(error)
+                "Stripe refused the API key", system=SYSTEM, detail=_detail(error)
             ) from error
         except stripe.StripeError as error:
             status = error.http_status or 0
