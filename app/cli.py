@@ -10,6 +10,15 @@ import threading
 
 import typer
 
+from app.cli_ops import register_ops
+from app.cli_support import (
+    configured,
+    existing_database,
+    fail,
+    load_settings,
+    one_line_errors,
+    setup_logging,
+)
 from app.settings import Settings
 
 cli = typer.Typer(help="closebot: Salesforce → Stripe → ERP, steered from Slack.",
@@ -21,11 +30,7 @@ sandbox_cli = typer.Typer(help="Local stand-ins for Salesforce, Stripe and Slack
 cli.add_typer(db_cli, name="db")
 cli.add_typer(config_cli, name="config")
 cli.add_typer(sandbox_cli, name="sandbox")
-
-
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+register_ops(cli)
 
 
 def _known_erp(value: str) -> str:
@@ -51,32 +56,45 @@ def demo(
 
 
 @cli.command()
+@one_line_errors
 def sync(once: bool = typer.Option(True, "--once/--forever"),
+         as_json: bool = typer.Option(False, "--json", help="Print one JSON object of counts."),
          verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
-    """Run intake, the work queue and billing events once (or forever, on the scheduler)."""
-    from app.jobs import sync_once
+    """Run intake, the work queue and billing events once (or forever, on the scheduler).
+
+    Exit 1, with one line saying what to fix, when a job fails or a system refuses
+    closebot's credentials."""
+    from app.progress import Bar, on_a_terminal
+    from app.sync_pass import run_pass, summary
     from app.wiring import build_runtime, open_database
 
-    _logging(verbose)
-    settings = Settings()
+    settings = configured()
+    setup_logging(settings, verbose=verbose)
     _, sessions = open_database(settings)
     rt = build_runtime(settings, sessions)
-    if once:
-        counts = sync_once(rt)
-        typer.echo(json.dumps(dict(counts), indent=2))
+    if not once:
+        _run_scheduler(rt, settings)
         return
-    _run_scheduler(rt, settings)
+    if on_a_terminal(machine_output=as_json):
+        with Bar() as bar:
+            result = run_pass(rt, bar)
+    else:
+        result = run_pass(rt)
+    typer.echo(json.dumps(dict(result.counts), indent=2) if as_json
+               else "\n".join(summary(rt, result.counts)))
+    if not result.ok:
+        raise fail(result.verdict(settings))
 
 
 @cli.command()
+@one_line_errors
 def worker(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run one worker replica (no Slack front) until SIGTERM or Ctrl-C; see docs/operations.md."""
     from app import worker_process
-    from app.observability import configure_logging
     from app.wiring import build_runtime, open_database
 
-    settings = Settings()
-    configure_logging(settings.secrets(), level=logging.INFO if verbose else logging.WARNING)
+    settings = configured()
+    setup_logging(settings, verbose=verbose)
     _, sessions = open_database(settings)
     stop = threading.Event()
     worker_process.install_signals(stop)
@@ -84,6 +102,7 @@ def worker(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
 
 
 @cli.command()
+@one_line_errors
 def audit(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     no_alerts: bool = typer.Option(False, "--no-alerts",
@@ -93,7 +112,8 @@ def audit(
     from app.wiring import build_runtime, open_database
     from sync.ops.audit import run_audit
 
-    settings = Settings()
+    settings = configured()
+    setup_logging(settings)
     _, sessions = open_database(settings)
     report = run_audit(build_runtime(settings, sessions), require_alerts=not no_alerts)
     if as_json:
@@ -129,6 +149,7 @@ def _run_scheduler(rt, settings: Settings) -> None:
 
 
 @cli.command()
+@one_line_errors
 def serve(
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler",
                                    help="Run the sync scheduler in this process too."),
@@ -137,25 +158,21 @@ def serve(
 ) -> None:
     """The Slack app: Socket Mode if SLACK_APP_TOKEN is set, else HTTP (/slack/events, /healthz)."""
     from app.slack_serve import run_serve
-    from app.wiring import NotConfigured
 
-    _logging(verbose)
-    try:
-        run_serve(Settings(), scheduler=scheduler, port=port)
-    except NotConfigured as missing:
-        typer.echo(f"closebot serve: {missing}", err=True)
-        raise typer.Exit(1) from None
+    settings = configured(slack=True)
+    setup_logging(settings, verbose=verbose)
+    run_serve(settings, scheduler=scheduler, port=port)
 
 
 @cli.command()
+@one_line_errors
 def trace(opportunity_id: str) -> None:
     """Show one deal's chain of custody across the systems."""
-    from app.wiring import open_database
     from storage.db import transaction
     from sync.ops.report import trace as build_trace
 
-    settings = Settings()
-    _, sessions = open_database(settings)
+    settings = load_settings()
+    sessions = existing_database(settings)
     with transaction(sessions) as session:
         hops = build_trace(session, opportunity_id, erp=settings.erp)
     if not hops:
@@ -168,21 +185,27 @@ def trace(opportunity_id: str) -> None:
 
 
 @db_cli.command("upgrade")
+@one_line_errors
 def db_upgrade() -> None:
     """Apply database migrations."""
     from app.wiring import open_database
 
-    settings = Settings()
-    open_database(settings)
+    open_database(load_settings())
     typer.echo("database is at the latest schema")
 
 
 @config_cli.command("check")
+@one_line_errors
 def config_check() -> None:
     """Which systems are configured (sandbox or real) and what is missing. Prints no secrets."""
     from app.config_check import check
+    from app.wiring import NotConfigured
 
-    lines, ok = check(Settings())
+    try:
+        settings = load_settings()
+    except NotConfigured as error:  # no "see config check" pointer: this is config check
+        raise fail(str(error), 2) from None
+    lines, ok = check(settings)
     for line in lines:
         typer.echo(line)
     raise typer.Exit(0 if ok else 1)

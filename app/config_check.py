@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.salesforce_auth import choose
 from app.salesforce_auth import describe as describe_salesforce
 from app.settings import Settings
 
@@ -55,4 +56,35 @@ def check(settings: Settings) -> tuple[list[str], bool]:
                      "alerts are kept in the outbox")
     lines.append(f"channels    : alerts {settings.slack_alerts_channel}, approvals "
                  f"{settings.slack_approvals_channel}, digest {settings.slack_digest_channel}")
+    lines.append(approvers_line(settings))
     return lines, ok
+
+
+def approvers_line(settings: Settings) -> str:
+    """Who may decide approvals; a warning, not a failure: closebot runs, but held deals wait."""
+    who = []
+    if settings.approver_ids:
+        count = len(settings.approver_ids)
+        who.append(f"{count} {'person' if count == 1 else 'people'} (SLACK_APPROVERS)")
+    if settings.slack_approver_group:
+        who.append(f"user group {settings.slack_approver_group} (SLACK_APPROVER_GROUP)")
+    if who:
+        return f"approvers   : {' and '.join(who)}"
+    return ("approvers   : NONE: SLACK_APPROVERS and SLACK_APPROVER_GROUP are unset, so nobody "
+            "can approve: deals held for approval (discounts, payment terms, amendments) and "
+            "credits wait until one is set")
+
+
+def missing_systems(settings: Settings, *, slack: bool = False) -> list[str]:
+    """The systems a command needs that have no credentials yet, by name (no network)."""
+    missing = []
+    if choose(settings)[1]:
+        missing.append("Salesforce")
+    if not settings.stripe_api_key:
+        missing.append("Stripe")
+    if settings.erp == "netsuite" and settings.missing_netsuite():
+        missing.append("NetSuite")
+    # The signing secret is needed in HTTP mode only; `serve` says so itself (SLACK_SIGNING_SECRET).
+    if slack and not settings.slack_bot_token:
+        missing.append("Slack")
+    return missing

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from storage.db import transaction
 from storage.tables import SyncRun
@@ -42,9 +43,24 @@ JOBS: dict[str, tuple[str, Job]] = {
 SINGLETON_JOBS = ("intake", "billing_events", "reconcile", "revenue")
 
 
+@dataclass
+class JobRun:
+    """What one run of a job did, and the error that ended it early (None when it finished)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    error: Exception | None = None
+
+
 def run_job(rt: Runtime, name: str) -> Counter[str]:
     """Run one job and record it; a failure is logged and recorded, never raised."""
-    system, func = JOBS[name]
+    return run_job_recorded(rt, name).counts
+
+
+def run_job_recorded(rt: Runtime, name: str, func: Job | None = None) -> JobRun:
+    """`run_job`, keeping the error for a caller that reports it (`closebot sync --once`);
+    `func` stands in for the job's function, e.g. the worker with a progress callback."""
+    system, default = JOBS[name]
+    func = func or default
     counts: Counter[str] = Counter()
     try:
         with transaction(rt.sessions) as session:
@@ -52,21 +68,21 @@ def run_job(rt: Runtime, name: str) -> Counter[str]:
             session.add(run)
             session.flush()
             run_id = run.id
-    except Exception:
+    except Exception as exc:
         # The database is down or locked: skip this run; the next one picks up where it left.
         log.exception("job %s skipped: the database is unavailable", name)
         METRICS.inc("closebot_job_runs_total", job=name, status="skipped")
-        return counts
-    status, error = "ok", None
+        return JobRun(counts, exc)
+    status, error, failure = "ok", None, None
     with correlation(job=name, sync_run=run_id):
         try:
             counts = func(rt)
         except SyncError as exc:
             # A system is down or refusing: the reason is enough, the stack trace is noise.
-            status, error = "failed", exc.reason
+            status, error, failure = "failed", exc.reason, exc
             log.warning("job %s failed: %s", name, exc.reason)
         except Exception as exc:
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            status, error, failure = "failed", f"{type(exc).__name__}: {exc}", exc
             log.exception("job %s failed", name)
     METRICS.inc("closebot_job_runs_total", job=name, status=status)
     try:
@@ -78,7 +94,7 @@ def run_job(rt: Runtime, name: str) -> Counter[str]:
                 row.counts = dict(counts)
     except Exception:
         log.exception("could not record the end of job %s", name)
-    return counts
+    return JobRun(counts, failure)
 
 
 def sync_once(rt: Runtime) -> Counter[str]:

@@ -41,3 +41,8 @@ class WebhookRejected(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class CredentialsRefused(PermanentError):
+    """The system refused closebot's credentials: nothing in that system can succeed until a
+    person fixes a setting, so a run reports it as a whole, not only per deal."""

@@ -24,7 +24,7 @@ import httpx
 from sync.connectors.exact_json import dumps, loads
 from sync.connectors.oauth1 import TokenAuth
 from sync.dates import Seconds
-from sync.errors import PermanentError, TransientError
+from sync.errors import CredentialsRefused, PermanentError, TransientError
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
 from sync.money import from_minor, to_minor
 from sync.ports import PostedInvoice
@@ -314,8 +314,8 @@ def _error(response: httpx.Response) -> Exception:
         return TransientError(f"NetSuite is unavailable (HTTP {status})", system=SYSTEM,
                               detail=detail)
     if status == 401:
-        return PermanentError("NetSuite refused closebot's credentials (token-based auth)",
-                              system=SYSTEM, detail=detail)
+        return CredentialsRefused("NetSuite refused closebot's credentials (token-based auth)",
+                                  system=SYSTEM, detail=detail)
     path = first.get("o:errorPath")
     where = f" at {path}" if path else ""
     return PermanentError(f"NetSuite rejected the record{where}: {first.get('detail') or code}",

@@ -32,7 +32,7 @@ from simple_salesforce.exceptions import (
 from sync.connectors.salesforce_oauth import LoginFlow
 from sync.connectors.salesforce_session import SessionKeeper
 from sync.connectors.tls import PinnedCASession
-from sync.errors import PermanentError, TransientError
+from sync.errors import CredentialsRefused, PermanentError, TransientError
 from sync.ports import CrmUpdate, DealRecord, WriteResult
 
 DEAL_FIELDS = (
@@ -192,6 +192,10 @@ class SalesforceCrm:
                 )
         return [r for r in results if r.record_id in {u.opportunity_id for u in updates}]
 
+    def query_all(self, kind: str, soql: str) -> list[dict[str, Any]]:
+        """Every record a query returns, all pages (for reads such as the audit's)."""
+        return list(self._call(kind, "query_all", soql).get("records") or [])
+
     def describe(self, sobject: str) -> dict[str, Any]:
         """The object's fields as this user sees them (`sobjects/{name}/describe`)."""
         return self._call("describe", "restful", f"sobjects/{sobject}/describe")
@@ -215,13 +219,14 @@ class SalesforceCrm:
             return self._invoke(client, kind, operation, args, kwargs)
         except _SessionEnded as ended:
             if not self._keeper.renewable:
-                raise PermanentError(self._ended_reason, system=SYSTEM,
+                raise CredentialsRefused(self._ended_reason, system=SYSTEM,
                                      detail=str(ended)) from None
         client = self._keeper.renew(client)
         try:
             return self._invoke(client, kind, operation, args, kwargs)
         except _SessionEnded as ended:
-            raise PermanentError(FRESH_SESSION_REFUSED, system=SYSTEM, detail=str(ended)) from None
+            raise CredentialsRefused(FRESH_SESSION_REFUSED, system=SYSTEM,
+                                    detail=str(ended)) from None
 
     def _invoke(self, client: Salesforce, kind: str, operation: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 import stripe
 
 from sync.dates import Seconds
-from sync.errors import PermanentError, TransientError
+from sync.errors import CredentialsRefused, PermanentError, TransientError
 
 SYSTEM = "stripe"
 
@@ -61,6 +61,10 @@ class StripeTransport:
         except (stripe.APIConnectionError, stripe.APIError) as error:
             raise TransientError(
                 "Stripe could not be reached", system=SYSTEM, detail=_detail(error)
+            ) from error
+        except stripe.AuthenticationError as error:
+            raise CredentialsRefused(
+                "Stripe refused the API key", system=SYSTEM, detail=_detail(error)
             ) from error
         except stripe.StripeError as error:
             status = error.http_status or 0

@@ -16,7 +16,7 @@ from storage import queue
 from storage.db import transaction
 from storage.tables import BillingInvoice, Cursor, Deal, IdLink
 from sync.engine import invoice_mirror
-from sync.engine.runtime import Runtime
+from sync.engine.runtime import Runtime, log
 from sync.model import Invoice
 from sync.ports import BillingEvent
 
@@ -98,6 +98,15 @@ def refresh_invoice(session: Session, current: Invoice) -> str:
         return "unlinked"
     opportunity_id, version = owner
     deal = session.get(Deal, opportunity_id)
+    if deal is None and session.get(BillingInvoice, current.billing_id) is None:
+        # Billed for a deal this database never took in: a Stripe account another closebot
+        # database used, or a wiped database. Nothing here can post or write it back.
+        log.warning(
+            "skipped Stripe invoice %s (number %s): it belongs to opportunity %s, which this "
+            "closebot database has never taken in", current.billing_id, current.number or "-",
+            opportunity_id, extra={"opportunity_id": opportunity_id},
+        )
+        return "unknown_deal"
     invoice_mirror.upsert(
         session,
         current.model_copy(update={"opportunity_id": opportunity_id,

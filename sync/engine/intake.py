@@ -162,7 +162,8 @@ def _reject(session: Session, row: Deal, invalid: InvalidDeal) -> str:
         fields=sorted({p.field for p in invalid.problems}),
     )
     queue.arm(session, opportunity_id=row.opportunity_id, version=0, step="writeback")
-    log.warning("deal failed validation", extra={"opportunity_id": row.opportunity_id})
+    log.warning("deal %s (%s) failed validation: %s", row.opportunity_id, row.name, reasons,
+                extra={"opportunity_id": row.opportunity_id, "deal": row.name})
     return "invalid"
 
 

@@ -77,6 +77,17 @@ class Registry:
         with self._lock:
             return self.counters.get(key, self.gauges.get(key, 0.0))
 
+    def sum_by(self, name: str, label: str, **match: str) -> dict[str, float]:
+        """Counter `name` summed per value of `label`, over the series carrying `match`."""
+        out: dict[str, float] = {}
+        with self._lock:
+            for (series, labels), value in self.counters.items():
+                found = dict(labels)
+                if series == name and label in found and all(
+                        found.get(k) == v for k, v in match.items()):
+                    out[found[label]] = out.get(found[label], 0.0) + value
+        return out
+
     def clear(self) -> None:
         with self._lock:
             self.counters.clear()

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from storage import audit, queue
 from storage.db import transaction
 from storage.tables import Deal, WorkItem
@@ -45,13 +47,18 @@ LABELS = {"bill": "billed in Stripe", "post": "posted to the ERP", "credit": "cr
 
 
 def run_until_idle(
-    rt: Runtime, *, max_rounds: int = 1_000_000, should_stop: Callable[[], bool] | None = None
+    rt: Runtime, *, max_rounds: int = 1_000_000, should_stop: Callable[[], bool] | None = None,
+    on_round: Callable[[Counter[str]], None] | None = None,
 ) -> Counter[str]:
-    """Process due work until none is left (items waiting for a retry later are left waiting)."""
+    """Process due work until none is left (items waiting for a retry later are left waiting).
+
+    `on_round` sees each round's outcomes (one per item handled), e.g. for a progress bar."""
     totals: Counter[str] = Counter()
     for _ in range(max_rounds):
         counts = run_once(rt, should_stop=should_stop)
         totals.update(counts)
+        if on_round is not None:
+            on_round(counts)
         if not counts or (should_stop is not None and should_stop()):
             break
     return totals
@@ -177,10 +184,23 @@ def _count(step_name: str, outcome: str) -> None:
 def _run_writeback(rt: Runtime, batch: list[StepInput]) -> Counter[str]:
     counts: Counter[str] = Counter()
     now = rt.now()
-    with transaction(rt.sessions) as session:
-        updates = desired_updates(session, [s.opportunity_id for s in batch], erp=rt.erp.name,
-                                  now=now)
+    batch, unknown = _known_deals(rt, batch)
+    for step in unknown:
+        # Nothing to write for a deal this database never took in (e.g. an invoice of another
+        # closebot database's deal armed it); a person sees why instead of a crashed batch.
+        error = PermanentError("closebot has no record of this deal in its database, so there "
+                               "is nothing to write back", system="engine")
+        with correlation(opportunity_id=step.opportunity_id, work_item=step.item_id,
+                         step="writeback"):
+            outcome = _record_failure(rt, "writeback", step, error)
+        _count("writeback", outcome)
+        counts[outcome] += 1
+    if not batch:
+        return counts
     try:
+        with transaction(rt.sessions) as session:
+            updates = desired_updates(session, [s.opportunity_id for s in batch],
+                                      erp=rt.erp.name, now=now)
         results = rt.crm.write_back(list(updates.values()))
     except Exception as error:
         for step in batch:
@@ -215,6 +235,16 @@ def _run_writeback(rt: Runtime, batch: list[StepInput]) -> Counter[str]:
     return counts
 
 
+def _known_deals(
+    rt: Runtime, batch: list[StepInput]
+) -> tuple[list[StepInput], list[StepInput]]:
+    with transaction(rt.sessions) as session:
+        known = set(session.scalars(select(Deal.opportunity_id).where(
+            Deal.opportunity_id.in_({s.opportunity_id for s in batch}))))
+    return ([s for s in batch if s.opportunity_id in known],
+            [s for s in batch if s.opportunity_id not in known])
+
+
 def backoff(rt: Runtime, attempts: int, retry_after: float | None) -> timedelta:
     ceiling = min(rt.config.backoff_max_s, rt.config.backoff_base_s * 2 ** (attempts - 1))
     delay = random.uniform(ceiling / 2, ceiling)
@@ -229,7 +259,7 @@ def _record_failure(rt: Runtime, step_name: str, step: StepInput, error: Excepti
     system = error.system if isinstance(error, SyncError) else SYSTEM_OF[step_name]
     retry_after = error.retry_after if isinstance(error, TransientError) else None
     log.warning(
-        "step failed",
+        "step %s failed for deal %s: %s", step_name, step.opportunity_id, reason,
         extra={"opportunity_id": step.opportunity_id, "step": step_name, "error": reason},
         exc_info=not isinstance(error, SyncError),
     )

@@ -24,6 +24,10 @@ from sync.ops import outbox
 from sync.ops.approval_cards import card_for
 from sync.ops.surface import BadInput, Deps, NotAllowed, Stale
 
+NO_APPROVERS = ("No approvers are configured, so nobody can decide this request yet: ask your "
+                "closebot admin to set SLACK_APPROVERS (Slack user IDs) or SLACK_APPROVER_GROUP "
+                "(a user group). Nothing was changed.")
+
 
 class ApprovalRef(BaseModel):
     """The typed reference a card's buttons carry: which approval, as of which version."""
@@ -68,6 +72,8 @@ def check(
     if ap.status != "pending" or ap.version != ref.v:
         raise Stale(f"This request was already handled (now {ap.status}); see the updated card.")
     if not deps.policy.allows(ap.kind, user, deps.directory):
+        if deps.policy.nobody_for(ap.kind):
+            raise NotAllowed(NO_APPROVERS)
         raise NotAllowed("Only configured finance approvers can decide this request. "
                          "Nothing was changed.")
     if approving and requester_id(ap, deps) == user:

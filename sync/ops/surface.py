@@ -96,9 +96,7 @@ class ApproverPolicy:
     operators: frozenset[str] = frozenset()  # may retry / dismiss failed syncs, beside approvers
 
     def allows(self, kind: str, user: str, directory: Directory) -> bool:
-        users, group = self.users, self.group
-        if kind == "credit" and (self.credit_users or self.credit_group):
-            users, group = self.credit_users, self.credit_group
+        users, group = self._deciders(kind)
         if user in users:
             return True
         return bool(group) and user in directory.group_members(group or "")
@@ -106,6 +104,16 @@ class ApproverPolicy:
     def may_operate(self, user: str, directory: Directory) -> bool:
         """Retry or dismiss a failed sync: the operators and the (deal) approvers."""
         return user in self.operators or self.allows("deal", user, directory)
+
+    def nobody_for(self, kind: str) -> bool:
+        """No user and no group may decide this kind: every click on its cards is refused."""
+        users, group = self._deciders(kind)
+        return not users and not group
+
+    def _deciders(self, kind: str) -> tuple[frozenset[str], str | None]:
+        if kind == "credit" and (self.credit_users or self.credit_group):
+            return self.credit_users, self.credit_group
+        return self.users, self.group
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def test_stripe_rejection_is_permanent_and_explained(
         item = session.scalar(select(WorkItem).where(WorkItem.step == "bill"))
         exc = session.scalar(select(SyncException).where(SyncException.opportunity_id == opp))
     assert item is not None and (item.status, item.attempts) == ("exception", 1)
-    assert exc is not None and "Stripe rejected the request" in exc.reason
+    assert exc is not None and "Stripe refused the API key" in exc.reason
     assert "sk_test_revoked" not in exc.reason + (exc.detail or "")
 
 
