@@ -208,5 +208,11 @@ def sandbox_up(
             stop.wait()
 
 
+from app import cli_dryrun, cli_golive  # noqa: E402  (commands in their own modules)
+
+cli.command("dry-run")(cli_dryrun.dry_run)
+cli.command("import")(cli_golive.import_command)
+
+
 def main() -> None:
     cli()

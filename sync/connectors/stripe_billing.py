@@ -25,6 +25,7 @@ import stripe
 
 from sync.connectors.stripe_events import page_of
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
+from sync.connectors.stripe_reads import StripeReads
 from sync.dates import Seconds, add_months
 from sync.errors import PermanentError, TransientError
 from sync.model import (
@@ -41,7 +42,7 @@ SYSTEM = "stripe"
 INTERVALS = {"monthly": ("month", 1), "quarterly": ("month", 3), "annual": ("year", 1)}
 
 
-class StripeBilling:
+class StripeBilling(StripeReads):
     name = SYSTEM
 
     def __init__(
