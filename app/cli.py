@@ -241,6 +241,11 @@ from app import cli_admin  # noqa: E402 - registered on the app defined above
 cli.command()(cli_admin.evidence)
 cli.command()(cli_admin.doctor)
 
+from app import cli_dryrun, cli_golive  # noqa: E402  (commands in their own modules)
+
+cli.command("dry-run")(cli_dryrun.dry_run)
+cli.command("import")(cli_golive.import_command)
+
 
 def main() -> None:
     cli()

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from handlers import strings
+from handlers.blocks_dryrun import dry_run_message
 from handlers.blocks_invoice import ephemeral, invoice_answer
 from handlers.blocks_modals import credit_modal
 from handlers.blocks_status import help_message, status_message, trace_message
 from handlers.context import surface
-from handlers.ids import Command
+from handlers.ids import Command, Subcommand
 from handlers.requests import CreditArgs, SlashCommand
-from sync.ops import credits, queries
+from sync.errors import SyncError
+from sync.ops import credits, dryrun, queries
+from sync.ops.surface import UserError
 
 
 def invoice_status(ack: Any, body: dict[str, Any], context: Any) -> None:
@@ -65,8 +68,29 @@ def flush_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -
 
 def closebot(ack: Any, body: dict[str, Any], context: Any) -> None:
     cmd, s = SlashCommand.parse(body), surface(context)
+    word, _, rest = cmd.text.partition(" ")
+    if word.lower() == Subcommand.DRY_RUN:
+        if not rest.strip():
+            return ack(ephemeral(strings.DRY_RUN_USAGE.format(cmd=cmd.command)))
+        if s.rt is None:
+            return ack(ephemeral(strings.DRY_RUN_NOT_READY))
+        return ack(ephemeral(strings.DRY_RUN_WORKING.format(query=rest.strip())))
     unknown = cmd.text if cmd.text.lower() not in ("", "help") else None
     ack(help_message(s.names, unknown=unknown))
+
+
+def closebot_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -> None:
+    """The dry run itself, after the ack: it reads Salesforce, Stripe and the ERP."""
+    cmd, s = SlashCommand.parse(body), surface(context)
+    word, _, rest = cmd.text.partition(" ")
+    if word.lower() != Subcommand.DRY_RUN or not rest.strip() or s.rt is None:
+        return
+    try:
+        opportunity = dryrun.find_deal(s.rt, rest)
+        result = dryrun.dry_run(s.rt, opportunity_ids=[opportunity], source=s.deps.sessions)
+    except SyncError as error:  # a system could not be read: say which, in its own words
+        raise UserError(f"{error.reason}. Nothing was changed.") from error
+    respond(**dry_run_message(result, opportunity=opportunity))
 
 
 COMMANDS = {
@@ -74,5 +98,5 @@ COMMANDS = {
     Command.SYNC_STATUS: (sync_status, []),
     Command.DEAL_TRACE: (deal_trace, [deal_trace_after]),
     Command.CREDIT: (credit, [flush_after]),
-    Command.HELP: (closebot, []),
+    Command.HELP: (closebot, [closebot_after]),
 }

@@ -17,6 +17,12 @@ class Command(StrEnum):
     HELP = "closebot"
 
 
+class Subcommand(StrEnum):
+    """Words after `/closebot`; `help` (or nothing) lists them all."""
+
+    DRY_RUN = "dry-run"
+
+
 class Action(StrEnum):
     APPROVE = "approval.approve"
     REJECT = "approval.reject"

@@ -9,6 +9,8 @@ HELP_LINES = (
     ("{sync_status}", "the last 24 hours, last successful runs, intake lag, open exceptions"),
     ("{deal_trace} <opportunity ID or name>", "one deal's chain of custody, hop by hop"),
     ("{credit} <invoice> <amount> <reason>", "request a credit (opens a form with no arguments)"),
+    ("{help} dry-run <opportunity ID or name>",
+     "what a sync of the deal would create in Stripe, the ERP and Salesforce; changes nothing"),
     ("{help} help", "this list"),
 )
 UNKNOWN_SUBCOMMAND = "I don't know “{text}”. Here is what I can do:"
@@ -31,6 +33,21 @@ TRACE_CRM_ONLY = ("“{query}” is in Salesforce but not (yet) in closebot: it 
                   "or the next intake hasn't run. Matches: {names}")
 TRACE_PICK = "Several deals match “{query}”. Pick one:"
 HOP_MARK = {"ok": "✅", "missing": "❌ missing", "not yet": "⏳ not yet", "exception": "⚠️"}
+
+DRY_RUN_USAGE = ("Usage: `{cmd} dry-run <opportunity ID or name>`, e.g. `{cmd} dry-run "
+                 "Acme Renewal`. Shows what a sync would create; changes nothing.")
+DRY_RUN_WORKING = "Working out what a sync of “{query}” would do. Nothing will be changed."
+DRY_RUN_NOT_READY = ("A dry run needs Salesforce, Stripe and the ERP configured for closebot "
+                     "here; `closebot config check` says what is missing.")
+DRY_RUN_TITLE = "Dry run: {deal}"
+DRY_RUN_VERDICT = "*{verdict}*{amount}. Nothing was changed in any system."
+DRY_RUN_INVALID = "Nothing would be created. Fix in Salesforce:"
+DRY_RUN_FAILED = "It would stop here:"
+DRY_RUN_APPROVAL = "Nothing is created until someone approves:"
+DRY_RUN_PHASE = {"now": "Now", "after approval": "Once approved"}
+DRY_RUN_NOTHING = "Nothing to do: closebot has already synced this deal as it stands."
+DRY_RUN_MISSING = "Salesforce has no closed-won opportunity {opp}: closebot syncs only those."
+DRY_RUN_MORE = "…and {n} more records; `closebot dry-run --opportunity {opp}` lists them all."
 
 STATUS_TITLE = "Sync status: last 24 hours"
 STATUS_RUNS = "*Last successful run*\n{runs}"

@@ -40,9 +40,26 @@ class WriteResult:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class CrmAccount:
+    """An account as the CRM holds it: what the go-live import matches other systems to."""
+
+    id: str
+    name: str
+    email: str | None = None  # the billing email, whose domain is a matching rule
+
+
 class Crm(Protocol):
     def closed_won_since(self, since: datetime | None) -> Iterator[list[DealRecord]]:
         """Pages of closed-won deals modified at or after `since`, oldest first."""
+        ...
+
+    def closed_won(self, opportunity_ids: Sequence[str]) -> list[DealRecord]:
+        """These deals, if they are closed-won (read only; for a dry run)."""
+        ...
+
+    def accounts(self) -> Iterator[list[CrmAccount]]:
+        """Pages of every account (read only; for the go-live import)."""
         ...
 
     def write_back(self, updates: Sequence[CrmUpdate]) -> list[WriteResult]: ...
@@ -79,6 +96,25 @@ class BillingEvent(Protocol):
 
 
 @dataclass(frozen=True)
+class BillingCustomer:
+    id: str
+    name: str | None
+    email: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BillingSubscription:
+    id: str
+    customer_id: str
+    status: str
+    currency: str
+    period_minor: int  # what one billing period of it costs
+    description: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class EventPage:
     events: Sequence[BillingEvent]  # newest first, as the billing system lists them
     has_more: bool
@@ -106,7 +142,24 @@ class Billing(Protocol):
         """Move an existing subscription to this version's prices from its next period."""
         ...
 
+    def subscription(self, subscription_id: str) -> BillingResult:
+        """An existing subscription with its latest invoice, read only; `effective_on` is the end
+        of its current period (when a change of prices would start)."""
+        ...
+
     def invoice(self, invoice_id: str) -> Invoice: ...
+
+    def customers(self) -> Iterator[list[BillingCustomer]]:
+        """Pages of every billing customer (read only; for the go-live import)."""
+        ...
+
+    def subscriptions(self) -> Iterator[list[BillingSubscription]]:
+        """Pages of every subscription that is not ended (read only)."""
+        ...
+
+    def open_invoices(self) -> Iterator[list[Invoice]]:
+        """Pages of every open invoice (read only)."""
+        ...
 
     def payments_for(self, invoice: Invoice) -> list[Payment]: ...
 
@@ -138,6 +191,33 @@ class Erp(Protocol):
     def apply_payment(self, payment: Payment, *, invoice_id: str) -> str: ...
 
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str: ...
+
+    def customers(self) -> Iterator[list[ErpCustomer]]:
+        """Pages of every customer in the ERP (read only; for the go-live import)."""
+        ...
+
+    def open_invoices(self) -> Iterator[list[ErpInvoice]]:
+        """Pages of every invoice with something still receivable (read only)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ErpCustomer:
+    id: str  # what the Erp port's other methods take as `customer_id`
+    name: str
+    email: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ErpInvoice:
+    id: str  # what the Erp port's other methods take as `invoice_id`
+    number: str | None
+    customer_id: str
+    currency: str
+    total_minor: int
+    open_minor: int
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)

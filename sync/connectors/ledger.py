@@ -7,11 +7,14 @@ billing ids of invoices, payments and credit notes. The ids it returns are ledge
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
-from sync.ports import PostedInvoice
+from sync.ports import ErpCustomer, ErpInvoice, PostedInvoice
+
+PAGE = 500
 
 
 class LedgerErp:
@@ -125,7 +128,24 @@ class LedgerErp:
             posted_on=credit.created_at.date(),
         )
 
-    # --- reading the books (the audit) -----------------------------------------------------
+    # --- reading the books (the go-live import and the audit) -------------------------------
+
+    def customers(self) -> Iterator[list[ErpCustomer]]:
+        after = 0
+        while rows := self.ledger.customers_after(after, PAGE):
+            yield [ErpCustomer(id=r.number, name=r.name, external_id=r.external_id)
+                   for r in rows]
+            after = rows[-1].id
+
+    def open_invoices(self) -> Iterator[list[ErpInvoice]]:
+        after: int | None = 0
+        while after is not None:
+            rows, after = self.ledger.open_invoices_after(after, PAGE)
+            if rows:
+                yield [ErpInvoice(id=r.number, number=r.billing_number,
+                                  customer_id=r.customer_number, currency=r.currency,
+                                  total_minor=r.total_minor, open_minor=r.open_minor,
+                                  external_id=r.external_id) for r in rows]
 
     def posted_invoices(self) -> list[PostedInvoice]:
         return [PostedInvoice(ext, number, open_minor)

@@ -27,7 +27,7 @@ from sync.dates import Seconds
 from sync.errors import CredentialsRefused, PermanentError, TransientError
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
 from sync.money import from_minor, to_minor
-from sync.ports import PostedInvoice
+from sync.ports import ErpCustomer, ErpInvoice, PostedInvoice
 
 SYSTEM = "netsuite"
 RECORDS = "/services/rest/record/v1"
@@ -214,6 +214,24 @@ class NetSuiteErp:
     def unbalanced_entries(self) -> list[str]:
         return []  # NetSuite writes the GL impact of each transaction itself, always balanced
 
+    # --- what already exists (the go-live import) --------------------------------------------
+
+    def customers(self) -> Iterator[list[ErpCustomer]]:
+        rows = self.suiteql("SELECT id, companyname, email, externalid FROM customer ORDER BY id")
+        for page in _chunks(rows):
+            yield [ErpCustomer(id=str(r["id"]), name=r.get("companyname") or "",
+                               email=r.get("email"), external_id=r.get("externalid"))
+                   for r in page]
+
+    def open_invoices(self) -> Iterator[list[ErpInvoice]]:
+        symbols = {v: k for k, v in self._currency_map().items()}
+        rows = self.suiteql(
+            "SELECT id, tranid, externalid, entity, currency, foreigntotal, "
+            "foreignamountremaining FROM transaction WHERE type = 'CustInvc' "
+            "AND foreignamountremaining > 0 ORDER BY id")
+        for page in _chunks(rows):
+            yield [_open_invoice(r, symbols[r["currency"]]) for r in page]
+
     def suiteql(self, query: str) -> Iterator[dict[str, str]]:
         offset = 0
         while True:
@@ -292,6 +310,27 @@ class NetSuiteErp:
         if response.status_code < 300 or (missing_ok and response.status_code == 404):
             return response
         raise _error(response)
+
+
+def _open_invoice(row: dict[str, Any], currency: str) -> ErpInvoice:
+    def minor(column: str) -> int:
+        return to_minor(Decimal(row.get(column) or "0"), currency)
+
+    return ErpInvoice(id=str(row["id"]), number=row.get("tranid"), customer_id=str(row["entity"]),
+                      currency=currency, total_minor=minor("foreigntotal"),
+                      open_minor=minor("foreignamountremaining"),
+                      external_id=row.get("externalid"))
+
+
+def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    page: list[dict[str, Any]] = []
+    for row in rows:
+        page.append(row)
+        if len(page) == PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _description(product: str, start: date, end: date) -> str:

@@ -33,7 +33,7 @@ from sync.connectors.salesforce_oauth import LoginFlow
 from sync.connectors.salesforce_session import SessionKeeper
 from sync.connectors.tls import PinnedCASession
 from sync.errors import CredentialsRefused, PermanentError, TransientError
-from sync.ports import CrmUpdate, DealRecord, WriteResult
+from sync.ports import CrmAccount, CrmUpdate, DealRecord, WriteResult
 
 DEAL_FIELDS = (
     "Id", "Name", "AccountId", "Account.Name", "Account.Billing_Email__c",
@@ -63,11 +63,13 @@ class _SessionEnded(Exception):
     """A call answered 401 INVALID_SESSION_ID; `_call` decides whether to log in again."""
 
 
-def intake_soql(since: datetime | None) -> str:
+def intake_soql(since: datetime | None, ids: Sequence[str] = ()) -> str:
     lines = f"(SELECT {', '.join(LINE_FIELDS)} FROM OpportunityLineItems ORDER BY Id)"
     where = "IsWon = true"
     if since is not None:
         where += " AND SystemModstamp >= " + since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if ids:
+        where += format_soql(" AND Id IN {}", list(ids))
     return (
         f"SELECT {', '.join(DEAL_FIELDS)}, {lines} FROM Opportunity WHERE {where} "
         "ORDER BY SystemModstamp ASC, Id ASC"
@@ -154,6 +156,30 @@ class SalesforceCrm:
                 return
             result = self._call(
                 "queryMore", "query_more", result["nextRecordsUrl"], identifier_is_url=True
+            )
+
+    def closed_won(self, opportunity_ids: Sequence[str]) -> list[DealRecord]:
+        if not opportunity_ids:
+            return []
+        return [deal for page in self._pages(intake_soql(None, opportunity_ids))
+                for deal in (self._deal(r) for r in page)]
+
+    def accounts(self) -> Iterator[list[CrmAccount]]:
+        soql = "SELECT Id, Name, Billing_Email__c FROM Account ORDER BY Id"
+        for page in self._pages(soql):
+            yield [CrmAccount(id=str(r["Id"]), name=str(r.get("Name") or ""),
+                              email=r.get("Billing_Email__c") or None) for r in page]
+
+    def _pages(self, soql: str) -> Iterator[list[dict[str, Any]]]:
+        result = self._call("query", self.sf.query, soql)
+        while True:
+            records = result.get("records") or []
+            if records:
+                yield records
+            if result.get("done", True):
+                return
+            result = self._call(
+                "queryMore", self.sf.query_more, result["nextRecordsUrl"], identifier_is_url=True
             )
 
     def find_opportunities(self, name: str, limit: int = 10) -> list[dict[str, Any]]:

@@ -21,7 +21,8 @@ from typing import Any
 
 from sync.connectors.stripe_events import page_of
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
-from sync.connectors.stripe_transport import SYSTEM, StripeTransport, quote
+from sync.connectors.stripe_reads import StripeReads
+from sync.connectors.stripe_transport import SYSTEM, quote
 from sync.dates import add_months
 from sync.errors import PermanentError
 from sync.model import (
@@ -37,7 +38,7 @@ from sync.ports import BillingResult, EventPage
 INTERVALS = {"monthly": ("month", 1), "quarterly": ("month", 3), "annual": ("year", 1)}
 
 
-class StripeBilling(StripeTransport):
+class StripeBilling(StripeReads):
     name = SYSTEM
 
     # --- customers -------------------------------------------------------------------------

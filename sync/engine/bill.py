@@ -22,7 +22,7 @@ from sync.engine.work import (
     split_duplicates,
     with_open_exceptions,
 )
-from sync.model import Contract, Obligation
+from sync.model import Contract, InvoiceStatus, Obligation
 from sync.ports import BillingResult
 
 WRITEBACK_DELAY = timedelta(seconds=30)
@@ -104,11 +104,23 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
             key=key,
         )
         return Billed(step, contract, customer_id, result, previous.version)
+    if loaded.subscription_id is not None:
+        return Billed(step, contract, customer_id,
+                      linked_subscription(rt, contract, loaded.subscription_id), None)
     result = rt.billing.ensure_contract(
-        contract, customer_id=customer_id, key=key,
-        lookup=step.lookup or loaded.subscription_id is not None,
-    )
+        contract, customer_id=customer_id, key=key, lookup=step.lookup)
     return Billed(step, contract, customer_id, result, None)
+
+
+def linked_subscription(rt: Runtime, contract: Contract, subscription_id: str) -> BillingResult:
+    """A subscription already linked to this version (one the go-live import found, or a
+    replay's) is read, never created again. Only an open latest invoice is carried on: it is
+    receivable the ERP must hold; a settled one is history from before closebot."""
+    found = rt.billing.subscription(subscription_id)
+    invoices = [invoice.model_copy(update={"opportunity_id": contract.opportunity_id,
+                                           "contract_version": contract.version})
+                for invoice in found.invoices if invoice.status == InvoiceStatus.OPEN]
+    return BillingResult(subscription_id=found.subscription_id, invoices=invoices)
 
 
 def record_bills(rt: Runtime, billed: list[Billed]) -> Recorded:

@@ -20,6 +20,7 @@ from sync.engine.work import (
     Recorded,
     StepInput,
     finish_all,
+    found_links,
     load_contract,
     split_duplicates,
     with_open_exceptions,
@@ -59,6 +60,9 @@ class PostInput:
     prior_order: str | None
     invoices: list[tuple[Invoice, int]]  # with the amount already posted as paid
     memos: OwedMemos
+    # Records the ERP already holds for this deal (posted before, or found by the go-live
+    # import): used as they are, never upserted again under closebot's own external IDs.
+    linked: dict[tuple[str, str], str]
 
 
 def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exception]:
@@ -78,6 +82,11 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
             mirrored.setdefault(key, []).append(_invoice_from_row(row))
         memos = _owed_memos(session, [inv.billing_id for found in mirrored.values()
                                       for inv, _ in found])
+        linked = found_links(session, [
+            *(links.account_scope(str(r.body["customer"]["crm_account_id"]))
+              for r in rows.values()),
+            *(links.invoice_scope(inv.billing_id) for found in mirrored.values()
+              for inv, _ in found)], rt.erp.name)
         inputs: dict[int, PostInput | Exception] = {}
         for step in batch:
             key = (step.opportunity_id, step.version)
@@ -91,7 +100,7 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
                 inputs[step.item_id] = error
                 continue
             inputs[step.item_id] = PostInput(contract, basis, prior_order,
-                                             mirrored.get(key, []), memos)
+                                             mirrored.get(key, []), memos, linked)
     return inputs
 
 
@@ -127,13 +136,15 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
         raise loaded
     contract, basis, prior_order, mirrored = (
         loaded.contract, loaded.basis, loaded.prior_order, loaded.invoices)
-    erp = rt.erp
-    customer_id = erp.upsert_customer(contract.customer, currency=contract.currency)
+    erp, linked = rt.erp, loaded.linked
+    customer_id = linked.get((links.account_scope(contract.customer.crm_account_id), "customer")
+                             ) or erp.upsert_customer(contract.customer, currency=contract.currency)
     order_id = prior_order or erp.upsert_sales_order(basis, customer_id=customer_id)
     posted: list[tuple[str, str, int]] = []
     memos: list[tuple[int, str]] = []
     for invoice, paid_in_erp in mirrored:
-        erp_invoice = erp.post_invoice(invoice, customer_id=customer_id, sales_order_id=order_id)
+        erp_invoice = linked.get((links.invoice_scope(invoice.billing_id), "invoice")) or \
+            erp.post_invoice(invoice, customer_id=customer_id, sales_order_id=order_id)
         payment = payment_to_post(invoice, paid_in_erp=paid_in_erp, now=rt.now())
         if payment is not None:
             erp.apply_payment(payment, invoice_id=erp_invoice)

@@ -18,6 +18,9 @@ from sync.dates import Sample
 _CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
     "closebot_context", default={}  # noqa: B039 - never mutated, only replaced
 )
+# Set inside a dry run: what it does is not work done, so no metric counts it.
+_UNMETERED: contextvars.ContextVar[bool] = contextvars.ContextVar("closebot_unmetered",
+                                                                  default=False)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -38,6 +41,16 @@ def correlation(**ids: Any) -> Iterator[dict[str, Any]]:
         _CONTEXT.reset(token)
 
 
+@contextlib.contextmanager
+def unmetered() -> Iterator[None]:
+    """Leave every metric as it is for what runs inside (in this thread or task only)."""
+    token = _UNMETERED.set(True)
+    try:
+        yield
+    finally:
+        _UNMETERED.reset(token)
+
+
 class Registry:
     """Counters, gauges and latency histograms keyed by (name, sorted labels)."""
 
@@ -53,15 +66,21 @@ class Registry:
         return name, tuple(sorted((k, str(v)) for k, v in labels.items()))
 
     def inc(self, name: str, amount: Sample = 1.0, **labels: str) -> None:
+        if _UNMETERED.get():
+            return
         key = self._key(name, labels)
         with self._lock:
             self.counters[key] = self.counters.get(key, 0.0) + amount
 
     def set(self, name: str, value: Sample, **labels: str) -> None:
+        if _UNMETERED.get():
+            return
         with self._lock:
             self.gauges[self._key(name, labels)] = Sample(value)
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
+        if _UNMETERED.get():
+            return
         key = self._key(name, labels)
         with self._lock:
             # Layout: one count per bucket, then +Inf count, then the sum.

@@ -19,7 +19,7 @@ from storage.ledger import (
     LedgerPayment,
     LedgerSalesOrder,
 )
-from sync.ledger import records, reports
+from sync.ledger import listing, records, reports
 from sync.ledger.accounts import seed_chart
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
@@ -240,6 +240,16 @@ class Ledger:
     def invoice_balances(self) -> list[tuple[str, str | None, int]]:
         with self._sessions() as session:
             return reports.invoice_balances(session)
+
+    def customers_after(self, after: int, limit: int) -> list[listing.CustomerRow]:
+        with self._sessions() as session:
+            return listing.customers_after(session, after, limit)
+
+    def open_invoices_after(
+        self, after: int, limit: int
+    ) -> tuple[list[listing.OpenInvoiceRow], int | None]:
+        with self._sessions() as session:
+            return listing.open_invoices_after(session, after, limit)
 
     def external_id_for(self, number: str) -> str | None:
         """The upstream key of a record given its ledger number (`CUST-000001` → CRM id)."""

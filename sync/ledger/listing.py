@@ -1,0 +1,63 @@
+"""Reads of the ledger page by page, ordered by record id: every customer, and every invoice with
+something still receivable. The go-live import links them to the CRM; nothing here writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.ledger import LedgerCreditMemo, LedgerCustomer, LedgerInvoice, LedgerPayment
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    number: str
+    external_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OpenInvoiceRow:
+    id: int
+    number: str
+    external_id: str
+    billing_number: str | None
+    customer_number: str
+    currency: str
+    total_minor: int
+    open_minor: int
+
+
+def customers_after(session: Session, after: int, limit: int) -> list[CustomerRow]:
+    rows = session.execute(
+        select(LedgerCustomer.id, LedgerCustomer.number, LedgerCustomer.external_id,
+               LedgerCustomer.name)
+        .where(LedgerCustomer.id > after).order_by(LedgerCustomer.id).limit(limit))
+    return [CustomerRow(*row) for row in rows]
+
+
+def open_invoices_after(session: Session, after: int, limit: int) -> tuple[list[OpenInvoiceRow],
+                                                                            int | None]:
+    """One page of open invoices, and the id to continue after (None when no more rows)."""
+    paid = (select(LedgerPayment.invoice_id, func.sum(LedgerPayment.amount_minor).label("amount"))
+            .group_by(LedgerPayment.invoice_id).subquery())
+    credited = (select(LedgerCreditMemo.invoice_id,
+                       func.sum(LedgerCreditMemo.to_receivable_minor).label("amount"))
+                .group_by(LedgerCreditMemo.invoice_id).subquery())
+    open_minor = (LedgerInvoice.total_minor - func.coalesce(paid.c.amount, 0)
+                  - func.coalesce(credited.c.amount, 0))
+    rows = session.execute(
+        select(LedgerInvoice.id, LedgerInvoice.number, LedgerInvoice.external_id,
+               LedgerInvoice.billing_number, LedgerCustomer.number, LedgerInvoice.currency,
+               LedgerInvoice.total_minor, open_minor)
+        .join(LedgerCustomer, LedgerCustomer.id == LedgerInvoice.customer_id)
+        .outerjoin(paid, paid.c.invoice_id == LedgerInvoice.id)
+        .outerjoin(credited, credited.c.invoice_id == LedgerInvoice.id)
+        .where(LedgerInvoice.id > after).order_by(LedgerInvoice.id).limit(limit)).all()
+    # The page is cut on every invoice so that paging is by id; closed ones are dropped after.
+    found = [OpenInvoiceRow(*row[:7], int(row[7])) for row in rows]
+    last = rows[-1][0] if len(rows) == limit else None
+    return [r for r in found if r.open_minor > 0], last
