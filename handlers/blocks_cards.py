@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -13,6 +14,7 @@ from sync.ops.approval_cards import ApprovalCard
 from sync.ops.approvals import ApprovalRef
 
 Message = tuple[str, list[dict[str, Any]]]
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def card_blocks(card: ApprovalCard, *, buttons: bool = True) -> list[Block]:
@@ -21,7 +23,7 @@ def card_blocks(card: ApprovalCard, *, buttons: bool = True) -> list[Block]:
         header(f"{head}: {card.customer}"[:150]),
         section(f"*{mrkdwn_escape(card.title)}*",
                 fields=[f"*Customer*\n{mrkdwn_escape(card.customer)}",
-                        f"*Requested by*\n{mrkdwn_escape(card.requester)}",
+                        f"*Requested by*\n{_person(card.requester_user, card.requester)}",
                         f"*Status*\n{strings.CARD_STATUS.get(card.status, card.status)}"]),
     ]
     for reason in card.reasons[:10]:
@@ -51,5 +53,12 @@ def approval_card(card: ApprovalCard) -> Message:
 
 
 def reminder(card: ApprovalCard, *, hours: int) -> Message:
-    text = strings.REMINDER.format(hours=hours)
+    text = strings.REMINDER.format(hours=strings.count(hours, "hour"))
     return text, message([section(f"{text} *{mrkdwn_escape(card.title)}*")])
+
+
+def _person(user_id: str | None, fallback: str) -> str:
+    """A mention, which Slack shows as the person's name; text when Slack doesn't know them."""
+    if user_id and _SLACK_USER.match(user_id):
+        return f"<@{user_id}>"
+    return mrkdwn_escape(fallback)
