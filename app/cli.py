@@ -19,14 +19,13 @@ from app.cli_support import (
     one_line_errors,
     setup_logging,
 )
+from app.sandbox_cli import sandbox_cli
 from app.settings import Settings
 
 cli = typer.Typer(help="closebot: Salesforce → Stripe → ERP, steered from Slack.",
                   no_args_is_help=True, add_completion=False)
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 config_cli = typer.Typer(help="Configuration.", no_args_is_help=True)
-sandbox_cli = typer.Typer(help="Local stand-ins for Salesforce, Stripe and Slack.",
-                          no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(config_cli, name="config")
 cli.add_typer(sandbox_cli, name="sandbox")
@@ -65,6 +64,7 @@ def sync(once: bool = typer.Option(True, "--once/--forever"),
     Exit 1, with one line saying what to fix, when a job fails or a system refuses
     closebot's credentials."""
     from app.progress import Bar, on_a_terminal
+    from app.slack_serve import post_to_slack_once
     from app.sync_pass import run_pass, summary
     from app.wiring import build_runtime, open_database
 
@@ -80,6 +80,8 @@ def sync(once: bool = typer.Option(True, "--once/--forever"),
             result = run_pass(rt, bar)
     else:
         result = run_pass(rt)
+    # New approval cards and alerts go out as the scheduler's Slack jobs would send them.
+    result.counts.update(post_to_slack_once(rt, settings))
     typer.echo(json.dumps(dict(result.counts), indent=2) if as_json
                else "\n".join(summary(rt, result.counts)))
     if not result.ok:
@@ -166,19 +168,23 @@ def serve(
 
 @cli.command()
 @one_line_errors
-def trace(opportunity_id: str) -> None:
+def trace(deal: str = typer.Argument(..., help="Opportunity ID (15 or 18 characters) or the "
+                                                "start of the deal's name.")) -> None:
     """Show one deal's chain of custody across the systems."""
-    from storage.db import transaction
-    from sync.ops.report import trace as build_trace
+    from sync.ops.queries import find_trace, read
 
     settings = load_settings()
     sessions = existing_database(settings)
-    with transaction(sessions) as session:
-        hops = build_trace(session, opportunity_id, erp=settings.erp)
-    if not hops:
-        typer.echo(f"No deal {opportunity_id} in closebot's database.", err=True)
+    answer = read(sessions, find_trace, query=deal, erp=settings.erp)
+    if answer.choices:
+        typer.echo(f"Several deals match “{answer.query}”; trace one by its ID:", err=True)
+        for opportunity_id, name in answer.choices:
+            typer.echo(f"  {opportunity_id}  {name}", err=True)
         raise typer.Exit(1)
-    for hop in hops:
+    if not answer.opportunity_id:
+        typer.echo(f"No deal in closebot's database matches “{answer.query}”.", err=True)
+        raise typer.Exit(1)
+    for hop in answer.hops:
         mark = {"ok": "✓", "missing": "✗ MISSING", "not yet": "…"}.get(hop["state"], hop["state"])
         detail = f"  {hop['detail']}" if hop.get("detail") else ""
         typer.echo(f"{mark:>10}  {hop['hop']}: {hop['id'] or '-'}{detail}")
@@ -209,31 +215,6 @@ def config_check() -> None:
     for line in lines:
         typer.echo(line)
     raise typer.Exit(0 if ok else 1)
-
-
-@sandbox_cli.command("up")
-def sandbox_up(
-    erp: str = typer.Option("ledger", "--erp", callback=_known_erp,
-                            help="netsuite also starts a NetSuite emulator."),
-) -> None:
-    """Start the Salesforce and Stripe emulators and a Slack recorder until Ctrl-C."""
-    from sandbox.stack import SandboxStack
-
-    with SandboxStack(erp=erp) as stack:
-        typer.echo(f"Salesforce emulator: {stack.salesforce.url}")
-        typer.echo(f"Stripe emulator:     {stack.stripe.url}")
-        if stack.netsuite:
-            typer.echo(f"NetSuite emulator:   {stack.netsuite.url}")
-        if stack.slack:
-            typer.echo(f"Slack recorder:      {stack.slack.url}")
-        typer.echo("\nPoint closebot at them with:")
-        for key, value in stack.env().items():
-            typer.echo(f"export {key}={value}")
-        typer.echo("\nCtrl-C to stop.")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
 
 
 from app import cli_admin  # noqa: E402 - registered on the app defined above

@@ -106,6 +106,17 @@ class SlackDirectory:
 
         return self._cached(f"email:{email.lower()}", load)
 
+    def name_for(self, user_id: str) -> str | None:
+        def load() -> str | None:
+            try:
+                user = self.client.users_info(user=user_id)["user"]
+            except (SlackApiError, OSError):
+                return None  # a name is a courtesy: without it, the user ID is shown
+            profile = user.get("profile") or {}
+            return str(profile.get("real_name") or user.get("real_name") or user["name"])
+
+        return self._cached(f"name:{user_id}", load)
+
     def group_members(self, group_id: str) -> frozenset[str]:
         def load() -> frozenset[str]:
             users = self.client.usergroups_users_list(usergroup=group_id)["users"]

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import signal
 import threading
+from collections import Counter
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from werkzeug.serving import BaseWSGIServer
@@ -13,11 +14,12 @@ from werkzeug.serving import BaseWSGIServer
 from app.http_server import serve
 from app.scheduler import build_scheduler
 from app.settings import Settings
-from app.slack_app import bundle, create_app
+from app.slack_app import build_surface, bundle, create_app
 from app.slack_jobs import add_slack_jobs
 from app.slack_signing import signing_secret_needed
 from app.wiring import build_runtime, open_database
 from sync.engine.runtime import Runtime
+from sync.ops import alerts, approvals
 
 log = logging.getLogger("closebot.serve")
 
@@ -67,6 +69,29 @@ def add_slack_jobs_if_configured(jobs: BackgroundScheduler, runtime: Runtime,
 
     surface = build_surface(settings, runtime.sessions, runtime, make_client(settings))
     add_slack_jobs(jobs, surface, settings)
+
+
+def post_to_slack_once(runtime: Runtime, settings: Settings) -> Counter[str]:
+    """`closebot sync --once`: post what the pass produced (new approval cards, alerts for new
+    exceptions, their updates) as the scheduler's Slack jobs would; nothing without a bot
+    token. A failure is logged and left to the outbox, which tries again on the next run."""
+    if settings.slack_bot_token is None:
+        return Counter()
+    from app.slack_client import make_client
+
+    counts: Counter[str] = Counter()
+    try:
+        surface = build_surface(settings, runtime.sessions, runtime, make_client(settings))
+        counts["cards"] = approvals.post_new_cards(surface.deps)
+        counts.update(alerts.sweep(surface.deps))
+        for _ in range(100):  # the outbox hands out 50 messages a round
+            sent = surface.flush()
+            counts.update(sent)
+            if not sent.get("sent"):
+                break
+    except Exception:
+        log.exception("posting to Slack failed; the outbox tries again on the next run")
+    return Counter({f"slack.{key}": n for key, n in counts.items() if n})
 
 
 def _serve_http(server: BaseWSGIServer, port: int) -> None:

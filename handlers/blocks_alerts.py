@@ -32,9 +32,10 @@ def alert(a: Alert) -> Message:
              f"*System*\n{a.system}", f"*Attempts*\n{a.attempts}"]
     blocks: list[Block] = [section(title, fields=facts)]
     if a.fields:
-        blocks.append(section("*Fix in Salesforce:* " + ", ".join(f"`{f}`" for f in a.fields)))
+        blocks.append(section("*Fix in Salesforce:* "
+                              + ", ".join(f for f in a.fields)))
     if a.last_error and a.state == "open":
-        blocks.append(context(f"Last error: {a.last_error[:500]}"))
+        blocks.append(context(f"Last error: {strings.shorten(a.last_error, 500)}"))
     if a.state == "open":
         blocks.append(context(a.hint))
         row = [button(strings.RETRY, Action.RETRY, str(a.id), style="primary"),
@@ -55,8 +56,10 @@ def group_alert(g: GroupAlert) -> Message:
         text = strings.GROUP_RECOVERED.format(cause=g.cause)
         return outgoing(text, [section(text)])
     when = f"{g.next_retry:%H:%M} UTC" if g.next_retry else "soon"
-    text = strings.GROUP_ALERT.format(system=g.system, count=g.count, next=when)
-    return outgoing(text, [section(f"*{text}*"), context(f"Cause: {g.cause[:500]}"),
+    text = strings.GROUP_ALERT.format(system=g.system, deals=strings.count(g.count, "deal"),
+                                      next=when)
+    return outgoing(text, [section(f"*{text}*"),
+                           context(f"Cause: {strings.shorten(g.cause, 500)}"),
                            context("Deals: " + ", ".join(f"`{d}`" for d in g.deals))])
 
 
@@ -64,7 +67,7 @@ def owner_dm(a: Alert) -> Message:
     if a.state != "open":
         text = strings.ALERT_DM_FIXED.format(deal=a.deal or "?")
         return outgoing(text, [section(text)])
-    fields = ", ".join(f"`{f}`" for f in a.fields) or "see the alert"
+    fields = ", ".join(a.fields) or "see the alert"
     text = strings.ALERT_DM.format(deal=a.deal or "?", fields=fields)
     blocks: list[Block] = [section(text), context(a.reason)]
     if a.link:

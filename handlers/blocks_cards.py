@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -14,14 +15,17 @@ from sync.ops.approval_cards import ApprovalCard
 from sync.ops.approvals import ApprovalRef
 
 Message = tuple[str, list[dict[str, Any]]]
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def card_blocks(card: ApprovalCard, *, buttons: bool = True) -> list[Block]:
     head = strings.CARD_HEADER.get(card.kind, "Approval needed")
     blocks: list[Block] = [
-        header(f"{head}: {card.customer}"),
+        header(f"{head}: {card.customer}"[:150]),
         section(f"*{card.title}*",
-                fields=[f"*Customer*\n{card.customer}", f"*Requested by*\n{card.requester}",
+                fields=[f"*Customer*\n{card.customer}",
+                        mrkdwn("*Requested by*\n{who}",
+                               who=_person(card.requester_user, card.requester)),
                         f"*Status*\n{strings.CARD_STATUS.get(card.status, card.status)}"]),
     ]
     for reason in card.reasons[:10]:
@@ -54,5 +58,10 @@ def approval_card(card: ApprovalCard) -> Message:
 
 
 def reminder(card: ApprovalCard, *, hours: int) -> Message:
-    text = strings.REMINDER.format(hours=hours)
+    text = strings.REMINDER.format(hours=strings.count(hours, "hour"))
     return outgoing(text, [section(f"{text} *{card.title}*")])
+
+
+def _person(user_id: str | None, fallback: str) -> str:
+    """A mention, which Slack shows as the person's name; text when Slack doesn't know them."""
+    return mention(user_id) if user_id and _SLACK_USER.match(user_id) else fallback

@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from handlers import strings
-from handlers.blocks import context, header, message, mrkdwn_escape, section
+from handlers.blocks import context, header, message, section
 from handlers.blocks_invoice import ephemeral
 from sync.ops.dryrun_plan import DealPlan, DryRun, PlannedRecord
 
@@ -17,7 +17,7 @@ MAX_SECTIONS = 40  # room under Slack's 50 blocks for the header, verdict and no
 
 def dry_run_message(result: DryRun, *, opportunity: str) -> dict[str, Any]:
     if not result.deals:
-        text = strings.DRY_RUN_MISSING.format(opp=mrkdwn_escape(opportunity))
+        text = strings.DRY_RUN_MISSING.format(opp=opportunity)
         return ephemeral(text, message([section(text)]))
     deal = result.deals[0]
     title = strings.DRY_RUN_TITLE.format(deal=deal.name)
@@ -41,10 +41,10 @@ def _notes(deal: DealPlan) -> str:
     lead = {"invalid": strings.DRY_RUN_INVALID, "failed": strings.DRY_RUN_FAILED}.get(
         deal.outcome)
     lines = [lead] if lead and deal.problems else []
-    lines += [f"• {mrkdwn_escape(p)}" for p in deal.problems]
+    lines += [f"• {p}" for p in deal.problems]
     if deal.approval:
         lines.append(strings.DRY_RUN_APPROVAL)
-        lines += [f"• {mrkdwn_escape(r)}" for r in deal.approval]
+        lines += [f"• {r}" for r in deal.approval]
     return "\n".join(lines)
 
 
@@ -63,7 +63,7 @@ def _sections(deal: DealPlan) -> list[Block]:
 
 def _line(r: PlannedRecord) -> str:
     amount = f" · *{r.amount}*" if r.amount else ""
-    head = (f"{MARKS.get(r.action, '•')} {r.action} {r.kind} `{mrkdwn_escape(r.id)}`: "
-            f"{mrkdwn_escape(r.title)}{amount}")
+    head = (f"{MARKS.get(r.action, '•')} {r.action} {r.kind} `{r.id}`: "
+            f"{r.title}{amount}")
     extra = [*r.details[:6], *(f"{name}: {value}" for name, value in r.fields)]
-    return "\n".join([head, *(f"      {mrkdwn_escape(x)}" for x in extra)])
+    return "\n".join([head, *(f"      {x}" for x in extra)])

@@ -50,7 +50,8 @@ def status_message(view: StatusView) -> dict[str, Any]:
         blocks.append(actions(button(strings.RETRY, Action.RETRY, str(exc_id), style="primary"),
                               button(strings.DISMISS, Action.DISMISS, str(exc_id))))
     if view.more_exceptions:
-        blocks.append(context(strings.STATUS_MORE.format(n=view.more_exceptions)))
+        blocks.append(context(strings.STATUS_MORE.format(
+            more=strings.count(view.more_exceptions, "more open exception"))))
     return ephemeral(strings.STATUS_TITLE, message(blocks))
 
 

@@ -22,7 +22,7 @@ def invoice_status(ack: Any, body: dict[str, Any], context: Any) -> None:
     if not cmd.text:
         return ack(ephemeral(strings.INVOICE_USAGE.format(cmd=cmd.command)))
     answer = queries.read(s.deps.sessions, queries.find_invoices, query=cmd.text,
-                          links=s.deps.links, today=s.today())
+                          links=s.deps.links, today=s.today(), erp=s.deps.erp)
     ack(invoice_answer(answer, cmd=cmd.command))
 
 

@@ -21,11 +21,25 @@ INVOICE_NONE = ("No invoice matches “{query}”. Try an invoice number (`{cmd}
                 "the start of a customer name (`{cmd} Acme`), an opportunity ID or a Stripe "
                 "invoice ID.")
 INVOICE_PICK = "Several customers match “{query}”. Pick one:"
+INVOICE_FOUND = "{invoices} for “{query}”"
 INVOICE_MORE = "Showing the {n} most recent; narrow the search for older ones."
 INVOICE_FIELDS = ("*Customer*\n{customer}", "*Amount*\n{total}", "*Status*\n{status}",
                   "*Issued / due*\n{issued} / {due}", "*Paid*\n{paid}",
                   "*Outstanding*\n{outstanding}")
-DAYS_LATE = " ({days} days past due)"
+DAYS_LATE = " ({days} past due)"
+# A deal that matches but has no invoice, by its status: say why rather than "no match".
+DEAL_NO_INVOICE = {
+    "exception": "*{deal}* ({customer}) has no invoice: the deal is in exception. {reason}",
+    "awaiting_approval": "*{deal}* ({customer}) has no invoice yet: it waits for approval "
+                         "({reason}).",
+    "rejected": "*{deal}* ({customer}) has no invoice: {reason}",
+    "pending": "*{deal}* ({customer}) has no invoice yet: closebot is still syncing it.",
+    "synced": "*{deal}* ({customer}) is synced and has no invoice yet: Stripe issues the first "
+              "one on its billing date.",
+}
+DEAL_NO_REASON = {"exception": "See the alert in the alerts channel.",
+                  "awaiting_approval": "see the approval card", "rejected": "it was rejected."}
+DEALS_NO_INVOICE = "No invoice matches “{query}”; these deals match and have none yet:"
 
 TRACE_USAGE = "Usage: `{cmd} <opportunity ID or name>`, e.g. `{cmd} 006000000000001AAA`."
 TRACE_NONE = "No deal in closebot matches “{query}”. Example: `{cmd} Acme Renewal`."
@@ -53,7 +67,7 @@ STATUS_TITLE = "Sync status: last 24 hours"
 STATUS_RUNS = "*Last successful run*\n{runs}"
 STATUS_LAG = "*Intake lag*: {lag}"
 STATUS_NO_EXCEPTIONS = "No open exceptions. 🎉"
-STATUS_MORE = "…and {n} more open exceptions."
+STATUS_MORE = "…and {more}."
 
 CREDIT_USAGE = ("Usage: `{cmd} <invoice> <amount> <reason>`, e.g. `{cmd} ACME-0001 1500 "
                 "service outage in May`, or `{cmd}` alone for a form.")
@@ -85,14 +99,14 @@ CARD_HEADER = {"credit": "💳 Credit request", "discount": "🏷️ Discount ab
                "flagged": "🚩 Flagged for review"}
 CARD_STATUS = {"pending": "⏳ Waiting for approval", "approved": "✅ Approved",
                "rejected": "⛔ Rejected"}
-REMINDER = "⏰ Reminder: this request has been waiting for {hours}+ hours."
+REMINDER = "⏰ Reminder: this request has been waiting for {hours} or more."
 
 ALERT_TITLE = {"open": "🔴 {reason}", "resolved": "✅ Resolved: {reason}",
                "dismissed": "⚪ Dismissed: {reason}"}
 ALERT_DM = ("Hi! Your deal *{deal}* can't be billed until these Salesforce fields are fixed: "
             "{fields}. Once they are, it flows on by itself.")
 ALERT_DM_FIXED = "✅ Your deal *{deal}* is fixed and flowing on. Thanks!"
-GROUP_ALERT = "🔴 {system} unreachable: {count} deals waiting, next retry at {next}"
+GROUP_ALERT = "🔴 {system} unreachable: {deals} waiting, next retry at {next}"
 GROUP_RECOVERED = "✅ Recovered. Was: {cause}"
 
 DIGEST_TITLE = "closebot daily digest · {day}"
@@ -102,3 +116,17 @@ HOME_NONE = "Nothing waits for you. 🎉"
 
 ERROR_UNKNOWN = ("Something went wrong on our side (error ID `{error_id}`). Nothing was changed "
                  "twice; please try again, and quote the ID if it persists.")
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 invoice`, `2 invoices`: a number with its noun, never `invoice(s)`."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word with an ellipsis rather than mid-word."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"

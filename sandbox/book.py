@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
-
-from sandbox.salesforce import SalesforceEmulator
+from typing import Any, Protocol
 
 
 @dataclass
@@ -113,10 +113,30 @@ def generated_deals(count: int, *, seed: int = 7, today: date | None = None) -> 
     return deals
 
 
+def slack_people(deals: Iterable[DealSpec]) -> list[tuple[str, str, str]]:
+    """The deals' owners as Slack users (id, email, name), so a Slack stand-in can find them by
+    email; the id is derived from the email, so seeding twice names each person once."""
+    emails = dict.fromkeys(deal.owner_email for deal in deals)
+    return [("U0" + hashlib.sha256(email.encode()).hexdigest()[:9].upper(), email,
+             _rep_name(email)) for email in emails]
+
+
+def _rep_name(email: str) -> str:
+    return f"{email.split('@')[0].title()} Rep"
+
+
+class Org(Protocol):
+    """Where a book is written: the emulator in this process, or an org over its REST API."""
+
+    standard_pricebook_id: str
+
+    def seed(self, sobject: str, fields: dict[str, Any]) -> str: ...
+
+
 class BookSeeder:
     """Writes deals into the emulator as a sales team would have entered them."""
 
-    def __init__(self, sf: SalesforceEmulator) -> None:
+    def __init__(self, sf: Org) -> None:
         self.sf = sf
         self._users: dict[str, str] = {}
         self._products: dict[tuple[str, str], tuple[str, str]] = {}
@@ -163,9 +183,9 @@ class BookSeeder:
 
     def _user(self, email: str) -> str:
         if email not in self._users:
-            name = email.split("@")[0].title()
+            first, last = _rep_name(email).rsplit(" ", 1)
             self._users[email] = self.sf.seed(
-                "User", {"FirstName": name, "LastName": "Rep", "Email": email, "IsActive": True}
+                "User", {"FirstName": first, "LastName": last, "Email": email, "IsActive": True}
             )
         return self._users[email]
 

@@ -8,6 +8,9 @@ from sandbox.salesforce import SalesforceEmulator
 from sandbox.slack import SlackRecorder
 from sandbox.stripe import StripeEmulator
 
+# A finance approver who is in the pretend workspace, so approval cards can be decided.
+APPROVER = ("U0FINANCE1", "finance@closebot.example", "Finance Approver")
+
 
 class SandboxStack(Startable):
     """Salesforce and Stripe emulators plus a recording Slack Web API, on free local ports;
@@ -26,6 +29,7 @@ class SandboxStack(Startable):
         self.stripe.start()
         if self.slack is not None:
             self.slack.start()
+            self.slack.add_user(*APPROVER)
         if self.netsuite is not None:
             self.netsuite.start()
         return self
@@ -55,6 +59,14 @@ class SandboxStack(Startable):
             values["ERP"] = "netsuite"
             values.update(self.netsuite.env())
         return values
+
+    def app_env(self) -> dict[str, str]:
+        """What closebot's Slack app also needs against this stack (`closebot serve`, approvals):
+        the signing secret that requests to it are signed with, and an approver who is in the
+        workspace. Kept apart from `env()`, which only connects closebot to the systems."""
+        if self.slack is None:
+            return {}
+        return {"SLACK_SIGNING_SECRET": self.slack.signing_secret, "SLACK_APPROVERS": APPROVER[0]}
 
     def settings_overrides(self) -> dict[str, str]:
         return {key.lower(): value for key, value in self.env().items()}

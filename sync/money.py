@@ -70,6 +70,19 @@ def format_money(minor: int, currency: str) -> str:
     return f"{currency.upper()} {value:,.{exp}f}"
 
 
+def format_amount(value: Decimal, currency: str | None) -> str:
+    """A decimal amount written like `format_money`; an amount too precise for its currency (or
+    with no known currency) keeps every digit it has, since that is what is wrong with it."""
+    code = (currency or "").upper()
+    if not is_known_currency(code):
+        return f"{value:,f}"
+    exp = exponent(code)
+    scaled = value.scaleb(exp)
+    if scaled == scaled.to_integral_value():
+        return f"{code} {value:,.{exp}f}"
+    return f"{code} {value:,f}"
+
+
 def split_evenly(total: int, parts: int) -> list[int]:
     """Split minor units into `parts` amounts that differ by at most one and add back to `total`."""
     if parts <= 0:

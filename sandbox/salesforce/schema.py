@@ -175,12 +175,14 @@ def _build() -> dict[str, SObjectDef]:
               _s("Type", type="picklist"), _s("Description", 32000, type="textarea"),
               _t("Contract_Start_Date__c", "date"), _t("Contract_End_Date__c", "date"),
               _s("Billing_Cadence__c", type="picklist"), _s("Payment_Terms__c", type="picklist"),
-              _s("Product_Line__c", type="picklist"), _s("Pricing_Model__c", type="picklist"),
+              _s("Product_Line__c", 80), _s("Pricing_Model__c", type="picklist"),
               _t("Requires_Approval__c", "boolean", nillable=False, default=False),
               _s("Stripe_Customer_Id__c"), _s("Stripe_Subscription_Id__c"),
               _s("ERP_Customer_Id__c"), _s("ERP_Sales_Order_Id__c"), _s("ERP_Invoice_Id__c"),
-              _s("Invoice_Number__c"), _s("Invoice_Status__c"), _s("Sync_Status__c"),
-              _s("Sync_Error__c", 32768, type="textarea"), _s("Approval_Status__c"),
+              _s("Invoice_Number__c"), _s("Invoice_Status__c", type="picklist"),
+              _s("Sync_Status__c", type="picklist"),
+              _s("Sync_Error__c", 32768, type="textarea"),
+              _s("Approval_Status__c", type="picklist"),
               _t("Payment_Date__c", "date"), _n("Outstanding_Balance__c", precision=16),
               _t("Last_Sync_Time__c", "datetime")):
         opp.add(f)

@@ -23,6 +23,9 @@ where `blocks` is a JSON string); they are merged in that order.
 
 `response_url()` hands out URLs that behave like `hooks.slack.com/actions/...`: JSON bodies, at
 most five uses, `replace_original`/`delete_original` acting on the message they were made for.
+
+`/sandbox/messages` and `/sandbox/users` (see `inspect`) are the recorder's own, for looking in
+from another process; Slack has nothing like them, so they stay outside `/api/`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import secrets
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +43,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
 from sandbox.slack import conversations  # noqa: F401 - registers the conversations.* methods
+from sandbox.slack.inspect import parse_users, posted_messages
 from sandbox.slack.limits import SlackError, check_message
 from sandbox.slack.methods import HANDLERS
 from sandbox.slack.socket_mode import SocketModeServer
@@ -102,10 +107,14 @@ class SlackRecorder(Startable):
         bot_user_id: str = "U0CLOSEBOT",
         app_token: str = "xapp-1-closebot-test",
         scopes: frozenset[str] = DEFAULT_SCOPES,
+        signing_secret: str | None = None,
     ) -> None:
         self.bot_token = bot_token
         self.default_scopes = frozenset(scopes)
         self.app_token = app_token
+        # The app's signing secret in this pretend workspace: whoever plays Slack towards the
+        # app (a test, a person with curl) signs requests with it.
+        self.signing_secret = signing_secret or secrets.token_hex(16)
         self.socket_mode = SocketModeServer()
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -233,6 +242,8 @@ class SlackRecorder(Startable):
                 response = self._api(parts[1], request)
             elif len(parts) == 4 and parts[0] == "actions":
                 response = self._hook(parts[2], request)
+            elif len(parts) == 2 and parts[0] == "sandbox":
+                response = self._inspect(parts[1], request)
             else:
                 response = Response("Not Found", status=404)
         return response(environ, start_response)
@@ -288,6 +299,18 @@ class SlackRecorder(Startable):
             messages = [f"[ERROR] missing required field: {p}" for p in missing]
             raise SlackError(code, response_metadata={"messages": messages})
         return handler(self._ws, args), 200, {}
+
+    def _inspect(self, name: str, request: Request) -> Response:
+        if name == "messages" and request.method == "GET":
+            return _json({"ok": True, "messages": posted_messages(self._calls)})
+        if name == "users" and request.method == "POST":
+            users = parse_users(request.get_data())
+            if users is None:
+                return _json({"ok": False, "error": "invalid_users"}, 400)
+            for user_id, email, real_name in users:
+                self._ws.add_user(user_id, email=email, name=real_name)
+            return _json({"ok": True, "added": len(users)})
+        return Response("Not Found", status=404)
 
     def _hook(self, hook_id: str, request: Request) -> Response:
         hook = self._hooks.get(hook_id)

@@ -90,8 +90,8 @@ def _obligation(line: dict, plan: BillingPlan, periods: int) -> Obligation | Pro
     if remainder:
         return Problem(
             "TotalPrice",
-            f"{name}: {format_money(total, currency)} does not split into {n} equal "
-            f"{plan.cadence.value} invoices for {quantity} unit(s)",
+            f"{name}: {format_money(total, currency)} does not split evenly into "
+            f"{_count(n, f'{plan.cadence.value} invoice')} for {_count(quantity, 'unit')}",
         )
     if recurring:
         service_start, service_end = plan.start, plan.end
@@ -116,3 +116,7 @@ def _obligation(line: dict, plan: BillingPlan, periods: int) -> Obligation | Pro
         service_end=service_end,
         recognition=Recognition.RATABLE if recurring else Recognition.POINT_IN_TIME,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

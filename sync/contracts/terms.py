@@ -21,6 +21,8 @@ CADENCES = {
 RECURRING = {"recurring", "subscription"}
 ONE_TIME = {"one-time", "one time", "onetime", "one_time"}
 _NET = re.compile(r"^net\s*(\d{1,3})$")
+_RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-5]{3})?$")
+_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
 def parse_cadence(value: Any) -> Cadence | None:
@@ -73,3 +75,33 @@ def parse_date(value: Any) -> date | None:
 
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def salesforce_id(text: str) -> str | None:
+    """The 18-character form of a Salesforce record ID typed in any of its forms, or None.
+
+    The 15-character form is case-sensitive; Salesforce's 18-character form appends three
+    characters, each encoding which of five characters are upper case. So a 15-character ID
+    gets its suffix, and an 18-character ID typed in the wrong case gets its case back.
+    """
+    value = text.strip()
+    if not _RECORD_ID.match(value):
+        return None
+    if len(value) == 18:
+        chars = list(value[:15])
+        for chunk, code in enumerate(value[15:].upper()):
+            bits = _ID_SUFFIX.index(code)
+            for pos in range(5):
+                i = chunk * 5 + pos
+                chars[i] = chars[i].upper() if bits >> pos & 1 else chars[i].lower()
+        value = "".join(chars)
+    return value + _id_suffix(value)
+
+
+def _id_suffix(id15: str) -> str:
+    suffix = ""
+    for chunk in range(3):
+        bits = sum(1 << pos for pos, ch in enumerate(id15[chunk * 5:chunk * 5 + 5])
+                   if "A" <= ch <= "Z")
+        suffix += _ID_SUFFIX[bits]
+    return suffix

@@ -22,6 +22,7 @@ from storage import audit, queue
 from storage.db import transaction
 from storage.slack_tables import OutboxMessage
 from storage.tables import Deal, SyncException, WorkItem
+from sync.contracts.fields import labels
 from sync.engine import exceptions
 from sync.ops import outbox
 from sync.ops.surface import BadInput, Deps, NotAllowed, Stale
@@ -48,7 +49,7 @@ class Alert:
     deal: str | None
     customer: str | None
     opportunity_id: str | None
-    fields: list[str]
+    fields: list[str]  # labels of the CRM fields to fix
     hint: str
     link: str | None
     resolution: str | None = None
@@ -74,7 +75,7 @@ def alert_for(session: Session, exc: SyncException, deps: Deps) -> Alert:
         system=SYSTEM_NAMES.get(exc.system or "", exc.system or "closebot"),
         attempts=exc.attempts, last_error=item.last_error if item else exc.detail,
         deal=deal.name if deal else None, customer=deal.account_name if deal else None,
-        opportunity_id=exc.opportunity_id, fields=list(exc.fields or []),
+        opportunity_id=exc.opportunity_id, fields=labels(exc.fields or []),
         hint=HINTS.get(exc.kind, DEFAULT_HINT), link=deps.links.opportunity(exc.opportunity_id),
         resolution=exc.resolution, resolved_by=exc.resolved_by,
     )

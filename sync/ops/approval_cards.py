@@ -20,13 +20,22 @@ class ApprovalCard:
     status: str
     customer: str
     title: str
-    requester: str
+    requester: str  # what was recorded: a Slack user ID or the deal owner's email
     reasons: list[dict[str, Any]]
     downstream: str
     needed: int
     decisions: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
     link: str | None = None
+    requester_user: str | None = None  # the requester's Slack user ID, for a mention
+
+
+def requester_id(ap: Approval, deps: Deps) -> str | None:
+    """The Slack user who asked: credits record one; deal approvals record the owner's email."""
+    who = ap.requested_by or ""
+    if "@" in who:
+        return deps.directory.user_for_email(who)
+    return who or None
 
 
 def card_for(session: Session, ap: Approval, deps: Deps, needed: int) -> ApprovalCard:
@@ -56,5 +65,5 @@ def card_for(session: Session, ap: Approval, deps: Deps, needed: int) -> Approva
         id=ap.id, version=ap.version, kind=ap.kind, status=ap.status, customer=customer,
         title=title, requester=ap.requested_by or "unknown", reasons=reasons,
         downstream=downstream, needed=needed, decisions=list(ap.decisions or []),
-        reason=ap.reason, link=link,
+        reason=ap.reason, link=link, requester_user=requester_id(ap, deps),
     )

@@ -21,7 +21,7 @@ from storage.slack_tables import ApprovalDecision
 from storage.tables import Approval, Deal
 from sync.engine import credit
 from sync.ops import outbox
-from sync.ops.approval_cards import card_for
+from sync.ops.approval_cards import card_for, requester_id
 from sync.ops.surface import BadInput, Deps, NotAllowed, Stale
 
 NO_APPROVERS = ("No approvers are configured, so nobody can decide this request yet: ask your "
@@ -55,13 +55,6 @@ class Decided:
     needed: int
 
 
-def requester_id(ap: Approval, deps: Deps) -> str | None:
-    who = ap.requested_by or ""
-    if "@" in who:
-        return deps.directory.user_for_email(who)
-    return who or None
-
-
 def check(
     session: Session, deps: Deps, ref: ApprovalRef, user: str, *, approving: bool
 ) -> Approval:
@@ -92,6 +85,8 @@ def decide(deps: Deps, ref: ApprovalRef, *, user: str, approve: bool,
     if not approve and not (reason or "").strip():
         raise BadInput("Please give a reason for rejecting.", field="reason")
     verdict = "approved" if approve else "rejected"
+    # Salesforce shows the rejection as text, where a Slack user ID means nothing.
+    by = user if approve else deps.directory.name_for(user) or user
     with transaction(deps.sessions) as session:
         ap = check(session, deps, ref, user, approving=approve)
         try:
@@ -119,13 +114,13 @@ def decide(deps: Deps, ref: ApprovalRef, *, user: str, approve: bool,
             raise Stale("Someone else decided this request a moment ago; see the updated card.")
         session.refresh(ap)
         if final:
-            _apply(session, ap, user=user)
+            _apply(session, ap, by=by)
         _audit(session, ap, user=user, verdict=verdict, reason=reason, final=final)
         post_card(session, deps, ap)
         return Decided(ap.id, ap.kind, status, votes, need)
 
 
-def _apply(session: Session, ap: Approval, *, user: str) -> None:
+def _apply(session: Session, ap: Approval, *, by: str) -> None:
     """Resume or stop the pipeline with the decision: an approved credit arms its credit step,
     a deal approval its bill step (or, rejected, stops the deal)."""
     if ap.kind == "credit":
@@ -142,7 +137,7 @@ def _apply(session: Session, ap: Approval, *, user: str) -> None:
             deal.status, deal.message = "pending", None
     elif deal is not None:
         deal.status = "rejected"
-        deal.message = f"Rejected in Slack by {user}: {ap.reason}"[:4000]
+        deal.message = f"Rejected in Slack by {by}: {ap.reason}"[:4000]
     queue.arm(session, opportunity_id=opp, version=version, step="writeback")
 
 

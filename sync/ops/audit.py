@@ -26,6 +26,7 @@ from storage import links
 from storage.db import transaction
 from storage.tables import Approval, BillingInvoice, Deal, SyncException, WorkItem
 from sync.engine.runtime import Runtime
+from sync.money import format_money
 from sync.ports import ErpBooks
 
 ID_FIELDS = {
@@ -154,7 +155,13 @@ def _check_erp(
         if invoice_id not in posted and (owner is None or owner in excused):
             continue  # not ours, or its posting is an open exception already
         report.ar_mismatches.append(
-            f"invoice {invoice_id}: ERP AR {ours} but Stripe says {theirs} is open")
+            f"invoice {invoice_id}: ERP AR {_money(session, invoice_id, ours)} but Stripe says "
+            f"{_money(session, invoice_id, theirs)} is open")
+
+
+def _money(session: Session, invoice_id: str, minor: int) -> str:
+    row = session.get(BillingInvoice, invoice_id)
+    return format_money(minor, row.currency) if row else f"{minor} (minor units)"
 
 
 def _invoice_owner(session: Session, invoice_id: str) -> str | None:
@@ -189,7 +196,7 @@ def _check_lost(session: Session, opportunities: dict[str, dict[str, Any]],
         if _alerted(session, exc):
             report.alerts += 1
         elif require_alerts:
-            report.unalerted.append(f"exception {exc.id} ({exc.reason[:80]}) has no Slack alert")
+            report.unalerted.append(f"exception {exc.id} ({exc.reason}) has no Slack alert")
     unfinished = set(session.scalars(select(WorkItem.opportunity_id).where(
         WorkItem.status.in_(("pending", "running")))))
     for opp, record in sorted(opportunities.items()):

@@ -10,8 +10,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.tables import Approval, BillingInvoice, Cursor, Deal, SyncException, SyncRun, WorkItem
+from storage import links as id_links
+from storage.tables import (
+    Approval,
+    BillingInvoice,
+    Cursor,
+    Deal,
+    IdLink,
+    SyncException,
+    SyncRun,
+    WorkItem,
+)
 from storage.timeutil import aware
+from sync.contracts.terms import salesforce_id
 from sync.engine.intake import CURSOR as INTAKE_CURSOR
 from sync.money import format_money
 from sync.ops.report import trace as build_trace
@@ -37,11 +48,23 @@ class InvoiceView:
 
 
 @dataclass(frozen=True)
+class DealState:
+    """A deal that has no invoice to show, and why: held, failing or still on its way."""
+
+    opportunity_id: str
+    name: str
+    customer: str | None
+    status: str  # pending | synced | exception | awaiting_approval | rejected
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class InvoiceAnswer:
     query: str
     invoices: list[InvoiceView] = field(default_factory=list)
     customers: list[tuple[str, str]] = field(default_factory=list)  # (name key, display name)
     more: bool = False
+    deals: list[DealState] = field(default_factory=list)  # matching deals without invoices
 
 
 def invoice_view(row: BillingInvoice, links: Links, today: date) -> InvoiceView:
@@ -63,21 +86,79 @@ def invoice_view(row: BillingInvoice, links: Links, today: date) -> InvoiceView:
     )
 
 
-def find_invoices(session: Session, query: str, *, links: Links, today: date) -> InvoiceAnswer:
-    """By invoice number, Stripe invoice ID, opportunity ID, then customer-name prefix."""
+def find_invoices(session: Session, query: str, *, links: Links, today: date,
+                  erp: str | None = None) -> InvoiceAnswer:
+    """By invoice number (any case), Stripe invoice ID, the ERP's invoice number, opportunity ID
+    (15 or 18 characters, any case), then customer-name prefix, each an indexed lookup; when
+    none matches, the deals by that ID or name that have no invoice, and why."""
     text = query.strip()
-    for column in (BillingInvoice.number, BillingInvoice.billing_id,
-                   BillingInvoice.opportunity_id):
-        rows = session.scalars(select(BillingInvoice).where(column == text)
-                               .order_by(BillingInvoice.issued_on.desc())
-                               .limit(MAX_INVOICES + 1)).all()
-        if rows:
-            return _answer(text, rows, links, today)
+    rows = _by_reference(session, text, erp)
+    if rows:
+        return _answer(text, rows, links, today)
     customers = customers_by_prefix(session, text)
     if len(customers) == 1:
         return invoices_of(session, customers[0][0], links=links, today=today, query=text)
-    return InvoiceAnswer(query=text, customers=customers[:MAX_CUSTOMERS],
-                         more=len(customers) > MAX_CUSTOMERS)
+    if customers:
+        return InvoiceAnswer(query=text, customers=customers[:MAX_CUSTOMERS],
+                             more=len(customers) > MAX_CUSTOMERS)
+    return InvoiceAnswer(query=text, deals=deals_without_invoices(session, text))
+
+
+def _by_reference(session: Session, text: str, erp: str | None) -> list[BillingInvoice]:
+    # Invoice numbers are upper case in Stripe and in the ledger; people type them any way.
+    spellings = list(dict.fromkeys((text, text.upper())))
+    candidates: list[Any] = [BillingInvoice.number.in_(spellings),
+                             BillingInvoice.billing_id == text]
+    if erp:
+        scopes = select(IdLink.scope).where(IdLink.system == erp, IdLink.kind == "invoice",
+                                            IdLink.external_id.in_(spellings))
+        ids = [scope.removeprefix(id_links.invoice_scope("")) for scope in session.scalars(scopes)]
+        if ids:
+            candidates.append(BillingInvoice.billing_id.in_(ids))
+    candidates.append(BillingInvoice.opportunity_id == (salesforce_id(text) or text))
+    for condition in candidates:
+        rows = session.scalars(select(BillingInvoice).where(condition)
+                               .order_by(BillingInvoice.issued_on.desc())
+                               .limit(MAX_INVOICES + 1)).all()
+        if rows:
+            return list(rows)
+    return []
+
+
+def deals_without_invoices(session: Session, text: str) -> list[DealState]:
+    """Deals matching by opportunity ID, or deal or customer name prefix, with no invoice yet."""
+    by_id = session.get(Deal, salesforce_id(text) or text)
+    if by_id is not None:
+        found = [by_id]
+    else:
+        like = _like_prefix(text)
+        found = list(session.scalars(
+            select(Deal).where(func.lower(Deal.name).like(like, escape="\\")
+                               | func.lower(Deal.account_name).like(like, escape="\\"))
+            .order_by(Deal.name).limit(MAX_CUSTOMERS))) if like != "%" else []
+    invoiced = set(session.scalars(select(BillingInvoice.opportunity_id).where(
+        BillingInvoice.opportunity_id.in_([d.opportunity_id for d in found])))) if found else set()
+    return [DealState(opportunity_id=d.opportunity_id, name=d.name, customer=d.account_name,
+                      status=d.status, reason=_why(session, d))
+            for d in found if d.opportunity_id not in invoiced]
+
+
+def _why(session: Session, deal: Deal) -> str | None:
+    if deal.status == "exception":
+        return session.scalar(select(SyncException.reason).where(
+            SyncException.opportunity_id == deal.opportunity_id, SyncException.status == "open")
+            .order_by(SyncException.id.desc()).limit(1))
+    if deal.status == "awaiting_approval":
+        approval = session.scalar(select(Approval).where(
+            Approval.opportunity_id == deal.opportunity_id, Approval.status == "pending")
+            .order_by(Approval.id.desc()).limit(1))
+        return "; ".join(r["what"] for r in approval.reasons or []) if approval else None
+    return deal.message if deal.status == "rejected" else None
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
 def invoices_of(session: Session, name_key: str, *, links: Links, today: date,
@@ -165,13 +246,14 @@ class TraceAnswer:
 
 
 def find_trace(session: Session, query: str, *, erp: str, crm: Any = None) -> TraceAnswer:
-    """By opportunity ID, then deal-name prefix in closebot; then (escaped) in Salesforce."""
+    """By opportunity ID (15 or 18 characters, any case), then deal-name prefix in closebot;
+    then (escaped) in Salesforce."""
     text = query.strip()
-    deal = session.get(Deal, text)
+    deal = session.get(Deal, salesforce_id(text) or text)
     if deal is None:
-        like = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = session.execute(select(Deal.opportunity_id, Deal.name)
-                               .where(func.lower(Deal.name).like(like + "%", escape="\\"))
+                               .where(func.lower(Deal.name).like(_like_prefix(text),
+                                                                 escape="\\"))
                                .order_by(Deal.name).limit(MAX_CUSTOMERS)).all()
         if len(rows) > 1:
             return TraceAnswer(query=text, choices=[(o, n) for o, n in rows])

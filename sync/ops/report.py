@@ -118,7 +118,7 @@ def trace(session: Session, opportunity_id: str, *, erp: str = "ledger") -> list
     held = deal.status in ("awaiting_approval", "rejected") or not deal.current_version
     hops: list[dict[str, Any]] = [
         {"hop": "Salesforce opportunity", "id": deal.opportunity_id, "state": deal.status,
-         "detail": f"{deal.name} · {summary['amount']} {deal.currency}"},
+         "detail": f"{deal.name} · {_deal_amount(deal)}"},
     ]
 
     def hop(label: str, value: str | None, *, expected: bool = not held) -> None:
@@ -145,3 +145,9 @@ def trace(session: Session, opportunity_id: str, *, erp: str = "ledger") -> list
         hops.append({"hop": "Open exception", "id": None, "state": "exception",
                      "detail": summary["exception"]})
     return hops
+
+
+def _deal_amount(deal: Deal) -> str:
+    if deal.amount_minor is None or not deal.currency:
+        return "no amount"
+    return format_money(deal.amount_minor, deal.currency)

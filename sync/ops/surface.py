@@ -49,6 +49,10 @@ class Directory(Protocol):
 
     def group_members(self, group_id: str) -> frozenset[str]: ...
 
+    def name_for(self, user_id: str) -> str | None:
+        """The person's name, for text read outside Slack, where a mention shows nothing."""
+        ...
+
 
 class Renderer(Protocol):
     def approval_card(self, card: Any) -> Message: ...

@@ -33,7 +33,7 @@ def test_demo_json_reports_every_deal() -> None:
         (Decimal(20000), False), (Decimal(100000), True)]
     assert acme["stripe"]["subscription"].startswith("sub_")
     assert acme["erp"]["sales_order"].startswith("SO-")
-    assert "Billing_Cadence__c is empty" in deals["Globex - Renewal"]["exception"]
+    assert "Billing Cadence is empty" in deals["Globex - Renewal"]["exception"]
     assert deals["Initech - Expansion"]["status"] == "awaiting_approval"
     assert deals["Wayne Enterprises GmbH - EU"]["currency"] == "EUR"
 

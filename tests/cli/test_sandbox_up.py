@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import ssl
 import subprocess
@@ -21,7 +22,7 @@ def test_sandbox_up_prints_working_urls_and_stops_on_sigterm() -> None:
         exports: dict[str, str] = {}
         for line in proc.stdout:
             if line.startswith("export "):
-                key, _, value = line.removeprefix("export ").strip().partition("=")
+                key, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
                 exports[key] = value
             if line.startswith("Ctrl-C"):
                 break

@@ -55,7 +55,7 @@ def test_validation_failure_dms_the_owner(harness: Harness) -> None:
         "owner@example.com"]
     assert harness.recorder.calls("conversations.open")
     (dm,) = harness.recorder.messages("DOWNER01")
-    assert "Billing_Cadence__c" in dm["text"]
+    assert "Billing Cadence" in dm["text"]
     assert "lightning/r/Opportunity/006A" in str(dm["blocks"])
     with transaction(harness.sessions) as s:
         exceptions.resolve(s, opportunity_id="006A", kinds=["validation"])

@@ -41,7 +41,7 @@ def _state(harness: Harness) -> tuple[str, int, str, str | None]:
 def test_card_shows_what_is_non_standard(harness: Harness) -> None:
     card, ref = _card(harness)
     text = str(card["blocks"])
-    assert "Acme Corp" in text and "owner@example.com" in text
+    assert "Acme Corp" in text and "<@UOWNER01>" in text
     assert "35% off list" in text and "USD 150,000.00" in text and "USD 97,500.00" in text
     assert "On approval" in text
     assert approvals.ApprovalRef.decode(ref).v == 1

@@ -78,7 +78,7 @@ def test_demo_book_flows_through_every_system(
     # Globex fails validation: nothing downstream, the reason written back to Salesforce.
     globex = stack.salesforce.get("Opportunity", ids["Globex"])
     assert globex["Sync_Status__c"] == "Failed"
-    assert "Billing_Cadence__c is empty" in globex["Sync_Error__c"]
+    assert "Billing Cadence is empty" in globex["Sync_Error__c"]
     assert not globex.get("Stripe_Customer_Id__c")
 
     # Initech (35% discount) waits for approval: nothing in Stripe for it.

@@ -72,15 +72,17 @@ def test_line_discount_is_measured_against_list_price() -> None:
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
     [
-        ({"Billing_Cadence__c": None}, "Billing_Cadence__c", "Billing_Cadence__c is empty"),
-        ({"Billing_Cadence__c": "Weekly"}, "Billing_Cadence__c", "not Monthly"),
+        ({"Billing_Cadence__c": None}, "Billing_Cadence__c", "Billing Cadence is empty"),
+        ({"Billing_Cadence__c": "Weekly"}, "Billing_Cadence__c", "Billing Cadence 'Weekly' is not"),
         ({"CurrencyIsoCode": "XYZ"}, "CurrencyIsoCode", "not a known ISO 4217"),
         ({"Contract_End_Date__c": "2025-12-01"}, "Contract_End_Date__c", "before it starts"),
-        ({"Contract_Start_Date__c": "soon"}, "Contract_Start_Date__c", "not a date"),
-        ({"Payment_Terms__c": "whenever"}, "Payment_Terms__c", "'Net N'"),
-        ({"Amount": Decimal("0")}, "Amount", "needs a value"),
+        ({"Contract_Start_Date__c": "soon"}, "Contract_Start_Date__c",
+         "Contract Start Date is not a date"),
+        ({"Payment_Terms__c": "whenever"}, "Payment_Terms__c", "Payment Terms 'whenever' is not"),
+        ({"Amount": Decimal("0")}, "Amount", "Amount is USD 0.00; a closed-won deal needs a value"),
         ({"Amount": "lots"}, "Amount", "not a number"),
-        ({"Amount": Decimal("119000")}, "Amount", "add up to 120000"),
+        ({"Amount": Decimal("119000")}, "Amount",
+         "add up to USD 120,000.00, but the deal Amount is USD 119,000.00"),
     ],
 )
 def test_validation_names_the_field_to_fix(overrides: dict, field: str, words: str) -> None:
@@ -96,7 +98,8 @@ def test_validation_names_the_field_to_fix(overrides: dict, field: str, words: s
         ([], "no products"),
         ([line("L1", "Seats", "120000", quantity=-5)], "whole number above 0"),
         ([line("L1", "Seats", "120000", quantity="abc")], "whole number above 0"),
-        ([line("L1", "Seats", "120000", billing_type="Sometimes")], "Recurring/One-Time"),
+        ([line("L1", "Seats", "120000", billing_type="Sometimes")],
+         "Billing Type is not Recurring or One-Time"),
         ([line("L1", "A", "60000"), line("L1", "A", "60000")], "appears twice"),
         ([line("L1", "Seats", "-1", billing_type="One-Time")], "missing or negative"),
     ],
@@ -112,7 +115,7 @@ def test_uneven_instalments_are_refused_not_rounded() -> None:
         amount="100000.01", Billing_Cadence__c="Monthly",
         lines=[line("L1", "Platform", "100000.01")],
     )
-    with pytest.raises(InvalidDeal, match="does not split into 10 equal"):
+    with pytest.raises(InvalidDeal, match="does not split evenly into 10 monthly invoices"):
         normalize(record, version=1, required=REQUIRED)
 
 
