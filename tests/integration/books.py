@@ -14,10 +14,11 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs import run_job
+from app.jobs import run_job, sync_once
 from app.wiring import build_runtime
 from sandbox.book import BookSeeder, DealSpec, demo_deals
 from sandbox.stack import SandboxStack
+from storage import queue
 from storage.db import transaction
 from storage.ledger import LedgerJournalEntry
 from storage.tables import BillingInvoice, Deal
@@ -78,6 +79,13 @@ def advance_months(stack: SandboxStack, start: date, months: int) -> None:
 
 def advance(stack: SandboxStack, *, days: int = 0, seconds: int = 0) -> None:
     stack.stripe.advance(seconds=seconds + days * 86_400)
+
+
+def replay_post(rt: Runtime, opp: str) -> None:
+    """Run the deal's post step again, as a replayed event or a person's Retry would."""
+    with transaction(rt.sessions) as s:
+        queue.arm(s, opportunity_id=opp, version=1, step="post")
+    sync_once(rt)
 
 
 def recognize(rt: Runtime) -> int:
