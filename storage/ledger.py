@@ -1,9 +1,10 @@
 """The embedded ledger's tables (prefix `ledger_`): closebot's default ERP, in its own database.
 
 Every record carries the upstream key as a unique `external_id` and a human number
-(`CUST-000001`, `SO-…`, `INV-…`, `PMT-…`, `CM-…`, `JE-…`). Money is BigInteger minor units beside
-an ISO currency. Journal entries are append-only and balanced; `ledger_ddl` adds the database side
-of that rule (triggers), which SQLAlchemy constraints alone can't express.
+(`CUST-000001`, `SO-…`, `INV-…`, `PMT-…`, `CM-…`, `CL-…` for a void or write-off, `JE-…`).
+Money is BigInteger minor units beside an ISO currency. Journal entries are append-only and
+balanced; `ledger_ddl` adds the database side of that rule (triggers), which SQLAlchemy
+constraints alone can't express.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class LedgerRevenueSchedule(Base):
     currency: Mapped[str] = mapped_column(Currency)
     revenue_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
     journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journal_entries.id"))
+    # The void or write-off that took this period's billing back: it is never recognized.
+    stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_invoice_closures.id"))
     __table_args__ = (
         UniqueConstraint("sales_order_line_id", "period_no"),
         CheckConstraint("amount_minor >= 0", name="amount"),
@@ -138,7 +141,11 @@ class LedgerInvoiceLine(Base):
     amount_minor: Mapped[int] = mapped_column(Minor)  # may be negative (a discount line)
     recurring: Mapped[bool]
     period_start: Mapped[date | None] = mapped_column(Date)
-    period_end: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)  # exclusive
+    tax_minor: Mapped[int] = mapped_column(Minor, default=0, server_default=text("0"))
+    # The sales order line (obligation) this line bills, when the biller's line names one.
+    sales_order_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_sales_order_lines.id"))
 
 
 class LedgerPayment(_Record, Base):
@@ -170,6 +177,31 @@ class LedgerCreditMemo(_Record, Base):
             "to_receivable_minor + to_customer_credit_minor = amount_minor",
             name="split",
         ),
+    )
+
+
+class LedgerInvoiceClosure(_Record, Base):
+    """An invoice voided or written off: the open receivable taken out, split by where it went.
+
+    `amount_minor` is the receivable closed; it went to deferred revenue (what was not earned
+    yet), to revenue (a void: what was earned) or bad debt (a write-off), and to sales tax.
+    """
+
+    __tablename__ = "ledger_invoice_closures"
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("ledger_invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(Minor)
+    to_deferred_minor: Mapped[int] = mapped_column(Minor)
+    to_revenue_minor: Mapped[int] = mapped_column(Minor)
+    to_bad_debt_minor: Mapped[int] = mapped_column(Minor)
+    to_tax_minor: Mapped[int] = mapped_column(Minor)
+    currency: Mapped[str] = mapped_column(Currency)
+    posted_on: Mapped[date] = mapped_column(Date)
+    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journal_entries.id"))
+    __table_args__ = (
+        CheckConstraint("kind IN ('void', 'uncollectible')", name="kind"),
+        CheckConstraint("amount_minor >= 0 AND to_deferred_minor >= 0 AND to_tax_minor >= 0",
+                        name="amounts"),
     )
 
 

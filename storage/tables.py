@@ -244,6 +244,8 @@ class BillingInvoice(Base):
     issued_on: Mapped[date | None] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When it was voided or marked uncollectible.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erp_invoice_id: Mapped[str | None] = mapped_column(String(64))
     erp_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)

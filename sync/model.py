@@ -121,10 +121,13 @@ class Contract(Frozen):
 
 class InvoiceLine(Frozen):
     description: str
-    amount_minor: int
+    amount_minor: int  # excluding tax, also when the biller's price included it
     recurring: bool
     period_start: date | None = None
-    period_end: date | None = None
+    period_end: date | None = None  # exclusive: the day the next period starts
+    tax_minor: int = 0  # sales tax / VAT on this line, owed to a tax authority
+    product: str | None = None  # the product the line bills, by name, when the biller says
+    obligation_id: str | None = None  # the contract line (obligation) it bills, once matched
 
 
 class InvoiceStatus(StrEnum):
@@ -151,8 +154,18 @@ class Invoice(Frozen):
     issued_on: date | None = None
     due_on: date | None = None
     paid_at: datetime | None = None
+    closed_at: datetime | None = None  # when it was voided or marked uncollectible
     lines: tuple[InvoiceLine, ...] = ()
     raw: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+
+    @property
+    def tax_minor(self) -> int:
+        return sum(line.tax_minor for line in self.lines)
+
+    @property
+    def unitemized_minor(self) -> int:
+        """What the total holds beyond the lines and their tax (a discount, a manual change)."""
+        return self.total_minor - sum(ln.amount_minor + ln.tax_minor for ln in self.lines)
 
 
 class Payment(Frozen):
@@ -161,6 +174,36 @@ class Payment(Frozen):
     amount_minor: int
     currency: str
     paid_at: datetime
+
+
+class ClosureKind(StrEnum):
+    VOID = "void"  # the invoice should never have been issued
+    UNCOLLECTIBLE = "uncollectible"  # owed, but no longer expected to be paid
+
+
+class ClosureLine(Frozen):
+    """One revenue line of a closed invoice and how much of it was earned when it closed."""
+
+    description: str
+    recurring: bool
+    amount_minor: int
+    earned_minor: int  # recognized by the closing date, per the obligation's revenue plan
+
+
+class InvoiceClosure(Frozen):
+    """A billing invoice voided or written off: what the ERP must take back out of its books."""
+
+    invoice_billing_id: str
+    kind: ClosureKind
+    currency: str
+    closed_on: date
+    lines: tuple[ClosureLine, ...] = ()
+    tax_minor: int = 0
+
+    @property
+    def key(self) -> str:
+        """The closure's external ID in any ERP: one per invoice and kind."""
+        return f"{self.invoice_billing_id}:{self.kind.value}"
 
 
 class CreditNote(Frozen):

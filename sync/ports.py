@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sync.model import Contract, CreditNote, Customer, Invoice, Obligation, Payment
+from sync.model import (
+    Contract,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceClosure,
+    Obligation,
+    Payment,
+)
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,12 @@ class Erp(Protocol):
     def apply_payment(self, payment: Payment, *, invoice_id: str) -> str: ...
 
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str: ...
+
+    def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
+        """Take a voided or written-off invoice's open balance back out, once per closure key
+        (`<invoice>:void`, `<invoice>:uncollectible`)."""
+        ...
+
 
     def customers(self) -> Iterator[list[ErpCustomer]]:
         """Pages of every customer in the ERP (read only; for the go-live import)."""

@@ -114,6 +114,9 @@ class NetSuiteApp:
         # Split before decoding, so an external id may contain an encoded slash (%2F).
         parts = [unquote(p) for p in path[len(prefix):].rstrip("/").split("/")]
         rtype = record_type(parts[0])
+        if rtype is not None and len(parts) == 4 and parts[2] == "!transform":
+            self.emu.count(f"{request.method} {rtype.name} transform")
+            return self.transform(request, rtype, parts[1], parts[3])
         if rtype is None or not parts[0] or len(parts) > 3:
             self.emu.count("not found")
             raise nonexistent(
@@ -149,6 +152,18 @@ class NetSuiteApp:
         if rtype.writable:
             allowed += ["PATCH", "PUT"] if key.startswith("eid:") else ["PATCH"]
         raise method_not_allowed(request.method, allowed)
+
+    def transform(self, request: Request, rtype: RecordType, key: str, target: str) -> Reply:
+        """`POST /record/v1/{type}/{id}/!transform/{targetType}`: answered 204 with the new
+        record's Location, like a create."""
+        if request.method != "POST":
+            raise method_not_allowed(request.method, ["POST"])
+        to = record_type(target)
+        if to is None:
+            raise nonexistent(f"Record type '{target}' does not exist.")
+        _only_params(request, ())
+        body = _body(request) if request.get_data(as_text=True).strip() else None
+        return self.saved(to, self.records.transform(rtype, key, to, body))
 
     def saved(self, rtype: RecordType, record_id: str, status: int = 204) -> Reply:
         href = f"{self.emu.url}{RECORD_PATH}/{rtype.name}/{record_id}"

@@ -1,4 +1,4 @@
-"""The record service's writes: create, upsert by external id, and partial update.
+"""The record service's writes: create, upsert by external id, partial update, and transform.
 
 A write reads the body into stored values (types, formats and references, field by field, as
 NetSuite rejects a body it can't deserialise before running any save logic), lays the changes
@@ -9,12 +9,13 @@ nothing and two concurrent upserts of one external id yield one record.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sandbox.netsuite import sublists, values
 from sandbox.netsuite.errors import NetSuiteError, invalid_content, nonexistent, user_error
 from sandbox.netsuite.rules import settle
-from sandbox.netsuite.schema import Field, RecordType, record_type
+from sandbox.netsuite.schema import CREDIT_MEMO, INVOICE, Field, RecordType, record_type
 from sandbox.netsuite.store import Record, Store
 
 NONEXISTENT_RECORD = (
@@ -63,6 +64,28 @@ class Records:
             existing = self.find(rtype, key)
             self._update(rtype, existing, self._read(rtype, body))
             return str(existing["id"])
+
+    def transform(self, source: RecordType, key: str, target: RecordType, body: Any) -> str:
+        """A new `target` record made from an existing `source` one (Transforming Records).
+
+        Only invoice → credit memo is emulated: the memo copies the invoice's customer, currency
+        and item lines and applies itself to what is still open on the invoice; the body may set
+        more of the memo's fields (an external id, the date, a memo). The date defaults to today.
+        """
+        if (source, target) != (INVOICE, CREDIT_MEMO):
+            raise user_error(f"You can't transform a {source.name} into a {target.name}.")
+        with self.store.lock:
+            found = self.find(source, key)
+            changes = self._read(target, body) if body is not None else {}
+            still_open = found["total"] - self.store.applied_to(str(found["id"]))
+            record: dict[str, Any] = {
+                "entity": found["entity"], "currency": found["currency"],
+                "tranDate": date.today(), "item": [dict(line) for line in found["item"]],
+                "apply": [{"doc": str(found["id"]), "amount": still_open, "line": 0}]
+                if still_open > 0 else [],
+            }
+            record.update(changes)
+            return self._insert(target, record)
 
     def _insert(self, rtype: RecordType, changes: dict[str, Any]) -> str:
         record: Record = dict(changes)

@@ -32,17 +32,18 @@ from sandbox.stripe.items import create_invoice_item, new_subscription_item, res
 from sandbox.stripe.objects import build, list_object, new_id
 from sandbox.stripe.prorations import change_items
 from sandbox.stripe.state import State, changed, snapshot
+from sandbox.stripe.tax_rates import resolve as resolve_tax_rates
 from sandbox.stripe.wire import invalid, merge_metadata, missing, require
 
 ITEM_SPEC = {"price": "str", "price_data": RECURRING_PRICE_DATA_SPEC, "quantity": "int",
-             "metadata": "meta"}
+             "metadata": "meta", "tax_rates": ["str"]}
 ADD_ITEM_SPEC = {"price": "str", "price_data": PRICE_DATA_SPEC, "quantity": "int",
-                 "metadata": "meta"}
+                 "metadata": "meta", "tax_rates": ["str"]}
 _COMMON = {
     "metadata": "meta", "collection_method": "str", "days_until_due": "int",
     "default_payment_method": "str", "cancel_at": "ts", "cancel_at_period_end": "bool",
     "payment_behavior": "str", "proration_behavior": "str", "description": "str",
-    "backdate_start_date": "ts",
+    "backdate_start_date": "ts", "default_tax_rates": ["str"],
     "off_session": "bool", "add_invoice_items": [ADD_ITEM_SPEC], "billing_cycle_anchor": "ts",
 }
 CREATE_SPEC = {**_COMMON, "customer": "str", "items": [ITEM_SPEC], "currency": "str"}
@@ -79,7 +80,8 @@ def _bill_items(st: State, sub: dict[str, Any], inv: dict[str, Any], start: int,
         new_line(st, inv, amount=amount, quantity=item["quantity"],
                  description=describe(item["price"], product, item["quantity"]),
                  period={"start": start, "end": end}, price=item["price"],
-                 subscription=sub["id"], subscription_item=item["id"])
+                 subscription=sub["id"], subscription_item=item["id"],
+                 tax_rates=item["tax_rates"])
 
 
 def create_subscription(st: State, p: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +131,7 @@ def create_subscription(st: State, p: dict[str, Any]) -> dict[str, Any]:
         metadata={k: v for k, v in (p.get("metadata") or {}).items() if v}, cancel_at=cancel_at,
         status="active" if method == "send_invoice" else "incomplete",
         items=list_object([], f"/v1/subscription_items?subscription={sub_id}"),
+        default_tax_rates=resolve_tax_rates(st, p.get("default_tax_rates"), "default_tax_rates"),
     )
     sub["invoice_settings"]["issuer"] = {"type": "self"}
     # anchor in the future: the first period runs up to it, prorated against a whole period
@@ -152,9 +155,10 @@ def create_subscription(st: State, p: dict[str, Any]) -> dict[str, Any]:
         create_invoice_item(st, {"customer": cus["id"], "subscription": sub_id,
                                  "pricing": {"price": price["id"]},
                                  "quantity": extra.get("quantity", 1),
-                                 "metadata": extra.get("metadata")})
+                                 "metadata": extra.get("metadata"),
+                                 "tax_rates": extra.get("tax_rates")})
     pull_pending_items(st, inv, sub_id)
-    recompute(inv)
+    recompute(st, inv)
     sub["latest_invoice"] = inv["id"]
     st.emit("invoice.created", inv)
     finalize(st, inv)
@@ -179,6 +183,9 @@ def update_subscription(st: State, sub_id: str, p: dict[str, Any]) -> dict[str, 
     for key in ("description", "days_until_due", "collection_method"):
         if key in p:
             sub[key] = p[key]
+    if "default_tax_rates" in p:
+        sub["default_tax_rates"] = resolve_tax_rates(st, p["default_tax_rates"],
+                                                     "default_tax_rates")
     if "default_payment_method" in p:
         pm = p["default_payment_method"]
         sub["default_payment_method"] = owned_payment_method(
@@ -236,7 +243,7 @@ def renew(st: State, sub: dict[str, Any]) -> None:
                       days_until_due=sub["days_until_due"])
     _bill_items(st, sub, inv, start, stop, (start, natural))
     pull_pending_items(st, inv, sub["id"])
-    recompute(inv)
+    recompute(st, inv)
     sub["latest_invoice"] = inv["id"]
     st.emit("invoice.created", inv)
     st.emit("customer.subscription.updated", sub, changed(before, sub))

@@ -17,6 +17,7 @@ from sandbox.stripe.clock import DAY, HOUR
 from sandbox.stripe.objects import build, list_object, new_id, random_token
 from sandbox.stripe.payments import confirm, new_payment_intent
 from sandbox.stripe.state import State, snapshot
+from sandbox.stripe.tax_rates import apply_taxes
 from sandbox.stripe.wire import StripeError, invalid
 
 # Stripe writes "2 <U+00D7> Seat (at $20.00 / month)": a real multiplication sign, not an x
@@ -44,7 +45,8 @@ def describe(price: dict[str, Any], product: dict[str, Any], quantity: int) -> s
 def new_line(st: State, inv: dict[str, Any], *, amount: int, quantity: int,
              description: str | None, period: dict[str, int], price: dict[str, Any] | None,
              subscription: str | None = None, subscription_item: str | None = None,
-             invoice_item: str | None = None, unit_amount: int | None = None) -> dict[str, Any]:
+             invoice_item: str | None = None, unit_amount: int | None = None,
+             tax_rates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     proration = {"credited_items": None}
     if invoice_item:
         parent = {"type": "invoice_item_details", "subscription_item_details": None,
@@ -66,6 +68,9 @@ def new_line(st: State, inv: dict[str, Any], *, amount: int, quantity: int,
                  "price_details": {"price": price["id"], "product": price["product"]}
                  if price else None},
     )
+    if tax_rates:
+        # The line's own rates (its item's); without them the invoice's defaults apply.
+        st.private(line["id"])["tax_rates"] = [r["id"] for r in tax_rates]
     inv["lines"]["data"].append(line)
     return line
 
@@ -93,6 +98,7 @@ def new_invoice(st: State, cus: dict[str, Any], *, billing_reason: str, collecti
         inv["parent"] = {"type": "subscription_details", "quote_details": None,
                          "subscription_details": {"metadata": dict(subscription["metadata"]),
                                                   "subscription": subscription["id"]}}
+        inv["default_tax_rates"] = snapshot(subscription["default_tax_rates"])
     if auto_advance:
         inv["automatically_finalizes_at"] = st.now + HOUR
         inv["next_payment_attempt"] = st.now + HOUR if collection_method == (
@@ -120,16 +126,18 @@ def attach_item(st: State, inv: dict[str, Any], ii: dict[str, Any]) -> None:
              description=ii["description"], period=ii["period"], price=price,
              invoice_item=ii["id"], unit_amount=int(ii["pricing"]["unit_amount_decimal"]),
              subscription=(ii["parent"] or {}).get("subscription_details", {}).get(
-                 "subscription"))
-    recompute(inv)
+                 "subscription"), tax_rates=ii["tax_rates"])
+    recompute(st, inv)
 
 
-def recompute(inv: dict[str, Any]) -> None:
-    """Totals of a draft from its lines (no tax or discounts are emulated)."""
+def recompute(st: State, inv: dict[str, Any]) -> None:
+    """Totals of a draft from its lines and their tax rates (discounts are not emulated)."""
     subtotal = sum(line["amount"] for line in inv["lines"]["data"])
-    inv.update(subtotal=subtotal, subtotal_excluding_tax=subtotal, total=subtotal,
-               total_excluding_tax=subtotal, amount_due=max(subtotal, 0),
-               amount_remaining=max(subtotal, 0))
+    exclusive, inclusive = apply_taxes(st, inv)
+    total = subtotal + exclusive
+    inv.update(subtotal=subtotal, subtotal_excluding_tax=subtotal - inclusive, total=total,
+               total_excluding_tax=subtotal - inclusive, amount_due=max(total, 0),
+               amount_remaining=max(total, 0))
 
 
 def finalize(st: State, inv: dict[str, Any]) -> dict[str, Any]:

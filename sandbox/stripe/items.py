@@ -14,6 +14,7 @@ from sandbox.stripe.catalog import PRICE_DATA_SPEC, create_price
 from sandbox.stripe.invoices import attach_item, recompute
 from sandbox.stripe.objects import build, deleted, new_id, plan_from_price
 from sandbox.stripe.state import State, changed, snapshot
+from sandbox.stripe.tax_rates import resolve as resolve_tax_rates
 from sandbox.stripe.wire import invalid, merge_metadata, missing, require
 
 PERIOD = {"start": "int", "end": "int"}
@@ -21,10 +22,10 @@ CREATE_SPEC = {
     "customer": "str", "amount": "int", "currency": "str", "description": "str",
     "metadata": "meta", "invoice": "str", "subscription": "str", "quantity": "int",
     "pricing": {"price": "str"}, "price_data": PRICE_DATA_SPEC, "period": PERIOD,
-    "discountable": "bool", "unit_amount_decimal": "str",
+    "discountable": "bool", "unit_amount_decimal": "str", "tax_rates": ["str"],
 }
 UPDATE_SPEC = {"amount": "int", "description": "str", "metadata": "meta", "quantity": "int",
-               "period": PERIOD, "discountable": "bool"}
+               "period": PERIOD, "discountable": "bool", "tax_rates": ["str"]}
 
 
 def resolve_price(st: State, item: dict[str, Any], prefix: str, *,
@@ -51,6 +52,7 @@ def new_subscription_item(st: State, sub_id: str, price: dict[str, Any], spec: d
         price=snapshot(price), plan=plan_from_price(price), quantity=quantity,
         subscription=sub_id, metadata=spec.get("metadata") or {},
         current_period_start=period[0], current_period_end=period[1],
+        tax_rates=resolve_tax_rates(st, spec.get("tax_rates"), "tax_rates"),
     ))
 
 
@@ -83,13 +85,14 @@ def create_invoice_item(st: State, p: dict[str, Any], *,
     sub = st.get("subscription", p["subscription"], param="subscription") if p.get(
         "subscription") else None
     product = st.find("product", price["product"]) if price else None
+    rates = resolve_tax_rates(st, p.get("tax_rates"), "tax_rates")
     period = p.get("period") or {"start": st.now, "end": st.now}
     ii = st.add(build(
         "invoiceitem", id=new_id("invoiceitem"), date=st.now, customer=cus["id"],
         amount=amount, currency=currency, quantity=quantity, proration=proration,
         description=p.get("description") or (product or {}).get("name"), period=period,
         metadata={k: v for k, v in (p.get("metadata") or {}).items() if v}, invoice=None,
-        discountable=p.get("discountable", not proration), net_amount=amount,
+        discountable=p.get("discountable", not proration), net_amount=amount, tax_rates=rates,
         parent={"type": "subscription_details", "subscription_details": {
             "subscription": sub["id"]}} if sub else None,
         pricing={"type": "price_details", "unit_amount_decimal": str(unit),
@@ -119,8 +122,22 @@ def update_invoice_item(st: State, ii_id: str, p: dict[str, Any]) -> dict[str, A
     ii["metadata"] = merge_metadata(ii["metadata"], p.get("metadata"))
     if "amount" in p:
         ii["net_amount"] = ii["amount"]
+    if "tax_rates" in p:
+        ii["tax_rates"] = resolve_tax_rates(st, p["tax_rates"], "tax_rates")
+        _retax(st, ii)
     st.emit("invoiceitem.updated", ii, changed(before, ii))
     return ii
+
+
+def _retax(st: State, ii: dict[str, Any]) -> None:
+    """An item's new rates reach its line on a draft invoice, and that invoice's totals."""
+    inv = st.find("invoice", ii["invoice"])
+    if inv is None:
+        return
+    for line in inv["lines"]["data"]:
+        if (line["parent"].get("invoice_item_details") or {}).get("invoice_item") == ii["id"]:
+            st.private(line["id"])["tax_rates"] = [r["id"] for r in ii["tax_rates"]] or None
+    recompute(st, inv)
 
 
 def delete_invoice_item(st: State, ii_id: str) -> dict[str, Any]:
@@ -132,7 +149,7 @@ def delete_invoice_item(st: State, ii_id: str) -> dict[str, Any]:
             ln for ln in inv["lines"]["data"]
             if (ln["parent"].get("invoice_item_details") or {}).get("invoice_item") != ii_id
         ]
-        recompute(inv)
+        recompute(st, inv)
     st.remove("invoiceitem", ii_id)
     st.emit("invoiceitem.deleted", ii)
     return deleted("invoiceitem", ii_id)

@@ -21,6 +21,7 @@ from sandbox.stripe.invoices import (
 from sandbox.stripe.items import create_invoice_item, new_subscription_item, resolve_price
 from sandbox.stripe.objects import plan_from_price
 from sandbox.stripe.state import State, snapshot
+from sandbox.stripe.tax_rates import resolve as resolve_tax_rates
 from sandbox.stripe.wire import invalid
 
 BEHAVIOURS = ("create_prorations", "always_invoice", "none")
@@ -45,6 +46,7 @@ def _prorate(st: State, sub: dict[str, Any], item: dict[str, Any], sign: int,
     ii["pricing"]["price_details"] = {"price": item["price"]["id"],
                                       "product": item["price"]["product"]}
     ii["parent"]["subscription_details"]["subscription_item"] = item["id"]
+    ii["tax_rates"] = list(item["tax_rates"])  # prorations are taxed like their item
 
 
 def change_items(st: State, sub: dict[str, Any], changes: list[dict[str, Any]],
@@ -77,6 +79,9 @@ def change_items(st: State, sub: dict[str, Any], changes: list[dict[str, Any]],
                 current.update(price=snapshot(price), plan=plan_from_price(price))
             if change.get("quantity") is not None:
                 current["quantity"] = change["quantity"]
+            if "tax_rates" in change:
+                current["tax_rates"] = resolve_tax_rates(st, change["tax_rates"],
+                                                         f"{prefix}[tax_rates]")
         if prorate:
             _prorate(st, sub, current, 1, "Remaining")
     if not items:

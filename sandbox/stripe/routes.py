@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.stripe import account, billing, catalog, credit_notes, invoices, items, payments
+from sandbox.stripe import (
+    account,
+    billing,
+    catalog,
+    credit_notes,
+    invoices,
+    items,
+    payments,
+    tax_rates,
+)
 from sandbox.stripe.events import matches
 from sandbox.stripe.listing import paginate, search
 from sandbox.stripe.objects import build, deleted, new_id
@@ -87,6 +96,10 @@ def _update_invoice(st: State, p: dict[str, Any], id: str) -> dict[str, Any]:
                 "default_payment_method"):
         if key in p:
             inv[key] = p[key]
+    if "default_tax_rates" in p:
+        inv["default_tax_rates"] = tax_rates.resolve(st, p["default_tax_rates"],
+                                                     "default_tax_rates")
+        invoices.recompute(st, inv)
     if "days_until_due" in p:
         st.private(id)["days_until_due"] = p["days_until_due"]
     inv["metadata"] = merge_metadata(inv["metadata"], p.get("metadata"))
@@ -110,6 +123,7 @@ def _create_invoice(st: State, p: dict[str, Any]) -> dict[str, Any]:
         description=p.get("description"), footer=p.get("footer"), due_date=p.get("due_date"),
         metadata={k: v for k, v in (p.get("metadata") or {}).items() if v},
         default_payment_method=p.get("default_payment_method"),
+        default_tax_rates=tax_rates.resolve(st, p.get("default_tax_rates"), "default_tax_rates"),
     )
     if p.get("pending_invoice_items_behavior") == "include":
         invoices.pull_pending_items(st, inv, sub["id"] if sub else None)
@@ -199,7 +213,7 @@ INVOICE_SPEC = {
     "customer": "str", "auto_advance": "bool", "collection_method": "str",
     "days_until_due": "int", "description": "str", "metadata": "meta", "subscription": "str",
     "pending_invoice_items_behavior": "str", "default_payment_method": "str", "due_date": "int",
-    "currency": "str", "footer": "str",
+    "currency": "str", "footer": "str", "default_tax_rates": ["str"],
 }
 WEBHOOK_SPEC = {"url": "str", "enabled_events": ["str"], "description": "str",
                 "metadata": "meta", "api_version": "str", "disabled": "bool"}
@@ -330,6 +344,11 @@ ROUTES: list[Route] = [
        lambda st, p, id: credit_notes.void_credit_note(st, id)),
     _r("GET", "/v1/credit_notes/:id/lines", LIST, lambda st, p, id: paginate(
         st.get("credit_note", id)["lines"]["data"], p, f"/v1/credit_notes/{id}/lines")),
+    _r("POST", "/v1/tax_rates", tax_rates.CREATE_SPEC, tax_rates.create_tax_rate),
+    _r("GET", "/v1/tax_rates", tax_rates.LIST_SPEC, tax_rates.list_tax_rates),
+    _r("GET", "/v1/tax_rates/:id", {}, _get("tax_rate")),
+    _r("POST", "/v1/tax_rates/:id", tax_rates.UPDATE_SPEC,
+       lambda st, p, id: tax_rates.update_tax_rate(st, id, p)),
     _r("GET", "/v1/events", {**LIST, "type": "str", "types": ["str"]}, _list_events),
     _r("GET", "/v1/events/:id", {}, _get("event")),
     _r("POST", "/v1/webhook_endpoints", WEBHOOK_SPEC, _create_webhook),

@@ -23,7 +23,7 @@ LABELS = {
     "charge": "charge", "balance_transaction": "balance transaction", "refund": "refund",
     "credit_note": "credit note", "customer_balance_transaction": "customer balance transaction",
     "event": "event", "webhook_endpoint": "webhook endpoint", "payment_method": "PaymentMethod",
-    "invoice_payment": "invoice payment",
+    "invoice_payment": "invoice payment", "tax_rate": "tax rate",
 }
 
 

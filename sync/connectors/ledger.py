@@ -2,7 +2,8 @@
 
 External ids are the upstream keys: the CRM account id for a customer, `opportunity:vN` for a
 sales order (one per contract version, so an amendment is a new order, not an edit), and the
-billing ids of invoices, payments and credit notes. The ids it returns are ledger numbers.
+billing ids of invoices, payments and credit notes, and `<invoice>:void` /
+`<invoice>:uncollectible` for a closed invoice. The ids it returns are ledger numbers.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from sync.connectors.erp_invoices import not_itemized
 from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn
-from sync.model import Contract, CreditNote, Customer, Invoice, Payment
+from sync.model import Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.ports import ErpCustomer, ErpInvoice, PostedInvoice
 
 PAGE = 500
+
+SYSTEM = "ledger"
 
 
 class LedgerErp:
     """Every method is one ledger call; `calls` counts them for per-deal benchmarks."""
 
-    name = "ledger"
+    name = SYSTEM
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -76,9 +80,11 @@ class LedgerErp:
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
     ) -> str:
-        """Posts the invoice total. Whatever the lines don't itemize (tax, rounding by the
-        biller) becomes one more line, so the receivable always equals what the biller bills."""
+        """Posts the invoice total: its lines to deferred revenue, their tax to sales tax
+        payable. An amount the lines don't itemize is refused, never parked anywhere."""
         self.calls += 1
+        if invoice.unitemized_minor and self.ledger.invoice(invoice.billing_id) is None:
+            raise not_itemized(invoice, SYSTEM)
         lines = [
             InvoiceLineIn(
                 description=ln.description,
@@ -86,12 +92,11 @@ class LedgerErp:
                 recurring=ln.recurring,
                 period_start=ln.period_start,
                 period_end=ln.period_end,
+                tax_minor=ln.tax_minor,
+                obligation=ln.obligation_id,
             )
             for ln in invoice.lines
         ]
-        rest = invoice.total_minor - sum(ln.amount_minor for ln in lines)
-        if rest:
-            lines.append(InvoiceLineIn(description="Not itemized by the biller", amount_minor=rest))
         issued_on = invoice.issued_on or datetime.now(UTC).date()
         return self.ledger.post_invoice(
             external_id=invoice.billing_id,
@@ -115,6 +120,17 @@ class LedgerErp:
             amount_minor=payment.amount_minor,
             currency=payment.currency,
             paid_on=payment.paid_at.date(),
+        )
+
+    def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
+        """The ledger reverses what it actually recognized on the invoice (its own schedules),
+        so the closure's earned estimate is not needed here."""
+        self.calls += 1
+        return self.ledger.close_invoice(
+            external_id=closure.key,
+            invoice_external_id=closure.invoice_billing_id,
+            kind=closure.kind.value,
+            posted_on=closure.closed_on,
         )
 
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str:

@@ -3,9 +3,11 @@
 Every record is written by external ID (`PUT /record/v1/{type}/eid:{externalId}`), so a retry,
 a lost response or a crash followed by a re-run finds the record instead of making a second one:
 customers by CRM account id, sales orders by `opportunity:vN`, invoices, payments and credit
-memos by their billing ids. Payments and credit memos are read first and only written when
-absent, because what they apply to an invoice depends on the invoice's state at the time.
-Amounts travel as exact decimal JSON numbers; reads go through SuiteQL.
+memos by their billing ids (a void's or write-off's memo by `<invoice>:void|uncollectible`).
+Payments and credit memos are read first and only written when absent, because what they apply
+to an invoice depends on the invoice's state at the time. An invoice's tax is one more line with
+the "Sales tax" item, whose account is the sales tax payable liability (as billing connectors
+post it). Amounts travel as exact decimal JSON numbers; reads go through SuiteQL.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from urllib.parse import quote
 
 import httpx
 
+from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.exact_json import dumps, loads
+from sync.connectors.netsuite_closures import TAX_ITEM, memo_fields, write_off_lines
 from sync.connectors.oauth1 import TokenAuth
 from sync.dates import Seconds
 from sync.errors import CredentialsRefused, PermanentError, TransientError
-from sync.model import Contract, CreditNote, Customer, Invoice, Payment
+from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
 from sync.ports import ErpCustomer, ErpInvoice, PostedInvoice
 
@@ -34,7 +38,6 @@ RECORDS = "/services/rest/record/v1"
 SUITEQL = "/services/rest/query/v1/suiteql"
 PAGE = 1000
 _ID_IN_LOCATION = re.compile(r"/([^/]+)$")
-_UNITEMIZED = "Not itemized by the biller"
 RECURRING_ITEM, ONE_TIME_ITEM, CREDIT_ITEM = "Subscription", "One-time charges", "Credit"
 
 
@@ -117,13 +120,19 @@ class NetSuiteErp:
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
     ) -> str:
-        """Posts the invoice total; whatever the lines don't itemize becomes one more line, so
-        the receivable in NetSuite always equals what the biller bills."""
+        """Posts the invoice total: its lines, and its tax as a "Sales tax" line. An amount the
+        lines don't itemize is refused, never posted as revenue."""
         currency = invoice.currency
-        lines = [(ln.description, ln.amount_minor, ln.recurring) for ln in invoice.lines]
-        rest = invoice.total_minor - sum(amount for _, amount, _ in lines)
-        if rest:
-            lines.append((_UNITEMIZED, rest, False))
+        if invoice.unitemized_minor:
+            # One posted before this rule (its tax on a line of its own) is left as it is.
+            found = self._find("invoice", invoice.billing_id)
+            if found is None:
+                raise not_itemized(invoice, SYSTEM)
+            return found
+        lines = [(self._item_id(RECURRING_ITEM if ln.recurring else ONE_TIME_ITEM),
+                  ln.description, ln.amount_minor) for ln in invoice.lines]
+        if invoice.tax_minor:
+            lines.append((self._item_id(TAX_ITEM), "Sales tax", invoice.tax_minor))
         issued = invoice.issued_on or datetime.now(UTC).date()
         memo = f"Stripe invoice {invoice.billing_id}"
         if sales_order_id:
@@ -137,10 +146,9 @@ class NetSuiteErp:
             # Stripe's line descriptions are one of a kind (periods, quantities), so invoice
             # lines use two standing items and carry the description as text.
             "item": {"items": [
-                {"item": {"id": self._item_id(RECURRING_ITEM if recurring else ONE_TIME_ITEM)},
-                 "description": description[:999], "quantity": 1,
+                {"item": {"id": item}, "description": description[:999], "quantity": 1,
                  "amount": from_minor(amount, currency)}
-                for description, amount, recurring in lines
+                for item, description, amount in lines
             ]},
         }
         if invoice.number:
@@ -188,6 +196,36 @@ class NetSuiteErp:
             body["apply"] = {"items": [{"doc": {"id": invoice_id}, "apply": True,
                                         "amount": from_minor(applied, credit.currency)}]}
         return self._upsert("creditMemo", credit.billing_id, body)
+
+    def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
+        """A void transforms the invoice into a credit memo; a write-off is a credit memo with a
+        Bad debt line (see `netsuite_closures`). Read first: the memo applies what is open."""
+        found = self._find("creditMemo", closure.key)
+        if found:
+            return found
+        invoice = self._get(f"invoice/{invoice_id}")
+        currency = closure.currency
+        remaining = to_minor(Decimal(str(invoice.get("amountRemaining") or 0)), currency)
+        if remaining <= 0:
+            return invoice_id  # nothing open (a void after a write-off): nothing to take out
+        if closure.kind is ClosureKind.VOID:
+            response = self._call("transform invoice", "POST",
+                                  f"{RECORDS}/invoice/{invoice_id}/!transform/creditMemo",
+                                  body=memo_fields(closure))
+            return self._location(response, "creditMemo")
+        total = to_minor(Decimal(str(invoice.get("total") or 0)), currency)
+        lines = write_off_lines(closure, remaining=remaining, total=total,
+                                recurring_item=RECURRING_ITEM, one_time_item=ONE_TIME_ITEM)
+        return self._upsert("creditMemo", closure.key, {
+            **memo_fields(closure),
+            "entity": {"id": str(invoice["entity"]["id"])},
+            "currency": {"id": self._currency_id(currency)},
+            "item": {"items": [{"item": {"id": self._item_id(item)}, "description": text[:999],
+                                "quantity": 1, "amount": from_minor(minor, currency)}
+                               for item, text, minor in lines]},
+            "apply": {"items": [{"doc": {"id": invoice_id}, "apply": True,
+                                 "amount": from_minor(remaining, currency)}]},
+        })
 
     # --- reading the books (the audit) -----------------------------------------------------
 
@@ -277,6 +315,9 @@ class NetSuiteErp:
         response = self._call(f"upsert {record_type}", "PUT",
                               f"{RECORDS}/{record_type}/eid:{quote(external_id, safe='')}",
                               body=body)
+        return self._location(response, record_type)
+
+    def _location(self, response: httpx.Response, record_type: str) -> str:
         match = _ID_IN_LOCATION.search(response.headers.get("Location", ""))
         if match is None:
             raise TransientError(f"NetSuite did not say where the {record_type} is",

@@ -182,7 +182,7 @@ class StripeBilling(StripeReads):
         invoices = []
         latest = sub.get("latest_invoice")
         if isinstance(latest, dict):
-            invoices.append(self._tag(to_invoice(latest), contract))
+            invoices.append(self._tag(self._read(latest), contract))
         elif isinstance(latest, str):
             invoices.append(self._tag(self.invoice(latest), contract))
         return BillingResult(subscription_id=str(sub["id"]), invoices=invoices)
@@ -216,7 +216,7 @@ class StripeBilling(StripeReads):
             )
         if invoice["status"] != "draft":
             return BillingResult(subscription_id=None,
-                                 invoices=[self._tag(to_invoice(invoice), contract)])
+                                 invoices=[self._tag(self._read(invoice), contract)])
         present = self._invoice_item_lines(str(invoice["id"])) if lookup else set()
         for o in contract.one_time:
             if o.line_id in present:
@@ -241,7 +241,7 @@ class StripeBilling(StripeReads):
             "invoices.finalize", "post", f"/v1/invoices/{invoice['id']}/finalize", {},
             key=f"{key}:finalize",
         )
-        return BillingResult(subscription_id=None, invoices=[self._tag(to_invoice(final),
+        return BillingResult(subscription_id=None, invoices=[self._tag(self._read(final),
                                                                          contract)])
 
     def _find_invoice(self, key: str) -> dict[str, Any] | None:
@@ -272,12 +272,25 @@ class StripeBilling(StripeReads):
         invoices = []
         latest = data.get("latest_invoice")
         if isinstance(latest, dict):
-            invoice = to_invoice(latest)
+            invoice = self._read(latest)
             invoices.append(invoice.model_copy(update={
                 "opportunity_id": meta.get("sf_opportunity_id"),
                 "contract_version": int(meta.get("contract_version") or 0) or None,
             }))
         return BillingResult(subscription_id=str(data["id"]), invoices=invoices)
+
+    def _read(self, data: dict[str, Any]) -> Invoice:
+        return to_invoice(data, self._product_name)
+
+    def _product_name(self, product_id: str) -> str | None:
+        """Products closebot made are named after the CRM product; others are read once."""
+        if product_id not in self._products:
+            try:
+                found = self._call("products.retrieve", "get", f"/v1/products/{product_id}", {})
+            except PermanentError:
+                return None  # deleted since: the line then matches no obligation
+            self._products[product_id] = str(found.get("name") or "")
+        return self._products[product_id] or None
 
     def _product(self, name: str) -> str:
         product_id = "cb_" + hashlib.sha256(name.encode()).hexdigest()[:24]
@@ -296,7 +309,7 @@ class StripeBilling(StripeReads):
 
     # --- reads and credits -----------------------------------------------------------------
     def invoice(self, invoice_id: str) -> Invoice:
-        return to_invoice(
+        return self._read(
             self._call("invoices.retrieve", "get", f"/v1/invoices/{invoice_id}", {})
         )
 

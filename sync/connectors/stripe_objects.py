@@ -1,11 +1,16 @@
 """Stripe's JSON objects → canonical models. Pure functions: no client, no I/O.
 
 Since the 2025 API an invoice's subscription lives under `parent.subscription_details`, and a
-line's origin under `parent.type` (`subscription_item_details` for recurring lines).
+line's origin under `parent.type` (`subscription_item_details` for recurring lines). A line's
+tax is its `taxes` (one entry per rate; `total_taxes` on the invoice adds them up): exclusive tax
+comes on top of the line's `amount`, inclusive tax is inside it and is taken out here, so the
+canonical line amount never includes tax. A line names its product under
+`pricing.price_details.product`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,7 +26,18 @@ def day(value: int | None) -> date | None:
     return stamp.date() if stamp else None
 
 
-def to_invoice(data: dict[str, Any]) -> Invoice:
+def _product_id(line: dict[str, Any]) -> str | None:
+    details = (line.get("pricing") or {}).get("price_details") or {}
+    product = details.get("product")
+    if isinstance(product, dict):
+        product = product.get("id")
+    return str(product) if product else None
+
+
+def to_invoice(
+    data: dict[str, Any], product_name: Callable[[str], str | None] | None = None
+) -> Invoice:
+    """`product_name` turns a line's product ID into its name; without it lines carry none."""
     parent = data.get("parent") or {}
     details = parent.get("subscription_details") or {}
     subscription = data.get("subscription") or details.get("subscription")
@@ -33,13 +49,19 @@ def to_invoice(data: dict[str, Any]) -> Invoice:
     for line in (data.get("lines") or {}).get("data") or []:
         period = line.get("period") or {}
         line_parent = line.get("parent") or {}
+        taxes = line.get("taxes") or []
+        inclusive = sum(int(t.get("amount") or 0) for t in taxes
+                        if t.get("tax_behavior") == "inclusive")
+        product = _product_id(line)
         lines.append(
             InvoiceLine(
                 description=str(line.get("description") or ""),
-                amount_minor=int(line.get("amount") or 0),
+                amount_minor=int(line.get("amount") or 0) - inclusive,
                 recurring=line_parent.get("type") == "subscription_item_details",
                 period_start=day(period.get("start")),
                 period_end=day(period.get("end")),
+                tax_minor=sum(int(t.get("amount") or 0) for t in taxes),
+                product=product_name(product) if product and product_name else None,
             )
         )
     customer = data.get("customer")
@@ -60,5 +82,7 @@ def to_invoice(data: dict[str, Any]) -> Invoice:
         issued_on=day(transitions.get("finalized_at") or data.get("created")),
         due_on=day(data.get("due_date")),
         paid_at=timestamp(transitions.get("paid_at")),
+        closed_at=timestamp(transitions.get("voided_at")
+                            or transitions.get("marked_uncollectible_at")),
         lines=tuple(lines),
     )

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from storage.tables import BillingInvoice
 from sync.model import Invoice
 
-_RANK = {"draft": 0, "open": 1, "paid": 2, "void": 2, "uncollectible": 2}
+# An uncollectible invoice can still be paid or voided; paid and void are final.
+_RANK = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3}
 
 
 def upsert_many(
@@ -68,6 +69,7 @@ def _apply(
     row.issued_on = invoice.issued_on or row.issued_on
     row.due_on = invoice.due_on or row.due_on
     row.paid_at = invoice.paid_at or row.paid_at
+    row.closed_at = invoice.closed_at or row.closed_at
     if invoice.lines:
         row.lines = [line.model_dump(mode="json") for line in invoice.lines]
 
@@ -76,7 +78,7 @@ def is_stale(row: BillingInvoice | None, snapshot: Invoice) -> bool:
     """True when an event's snapshot is older than, or the same as, what the mirror holds.
 
     Stripe delivers events late, twice and out of order; an invoice only moves forward
-    (draft → open → paid/void/uncollectible, amount paid up, amount remaining down).
+    (draft → open → uncollectible → paid or void, amount paid up, amount remaining down).
     """
     if row is None:
         return False

@@ -1,5 +1,8 @@
 """The post step: the ERP customer, the sales order of a contract version (or an amendment's
-change order), and the version's invoices with what was paid and credited on them."""
+change order), and the version's invoices with what was paid and credited on them, and with
+their void or write-off. Each invoice line is matched to the obligation it bills first: an
+invoice with an amount no obligation explains is an exception, never posted (its tax is fine:
+it goes to sales tax payable)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from storage.tables import Approval, BillingInvoice, ContractVersion, Deal
 from storage.timeutil import aware
 from sync.cash.application import payment_to_post
 from sync.contracts.amendments import AmendmentNeedsCredit, change_order
+from sync.contracts.billed_lines import attribute, unexplained_reason
 from sync.engine import exceptions
+from sync.engine.invoice_closures import closure_of
 from sync.engine.runtime import Runtime
 from sync.engine.work import (
     Recorded,
@@ -63,6 +68,8 @@ class PostInput:
     # Records the ERP already holds for this deal (posted before, or found by the go-live
     # import): used as they are, never upserted again under closebot's own external IDs.
     linked: dict[tuple[str, str], str]
+    contracts: list[Contract]  # the deal's versions up to this one, to match invoice lines
+    in_erp: set[str]  # billing invoices the ERP already holds
 
 
 def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exception]:
@@ -73,6 +80,7 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
         rows = {(r.opportunity_id, r.version): r for r in session.scalars(
             select(ContractVersion).where(ContractVersion.opportunity_id.in_(opps)))}
         mirrored: dict[tuple[str, int], list[tuple[Invoice, int]]] = {}
+        in_erp: set[str] = set()
         for row in session.scalars(
             select(BillingInvoice)
             .where(BillingInvoice.opportunity_id.in_(opps), BillingInvoice.status != "draft")
@@ -80,6 +88,8 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
         ):
             key = (row.opportunity_id or "", row.contract_version or 0)
             mirrored.setdefault(key, []).append(_invoice_from_row(row))
+            if row.erp_invoice_id:
+                in_erp.add(row.billing_id)
         memos = _owed_memos(session, [inv.billing_id for found in mirrored.values()
                                       for inv, _ in found])
         linked = found_links(session, [
@@ -99,8 +109,11 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
             except PermanentError as error:
                 inputs[step.item_id] = error
                 continue
+            versions = [Contract.model_validate(r.body) for (opp, v), r in rows.items()
+                        if opp == step.opportunity_id and v <= step.version]
             inputs[step.item_id] = PostInput(contract, basis, prior_order,
-                                             mirrored.get(key, []), memos, linked)
+                                             mirrored.get(key, []), memos, linked, versions,
+                                             in_erp)
     return inputs
 
 
@@ -142,15 +155,30 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
     order_id = prior_order or erp.upsert_sales_order(basis, customer_id=customer_id)
     posted: list[tuple[str, str, int]] = []
     memos: list[tuple[int, str]] = []
-    for invoice, paid_in_erp in mirrored:
-        erp_invoice = linked.get((links.invoice_scope(invoice.billing_id), "invoice")) or \
-            erp.post_invoice(invoice, customer_id=customer_id, sales_order_id=order_id)
+    unexplained: list[str] = []
+    for billed, paid_in_erp in mirrored:
+        invoice, problems = attribute(billed, loaded.contracts)
+        linked_invoice = linked.get((links.invoice_scope(invoice.billing_id), "invoice"))
+        if problems and linked_invoice is None and invoice.billing_id not in loaded.in_erp:
+            # A void invoice the ERP never saw has nothing left to book; any other waits for a
+            # person. (One the ERP already holds was posted before: it is not judged again.)
+            if invoice.status != InvoiceStatus.VOID:
+                unexplained.append(unexplained_reason(invoice, problems))
+            continue
+        erp_invoice = linked_invoice or erp.post_invoice(invoice, customer_id=customer_id,
+                                                         sales_order_id=order_id)
         payment = payment_to_post(invoice, paid_in_erp=paid_in_erp, now=rt.now())
         if payment is not None:
             erp.apply_payment(payment, invoice_id=erp_invoice)
         posted.append((invoice.billing_id, erp_invoice, invoice.amount_paid_minor))
         memos += [(approval_id, erp.post_credit_memo(note, invoice_id=erp_invoice))
                   for approval_id, note in loaded.memos.get(invoice.billing_id, [])]
+        closure = closure_of(invoice, loaded.contracts, today=rt.now().date())
+        if closure is not None:
+            erp.close_invoice(closure, invoice_id=erp_invoice)
+    if unexplained:
+        # Everything else is in the ERP; the step ends as an exception a person can act on.
+        raise PermanentError(" ".join(unexplained), system="erp")
     return Posted(step, contract, customer_id, order_id, posted, memos)
 
 
@@ -245,6 +273,7 @@ def _invoice_from_row(row: BillingInvoice) -> tuple[Invoice, int]:
         issued_on=row.issued_on,
         due_on=row.due_on,
         paid_at=aware(row.paid_at),
+        closed_at=aware(row.closed_at),
         lines=tuple(InvoiceLine.model_validate(line) for line in row.lines or []),
     )
     return invoice, row.erp_paid_minor or 0

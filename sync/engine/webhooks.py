@@ -62,7 +62,8 @@ def reject_webhook(reason: str) -> tuple[int, str]:
 
 
 def reconcile_open_invoices(rt: Runtime, *, limit: int = 500) -> Counter[str]:
-    """Re-read invoices the mirror still shows as draft or open and apply any change.
+    """Re-read invoices the mirror still shows as draft, open or uncollectible (which can still
+    be paid or voided) and apply any change.
 
     Catches a payment, void or finalization whose event never arrived, by webhook or by poll.
     """
@@ -71,7 +72,7 @@ def reconcile_open_invoices(rt: Runtime, *, limit: int = 500) -> Counter[str]:
         rows = session.execute(
             select(BillingInvoice.billing_id, BillingInvoice.status,
                    BillingInvoice.amount_remaining_minor)
-            .where(BillingInvoice.status.in_(("draft", "open")))
+            .where(BillingInvoice.status.in_(("draft", "open", "uncollectible")))
             .order_by(BillingInvoice.updated_at).limit(limit)
         ).all()
     for billing_id, status, remaining in rows:

@@ -14,10 +14,12 @@ RECEIVABLE = "1100"
 STRIPE_CLEARING = "1200"
 DEFERRED_REVENUE = "2100"
 CUSTOMER_CREDIT = "2200"
+SALES_TAX_PAYABLE = "2300"
 SUBSCRIPTION_REVENUE = "4000"
 SERVICES_REVENUE = "4100"
 CREDITS_ALLOWANCES = "4900"
 PROCESSING_FEES = "6100"
+BAD_DEBT_EXPENSE = "6200"
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,15 @@ CHART: tuple[Account, ...] = (
     Account(STRIPE_CLEARING, "Stripe Clearing", "asset", "debit"),
     Account(DEFERRED_REVENUE, "Deferred Revenue", "liability", "credit"),
     Account(CUSTOMER_CREDIT, "Customer Credit Balances", "liability", "credit"),
+    # Tax billed on invoices is owed to the tax authority: never revenue, never deferred.
+    Account(SALES_TAX_PAYABLE, "Sales Tax Payable", "liability", "credit"),
     Account(SUBSCRIPTION_REVENUE, "Subscription Revenue", "revenue", "credit"),
     Account(SERVICES_REVENUE, "Services Revenue", "revenue", "credit"),
     # Contra revenue: reduces revenue on the income statement, so it carries a debit balance.
     Account(CREDITS_ALLOWANCES, "Credits & Allowances", "contra_revenue", "debit"),
     Account(PROCESSING_FEES, "Payment Processing Fees", "expense", "debit"),
+    # A receivable written off as uncollectible (credit loss); the revenue earned stays.
+    Account(BAD_DEBT_EXPENSE, "Bad Debt Expense", "expense", "debit"),
 )
 BY_CODE = {a.code: a for a in CHART}
 

@@ -18,6 +18,7 @@ PREFIXES = {
     "ledger_invoices": "INV",
     "ledger_payments": "PMT",
     "ledger_credit_memos": "CM",
+    "ledger_invoice_closures": "CL",
     "ledger_journal_entries": "JE",
 }
 

@@ -58,6 +58,8 @@ def recognize_due(session: Session, *, through: date) -> int:
         .where(
             LedgerRevenueSchedule.recognize_on <= through,
             LedgerRevenueSchedule.journal_entry_id.is_(None),
+            # A voided or written-off invoice stopped these: never recognized.
+            LedgerRevenueSchedule.stopped_by_id.is_(None),
         )
         .order_by(LedgerRevenueSchedule.recognize_on, LedgerRevenueSchedule.id)
         .with_for_update(of=LedgerRevenueSchedule, skip_locked=True)

@@ -14,6 +14,7 @@ from storage.ledger import (
     LedgerCreditMemo,
     LedgerCustomer,
     LedgerInvoice,
+    LedgerInvoiceClosure,
     LedgerInvoiceLine,
     LedgerJournalEntry,
     LedgerPayment,
@@ -29,7 +30,7 @@ from sync.money import is_known_currency
 
 R = TypeVar(
     "R", LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
-    LedgerJournalEntry,
+    LedgerInvoiceClosure, LedgerJournalEntry,
 )
 
 
@@ -49,10 +50,12 @@ class SalesOrderLineIn:
 @dataclass(frozen=True)
 class InvoiceLineIn:
     description: str
-    amount_minor: int
+    amount_minor: int  # excluding tax
     recurring: bool = False
     period_start: date | None = None
-    period_end: date | None = None
+    period_end: date | None = None  # exclusive
+    tax_minor: int = 0
+    obligation: str | None = None  # the external id of the sales order line it bills
 
 
 def find(session: Session, model: type[R], external_id: str) -> R | None:
@@ -147,20 +150,26 @@ def create_invoice(
     due_on: date,
     lines: Sequence[InvoiceLineIn],
 ) -> LedgerInvoice:
-    """Dr Accounts Receivable / Cr Deferred Revenue: billing earns nothing; recognition does."""
+    """Dr Accounts Receivable (total) / Cr Deferred Revenue (the lines) / Cr Sales Tax Payable
+    (their tax): billing earns nothing, recognition does; tax is never revenue."""
     check_currency(currency, expected=sales_order.currency if sales_order else None)
-    if not all(is_minor(ln.amount_minor) for ln in lines):
+    if not all(is_minor(ln.amount_minor) and is_minor(ln.tax_minor) for ln in lines):
         raise LedgerError(f"invoice {external_id}: line amounts must be integer minor units")
-    total = sum(ln.amount_minor for ln in lines)
-    if total < 0:
+    billed = sum(ln.amount_minor for ln in lines)
+    tax = sum(ln.tax_minor for ln in lines)
+    total = billed + tax
+    if billed < 0 or tax < 0:
         raise LedgerError(f"invoice {external_id} totals {total}: a negative invoice is a credit")
     new_id, number = next_number(session, LedgerInvoice.__tablename__)
     entry = None
     if total:
+        legs = [Leg(acct.RECEIVABLE, debit=total)]
+        legs += [Leg(acct.DEFERRED_REVENUE, credit=billed)] if billed else []
+        legs += [Leg(acct.SALES_TAX_PAYABLE, credit=tax)] if tax else []
         entry = post_entry(
             session, external_id=f"invoice:{external_id}", memo=f"{number} {billing_number or ''}",
             posted_on=issued_on, currency=currency, source_type="invoice", source_ref=external_id,
-            legs=[Leg(acct.RECEIVABLE, debit=total), Leg(acct.DEFERRED_REVENUE, credit=total)],
+            legs=legs,
         )
     invoice = LedgerInvoice(
         id=new_id, number=number, external_id=external_id, billing_number=billing_number,
@@ -169,11 +178,13 @@ def create_invoice(
         journal_entry_id=entry.id if entry else None,
     )
     session.add(invoice)
+    order_lines = {ln.external_id: ln.id for ln in sales_order.lines} if sales_order else {}
     session.add_all(
         LedgerInvoiceLine(
             invoice_id=new_id, line_no=i, description=ln.description[:500],
             amount_minor=ln.amount_minor, recurring=ln.recurring,
-            period_start=ln.period_start, period_end=ln.period_end,
+            period_start=ln.period_start, period_end=ln.period_end, tax_minor=ln.tax_minor,
+            sales_order_line_id=order_lines.get(ln.obligation or ""),
         )
         for i, ln in enumerate(lines, start=1)
     )
@@ -194,6 +205,14 @@ def settled(session: Session, invoice_id: int) -> tuple[int, int]:
     return int(paid or 0), int(credited or 0)
 
 
+def closed(session: Session, invoice_id: int) -> int:
+    """The receivable taken out by a void or a write-off."""
+    return int(session.scalar(
+        select(func.coalesce(func.sum(LedgerInvoiceClosure.amount_minor), 0))
+        .where(LedgerInvoiceClosure.invoice_id == invoice_id)
+    ) or 0)
+
+
 def open_balance(session: Session, invoice: LedgerInvoice) -> int:
     paid, credited = settled(session, invoice.id)
-    return invoice.total_minor - paid - credited
+    return invoice.total_minor - paid - credited - closed(session, invoice.id)

@@ -12,17 +12,18 @@ from storage.ledger import (
     LedgerCreditMemo,
     LedgerCustomer,
     LedgerInvoice,
+    LedgerInvoiceClosure,
     LedgerJournalEntry,
     LedgerJournalLine,
     LedgerPayment,
     LedgerSalesOrder,
 )
 from sync.ledger.accounts import BY_CODE
-from sync.ledger.records import settled
+from sync.ledger.records import closed, settled
 
 KEYED = (
     LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
-    LedgerJournalEntry,
+    LedgerInvoiceClosure, LedgerJournalEntry,
 )
 
 
@@ -40,9 +41,13 @@ class InvoiceView:
     open_minor: int
     issued_on: date
     due_on: date
+    closed_minor: int = 0  # taken out by a void or a write-off
+    closed_as: str | None = None  # void | uncollectible
 
     @property
     def status(self) -> str:
+        if self.closed_as:
+            return self.closed_as
         return "paid" if self.open_minor == 0 else "partially_paid" if self.paid_minor else "open"
 
 
@@ -77,12 +82,16 @@ def invoice_view(session: Session, external_id: str) -> InvoiceView | None:
         return None
     inv, customer_ext, order_ext = row
     paid, credited = settled(session, inv.id)
+    taken_out = closed(session, inv.id)
+    kinds = list(session.scalars(select(LedgerInvoiceClosure.kind).where(
+        LedgerInvoiceClosure.invoice_id == inv.id).order_by(LedgerInvoiceClosure.id)))
     return InvoiceView(
         number=inv.number, external_id=inv.external_id, billing_number=inv.billing_number,
         customer_external_id=customer_ext, sales_order_external_id=order_ext,
         currency=inv.currency, total_minor=inv.total_minor, paid_minor=paid,
-        credited_minor=credited, open_minor=inv.total_minor - paid - credited,
-        issued_on=inv.issued_on, due_on=inv.due_on,
+        credited_minor=credited, open_minor=inv.total_minor - paid - credited - taken_out,
+        issued_on=inv.issued_on, due_on=inv.due_on, closed_minor=taken_out,
+        closed_as=kinds[-1] if kinds else None,
     )
 
 
@@ -101,15 +110,23 @@ def invoice_balances(session: Session) -> list[tuple[str, str | None, int]]:
         .group_by(LedgerCreditMemo.invoice_id)
         .subquery()
     )
+    taken_out = (
+        select(LedgerInvoiceClosure.invoice_id,
+               func.sum(LedgerInvoiceClosure.amount_minor).label("amount"))
+        .group_by(LedgerInvoiceClosure.invoice_id)
+        .subquery()
+    )
     open_minor = (
         LedgerInvoice.total_minor
         - func.coalesce(paid.c.amount, 0)
         - func.coalesce(credited.c.amount, 0)
+        - func.coalesce(taken_out.c.amount, 0)
     )
     rows = session.execute(
         select(LedgerInvoice.external_id, LedgerInvoice.billing_number, open_minor)
         .outerjoin(paid, paid.c.invoice_id == LedgerInvoice.id)
         .outerjoin(credited, credited.c.invoice_id == LedgerInvoice.id)
+        .outerjoin(taken_out, taken_out.c.invoice_id == LedgerInvoice.id)
         .order_by(LedgerInvoice.id)
     )
     return [(ext, number, int(amount)) for ext, number, amount in rows]

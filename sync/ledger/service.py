@@ -15,12 +15,14 @@ from storage.ledger import (
     LedgerCreditMemo,
     LedgerCustomer,
     LedgerInvoice,
+    LedgerInvoiceClosure,
     LedgerJournalEntry,
     LedgerPayment,
     LedgerSalesOrder,
 )
 from sync.ledger import listing, records, reports
 from sync.ledger.accounts import seed_chart
+from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
 from sync.ledger.recognition import recognize_due
@@ -29,7 +31,7 @@ from sync.ledger.settlements import create_credit_memo, create_payment
 
 R = TypeVar(
     "R", LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
-    LedgerJournalEntry,
+    LedgerInvoiceClosure, LedgerJournalEntry,
 )
 
 
@@ -182,6 +184,21 @@ class Ledger:
             ),
         )
 
+    def close_invoice(
+        self, *, external_id: str, invoice_external_id: str, kind: str, posted_on: date
+    ) -> str:
+        """Void (`void`) or write off (`uncollectible`) what is still open on an invoice, and
+        stop the revenue schedule for what it billed; once per external id."""
+        return self._once(
+            LedgerInvoiceClosure,
+            external_id,
+            lambda s: close_invoice(
+                s, external_id=external_id,
+                invoice=require(s, LedgerInvoice, invoice_external_id, lock=True),
+                kind=kind, posted_on=posted_on,
+            ),
+        )
+
     def recognize_revenue(self, *, through: date) -> int:
         """Recognize every schedule row due by `through`; returns how many entries were posted."""
         self._ensure_chart()
@@ -264,7 +281,7 @@ _BY_PREFIX = {
     PREFIXES[m.__tablename__]: m
     for m in (
         LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
-        LedgerJournalEntry,
+        LedgerInvoiceClosure, LedgerJournalEntry,
     )
 }
 

@@ -11,7 +11,7 @@ from storage.ledger import LedgerCreditMemo, LedgerInvoice, LedgerPayment
 from sync.ledger import accounts as acct
 from sync.ledger.errors import OverCreditError, OverpaymentError
 from sync.ledger.journal import Leg, next_number, post_entry
-from sync.ledger.records import check_amount, check_currency, open_balance
+from sync.ledger.records import check_amount, check_currency, closed, open_balance
 from sync.money import format_money
 
 
@@ -33,6 +33,12 @@ def create_payment(
     check_amount(amount_minor, positive=True)
     check_currency(currency, expected=invoice.currency)
     remaining = open_balance(session, invoice)
+    if amount_minor > remaining and closed(session, invoice.id):
+        # A recovery of a written-off (or voided) receivable is a judgment call, not a posting.
+        raise OverpaymentError(
+            f"payment {external_id} of {format_money(amount_minor, currency)} arrived on invoice "
+            f"{invoice.number}, which was voided or written off; book the recovery by hand"
+        )
     if amount_minor > remaining:
         raise OverpaymentError(
             f"payment {external_id} of {format_money(amount_minor, currency)} exceeds the open "

@@ -369,6 +369,33 @@ def test_invoice_payment_credit_memo_balance_is_exact(ns: httpx.Client) -> None:
                    "status": "B"}
 
 
+def test_invoice_transforms_into_a_credit_memo_applied_to_what_is_open(
+        emu: NetSuiteEmulator, ns: httpx.Client) -> None:
+    """Transforming Records: `POST invoice/{id}/!transform/creditMemo` copies the invoice's
+    lines into a new credit memo applied to the invoice's open balance (204 + Location)."""
+    cust, product = customer(ns, "Void Co"), item(ns)
+    inv = invoice(ns, cust, product, "100.00", "20.00")
+    create(ns, "customerPayment", {
+        "customer": {"id": cust}, "currency": USD, "tranDate": "2026-01-20",
+        "payment": Decimal("20.00"),
+        "apply": {"items": [{"doc": {"id": inv}, "apply": True, "amount": Decimal("20.00")}]}})
+    done = send(ns, "POST", f"{REC}/invoice/{inv}/!transform/creditMemo",
+                {"externalId": "in_1:void", "tranDate": "2026-02-01", "memo": "voided"})
+    assert done.status_code == 204, done.text
+    memo_id = done.headers["Location"].rsplit("/", 1)[1]
+    memo = decoded(ns.get(f"{REC}/creditMemo/eid:in_1:void", params={
+        "expandSubResources": "true"}))
+    assert memo["id"] == memo_id and memo["entity"]["id"] == cust and memo["memo"] == "voided"
+    assert [line["amount"] for line in memo["item"]["items"]] == [Decimal("100"), Decimal("20")]
+    assert [(a["doc"]["id"], a["amount"]) for a in memo["apply"]["items"]] == [
+        (inv, Decimal("100"))]
+    assert memo["total"] == Decimal("120") and memo["unapplied"] == Decimal("20")
+    assert decoded(ns.get(f"{REC}/invoice/{inv}"))["amountRemaining"] == 0
+    refused = send(ns, "POST", f"{REC}/customer/{cust}/!transform/creditMemo", {})
+    assert "can't transform a customer" in error(refused, 400, "USER_ERROR")["detail"]
+    assert error(ns.get(f"{REC}/invoice/{inv}/!transform/creditMemo"), 405, "INVALID_METHOD")
+
+
 def test_over_application_is_refused_and_changes_nothing(emu: NetSuiteEmulator,
                                                          ns: httpx.Client) -> None:
     cust, other, product = customer(ns, "Over Co"), customer(ns, "Other Co"), item(ns)

@@ -210,3 +210,70 @@ def test_quantity_change_creates_prorations(emu: StripeEmulator,
     emu.advance(days=22)
     renewal = client.v1.invoices.list(params={"subscription": sub.id}).data[0]
     assert renewal.total == 6200 + 2100 and renewal.status == "paid"
+
+
+def test_tax_rates_tax_lines_and_invoices(emu: StripeEmulator,
+                                          client: stripe.StripeClient) -> None:
+    """An item's own rate wins over the defaults; exclusive tax adds to the total, inclusive
+    tax sits inside the line; `total_taxes` adds the lines' `taxes` up per rate."""
+    nyc = client.v1.tax_rates.create(params={
+        "display_name": "Sales tax", "percentage": 8.875, "inclusive": False,
+        "jurisdiction": "US - NY", "state": "NY", "country": "US", "tax_type": "sales_tax"})
+    vat = client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 20,
+                                             "inclusive": True})
+    assert (nyc.object, nyc.percentage, nyc.inclusive, nyc.active) == ("tax_rate", 8.875,
+                                                                      False, True)
+    assert client.v1.tax_rates.retrieve(nyc.id).display_name == "Sales tax"
+    assert [t.id for t in client.v1.tax_rates.list(params={"inclusive": True}).data] == [vat.id]
+    cus = client.v1.customers.create(params={"email": "ap@acme.test"})
+    prod = client.v1.products.create(params={"name": "Platform"})
+    sub = client.v1.subscriptions.create(params={
+        "customer": cus.id, "collection_method": "send_invoice", "days_until_due": 30,
+        "items": [{"price_data": {"currency": "usd", "product": prod.id,
+                                  "unit_amount": 10_000_000, "recurring": {"interval": "year"}},
+                   "tax_rates": [nyc.id]}],
+        "add_invoice_items": [{"price_data": {"currency": "usd", "product": prod.id,
+                                              "unit_amount": 2_000_000}}],
+        "expand": ["latest_invoice"],
+    })
+    inv = sub.latest_invoice
+    assert (inv.subtotal, inv.total, inv.total_excluding_tax, inv.amount_due) == (
+        12_000_000, 12_887_500, 12_000_000, 12_887_500)
+    sub_line, fee_line = inv.lines.data
+    assert [(t.amount, t.taxable_amount, t.tax_behavior, t.tax_rate_details.tax_rate, t.type)
+            for t in sub_line.taxes] == [(887_500, 10_000_000, "exclusive", nyc.id,
+                                          "tax_rate_details")]
+    assert fee_line.taxes == []
+    assert [(t.amount, t.tax_rate_details.tax_rate) for t in inv.total_taxes] == [
+        (887_500, nyc.id)]
+    assert sub["items"].data[0].tax_rates[0].id == nyc.id
+
+    # A draft's defaults apply to the lines without rates of their own; inclusive stays inside.
+    draft = client.v1.invoices.create(params={
+        "customer": cus.id, "collection_method": "send_invoice", "days_until_due": 30,
+        "default_tax_rates": [vat.id]})
+    client.v1.invoice_items.create(params={"customer": cus.id, "invoice": draft.id,
+                                           "amount": 12_000, "currency": "usd"})
+    client.v1.invoice_items.create(params={"customer": cus.id, "invoice": draft.id,
+                                           "amount": 1_000, "currency": "usd",
+                                           "tax_rates": [nyc.id]})
+    draft = client.v1.invoices.retrieve(draft.id)
+    assert (draft.subtotal, draft.total, draft.total_excluding_tax) == (13_000, 13_089, 11_000)
+    assert sorted((t.amount, t.tax_behavior) for t in draft.total_taxes) == [
+        (89, "exclusive"), (2_000, "inclusive")]
+    draft = client.v1.invoices.update(draft.id, params={"default_tax_rates": ""})
+    assert (draft.total, draft.total_excluding_tax) == (13_089, 13_000)
+    with pytest.raises(stripe.InvalidRequestError, match="No such tax rate: 'txr_nope'"):
+        client.v1.invoices.update(draft.id, params={"default_tax_rates": ["txr_nope"]})
+
+    # A subscription's default rates reach its next invoice (the item's own rate still wins).
+    monthly = client.v1.subscriptions.create(params={
+        "customer": cus.id, "collection_method": "send_invoice", "days_until_due": 30,
+        "items": [{"price": monthly_price(client, 10_000)}]})
+    client.v1.subscriptions.update(monthly.id, params={"default_tax_rates": [nyc.id]})
+    emu.advance(days=31, seconds=3_600)
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(
+        monthly.id).latest_invoice)
+    assert (renewal.billing_reason, renewal.status) == ("subscription_cycle", "open")
+    assert [r.id for r in renewal.default_tax_rates] == [nyc.id]
+    assert (renewal.subtotal, renewal.total) == (10_000, 10_888)

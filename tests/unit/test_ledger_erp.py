@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync.connectors.ledger import LedgerErp
+from sync.errors import PermanentError
 from sync.ledger import Ledger
 from sync.ledger.accounts import CUSTOMER_CREDIT, DEFERRED_REVENUE, RECEIVABLE
 from sync.model import (
@@ -62,7 +64,7 @@ def stripe_invoice() -> Invoice:
         issued_on=date(2024, 1, 1), due_on=date(2024, 1, 31),
         lines=(
             InvoiceLine(description="Implementation", amount_minor=2_000_000, recurring=False),
-            InvoiceLine(description="Platform", amount_minor=9_000_000, recurring=True),
+            InvoiceLine(description="Platform", amount_minor=10_000_000, recurring=True),
         ),
     )
 
@@ -93,7 +95,6 @@ def test_deal_through_the_erp_port(sessions: sessionmaker[Session]) -> None:
     view = ledger.invoice("in_1")
     assert view is not None
     assert view.sales_order_external_id == "006DEAL:v1" and view.customer_external_id == "001ACME"
-    # The $1M the lines don't itemize still lands in AR, so AR matches what Stripe billed.
     assert view.total_minor == 12_000_000 and view.open_minor == 0
     assert ledger.account_balance(DEFERRED_REVENUE, "USD") == 12_000_000
     assert ledger.account_balance(RECEIVABLE, "USD") == 0
@@ -106,3 +107,17 @@ def test_deal_through_the_erp_port(sessions: sessionmaker[Session]) -> None:
         stripe_invoice(), customer_id=customer_id, sales_order_id=order_id
     ) == invoice_id
     assert ledger.recognize_revenue(through=date(2024, 1, 31)) == 2
+
+
+def test_an_amount_no_line_itemizes_is_refused_not_parked(sessions: sessionmaker[Session]) -> None:
+    """Parking $10,000 the lines don't explain in deferred revenue would keep it there forever."""
+    erp = LedgerErp(Ledger(sessions))
+    customer_id = erp.upsert_customer(ACME, currency="USD")
+    order_id = erp.upsert_sales_order(contract(), customer_id=customer_id)
+    implementation = stripe_invoice().lines[0]
+    platform = InvoiceLine(description="Platform", amount_minor=9_000_000, recurring=True)
+    short = stripe_invoice().model_copy(update={"lines": (implementation, platform)})
+    with pytest.raises(PermanentError, match=r"USD 10,000\.00 is on no line; it was not posted"):
+        erp.post_invoice(short, customer_id=customer_id, sales_order_id=order_id)
+    assert erp.ledger.invoice("in_1") is None
+    assert erp.ledger.trial_balance("USD") == {}
