@@ -16,6 +16,7 @@ from sync.model import (
     CreditNote,
     Customer,
     Invoice,
+    InvoiceClosure,
     Obligation,
     Payment,
     Recognition,
@@ -143,6 +144,13 @@ class RecordingErp:
         return self.rec.add(self.name, "create", "credit memo", self.rec.new_id("CM-DRYRUN{n}"),
                             f"on invoice {invoice_id}", currency=credit.currency,
                             amount_minor=credit.amount_minor, details=(credit.reason,))
+
+    def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
+        amount = sum(line.amount_minor for line in closure.lines) + closure.tax_minor
+        return self.rec.add(self.name, "create", f"{closure.kind.value} reversal",
+                            self.rec.new_id("CLOSE-DRYRUN{n}"), f"on invoice {invoice_id}",
+                            currency=closure.currency, amount_minor=amount,
+                            details=(f"{closure.kind.value} on {closure.closed_on}",))
 
     def customers(self) -> Iterator[list[ErpCustomer]]:
         return self.real.customers()
