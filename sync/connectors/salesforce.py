@@ -171,7 +171,7 @@ class SalesforceCrm:
                               email=r.get("Billing_Email__c") or None) for r in page]
 
     def _pages(self, soql: str) -> Iterator[list[dict[str, Any]]]:
-        result = self._call("query", self.sf.query, soql)
+        result = self._call("query", "query", soql)
         while True:
             records = result.get("records") or []
             if records:
@@ -179,7 +179,7 @@ class SalesforceCrm:
             if result.get("done", True):
                 return
             result = self._call(
-                "queryMore", self.sf.query_more, result["nextRecordsUrl"], identifier_is_url=True
+                "queryMore", "query_more", result["nextRecordsUrl"], identifier_is_url=True
             )
 
     def find_opportunities(self, name: str, limit: int = 10) -> list[dict[str, Any]]:

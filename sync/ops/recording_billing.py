@@ -82,11 +82,15 @@ class RecordingBilling:
         line and the one-time fees."""
         start = contract.billing.start
         period_end = add_months(start, contract.billing.cadence.months) - timedelta(days=1)
+        # Lines name their product, as Stripe's do, so the post step can match each to its
+        # obligation exactly as it will for the real invoice.
         lines = [InvoiceLine(description=f"{o.quantity} {TIMES} {o.product}",
                              amount_minor=o.period_amount_minor, recurring=True,
-                             period_start=start, period_end=period_end) for o in recurring]
+                             period_start=start, period_end=period_end, product=o.product)
+                 for o in recurring]
         lines += [InvoiceLine(description=f"{o.quantity} {TIMES} {o.product}",
-                              amount_minor=o.amount_minor, recurring=False) for o in fees]
+                              amount_minor=o.amount_minor, recurring=False, product=o.product)
+                  for o in fees]
         total = sum(line.amount_minor for line in lines)
         issued = max(start, self.rec.now().date())
         invoice = Invoice(

@@ -60,7 +60,7 @@ def test_list_and_show_say_what_failed_and_what_to_do(book: tuple[SandboxStack, 
     assert f"#{exc['id']}" in text.stdout and "Globex - Renewal" in text.stdout
     shown = _run(book, "exceptions", "show", str(exc["id"]), "--json")
     detail = json.loads(shown.stdout)
-    assert detail["fields"] == ["Billing_Cadence__c"]
+    assert detail["fields"] == ["Billing Cadence"]
     assert "Fix the fields" in detail["hint"]
     readable = _run(book, "exceptions", "show", str(exc["id"]))
     assert "Globex - Renewal" in readable.stdout and "Fix the fields" in readable.stdout

@@ -140,7 +140,7 @@ def test_serve_answers_signed_slack_requests_on_the_sandbox(
 
 def test_up_with_seed_is_ready_to_sync(tmp_path: Path) -> None:
     with _sandbox_up(tmp_path, "--seed") as env:
-        synced = _closebot(env, "sync", "--once", cwd=tmp_path)
+        synced = _closebot(env, "sync", "--once", "--json", cwd=tmp_path)
         assert synced.returncode == 0, synced.stderr
         counts = json.loads(synced.stdout)
         assert counts["intake.accepted"] == 3 and counts["slack.alert"] == 1

@@ -87,4 +87,4 @@ def test_dry_run_in_slack_usage_and_unknown_deal(live) -> None:
     _, none = _ask(harness, "dry-run Nobody Industries")
     assert "No opportunity in Salesforce matches “Nobody Industries”" in none["text"]
     help_text = _text(harness.slack.command("/closebot", "help").json())
-    assert "dry-run <opportunity ID or name>" in help_text
+    assert "dry-run &lt;opportunity ID or name&gt;" in help_text  # as Slack wants it escaped
