@@ -7,7 +7,8 @@ finalized at once and, for `charge_automatically`, paid from the subscription's 
 default payment method: success makes the subscription `active`, a decline leaves it `incomplete`
 (and `expired` after 23 h) unless `payment_behavior=error_if_incomplete`, which answers 402 and
 creates nothing. Renewals produce a draft `subscription_cycle` invoice that Stripe finalizes about
-an hour later. `cancel_at` ends the subscription at that time, with the last period prorated.
+an hour later. `cancel_at` ends the subscription at that time, with the last period prorated
+(a first period shortened by it at creation only when `proration_behavior` allows prorations).
 """
 
 from __future__ import annotations
@@ -148,8 +149,12 @@ def create_subscription(st: State, p: dict[str, Any]) -> dict[str, Any]:
     inv = new_invoice(st, cus, billing_reason="subscription_create", collection_method=method,
                       currency=sub["currency"], subscription=sub, auto_advance=True,
                       days_until_due=p.get("days_until_due"))
-    if not (anchor > now and p.get("proration_behavior") == "none"):
-        _bill_items(st, sub, inv, start, end, full)
+    no_prorations = p.get("proration_behavior") == "none"
+    if not (anchor > now and no_prorations):
+        # A cancel_at inside the current period prorates it only "if prorations have been
+        # enabled using proration_behavior" (API reference, cancel_at): with `none` the
+        # shortened period bills the whole price.
+        _bill_items(st, sub, inv, start, end, (start, end) if no_prorations else full)
     for i, extra in enumerate(p.get("add_invoice_items") or []):
         price = resolve_price(st, extra, f"add_invoice_items[{i}]", recurring=False)
         create_invoice_item(st, {"customer": cus["id"], "subscription": sub_id,

@@ -16,14 +16,13 @@ from __future__ import annotations
 import hashlib
 import time as time_module
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sync.connectors.stripe_events import page_of
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
 from sync.connectors.stripe_reads import StripeReads
 from sync.connectors.stripe_transport import SYSTEM, quote
-from sync.dates import add_months
 from sync.errors import PermanentError
 from sync.model import (
     Contract,
@@ -130,11 +129,11 @@ class StripeBilling(StripeReads):
 
     @staticmethod
     def _end(contract: Contract) -> datetime:
-        # End after the last billed period, not mid-period: Stripe would prorate a cancel_at
-        # that falls inside a period, and the contract price already covers the whole term.
-        start = datetime.combine(contract.billing.start, time(), UTC)
-        periods = max(o.periods for o in contract.recurring)
-        return add_months(start, periods * contract.billing.cadence.months)
+        """The end of the contract's last service day: nothing bills after it. A term shorter
+        than one period ends mid-period; the subscription is created with
+        `proration_behavior=none`, so Stripe bills that only period's price (the term's whole
+        price) for the shortened period instead of a time-based share of it."""
+        return datetime.combine(contract.billing.end + timedelta(days=1), time(), UTC)
 
     def _metadata(self, contract: Contract, key: str) -> dict[str, str]:
         return {
@@ -158,11 +157,13 @@ class StripeBilling(StripeReads):
             "expand": ["latest_invoice"],
             "items": self._items(contract),
         }
+        # No proration either way: not for a future anchor (nothing is owed before the start)
+        # nor for a cancel_at inside the first period (its price is the whole term's).
+        params["proration_behavior"] = "none"
         if start.timestamp() <= time_module.time():
             params["backdate_start_date"] = int(start.timestamp())
         else:
             params["billing_cycle_anchor"] = int(start.timestamp())
-            params["proration_behavior"] = "none"
         if contract.one_time:
             params["add_invoice_items"] = [
                 {

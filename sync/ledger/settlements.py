@@ -12,6 +12,7 @@ from sync.ledger import accounts as acct
 from sync.ledger.errors import OverCreditError, OverpaymentError
 from sync.ledger.journal import Leg, next_number, post_entry
 from sync.ledger.records import check_amount, check_currency, closed, open_balance
+from sync.ledger.replan import take_from_deferred
 from sync.money import format_money
 
 
@@ -72,8 +73,12 @@ def create_credit_memo(
     reason: str,
     posted_on: date,
 ) -> LedgerCreditMemo:
-    """Dr Credits & Allowances; Cr AR up to the open balance, Cr Customer Credit for the rest.
+    """Dr Deferred Revenue for the unearned part, Dr Credits & Allowances for the rest; Cr AR
+    up to the open balance, Cr Customer Credit for the rest.
 
+    The unearned part is what the invoice's obligations still have to recognize after
+    `posted_on`; their schedules shrink by it (`sync.ledger.replan`), so recognized + deferred
+    stays equal to the net price. Only a credit beyond that touches revenue (contra revenue).
     A credit on an unpaid invoice reduces what the customer owes. On a paid one nothing is owed,
     so the excess becomes a balance the company owes the customer (refund or future invoices).
     Credits can't add up to more than the invoice itself.
@@ -92,7 +97,10 @@ def create_credit_memo(
         )
     to_receivable = min(amount_minor, max(open_balance(session, invoice), 0))
     excess = amount_minor - to_receivable
-    legs = [Leg(acct.CREDITS_ALLOWANCES, debit=amount_minor)]
+    unearned = take_from_deferred(session, invoice, amount_minor, posted_on)
+    legs = [Leg(acct.DEFERRED_REVENUE, debit=unearned)] if unearned else []
+    if amount_minor > unearned:
+        legs.append(Leg(acct.CREDITS_ALLOWANCES, debit=amount_minor - unearned))
     if to_receivable:
         legs.append(Leg(acct.RECEIVABLE, credit=to_receivable))
     if excess:

@@ -1,0 +1,85 @@
+"""A credit memo against deferred revenue: the unearned part of the credit, and the re-plan.
+
+The policy (docs/architecture.md, "Credits"): a credit is taken against the obligations its
+invoice billed, in proportion to what each still has deferred (not yet earned on the credit's
+date) for the periods that invoice billed; what exceeds that is contra revenue (Credits &
+Allowances). Each obligation's remaining schedule rows shrink by its share, in proportion to
+their amounts, split by largest remainder so they add back to the cent. Then, per obligation,
+recognized + deferred = invoiced - credits, always.
+
+Worked example (the seed deal: $20,000 implementation recognized on day 1, $100,000
+subscription as 10 rows of $10,000, one invoice of $120,000):
+- $10,000 credit on day 10: unearned = the 10 subscription rows, 100,000 >= 10,000, so
+  Dr Deferred Revenue 10,000 / Cr AR 10,000; the rows become 10 x 9,000. Deferred 90,000,
+  recognized 20,000 (implementation); at the end, recognized 110,000 = 120,000 - 10,000.
+- $10,000 credit after 3 months: unearned = 7 rows, 70,000; Dr Deferred 10,000 / Cr AR 10,000;
+  the 7 rows become 60,000: 6 x 8,571.43 + 1 x 8,571.42. Recognized 20,000 + 30,000 + 60,000 =
+  110,000.
+- a $75,000 credit after 3 months: 70,000 from deferred (rows become 0), 5,000 Dr Credits &
+  Allowances.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.ledger import LedgerInvoice, LedgerRevenueSchedule
+
+
+def unearned_rows(session: Session, invoice: LedgerInvoice, on: date
+                  ) -> dict[int, list[LedgerRevenueSchedule]]:
+    """Per sales order line, the invoice's rows still to recognize after `on`, locked."""
+    found: dict[int, list[LedgerRevenueSchedule]] = {}
+    for line in invoice.lines:
+        if line.sales_order_line_id is None or line.amount_minor <= 0:
+            continue
+        rows = select(LedgerRevenueSchedule).where(
+            LedgerRevenueSchedule.sales_order_line_id == line.sales_order_line_id,
+            LedgerRevenueSchedule.stopped_by_id.is_(None),
+            LedgerRevenueSchedule.journal_entry_id.is_(None),
+            LedgerRevenueSchedule.recognize_on > on)
+        if line.recurring and line.period_start and line.period_end:
+            # Only the periods this invoice billed: later ones are not deferred revenue yet.
+            rows = rows.where(LedgerRevenueSchedule.recognize_on >= line.period_start,
+                              LedgerRevenueSchedule.recognize_on < line.period_end)
+        picked = list(session.scalars(rows.order_by(LedgerRevenueSchedule.period_no)
+                                      .with_for_update()))
+        if picked:
+            found.setdefault(line.sales_order_line_id, []).extend(picked)
+    return found
+
+
+def proportional(total: int, weights: list[int]) -> list[int]:
+    """`total` across `weights` in proportion; largest remainders take the cents, so the
+    shares add back to `total` exactly (equal weights: `sync.money.split_evenly`)."""
+    whole = sum(weights)
+    if whole <= 0:
+        return [0 for _ in weights]
+    shares = [total * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def take_from_deferred(session: Session, invoice: LedgerInvoice, amount_minor: int,
+                       on: date) -> int:
+    """Reduce the invoice's unearned schedule rows by up to `amount_minor`; returns how much
+    came out of deferred revenue (the rest of the credit is contra revenue)."""
+    by_line = unearned_rows(session, invoice, on)
+    deferred = {line: sum(r.amount_minor for r in rows) for line, rows in by_line.items()}
+    taken = min(amount_minor, sum(deferred.values()))
+    if taken <= 0:
+        return 0
+    lines = sorted(deferred)
+    for line, share in zip(lines, proportional(taken, [deferred[k] for k in lines]),
+                           strict=True):
+        rows = by_line[line]
+        left = proportional(deferred[line] - share, [r.amount_minor for r in rows])
+        for row, amount in zip(rows, left, strict=True):
+            row.amount_minor = amount
+    session.flush()
+    return taken
