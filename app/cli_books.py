@@ -47,7 +47,7 @@ def _as_of(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"“{value}” is not a date: write it as 2026-01-31") from None
+        raise fail(f"--as-of “{value}” is not a date: write it as 2026-01-31.", 2) from None
 
 
 def _json(value: Any) -> None:
