@@ -227,6 +227,10 @@ from app import cli_dryrun, cli_golive  # noqa: E402  (commands in their own mod
 cli.command("dry-run")(cli_dryrun.dry_run)
 cli.command("import")(cli_golive.import_command)
 
+from app.cli_books import books_cli  # noqa: E402  (commands in their own module)
+
+cli.add_typer(books_cli, name="books")
+
 
 def main() -> None:
     cli()

@@ -9,7 +9,9 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from app import sandbox_clock
 from storage.db import transaction
 from storage.tables import SyncRun
 from storage.timeutil import utcnow
@@ -25,11 +27,14 @@ log = logging.getLogger("closebot.jobs")
 
 
 def recognize_revenue(rt: Runtime) -> Counter[str]:
-    """Post every revenue schedule row due by today (the embedded ledger keeps the schedules)."""
+    """Post every revenue schedule row due by today (the embedded ledger keeps the schedules);
+    in a sandbox moved by `closebot sandbox advance`, today is that many days later."""
     ledger = getattr(rt.erp, "ledger", None)
     if ledger is None:
         return Counter()
-    return Counter({"recognized": ledger.recognize_revenue(through=rt.now().date())})
+    with transaction(rt.sessions) as session:
+        ahead = timedelta(days=sandbox_clock.days_ahead(session))
+    return Counter({"recognized": ledger.recognize_revenue(through=rt.now().date() + ahead)})
 
 Job = Callable[[Runtime], Counter[str]]
 JOBS: dict[str, tuple[str, Job]] = {

@@ -162,3 +162,41 @@ def sandbox_messages(
         text = (m.get("text") or "").splitlines()[0] if m.get("text") else "(blocks only)"
         refused = "" if m["ok"] else f"  ✗ refused: {m.get('error')}"
         typer.echo(f"{m['channel'] or '-':<20} {m['method']:<16} {text}{refused}")
+
+
+@sandbox_cli.command("advance")
+def sandbox_advance(
+    days: int = typer.Option(..., "--days", min=1, max=3660, help="How many days to move on."),
+) -> None:
+    """Move the sandbox's time N days on: the Stripe emulator's clock (renewals, due dates,
+    retries happen on the way) and closebot's today for revenue recognition. Then run
+    `closebot sync --once`."""
+    from datetime import UTC, datetime
+
+    from app import sandbox_clock
+    from app.cli_support import existing_database
+    from sandbox.rest_org import is_local
+
+    settings = Settings()
+    base, key = settings.stripe_api_base, settings.stripe_api_key
+    if not base or not key or not is_local(base):
+        _fail("STRIPE_API_BASE does not point at the sandbox's Stripe emulator: `closebot "
+              "sandbox advance` only moves the sandbox's clock.")
+    if not settings.salesforce_instance_url or not is_local(settings.salesforce_instance_url):
+        _fail("SALESFORCE_INSTANCE_URL does not point at the sandbox's Salesforce emulator: "
+              "`closebot sandbox advance` only moves the sandbox's clock.")
+    sessions = existing_database(settings)
+    clock = base.rstrip("/") + "/sandbox/clock"
+    auth = {"Authorization": f"Bearer {key.get_secret_value()}"}
+    try:
+        now = httpx.get(clock, headers=auth).raise_for_status().json()["frozen_time"]
+        moved = httpx.post(clock, headers=auth, data={"frozen_time": now + days * 86_400},
+                           timeout=120).raise_for_status().json()["frozen_time"]
+    except httpx.HTTPError as error:
+        _fail(f"The Stripe emulator at {base} did not move its clock ({error}); is `closebot "
+              "sandbox up` still running?")
+    ahead = sandbox_clock.move_ahead(sessions, days)
+    stripe_day = datetime.fromtimestamp(moved, UTC).date()
+    typer.echo(f"Moved {days} days on: Stripe's clock reads {stripe_day:%d %b %Y}; closebot's "
+               f"today is {sandbox_clock.today(sessions):%d %b %Y} ({ahead} days ahead).")
+    typer.echo("Next: closebot sync --once")

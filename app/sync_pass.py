@@ -29,9 +29,11 @@ PHASES = (
     ("worker", "Billing, posting and writing back", "work items"),
     ("billing_events", "Reading invoice events from Stripe", "invoices"),
     ("worker", "Posting invoices and writing back", "work items"),
+    # Last, so an invoice posted in this pass has its schedule before what is due is posted.
+    ("revenue", "Recognizing revenue due", "periods"),
 )
 JOB_NAMES = {"intake": "reading deals from Salesforce", "worker": "the work queue",
-             "billing_events": "reading Stripe events"}
+             "billing_events": "reading Stripe events", "revenue": "recognizing revenue"}
 CALLS = "closebot_external_calls_total"
 
 
@@ -123,6 +125,7 @@ def summary(rt: Runtime, counts: Counter[str]) -> list[str]:
         f"{c('worker.exception', 0)} became exceptions",
         f"Stripe         {_n(c('billing_events.applied', 0), 'invoice update')} applied, "
         f"{c('billing_events.unknown_deal', 0)} skipped (deals this database never took in)",
+        f"revenue        {_n(c('revenue.recognized', 0), 'period')} recognized",
         f"waiting        {_n(open_exceptions, 'open exception')} (closebot exceptions list), "
         f"{_n(pending, 'approval')} (closebot approvals list)",
     ]

@@ -10,10 +10,12 @@ expiring after 23 h, balance transactions becoming available, webhook retries fa
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from stripe._api_version import _ApiVersion
+from werkzeug.wrappers import Request, Response
 
 from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
@@ -71,7 +73,7 @@ class StripeEmulator(Startable):
         self.state = State(clock=Clock(start_time), api_version=_ApiVersion.CURRENT)
         self.events = Events(self.state)
         self.app = StripeApp(self.state, api_key)
-        self._server = ServedApp(self.app, port=port)
+        self._server = ServedApp(self._serve, port=port)
         self._running = False
 
     @property
@@ -119,6 +121,32 @@ class StripeEmulator(Startable):
             st.clock.set(target)
             self.events.release_due()
         self.app.idempotency.prune(st.now)
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """The Stripe API, plus `/sandbox/clock` (emulator only, outside `/v1/`): Stripe's own
+        test clocks (`POST /v1/test_helpers/test_clocks/{id}/advance`) each move the objects
+        attached to one clock, but this emulator has one clock for everything, so it is moved
+        here, with the same `frozen_time` (Unix seconds, later than now) Stripe's advance takes."""
+        if not environ.get("PATH_INFO", "").startswith("/sandbox/"):
+            return self.app(environ, start_response)
+        return self._clock(Request(environ))(environ, start_response)
+
+    def _clock(self, request: Request) -> Response:
+        def answer(status: int, body: dict[str, Any]) -> Response:
+            return Response(json.dumps(body), status=status, content_type="application/json")
+
+        if request.path != "/sandbox/clock":
+            return answer(404, {"error": {"message": f"No such sandbox path: {request.path}"}})
+        if request.headers.get("Authorization", "") != f"Bearer {self.api_key}":
+            return answer(401, {"error": {"message": "Invalid API Key provided"}})
+        if request.method == "POST":
+            frozen = request.form.get("frozen_time", "")
+            if not frozen.isdigit() or int(frozen) <= self.now:
+                return answer(400, {"error": {
+                    "message": "frozen_time must be a Unix time after the clock's current time",
+                    "param": "frozen_time"}})
+            self.advance(seconds=int(frozen) - self.now)
+        return answer(200, {"object": "sandbox.clock", "frozen_time": self.now})
 
     def add_restricted_key(self, key: str, permissions: dict[str, str]) -> None:
         """Accept `key` with only these permissions: resource (`customer`, `credit_note`, …)
