@@ -12,74 +12,29 @@ post it). Amounts travel as exact decimal JSON numbers; reads go through SuiteQL
 
 from __future__ import annotations
 
-import re
-import ssl
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
-
-import httpx
 
 from sync.connectors.erp_invoices import not_itemized
-from sync.connectors.exact_json import dumps, loads
+from sync.connectors.exact_json import loads
 from sync.connectors.netsuite_closures import TAX_ITEM, memo_fields, write_off_lines
-from sync.connectors.oauth1 import TokenAuth
-from sync.dates import Seconds
-from sync.errors import CredentialsRefused, PermanentError, TransientError
+from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
+from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
 from sync.ports import ErpCustomer, ErpInvoice, PostedInvoice
 
-SYSTEM = "netsuite"
-RECORDS = "/services/rest/record/v1"
 SUITEQL = "/services/rest/query/v1/suiteql"
 PAGE = 1000
-_ID_IN_LOCATION = re.compile(r"/([^/]+)$")
 RECURRING_ITEM, ONE_TIME_ITEM, CREDIT_ITEM = "Subscription", "One-time charges", "Credit"
 
 
-def default_base_url(account_id: str) -> str:
-    """NetSuite's per-account REST host: `1234567_SB1` → `1234567-sb1.suitetalk.api...`."""
-    return f"https://{account_id.lower().replace('_', '-')}.suitetalk.api.netsuite.com"
-
-
-class NetSuiteErp:
+class NetSuiteErp(NetSuiteTransport):
     """Every public method is one posting; `calls` counts the HTTP requests behind them."""
 
     name = SYSTEM
-
-    def __init__(
-        self,
-        *,
-        account_id: str,
-        consumer_key: str,
-        consumer_secret: str,
-        token_id: str,
-        token_secret: str,
-        base_url: str | None = None,
-        ca_bundle: str | None = None,
-        timeout: Seconds = 30.0,
-        concurrency: int = 5,
-    ) -> None:
-        self.account_id = account_id
-        self.http = httpx.Client(
-            base_url=base_url or default_base_url(account_id),
-            verify=ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True,
-            timeout=timeout,
-            auth=TokenAuth(realm=account_id.upper(), consumer_key=consumer_key,
-                           consumer_secret=consumer_secret, token_id=token_id,
-                           token_secret=token_secret),
-            headers={"Accept": "application/json"},
-        )
-        self.calls = 0
-        # The account's concurrency limit is shared by every integration; stay under our share.
-        self._slots = threading.BoundedSemaphore(max(1, concurrency))
-        self._currencies: dict[str, str] = {}  # ISO code → NetSuite internal id
-        self._items: dict[str, str] = {}  # product name → service item internal id
-        self._invoices: dict[str, tuple[str, str]] = {}  # invoice id → (customer id, currency)
 
     # --- the Erp port ----------------------------------------------------------------------
 
@@ -311,47 +266,6 @@ class NetSuiteErp:
             self._invoices[invoice_id] = (str(record["entity"]["id"]), str(currency))
         return self._invoices[invoice_id]
 
-    def _upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
-        response = self._call(f"upsert {record_type}", "PUT",
-                              f"{RECORDS}/{record_type}/eid:{quote(external_id, safe='')}",
-                              body=body)
-        return self._location(response, record_type)
-
-    def _location(self, response: httpx.Response, record_type: str) -> str:
-        match = _ID_IN_LOCATION.search(response.headers.get("Location", ""))
-        if match is None:
-            raise TransientError(f"NetSuite did not say where the {record_type} is",
-                                 system=SYSTEM)
-        return match.group(1)
-
-    def _find(self, record_type: str, external_id: str) -> str | None:
-        response = self._call(f"find {record_type}", "GET",
-                              f"{RECORDS}/{record_type}/eid:{quote(external_id, safe='')}",
-                              missing_ok=True)
-        return None if response.status_code == 404 else str(loads(response.content)["id"])
-
-    def _get(self, path: str) -> dict[str, Any]:
-        kind = f"get {path.partition('/')[0]}"
-        return loads(self._call(kind, "GET", f"{RECORDS}/{path}").content)
-
-    def _call(self, kind: str, method: str, path: str, *, body: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-              missing_ok: bool = False) -> httpx.Response:
-        """One HTTP request (the single choke point that telemetry wraps), errors translated."""
-        self.calls += 1
-        sent = {"Content-Type": "application/json", **(headers or {})} if body else headers
-        with self._slots:
-            try:
-                response = self.http.request(
-                    method, path, params=params, headers=sent,
-                    content=dumps(body) if body is not None else None)
-            except httpx.TransportError as error:
-                raise TransientError("NetSuite could not be reached", system=SYSTEM,
-                                     detail=f"{type(error).__name__}: {error}") from error
-        if response.status_code < 300 or (missing_ok and response.status_code == 404):
-            return response
-        raise _error(response)
-
 
 def _open_invoice(row: dict[str, Any], currency: str) -> ErpInvoice:
     def minor(column: str) -> int:
@@ -376,34 +290,3 @@ def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 def _description(product: str, start: date, end: date) -> str:
     return f"{product} ({start.isoformat()} to {end.isoformat()})"[:999]
-
-
-def _error(response: httpx.Response) -> Exception:
-    status = response.status_code
-    try:
-        details = loads(response.content).get("o:errorDetails") or [{}]
-    except ValueError:
-        details = [{}]
-    first = details[0] if isinstance(details[0], dict) else {}
-    code = first.get("o:errorCode") or f"HTTP {status}"
-    detail = f"{code}: {first.get('detail') or response.reason_phrase}"[:1000]
-    if status == 429:
-        return TransientError("NetSuite is over its concurrency limit", system=SYSTEM,
-                              detail=detail, retry_after=_retry_after(response))
-    if status >= 500:
-        return TransientError(f"NetSuite is unavailable (HTTP {status})", system=SYSTEM,
-                              detail=detail)
-    if status == 401:
-        return CredentialsRefused("NetSuite refused closebot's credentials (token-based auth)",
-                                  system=SYSTEM, detail=detail)
-    path = first.get("o:errorPath")
-    where = f" at {path}" if path else ""
-    return PermanentError(f"NetSuite rejected the record{where}: {first.get('detail') or code}",
-                          system=SYSTEM, detail=detail)
-
-
-def _retry_after(response: httpx.Response) -> Seconds | None:
-    try:
-        return Seconds(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None

@@ -14,7 +14,7 @@ from app.config_check import check
 from app.settings import Settings
 from app.wiring import NotConfigured, make_erp
 from sync.connectors.exact_json import dumps, loads
-from sync.connectors.netsuite import default_base_url
+from sync.connectors.netsuite_transport import default_base_url
 
 amounts = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
                       allow_nan=False, allow_infinity=False)
