@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn
+from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn, books
 from sync.model import Contract, CreditNote, Customer, Invoice, Payment
-from sync.ports import PostedInvoice
+from sync.ports import LedgerBooks, PostedCredit, PostedInvoice, PostedOrder
 
 
 class LedgerErp:
@@ -128,8 +128,17 @@ class LedgerErp:
     # --- reading the books (the audit) -----------------------------------------------------
 
     def posted_invoices(self) -> list[PostedInvoice]:
-        return [PostedInvoice(ext, number, open_minor)
-                for ext, number, open_minor in self.ledger.invoice_balances()]
+        """Receivables as the general ledger holds them, traced to their invoices."""
+        return list(self.ledger.read(books.posted_invoices))
+
+    def posted_credits(self) -> list[PostedCredit]:
+        return list(self.ledger.read(books.posted_credits))
+
+    def sales_orders(self) -> list[PostedOrder]:
+        return list(self.ledger.read(books.sales_orders))
+
+    def ledger_books(self) -> LedgerBooks:
+        return self.ledger.read(books.books)  # type: ignore[no-any-return]
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         return self.ledger.duplicate_external_ids()

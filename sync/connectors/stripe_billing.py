@@ -23,6 +23,7 @@ from typing import Any
 
 import stripe
 
+from sync.connectors.stripe_books import read_books
 from sync.connectors.stripe_events import page_of
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
 from sync.dates import Seconds, add_months
@@ -35,7 +36,7 @@ from sync.model import (
     InvoiceStatus,
     Obligation,
 )
-from sync.ports import BillingResult, EventPage
+from sync.ports import BillingBooks, BillingResult, EventPage
 
 SYSTEM = "stripe"
 INTERVALS = {"monthly": ("month", 1), "quarterly": ("month", 3), "annual": ("year", 1)}
@@ -331,6 +332,9 @@ class StripeBilling:
         if starting_after:
             params["starting_after"] = starting_after
         return page_of(self._call("events.list", "get", "/v1/events", params))
+
+    def books(self) -> BillingBooks:
+        return read_books(self._call)
 
     # --- transport and errors --------------------------------------------------------------
     def _call(
