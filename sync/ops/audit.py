@@ -144,16 +144,16 @@ def _read_erp(found: Found, books: ErpBooks, name: str) -> ErpView:
     # so the ERP is read before our transaction starts.
     for table, ext in books.duplicate_external_ids():
         found.add("erp_duplicate", f"ERP {table} has two records for external ID {ext}",
-                  sides=(Side(name, f"{table} {ext}"),))
+                  sides=(Side(name, table, record_id=ext),))
     for number in books.unbalanced_entries():
         found.add("unbalanced_entry", f"journal entry {number} does not balance",
-                  sides=(Side(name, f"journal entry {number}"),))
+                  sides=(Side(name, "journal entry", record_id=number),))
     invoices = books.posted_invoices()
     numbers = Counter(i.number for i in invoices if i.number)
     for number, n in sorted(numbers.items()):
         if n > 1:
             found.add("invoice_posted_twice", f"Stripe invoice {number} is posted {n} times in "
-                      "the ERP", sides=(Side(name, f"invoices numbered {number}"),))
+                      "the ERP", sides=(Side(name, "invoices", record_id=number),))
     return ErpView.build(name, invoices, books.posted_credits(), books.sales_orders())
 
 
@@ -165,7 +165,8 @@ def _check_billing_records(found: Found, billing: BillingBooks) -> None:
     for account, ids in sorted(by_account.items()):
         if len(ids) > 1:
             found.add("duplicate_customer", f"Salesforce account {account} has {len(ids)} "
-                      f"Stripe customers: {sorted(ids)}", sides=(Side("Stripe", ", ".join(ids)),))
+                      f"Stripe customers: {sorted(ids)}",
+                      sides=(Side("Stripe", "customers", record_id=", ".join(ids)),))
     by_key: dict[str, list[str]] = defaultdict(list)
     for sub in billing.subscriptions:
         if sub.key:
@@ -176,7 +177,8 @@ def _check_billing_records(found: Found, billing: BillingBooks) -> None:
     for key, ids in sorted(by_key.items()):
         if len(ids) > 1:
             found.add("duplicate_billing", f"contract {key} was billed {len(ids)} times in "
-                      f"Stripe: {sorted(ids)}", sides=(Side("Stripe", ", ".join(sorted(ids))),))
+                      f"Stripe: {sorted(ids)}",
+                      sides=(Side("Stripe", "billings", record_id=", ".join(sorted(ids))),))
 
 
 def _states(session: Session) -> dict[str, DealState]:
@@ -228,7 +230,8 @@ def _check_lost(session: Session, deals: dict[str, CrmDealView], found: Found,
         elif require_alerts:
             found.add("unalerted_exception",
                       f"exception {exc.id} ({exc.reason[:80]}) has no Slack alert",
-                      opp=exc.opportunity_id, sides=(Side("closebot", f"exception {exc.id}"),))
+                      opp=exc.opportunity_id,
+                      sides=(Side("closebot", "exception", record_id=str(exc.id)),))
     unfinished = set(session.scalars(select(WorkItem.opportunity_id).where(
         WorkItem.status.in_(("pending", "running")))))
     for opp, view in sorted(deals.items()):
@@ -246,7 +249,8 @@ def _check_lost(session: Session, deals: dict[str, CrmDealView], found: Found,
         elif deal.status != "synced" or opp in unfinished:
             problem = f"{label} is {deal.status} with unfinished work and no exception"
         if problem:
-            found.add("lost_deal", problem, opp=opp, sides=(Side("Salesforce", label),))
+            found.add("lost_deal", problem, opp=opp,
+                      sides=(Side("Salesforce", "opportunity", record_id=opp),))
 
 
 def _check_writeback(session: Session, rt: Runtime, deals: dict[str, CrmDealView],
@@ -264,8 +268,8 @@ def _check_writeback(session: Session, rt: Runtime, deals: dict[str, CrmDealView
                 found.add("writeback_mismatch",
                           f"opportunity {opp}: Salesforce {label} is {actual!r}, closebot links "
                           f"{expected!r}", opp=opp,
-                          sides=(Side("Salesforce", f"{label} {actual}"),
-                                 Side("closebot", f"link {expected}")))
+                          sides=(Side("Salesforce", label, record_id=actual),
+                                 Side("closebot", f"ID link: {label}", record_id=expected)))
 
 
 def _linked(session: Session, deal: Deal, scope_kind: str, system: str, kind: str) -> str | None:

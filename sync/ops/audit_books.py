@@ -197,21 +197,21 @@ def _check_deal(found: Found, opp: str, name: str, deal: Deal, unallocated_credi
     explained = 0
     for (product, _), ob in sorted(deal.obligations.items()):
         explained += ob.deferred
-        side = f"obligation {product} of {opp}"
+        side = f"obligation {product}"
         if ob.deferred < -found.tolerance:
             found.add("deferred_revenue_debit",
                       f"{name}, {product}: {money(ob.recognized, cur)} recognized but only "
                       f"{money(ob.invoiced - ob.credited_to_deferred, cur)} invoiced net of "
                       f"credits; its deferred revenue is a debit balance of "
                       f"{money(-ob.deferred, cur)}", opp=opp,
-                      sides=(Side(erp, f"{side}: recognized", ob.recognized, cur),
+                      sides=(Side(erp, f"{side}: recognized", ob.recognized, cur, opp),
                              Side(erp, f"{side}: invoiced net of credits to deferred revenue",
-                                  ob.invoiced - ob.credited_to_deferred, cur)),
+                                  ob.invoiced - ob.credited_to_deferred, cur, opp)),
                       difference=ob.deferred, currency=cur)
         found.compare("schedule_not_replanned",
-                      Side(erp, f"{side}: revenue schedule", ob.scheduled, cur),
+                      Side(erp, f"{side}: revenue schedule", ob.scheduled, cur, opp),
                       Side(erp, f"{side}: price less credits to deferred revenue",
-                           ob.price - ob.credited_to_deferred, cur),
+                           ob.price - ob.credited_to_deferred, cur, opp),
                       f"{name}, {product}: the schedule plans {money(ob.scheduled, cur)} but the "
                       f"price net of credits is {money(ob.price - ob.credited_to_deferred, cur)}",
                       opp=opp)
@@ -219,8 +219,8 @@ def _check_deal(found: Found, opp: str, name: str, deal: Deal, unallocated_credi
             found.add("recognized_over_price",
                       f"{name}, {product}: {money(ob.recognized, cur)} recognized, more than its "
                       f"price {money(ob.price, cur)}", opp=opp,
-                      sides=(Side(erp, f"{side}: recognized", ob.recognized, cur),
-                             Side(erp, f"{side}: price", ob.price, cur)),
+                      sides=(Side(erp, f"{side}: recognized", ob.recognized, cur, opp),
+                             Side(erp, f"{side}: price", ob.price, cur, opp)),
                       difference=ob.recognized - ob.price, currency=cur)
         _contra_timing(found, opp, f"{name}, {product}", ob, cur, erp)
     rest = deal.deferred_in_ledger - explained + unallocated_credit
@@ -229,9 +229,10 @@ def _check_deal(found: Found, opp: str, name: str, deal: Deal, unallocated_credi
                   f"{name}: {money(rest, cur)} of its deferred revenue belongs to no obligation "
                   "(tax, or an invoice amount no obligation itemizes) and will never be "
                   "recognized", opp=opp,
-                  sides=(Side(erp, f"deferred revenue of {opp}'s entries",
-                              deal.deferred_in_ledger, cur),
-                         Side(erp, f"deferred revenue of {opp}'s obligations", explained, cur)),
+                  sides=(Side(erp, "deferred revenue of the deal's entries",
+                              deal.deferred_in_ledger, cur, opp),
+                         Side(erp, "deferred revenue of the deal's obligations", explained, cur,
+                              opp)),
                   difference=rest, currency=cur)
 
 
@@ -246,9 +247,9 @@ def _contra_timing(found: Found, opp: str, product: str, ob: Obligation, cur: st
                       f"{product}: a credit on {day.isoformat()} took {money(used - earned, cur)}"
                       f" from revenue not yet earned (earned by then: {money(earned, cur)}); "
                       "that part belongs against deferred revenue", opp=opp,
-                      sides=(Side(erp, f"obligation {product} of {opp}: credits to contra "
-                                  "revenue", used, cur),
-                             Side(erp, f"obligation {product} of {opp}: earned by "
-                                  f"{day.isoformat()}", earned, cur)),
+                      sides=(Side(erp, f"obligation {product}: credits to contra revenue", used,
+                                  cur, opp),
+                             Side(erp, f"obligation {product}: earned by {day.isoformat()}",
+                                  earned, cur, opp)),
                       difference=used - earned, currency=cur)
             return

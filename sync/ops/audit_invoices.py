@@ -67,8 +67,8 @@ def check_invoices(found: Found, invoices: list[BilledInvoice], credits: list[Bi
             total, cur = posted.total_minor, posted.currency
             found.add("erp_invoice_unknown",
                       f"{erp.name} holds invoice {ext} ({money(total, cur)}) that Stripe does "
-                      "not have", sides=(Side(erp.name, f"invoice {ext}", total, cur),
-                                         Side("Stripe", f"invoice {ext}", None, cur)),
+                      "not have", sides=(Side(erp.name, f"invoice {ext}", total, cur, ext),
+                                         Side("Stripe", f"invoice {ext}", None, cur, ext)),
                       difference=total, currency=cur or None)
     note_ids = {n.id for n in credits}
     for ext, memo in sorted(erp.credits.items()):
@@ -77,7 +77,7 @@ def check_invoices(found: Found, invoices: list[BilledInvoice], credits: list[Bi
             found.add("erp_credit_unknown",
                       f"{erp.name} holds credit memo {ext} ({money(amount, cur)}) for no Stripe "
                       "credit note, so no invoice it can be checked against",
-                      sides=(Side(erp.name, f"credit memo {ext}", amount, cur),),
+                      sides=(Side(erp.name, f"credit memo {ext}", amount, cur, ext),),
                       difference=amount, currency=cur)
 
 
@@ -92,23 +92,24 @@ def _one(found: Found, inv: BilledInvoice, notes: list[BilledCredit], erp: ErpVi
             found.add("invoice_not_posted",
                       f"Stripe billed {label} ({money(stripe_net, cur)}) but it is not in "
                       f"{erp.name}", opp=opp,
-                      sides=(Side("Stripe", f"{label} ({inv.id}) net", stripe_net, cur),
-                             Side(erp.name, f"invoice {inv.id}", None, cur)),
+                      sides=(Side("Stripe", f"{label} net", stripe_net, cur, inv.id),
+                             Side(erp.name, f"invoice {inv.id}", None, cur, inv.id)),
                       difference=stripe_net, currency=cur)
         return
     erp_net = posted.total_minor - erp.credited(inv.id, notes) - posted.reversed_minor
     found.compare(
         "invoiced_mismatch",
-        Side("Stripe", f"{label} ({inv.id}), {inv.status}, net of credit notes", stripe_net, cur),
-        Side(erp.name, f"invoice {inv.id} net of credit memos and reversals", erp_net, cur),
+        Side("Stripe", f"{label}, {inv.status}, net of credit notes", stripe_net, cur, inv.id),
+        Side(erp.name, f"invoice {inv.id} net of credit memos and reversals", erp_net, cur,
+             inv.id),
         f"{label}: Stripe billed {money(stripe_net, cur)} net but {erp.name} invoiced "
         f"{money(erp_net, cur)} net" + (" (Stripe voided it; the ERP did not reverse it)"
                                         if inv.status == "void" and erp_net else ""), opp=opp)
     found.compare(
         "receivable_mismatch",
-        Side(erp.name, f"receivable on invoice {inv.id}", posted.open_minor, cur),
-        Side("Stripe", f"{label} ({inv.id}) amount remaining, {inv.status}", expected_open(inv),
-             cur),
+        Side(erp.name, f"receivable on invoice {inv.id}", posted.open_minor, cur, inv.id),
+        Side("Stripe", f"{label} amount remaining, {inv.status}", expected_open(inv), cur,
+             inv.id),
         f"{label}: {erp.name} holds {money(posted.open_minor, cur)} receivable but Stripe says "
         f"{money(expected_open(inv), cur)} is still to pay (the invoice is {inv.status})", opp=opp)
     if posted.open_minor < -found.tolerance:
@@ -116,4 +117,4 @@ def _one(found: Found, inv: BilledInvoice, notes: list[BilledCredit], erp: ErpVi
                   f"{label}: accounts receivable has a credit balance of "
                   f"{money(-posted.open_minor, cur)} in {erp.name}", opp=opp,
                   sides=(Side(erp.name, f"receivable on invoice {inv.id}", posted.open_minor,
-                              cur),), difference=posted.open_minor, currency=cur)
+                              cur, inv.id),), difference=posted.open_minor, currency=cur)

@@ -29,16 +29,17 @@ ALL_CATCH_UP = frozenset().union(*CATCH_UP.values())
 
 @dataclass(frozen=True)
 class Side:
-    system: str  # Salesforce, Stripe, ledger, NetSuite, closebot
-    record: str  # what the amount is, on which record: "invoice in_1 net of credits"
+    system: str  # Salesforce, Stripe, the ledger, NetSuite, closebot
+    record: str  # what the amount is, on which record: "invoice in_1 net of credit notes"
     amount_minor: int | None = None
     currency: str | None = None
+    record_id: str | None = None  # the record's ID in that system, when there is one
 
     def to_dict(self) -> dict[str, Any]:
         amount = (str(from_minor(self.amount_minor, self.currency))
                   if self.amount_minor is not None and self.currency else None)
-        return {"system": self.system, "record": self.record, "amount": amount,
-                "amount_minor": self.amount_minor, "currency": self.currency}
+        return {"system": self.system, "record_id": self.record_id, "record": self.record,
+                "amount": amount, "amount_minor": self.amount_minor, "currency": self.currency}
 
 
 @dataclass(frozen=True)

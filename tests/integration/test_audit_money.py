@@ -90,10 +90,15 @@ def test_clean_books_pass(stack: SandboxStack, seeder: BookSeeder, runtime: Runt
     stack.stripe.advance(days=100)  # a renewal, billed and posted
     poll_events(runtime)
     sync_once(runtime)
+    stack.stripe.reset_calls()
     report = run_audit(runtime, require_alerts=False)
     assert report.ok, report.problems()
-    assert report.totals["USD"]["booked"] == 140 * K
-    assert report.totals["USD"]["billed"] + report.totals["USD"]["scheduled"] == 140 * K
+    usd = report.totals["USD"]
+    assert (usd["booked"], usd["billed"] + usd["scheduled"], usd["erp_orders"]) == (140 * K,) * 3
+    assert usd["stripe_open"] == usd["erp_receivable"] == 80 * K  # $20,000 fee + 2 x $30,000
+    # Stripe is read in list pages, never one invoice at a time.
+    assert stack.stripe.calls == {f"GET /v1/{kind}": 1 for kind in (
+        "products", "customers", "subscriptions", "invoices", "credit_notes")}
 
 
 def test_an_annual_upsell_never_billed(stack: SandboxStack, seeder: BookSeeder,
@@ -110,6 +115,22 @@ def test_an_annual_upsell_never_billed(stack: SandboxStack, seeder: BookSeeder,
     assert found(report, "erp_order_value") == [(10 * K, False)]
     assert kinds(report) == {"contract_value", "erp_order_value"}
     assert stack.salesforce.get("Opportunity", opp)["Sync_Status__c"] == "Synced"
+
+
+def test_a_deal_marked_synced_on_an_older_version(stack: SandboxStack, seeder: BookSeeder,
+                                                  runtime: Runtime) -> None:
+    opp = seeder.seed(next(d for d in demo_deals() if d.account == "Umbrella Health"))
+    sync_once(runtime)
+    (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
+               if r["OpportunityId"] == opp]
+    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 54})  # +8%: amended
+    sync_once(runtime)
+    (sub,) = stack.stripe.objects("subscription")
+    with stack.stripe.state.lock:  # planted: Stripe still carries version 1
+        stack.stripe.state.get("subscription", sub["id"])["metadata"]["contract_version"] = "1"
+    report = run_audit(runtime, require_alerts=False)
+    (stale,) = [v for v in report.failing if v.kind == "stale_version"]
+    assert "marked synced, but Stripe still bills contract version 1 of 2" in stale.reason
 
 
 def test_a_monthly_upsell_billed_and_posted_short(stack: SandboxStack, seeder: BookSeeder,
@@ -281,7 +302,7 @@ def test_the_cli_lists_each_variance_with_both_sides(
     (mismatch,) = [v for v in body["variances"] if v["kind"] == "invoiced_mismatch"]
     assert [(s["system"], s["amount"], s["currency"]) for s in mismatch["sides"]] == [
         ("Stripe", "0.00", "USD"), ("the ledger", "120000.00", "USD")]
-    assert invoice["id"] in mismatch["sides"][0]["record"]
+    assert [s["record_id"] for s in mismatch["sides"]] == [invoice["id"]] * 2
     text = CliRunner().invoke(cli, ["audit", "--no-alerts"])
     assert text.exit_code == 1
     lines = [ln for ln in text.output.splitlines() if ln.startswith("  ✗ ")]
