@@ -67,6 +67,7 @@ class CrmDealView:
     invoice_status: str | None
     outstanding_minor: int | None
     sync_status: str | None
+    modified_at: datetime | None = None  # when the CRM last changed the record
 
 
 class CrmBooks(Protocol):

@@ -51,7 +51,7 @@ AUDIT_IDS = {"stripe_customer": "Stripe_Customer_Id__c",
              "erp_sales_order": "ERP_Sales_Order_Id__c"}
 AUDIT_FIELDS = ("Id", "Name", "AccountId", "Amount", "CurrencyIsoCode", "Contract_End_Date__c",
                 *AUDIT_IDS.values(), "Invoice_Number__c", "Invoice_Status__c",
-                "Outstanding_Balance__c", "Sync_Status__c")
+                "Outstanding_Balance__c", "Sync_Status__c", "SystemModstamp")
 
 
 def intake_soql(since: datetime | None) -> str:
@@ -246,6 +246,8 @@ def _view(record: dict[str, Any]) -> CrmDealView:
         invoice_status=record.get("Invoice_Status__c") or None,
         outstanding_minor=_minor(record.get("Outstanding_Balance__c"), currency),
         sync_status=record.get("Sync_Status__c") or None,
+        modified_at=parse_sf_datetime(str(record["SystemModstamp"]))
+        if record.get("SystemModstamp") else None,
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -71,6 +71,9 @@ class AuditReport:
     variances: list[Variance] = field(default_factory=list)
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
     not_checked: list[str] = field(default_factory=list)
+    # When the CRM last changed each deal checked: the reconciliation leaves alone what intake
+    # has not read yet.
+    crm_modified: dict[str, datetime | None] = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name: str) -> list[str]:
         # The first audit reported plain lists per check; they remain, read from the variances.
@@ -117,7 +120,8 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True,
     erp = _read_erp(found, books, ERP_NAMES.get(rt.erp.name, rt.erp.name))
     _check_billing_records(found, billing)
     check_invoices(found, list(billing.invoices), list(billing.credits), erp)
-    report = AuditReport(opportunities=len(deals), tolerance_minor=tolerance)
+    report = AuditReport(opportunities=len(deals), tolerance_minor=tolerance,
+                         crm_modified={opp: v.modified_at for opp, v in deals.items()})
     ledger = books.ledger_books()
     if ledger is not None:
         check_ledger(found, ledger, list(erp.invoices.values()), list(erp.credits.values()),

@@ -3,8 +3,9 @@ exceptions (kind `reconciliation`) so they reach the alerts channel in business 
 
 One exception per deal (and one for what belongs to no deal) carries every variance found on it;
 the next run refreshes it, and a run that finds the deal's books agreeing again resolves it, which
-closes its alert. Deals with work still in flight (a step pending or running) are left for the
-next run: a difference there is most likely a step that hasn't finished yet.
+closes its alert. Deals still in flight are left for the next run: a step pending or running,
+or a change in the CRM that intake has not read yet (a difference there is most likely work
+that hasn't finished).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from storage.db import transaction
 from storage.tables import Deal, SyncException, WorkItem
 from sync.engine import exceptions
+from sync.engine.intake import cursor_value
 from sync.engine.runtime import Runtime
 from sync.ops.audit import run_audit
 from sync.ops.audit_variance import Variance
@@ -30,6 +32,9 @@ def run_reconciliation(rt: Runtime) -> Counter[str]:
     with transaction(rt.sessions) as session:
         in_flight = set(session.scalars(select(WorkItem.opportunity_id).where(
             WorkItem.status.in_(("pending", "running")))))
+        read_up_to = cursor_value(session)
+        in_flight |= {opp for opp, changed in report.crm_modified.items()
+                      if read_up_to is None or (changed is not None and changed > read_up_to)}
         by_deal: dict[str | None, list[Variance]] = defaultdict(list)
         for v in report.failing:
             if v.kind in NOT_RAISED:

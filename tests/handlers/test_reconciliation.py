@@ -59,8 +59,14 @@ def test_a_variance_becomes_an_alert_and_its_fix_resolves_it(live) -> None:
     rt, opp = ctx["runtime"], ctx["opp"]
     assert "books_reconciliation" in SINGLETON_JOBS
     assert run_job(rt, "books_reconciliation")["raised"] == 0
+    # A deal intake has not read yet is work in flight, not a lost deal (the audit says lost).
+    BookSeeder(stack.salesforce).seed(SPEC)
+    counts = run_job(rt, "books_reconciliation")
+    assert (counts["raised"], counts["in_flight"]) == (0, 1)
     # Someone types over closebot's balance in Salesforce: the $3,000 quarter open shows $1,200.
     stack.salesforce.update("Opportunity", opp, {"Outstanding_Balance__c": Decimal("1200")})
+    assert run_job(rt, "books_reconciliation")["in_flight"] == 3  # not read by intake yet
+    run_job(rt, "intake")
     counts = run_job(rt, "books_reconciliation")
     assert (counts["raised"], counts["variances"]) == (1, 2)
     (exc,) = _open(harness.sessions)
@@ -77,6 +83,7 @@ def test_a_variance_becomes_an_alert_and_its_fix_resolves_it(live) -> None:
     assert [e.id for e in _open(harness.sessions)] == [exc.id]
 
     stack.salesforce.update("Opportunity", opp, {"Outstanding_Balance__c": Decimal("3000")})
+    run_job(rt, "intake")
     assert run_job(rt, "books_reconciliation")["resolved"] == 1
     assert _open(harness.sessions) == []
     _sweep(harness)
@@ -91,6 +98,7 @@ def test_a_reconciliation_exception_does_not_hold_the_deal(live) -> None:
     harness, stack, ctx = live
     rt, opp = ctx["runtime"], ctx["opp"]
     stack.salesforce.update("Opportunity", opp, {"Outstanding_Balance__c": Decimal("1")})
+    run_job(rt, "intake")
     run_job(rt, "books_reconciliation")
     assert len(_open(harness.sessions)) == 1
     (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
