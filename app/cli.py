@@ -112,6 +112,7 @@ def audit(
 ) -> None:
     """Check the books across Salesforce, Stripe, the ERP and closebot; exit 1 on a violation."""
     from app.wiring import build_runtime, open_database
+    from sync.money import format_money
     from sync.ops.audit import run_audit
 
     settings = configured()
@@ -120,15 +121,25 @@ def audit(
     report = run_audit(build_runtime(settings, sessions), require_alerts=not no_alerts)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        typer.echo(f"opportunities checked  {report.opportunities}")
-        typer.echo(f"duplicates             {report.duplicates}")
-        typer.echo(f"lost deals             {len(report.lost)}")
-        typer.echo(f"unbalanced entries     {len(report.unbalanced)}")
-        typer.echo(f"open exceptions        {report.open_exceptions} ({report.alerts} alerted)")
-        for problem in report.problems():
-            typer.echo(f"  ✗ {problem}")
-        typer.echo("books intact" if report.ok else "VIOLATIONS FOUND")
+        raise typer.Exit(0 if report.ok else 1)
+    counts = report.to_dict()["counts"]
+    typer.echo(f"opportunities checked  {report.opportunities}")
+    typer.echo(f"tolerance              {report.tolerance_minor} minor units")
+    typer.echo(f"duplicates             {report.duplicates}")
+    typer.echo(f"lost deals             {counts.get('lost_deal', 0)}")
+    typer.echo(f"unbalanced entries     {counts.get('unbalanced_entry', 0)}")
+    typer.echo(f"open exceptions        {report.open_exceptions} ({report.alerts} alerted)")
+    typer.echo(f"variances              {len(report.failing)} "
+               f"(+{len(report.variances) - len(report.failing)} known from open exceptions)")
+    for currency, figures in report.totals.items():
+        shown = ", ".join(f"{name} {format_money(amount, currency)}"
+                          for name, amount in figures.items())
+        typer.echo(f"totals {currency}             {shown}")
+    for variance in report.variances:
+        typer.echo(f"  {'~' if variance.excused_by else '✗'} {variance.line()}")
+    for note in report.not_checked:
+        typer.echo(f"  not checked: {note}")
+    typer.echo("books intact" if report.ok else "VIOLATIONS FOUND")
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -136,7 +147,8 @@ def _run_scheduler(rt, settings: Settings) -> None:
     from app.scheduler import build_scheduler
 
     scheduler = build_scheduler(rt, intake_s=settings.intake_interval_s,
-                                worker_s=settings.worker_interval_s)
+                                worker_s=settings.worker_interval_s,
+                                books_s=settings.reconcile_audit_interval_s)
     from app.slack_serve import add_slack_jobs_if_configured
 
     add_slack_jobs_if_configured(scheduler, rt, settings)

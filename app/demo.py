@@ -35,7 +35,7 @@ def run_demo(*, database_url: str | None = None, timeout_s: float = 60.0,
         settings = Settings(database_url=url, **stack.settings_overrides())  # type: ignore[arg-type]
         engine, sessions = open_database(settings)
         rt = build_runtime(settings, sessions)
-        scheduler = build_scheduler(rt, intake_s=1, worker_s=0.5, events_s=1)
+        scheduler = build_scheduler(rt, intake_s=1, worker_s=0.5, events_s=1, books_s=None)
         scheduler.start()
         try:
             _wait(lambda: _settled(sessions, len(opportunity_ids)), timeout_s)

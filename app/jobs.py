@@ -22,6 +22,7 @@ from sync.engine.telemetry import METRICS, correlation
 from sync.engine.webhooks import reconcile_open_invoices
 from sync.engine.worker import run_until_idle
 from sync.errors import SyncError
+from sync.ops.reconcile import run_reconciliation
 
 log = logging.getLogger("closebot.jobs")
 
@@ -43,9 +44,11 @@ JOBS: dict[str, tuple[str, Job]] = {
     "billing_events": ("stripe", poll_events),
     "reconcile": ("stripe", reconcile_open_invoices),
     "revenue": ("erp", recognize_revenue),
+    # The money audit across every system, its variances raised as exceptions (alerts).
+    "books_reconciliation": ("audit", run_reconciliation),
 }
 # Jobs that must fire once per interval cluster-wide; the queue worker runs on every replica.
-SINGLETON_JOBS = ("intake", "billing_events", "reconcile", "revenue")
+SINGLETON_JOBS = ("intake", "billing_events", "reconcile", "revenue", "books_reconciliation")
 
 
 @dataclass

@@ -35,11 +35,14 @@ def build_scheduler(
     events_s: Seconds | None = None,
     reconcile_s: Seconds = 3600.0,
     revenue_s: Seconds = 6 * 3600.0,
+    books_s: Seconds | None = 86_400.0,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     intervals = {"intake": intake_s, "worker": worker_s, "billing_events": events_s or intake_s,
                  "reconcile": reconcile_s, "revenue": revenue_s}
+    if books_s:  # the money reconciliation; the demo leaves it out
+        intervals["books_reconciliation"] = books_s
     for name, seconds in intervals.items():
         scheduler.add_job(run_scheduled, "interval", seconds=seconds, args=[rt, name, seconds],
                           id=name, next_run_time=_now(), **common)

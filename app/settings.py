@@ -108,8 +108,17 @@ class Settings(BaseSettings):
     salesforce_timeout_s: float = 30.0
     events_interval_s: int = 120
     reconcile_interval_s: int = 3600
+    reconcile_audit_interval_s: int = 86_400  # the money reconciliation: daily slots from 00:00 UTC
+    audit_tolerance_minor: int = 0  # differences the audit accepts, in minor units
     job_lease_s: int = 900  # a scheduled job's cluster-wide lease; expires if a replica dies
     log_json: bool = True
+
+    @field_validator("audit_tolerance_minor")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("AUDIT_TOLERANCE_MINOR can't be negative")
+        return value
 
     @field_validator("erp")
     @classmethod

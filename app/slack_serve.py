@@ -36,7 +36,8 @@ def run_serve(settings: Settings, *, scheduler: bool = True, port: int | None = 
     jobs = None
     if scheduler:
         jobs = build_scheduler(runtime, intake_s=settings.intake_interval_s,
-                               worker_s=settings.worker_interval_s)
+                               worker_s=settings.worker_interval_s,
+                               books_s=settings.reconcile_audit_interval_s)
         add_slack_jobs(jobs, bundle(app).surface, settings)
         jobs.start()
     secret = settings.stripe_webhook_secret

@@ -44,6 +44,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         lease=timedelta(seconds=settings.lease_s),
         batch_size=settings.batch_size,
         intake_overlap=timedelta(seconds=settings.intake_overlap_s),
+        audit_tolerance_minor=settings.audit_tolerance_minor,
     )
 
 

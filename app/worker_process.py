@@ -2,7 +2,7 @@
 
 One loop per process, any number of processes per database:
 - every tick it drains due work items (every replica does; the queue hands each item to one);
-- the scheduled jobs (intake, billing events, reconciliation) run only on the replica that wins
+- the scheduled jobs (intake, billing events, reconciliations) run only on the replica that wins
   their interval slot in `job_leases` (see `sync.engine.leader`), so they fire once cluster-wide;
 - SIGTERM (or SIGINT) sets a flag: the step in hand finishes, the rest of the claimed batch is
   handed back with `queue.release_all`, and the process exits 0. A SIGKILL skips all of that,
@@ -35,6 +35,7 @@ def job_intervals(settings: Settings) -> dict[str, float]:
         "intake": settings.intake_interval_s,
         "billing_events": settings.events_interval_s,
         "reconcile": settings.reconcile_interval_s,
+        "books_reconciliation": settings.reconcile_audit_interval_s,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import random
 import re
@@ -43,9 +44,12 @@ class DealSpec:
 
 
 def _end(start: date, months: int) -> date:
+    """The inclusive end of a term of `months` from `start`: the day before the same day
+    `months` later, that day clamped to the month's length (Nov 30 + 3 months → Feb 27), as a
+    CRM computes it and as a biller's periods from `start` run."""
     month = start.month - 1 + months
     year, month = start.year + month // 12, month % 12 + 1
-    day = min(start.day, 28)
+    day = min(start.day, calendar.monthrange(year, month)[1])
     return date(year, month, day) - timedelta(days=1)
 
 

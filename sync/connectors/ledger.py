@@ -12,9 +12,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from sync.connectors.erp_invoices import not_itemized
-from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn
+from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn, audit_view
 from sync.model import Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
-from sync.ports import ErpCustomer, ErpInvoice, PostedInvoice
+from sync.ports import (
+    ErpCustomer,
+    ErpInvoice,
+    LedgerBooks,
+    PostedCredit,
+    PostedInvoice,
+    PostedOrder,
+)
 
 PAGE = 500
 
@@ -164,8 +171,17 @@ class LedgerErp:
                                   external_id=r.external_id) for r in rows]
 
     def posted_invoices(self) -> list[PostedInvoice]:
-        return [PostedInvoice(ext, number, open_minor)
-                for ext, number, open_minor in self.ledger.invoice_balances()]
+        """Receivables as the general ledger holds them, traced to their invoices."""
+        return list(self.ledger.read(audit_view.posted_invoices))
+
+    def posted_credits(self) -> list[PostedCredit]:
+        return list(self.ledger.read(audit_view.posted_credits))
+
+    def sales_orders(self) -> list[PostedOrder]:
+        return list(self.ledger.read(audit_view.sales_orders))
+
+    def ledger_books(self) -> LedgerBooks:
+        return self.ledger.read(audit_view.books)  # type: ignore[no-any-return]
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         return self.ledger.duplicate_external_ids()

@@ -24,7 +24,7 @@ from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTranspor
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
-from sync.ports import ErpCustomer, ErpInvoice, PostedInvoice
+from sync.ports import ErpCustomer, ErpInvoice, PostedCredit, PostedInvoice, PostedOrder
 
 SUITEQL = "/services/rest/query/v1/suiteql"
 PAGE = 1000
@@ -186,14 +186,37 @@ class NetSuiteErp(NetSuiteTransport):
 
     def posted_invoices(self) -> list[PostedInvoice]:
         """closebot's invoices in NetSuite (those with an external ID), in one SuiteQL read."""
-        symbols = {v: k for k, v in self._currency_map().items()}
         return [
-            PostedInvoice(row["externalid"], row.get("tranid"), to_minor(
-                Decimal(row.get("foreignamountremaining") or "0"), symbols[row["currency"]]))
-            for row in self.suiteql(
-                "SELECT externalid, tranid, currency, foreignamountremaining FROM transaction "
-                "WHERE type = 'CustInvc' AND externalid IS NOT NULL")
+            PostedInvoice(row["externalid"], row.get("tranid"), self._minor(
+                row, "foreignamountremaining"), self._minor(row, "foreigntotal"),
+                self._symbol(row))
+            for row in self._transactions("CustInvc")
         ]
+
+    def posted_credits(self) -> list[PostedCredit]:
+        """Credit memos by the billing credit note they carry; which invoice each applies to
+        is not read (SuiteQL's transaction table doesn't say), the credit note knows it."""
+        return [PostedCredit(row["externalid"], self._minor(row, "foreigntotal"),
+                             self._symbol(row)) for row in self._transactions("CustCred")]
+
+    def sales_orders(self) -> list[PostedOrder]:
+        return [PostedOrder(row["externalid"], self._symbol(row), self._minor(row, "foreigntotal"))
+                for row in self._transactions("SalesOrd")]
+
+    def ledger_books(self) -> None:
+        """Revenue schedules and the general ledger are NetSuite's own; not read here."""
+        return None
+
+    def _transactions(self, kind: str) -> Iterator[dict[str, str]]:
+        return self.suiteql(
+            "SELECT externalid, tranid, currency, foreigntotal, foreignamountremaining "
+            f"FROM transaction WHERE type = '{kind}' AND externalid IS NOT NULL")
+
+    def _symbol(self, row: dict[str, str]) -> str:
+        return {v: k for k, v in self._currency_map().items()}[row["currency"]]
+
+    def _minor(self, row: dict[str, str], column: str) -> int:
+        return to_minor(Decimal(row.get(column) or "0"), self._symbol(row))
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         seen: dict[tuple[str, str], int] = {}

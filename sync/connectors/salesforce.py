@@ -33,7 +33,8 @@ from sync.connectors.salesforce_oauth import LoginFlow
 from sync.connectors.salesforce_session import SessionKeeper
 from sync.connectors.tls import PinnedCASession
 from sync.errors import CredentialsRefused, PermanentError, TransientError
-from sync.ports import CrmAccount, CrmUpdate, DealRecord, WriteResult
+from sync.money import MoneyError, to_minor
+from sync.ports import CrmAccount, CrmDealView, CrmUpdate, DealRecord, WriteResult
 
 DEAL_FIELDS = (
     "Id", "Name", "AccountId", "Account.Name", "Account.Billing_Email__c",
@@ -57,6 +58,13 @@ FRESH_SESSION_REFUSED = (
     "Salesforce refused a session it had just issued: check that the integration user is active "
     "and its profile or a permission set grants API Enabled"
 )
+# What the audit compares: the deal's terms and closebot's own write-back fields.
+AUDIT_IDS = {"stripe_customer": "Stripe_Customer_Id__c",
+             "stripe_subscription": "Stripe_Subscription_Id__c",
+             "erp_sales_order": "ERP_Sales_Order_Id__c"}
+AUDIT_FIELDS = ("Id", "Name", "AccountId", "Amount", "CurrencyIsoCode", "Contract_End_Date__c",
+                *AUDIT_IDS.values(), "Invoice_Number__c", "Invoice_Status__c",
+                "Outstanding_Balance__c", "Sync_Status__c", "SystemModstamp")
 
 
 class _SessionEnded(Exception):
@@ -226,6 +234,18 @@ class SalesforceCrm:
         """The object's fields as this user sees them (`sobjects/{name}/describe`)."""
         return self._call("describe", "restful", f"sobjects/{sobject}/describe")
 
+    def won_deals(self) -> list[CrmDealView]:
+        """Every closed-won opportunity, in pages of up to 2,000, for the audit."""
+        soql = f"SELECT {', '.join(AUDIT_FIELDS)} FROM Opportunity WHERE IsWon = true ORDER BY Id"
+        result = self._call("query", "query", soql)
+        views = [_view(r) for r in result.get("records") or []]
+        while not result.get("done", True):
+            result = self._call(
+                "queryMore", "query_more", result["nextRecordsUrl"], identifier_is_url=True
+            )
+            views += [_view(r) for r in result.get("records") or []]
+        return views
+
     def _deal(self, record: dict[str, Any]) -> DealRecord:
         children = record.get("OpportunityLineItems") or {}
         lines = [flatten(line) for line in children.get("records") or []]
@@ -290,6 +310,36 @@ class SalesforceCrm:
                 f"Salesforce rejected the request: {_detail(error)}", system=SYSTEM,
                 detail=_detail(error),
             ) from error
+
+
+def _view(record: dict[str, Any]) -> CrmDealView:
+    currency = str(record.get("CurrencyIsoCode") or "").upper() or None
+    end = record.get("Contract_End_Date__c")
+    try:
+        end_date = date.fromisoformat(str(end)) if end else None
+    except ValueError:
+        end_date = None
+    return CrmDealView(
+        opportunity_id=str(record["Id"]), name=str(record.get("Name") or ""),
+        account_id=record.get("AccountId"), currency=currency,
+        amount_minor=_minor(record.get("Amount"), currency), contract_end=end_date,
+        ids={role: record.get(field) or None for role, field in AUDIT_IDS.items()},
+        invoice_number=record.get("Invoice_Number__c") or None,
+        invoice_status=record.get("Invoice_Status__c") or None,
+        outstanding_minor=_minor(record.get("Outstanding_Balance__c"), currency),
+        sync_status=record.get("Sync_Status__c") or None,
+        modified_at=parse_sf_datetime(str(record["SystemModstamp"]))
+        if record.get("SystemModstamp") else None,
+    )
+
+
+def _minor(value: Any, currency: str | None) -> int | None:
+    if value is None or value == "" or not currency:
+        return None
+    try:
+        return to_minor(Decimal(str(value)), currency)
+    except (ArithmeticError, MoneyError, ValueError):
+        return None
 
 
 def _record(sobject: str, record_id: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from sync.connectors.stripe_books import read_books
 from sync.connectors.stripe_events import page_of
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
 from sync.connectors.stripe_reads import StripeReads
@@ -32,7 +33,7 @@ from sync.model import (
     InvoiceStatus,
     Obligation,
 )
-from sync.ports import BillingResult, EventPage
+from sync.ports import BillingBooks, BillingResult, EventPage
 
 INTERVALS = {"monthly": ("month", 1), "quarterly": ("month", 3), "annual": ("year", 1)}
 
@@ -371,3 +372,6 @@ class StripeBilling(StripeReads):
         if starting_after:
             params["starting_after"] = starting_after
         return page_of(self._call("events.list", "get", "/v1/events", params))
+
+    def books(self) -> BillingBooks:
+        return read_books(self._call)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from storage import audit
@@ -12,6 +12,9 @@ from storage.tables import SyncException
 from storage.timeutil import utcnow
 
 OPEN, RESOLVED, DISMISSED = "open", "resolved", "dismissed"
+# Raised by the nightly reconciliation: it reports that the books disagree, and never holds a
+# deal's steps (a deal with only such an exception open flows, and is marked synced, as usual).
+RECONCILIATION = "reconciliation"
 
 
 def raise_exception(
@@ -26,10 +29,10 @@ def raise_exception(
     attempts: int = 0,
     work_item_id: int | None = None,
 ) -> SyncException:
-    """Open an exception, or refresh the open one of the same deal and kind."""
+    """Open an exception, or refresh the open one of the same deal (or of no deal) and kind."""
     exc = session.scalar(
         select(SyncException).where(
-            SyncException.opportunity_id == opportunity_id,
+            _of(opportunity_id),
             SyncException.kind == kind,
             SyncException.status == OPEN,
         )
@@ -56,10 +59,17 @@ def raise_exception(
     return exc
 
 
+def _of(opportunity_id: str | None) -> ColumnElement[bool]:
+    # `= NULL` matches nothing in SQL: an exception about no deal is found with IS NULL.
+    if opportunity_id is None:
+        return SyncException.opportunity_id.is_(None)
+    return SyncException.opportunity_id == opportunity_id
+
+
 def resolve(
     session: Session,
     *,
-    opportunity_id: str,
+    opportunity_id: str | None,
     kinds: Iterable[str],
     by: str = "closebot",
     resolution: str = "resolved by a later successful sync",
@@ -68,7 +78,7 @@ def resolve(
     found = list(
         session.scalars(
             select(SyncException).where(
-                SyncException.opportunity_id == opportunity_id,
+                _of(opportunity_id),
                 SyncException.kind.in_(list(kinds)),
                 SyncException.status == OPEN,
             )

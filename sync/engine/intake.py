@@ -170,7 +170,8 @@ def _reject(session: Session, row: Deal, invalid: InvalidDeal) -> str:
 def _open_exceptions(session: Session, opportunity_id: str) -> bool:
     return session.scalar(
         select(SyncException.id).where(
-            SyncException.opportunity_id == opportunity_id, SyncException.status == "open"
+            SyncException.opportunity_id == opportunity_id, SyncException.status == "open",
+            SyncException.kind != exceptions.RECONCILIATION,
         ).limit(1)
     ) is not None
 

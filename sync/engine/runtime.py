@@ -28,6 +28,8 @@ class EngineConfig:
     intake_overlap: timedelta = timedelta(seconds=60)
     # Stripe keeps idempotency keys for 24 hours; after that a retry must look before it creates.
     idempotency_window: timedelta = timedelta(hours=23)
+    # The audit's money comparisons accept differences up to this many minor units.
+    audit_tolerance_minor: int = 0
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from storage import links, queue
 from storage.tables import ContractVersion, Deal, IdLink, SyncException
+from sync.engine.exceptions import RECONCILIATION
 from sync.engine.runtime import Runtime
 from sync.model import Contract
 
@@ -92,7 +93,8 @@ def with_open_exceptions(session: Session, items: list[StepInput]) -> list[tuple
         return []
     with_open = set(session.scalars(
         select(SyncException.opportunity_id).where(
-            SyncException.opportunity_id.in_(opps), SyncException.status == "open")
+            SyncException.opportunity_id.in_(opps), SyncException.status == "open",
+            SyncException.kind != RECONCILIATION)
     ))
     return [(i.opportunity_id, i.version) for i in items if i.opportunity_id in with_open]
 
@@ -122,7 +124,8 @@ def billed_predecessor(
 
 
 _OPEN_KINDS = select(SyncException.kind).where(
-    SyncException.opportunity_id == bindparam("opp"), SyncException.status == "open"
+    SyncException.opportunity_id == bindparam("opp"), SyncException.status == "open",
+    SyncException.kind != RECONCILIATION,
 )
 _CONTRACT_BODY = select(ContractVersion.body).where(
     ContractVersion.opportunity_id == bindparam("opp"), ContractVersion.version == bindparam("v")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -267,6 +267,11 @@ class Ledger:
     ) -> tuple[list[listing.OpenInvoiceRow], int | None]:
         with self._sessions() as session:
             return listing.open_invoices_after(session, after, limit)
+
+    def read(self, report: Callable[[Session], Any]) -> Any:
+        """Run one read-only report (e.g. from `sync.ledger.audit_view`) in a session of its own."""
+        with self._sessions() as session:
+            return report(session)
 
     def external_id_for(self, number: str) -> str | None:
         """The upstream key of a record given its ledger number (`CUST-000001` → CRM id)."""

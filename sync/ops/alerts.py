@@ -32,6 +32,9 @@ SYSTEM_NAMES = {"stripe": "Stripe", "salesforce": "Salesforce", "erp": "the ERP"
 HINTS = {
     "validation": "Fix the fields below in Salesforce; the deal flows on by itself.",
     "credit": "Retry applies the approved credit again (nothing is created twice).",
+    "reconciliation": "Correct the records named here; the next nightly reconciliation closes "
+                      "this alert once the books agree, or Dismiss with why the difference "
+                      "stands.",
 }
 DEFAULT_HINT = "Retry runs the step again (nothing is created twice), or Dismiss with a reason."
 MAX_NAMED = 10  # people a refusal names; the rest are in the settings
@@ -193,6 +196,9 @@ def retry(deps: Deps, exception_id: int, *, user: str) -> SyncException:
         if exc.kind == "validation":
             raise BadInput("This deal needs its fields fixed in Salesforce; closebot picks it "
                            "up again by itself once they are.")
+        if exc.kind == exceptions.RECONCILIATION:
+            raise BadInput("There is no step to retry: the books are checked again at the next "
+                           "reconciliation, which closes this once they agree.")
         item = session.get(WorkItem, exc.work_item_id) if exc.work_item_id else None
         if item is not None:
             queue.arm(session, opportunity_id=item.opportunity_id, version=item.contract_version,
