@@ -24,6 +24,7 @@ from sync.connectors.stripe_events import page_of
 from sync.connectors.stripe_objects import day, timestamp, to_invoice
 from sync.connectors.stripe_reads import StripeReads
 from sync.connectors.stripe_transport import SYSTEM, quote
+from sync.dates import add_months
 from sync.errors import PermanentError
 from sync.model import (
     Contract,
@@ -134,6 +135,14 @@ class StripeBilling(StripeReads):
         than one period ends mid-period; the subscription is created with
         `proration_behavior=none`, so Stripe bills that only period's price (the term's whole
         price) for the shortened period instead of a time-based share of it."""
+        start = contract.billing.start
+        if start > datetime.now(UTC).date():
+            # Stripe prorates a `cancel_at` inside any period after the first by time, whatever
+            # `proration_behavior` says: a future-dated term keeps whole periods for now, so the
+            # customer is billed the contract's price (its last period may outrun the term).
+            periods = max(o.periods for o in contract.recurring)
+            return add_months(datetime.combine(start, time(), UTC),
+                              periods * contract.billing.cadence.months)
         return datetime.combine(contract.billing.end + timedelta(days=1), time(), UTC)
 
     def _metadata(self, contract: Contract, key: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ from app.wiring import build_runtime
 from sandbox.book import BookSeeder, demo_deals, generated_deals
 from sandbox.stack import SandboxStack
 from sync.ops.audit import run_audit
-from tests.known_booking_bugs import split_known
 
 
 def test_clean_books_pass_and_each_violation_is_reported(
@@ -28,9 +27,7 @@ def test_clean_books_pass_and_each_violation_is_reported(
         rt = build_runtime(Settings(database_url=db_url, **stack.settings_overrides()), sessions)
         sync_once(rt)
         clean = run_audit(rt, require_alerts=False)
-        # Clean but for today's known booking bug (Acme's Stripe period outruns its term).
-        known, rest = split_known(clean, ids["Acme Corp"])
-        assert rest == [] and len(known) == 1, clean.problems()
+        assert clean.ok, clean.problems()
         assert clean.opportunities == 5 and clean.open_exceptions == 1
         # The one open exception (Globex fails validation) has no Slack alert in this run.
         assert len(run_audit(rt).unalerted) == 1
