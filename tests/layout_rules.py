@@ -9,7 +9,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-SHARED = {"model", "money", "dates", "errors", "ports"}
+SHARED = {"model", "money", "dates", "errors", "ports", "ports_books"}
 PRODUCT = ("app", "handlers", "sync", "storage", "sandbox")
 
 # unit → the units it may import (besides itself and the standard library / third parties).

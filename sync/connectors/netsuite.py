@@ -195,9 +195,11 @@ class NetSuiteErp(NetSuiteTransport):
 
     def posted_credits(self) -> list[PostedCredit]:
         """Credit memos by the billing credit note they carry; which invoice each applies to
-        is not read (SuiteQL's transaction table doesn't say), the credit note knows it."""
+        is not read (SuiteQL's transaction table doesn't say), the credit note knows it. A
+        void's or write-off's memo names its invoice in its key, `<invoice>:<kind>`."""
         return [PostedCredit(row["externalid"], self._minor(row, "foreigntotal"),
-                             self._symbol(row)) for row in self._transactions("CustCred")]
+                             self._symbol(row), _closed_invoice(row["externalid"]))
+                for row in self._transactions("CustCred")]
 
     def sales_orders(self) -> list[PostedOrder]:
         return [PostedOrder(row["externalid"], self._symbol(row), self._minor(row, "foreigntotal"))
@@ -313,3 +315,9 @@ def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 def _description(product: str, start: date, end: date) -> str:
     return f"{product} ({start.isoformat()} to {end.isoformat()})"[:999]
+
+
+def _closed_invoice(external_id: str) -> str | None:
+    """The invoice a closure memo (`InvoiceClosure.key`) belongs to; None for any other memo."""
+    invoice, sep, kind = external_id.rpartition(":")
+    return invoice if sep and invoice and kind in {k.value for k in ClosureKind} else None

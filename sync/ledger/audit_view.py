@@ -5,7 +5,9 @@ the general ledger (not the invoice's own columns) says is still receivable.
 Tracing: an invoice entry names its invoice; payments and credit memos their invoice; a revenue
 entry its schedule row, hence its sales order line; a reversal whatever the entry it reverses
 belongs to. An entry of another kind whose reference is an invoice's external id belongs to that
-invoice; anything else is left untraced (and the audit says so if it lands on a checked account).
+invoice; a void's or write-off's closure entry belongs to the invoice it closed, its deferred
+revenue and revenue legs split over the obligations it closed (`audit_closures.py`); anything
+else is left untraced (and the audit says so if it lands on a checked account).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from storage.ledger import (
     LedgerSalesOrderLine,
 )
 from sync.ledger import accounts as acct
+from sync.ledger import audit_closures as closures
 from sync.ports import (
     LedgerBooks,
     PostedCredit,
@@ -67,11 +70,19 @@ def posted_invoices(session: Session) -> list[PostedInvoice]:
     """Each invoice with what the general ledger holds receivable on it."""
     receivable: dict[str, int] = defaultdict(int)
     reversed_: dict[str, int] = defaultdict(int)
+    written_off: dict[str, int] = defaultdict(int)
+    voided: set[str] = set()
     for p in postings(session):
         if p.role == "receivable" and p.invoice_external_id:
             receivable[p.invoice_external_id] += p.amount_minor
-            if p.source == "reversed invoice":
+            if p.source in ("reversed invoice", "invoice_void"):
                 reversed_[p.invoice_external_id] -= p.amount_minor
+            elif p.source == "invoice_uncollectible":
+                written_off[p.invoice_external_id] -= p.amount_minor
+        if p.source == "invoice_void" and p.invoice_external_id:
+            voided.add(p.invoice_external_id)
+    for ext in voided:  # a void after a write-off takes back what the write-off closed too
+        reversed_[ext] += written_off.get(ext, 0)
     lines: dict[int, list[tuple[str, int, bool]]] = defaultdict(list)
     for invoice_id, description, amount, recurring in session.execute(
         select(LedgerInvoiceLine.invoice_id, LedgerInvoiceLine.description,
@@ -96,6 +107,7 @@ def obligations(session: Session) -> list[ScheduledObligation]:
     for line_id, on, amount, entry in session.execute(
         select(LedgerRevenueSchedule.sales_order_line_id, LedgerRevenueSchedule.recognize_on,
                LedgerRevenueSchedule.amount_minor, LedgerRevenueSchedule.journal_entry_id)
+        .where(LedgerRevenueSchedule.stopped_by_id.is_(None))  # a closure took it back
         .order_by(LedgerRevenueSchedule.id)
     ):
         schedules[line_id].append((on, int(amount), entry is not None))
@@ -112,7 +124,7 @@ def obligations(session: Session) -> list[ScheduledObligation]:
 def postings(session: Session) -> list[Posting]:
     """Every entry's lines, summed per account, with the records they belong to."""
     traces = _traces(session)
-    out = []
+    out: list[Posting] = []
     for entry_id, posted_on, currency, code, amount in session.execute(
         select(LedgerJournalEntry.id, LedgerJournalEntry.posted_on, LedgerJournalEntry.currency,
                LedgerJournalLine.account_code,
@@ -123,8 +135,12 @@ def postings(session: Session) -> list[Posting]:
         .order_by(LedgerJournalEntry.id)
     ):
         source, ref, invoice, order, line = traces[entry_id]
-        out.append(Posting(ROLES.get(code, f"account {code}"), currency, int(amount), posted_on,
-                           source, ref, invoice, order, line))
+        role = ROLES.get(code, f"account {code}")
+        parts = [(line, int(amount))]
+        if source in closures.SOURCES and role in ("deferred_revenue", "revenue"):
+            parts = closures.split(int(amount), closures.weights(session, ref, code))
+        out += [Posting(role, currency, part, posted_on, source, ref, invoice, order, line_ext)
+                for line_ext, part in parts]
     return out
 
 
@@ -148,6 +164,7 @@ def _traces(session: Session) -> dict[int, Trace]:
         .join(LedgerSalesOrderLine,
               LedgerSalesOrderLine.id == LedgerRevenueSchedule.sales_order_line_id)
         .join(LedgerSalesOrder, LedgerSalesOrder.id == LedgerSalesOrderLine.sales_order_id))}
+    settled.update(closures.closed_invoices(session))
     entries = {eid: (kind, ref, reverses) for eid, kind, ref, reverses in session.execute(
         select(LedgerJournalEntry.id, LedgerJournalEntry.source_type,
                LedgerJournalEntry.source_ref, LedgerJournalEntry.reverses_id))}
@@ -161,7 +178,7 @@ def _traces(session: Session) -> dict[int, Trace]:
         if kind == "revenue_schedule" and ref in rows:
             line, order = rows[ref]
             return source, line, None, order, line
-        invoice = settled.get(ref) if kind in ("payment", "credit_memo") else (
+        invoice = settled.get(ref) if kind in ("payment", "credit_memo", *closures.SOURCES) else (
             ref if ref in invoices else None)
         return source, ref, invoice, invoices.get(invoice) if invoice else None, None
 

@@ -7,6 +7,9 @@ to the obligation whose product they name; a credit memo is spread over its invo
 proportion to their amounts, and so is the part of it booked to contra revenue. Then:
 - invoiced, less credits to deferred revenue, less recognized = its deferred revenue, which
   is never a debit balance; recognized revenue never exceeds the obligation's price;
+- a void or write-off (a closure) takes from deferred revenue what its invoice billed and was not
+  earned yet, and that part leaves the schedule too; a void also takes back, from the invoice,
+  the revenue it reverses;
 - a credit goes to contra revenue only for revenue already earned by the credit's date, and the
   schedule plans the price less the credits taken from deferred revenue (it was re-planned);
 - the deal's deferred revenue in the general ledger is exactly its obligations' deferred
@@ -25,6 +28,7 @@ from sync.ports import LedgerBooks, PostedCredit, PostedInvoice, ScheduledObliga
 
 Key = tuple[str, bool]  # product, recurring
 CHECKED = ("receivable", "deferred_revenue", "revenue", "contra_revenue")
+CLOSURES = ("invoice_void", "invoice_uncollectible")
 
 
 @dataclass
@@ -36,11 +40,16 @@ class Obligation:
     recognized: int = 0
     credited: int = 0
     credited_to_deferred: int = 0
+    closed: int = 0  # deferred revenue taken back by a void or write-off
     contra: list[tuple[date, int]] = field(default_factory=list)
 
     @property
     def deferred(self) -> int:
-        return self.invoiced - self.credited_to_deferred - self.recognized
+        return self.invoiced - self.taken_back - self.recognized
+
+    @property
+    def taken_back(self) -> int:
+        return self.credited_to_deferred + self.closed
 
     def earned_by(self, day: date) -> int:
         return sum(amount for on, amount in self.schedule if on <= day)
@@ -81,7 +90,8 @@ def allocate(total: int, weights: list[int]) -> list[int]:
 def check_ledger(found: Found, books: LedgerBooks, invoices: list[PostedInvoice],
                  credits: list[PostedCredit], erp: str, names: dict[str, str]) -> None:
     deals = _obligations(books.obligations)
-    shares = _invoiced(deals, invoices)
+    closed = {p.invoice_external_id for p in books.postings if p.source in CLOSURES}
+    shares = _invoiced(deals, invoices, closed)
     unallocated = _credits(deals, books, credits, shares)
     _ledger_side(found, deals, books, erp)
     for opp, deal in sorted(deals.items()):
@@ -101,14 +111,15 @@ def _obligations(rows: tuple[ScheduledObligation, ...]) -> dict[str, Deal]:
     return deals
 
 
-def _invoiced(deals: dict[str, Deal], invoices: list[PostedInvoice]
+def _invoiced(deals: dict[str, Deal], invoices: list[PostedInvoice], closed: set[str | None]
               ) -> dict[str, tuple[str, list[tuple[Key | None, int]]]]:
     """Invoice lines onto obligations; returns each invoice's deal and lines, for credits."""
     shares = {}
     for inv in invoices:
         deal = deals.get(deal_of(inv.order_external_id or ""))
-        if deal is None or (inv.total_minor and inv.reversed_minor >= inv.total_minor):
-            continue  # not a deal's invoice, or reversed as a whole (a void)
+        if deal is None or (inv.total_minor and inv.reversed_minor >= inv.total_minor
+                            and inv.external_id not in closed):
+            continue  # not a deal's invoice, or its entry reversed as a whole
         lines = [(deal.match(text, recurring), amount) for text, amount, recurring in inv.lines]
         for key, amount in lines:
             if key is not None:
@@ -163,11 +174,16 @@ def _ledger_side(found: Found, deals: dict[str, Deal], books: LedgerBooks, erp: 
             if p.role in CHECKED:
                 untraced[p.currency][p.role] += p.amount_minor
             continue
+        found_line = by_line.get((p.order_external_id or "", p.line_external_id or ""))
+        ob = deals[found_line[0]].obligations[found_line[1]] if found_line else None
         if p.role == "deferred_revenue":
             deal.deferred_in_ledger -= p.amount_minor
-        elif p.role == "revenue" and (found_line := by_line.get(
-                (p.order_external_id or "", p.line_external_id or ""))):
-            deals[found_line[0]].obligations[found_line[1]].recognized -= p.amount_minor
+            if ob is not None and p.source in CLOSURES:
+                ob.closed += p.amount_minor
+        elif p.role == "revenue" and ob is not None:
+            ob.recognized -= p.amount_minor
+            if p.source == "invoice_void":  # revenue the void took back was never billed
+                ob.invoiced -= p.amount_minor
     for cur, roles in sorted(accounts.items()):
         if -roles["deferred_revenue"] < -found.tolerance:
             found.add("deferred_revenue_debit",
@@ -201,19 +217,19 @@ def _check_deal(found: Found, opp: str, name: str, deal: Deal, unallocated_credi
         if ob.deferred < -found.tolerance:
             found.add("deferred_revenue_debit",
                       f"{name}, {product}: {money(ob.recognized, cur)} recognized but only "
-                      f"{money(ob.invoiced - ob.credited_to_deferred, cur)} invoiced net of "
-                      f"credits; its deferred revenue is a debit balance of "
+                      f"{money(ob.invoiced - ob.taken_back, cur)} invoiced net of "
+                      f"credits, voids and write-offs; its deferred revenue is a debit balance of "
                       f"{money(-ob.deferred, cur)}", opp=opp,
                       sides=(Side(erp, f"{side}: recognized", ob.recognized, cur, opp),
                              Side(erp, f"{side}: invoiced net of credits to deferred revenue",
-                                  ob.invoiced - ob.credited_to_deferred, cur, opp)),
+                                  ob.invoiced - ob.taken_back, cur, opp)),
                       difference=ob.deferred, currency=cur)
         found.compare("schedule_not_replanned",
                       Side(erp, f"{side}: revenue schedule", ob.scheduled, cur, opp),
-                      Side(erp, f"{side}: price less credits to deferred revenue",
-                           ob.price - ob.credited_to_deferred, cur, opp),
+                      Side(erp, f"{side}: price less credits, voids and write-offs to deferred "
+                           "revenue", ob.price - ob.taken_back, cur, opp),
                       f"{name}, {product}: the schedule plans {money(ob.scheduled, cur)} but the "
-                      f"price net of credits is {money(ob.price - ob.credited_to_deferred, cur)}",
+                      f"price net of credits is {money(ob.price - ob.taken_back, cur)}",
                       opp=opp)
         if ob.recognized > ob.price + found.tolerance:
             found.add("recognized_over_price",

@@ -2,8 +2,13 @@
 receivable equals what Stripe says is still to pay.
 
 Both sides are net: Stripe's invoice total less its credit notes (nothing when voided), the
-ERP's invoice total less its credit memos and reversals. Receivable: Stripe's
-`amount_remaining` while the invoice is open, nothing once it is paid, void or uncollectible.
+ERP's invoice total less its credit memos and reversals. A void takes the invoice back in the
+ERP too (a reversing closure on the ledger, the `<invoice>:void` credit memo in NetSuite). A
+write-off does not: Stripe keeps an uncollectible invoice billed and owed, while the ERP takes
+its receivable to bad debt (`<invoice>:uncollectible`), so that memo does not lower what the ERP
+invoiced (docs/architecture.md, "Voids, write-offs and tax"). Receivable: Stripe's
+`amount_remaining` while the invoice is open, nothing once it is paid, void or uncollectible
+(written off in the ERP).
 Drafts are not compared (the ERP gets an invoice once it is final); invoices closebot did not
 make (no opportunity in their metadata) are not closebot's to post.
 """
@@ -41,11 +46,14 @@ class ErpView:
 
     def credited(self, invoice_id: str, notes: list[BilledCredit]) -> int:
         """Credit memos on one invoice: those carrying its credit notes' ids, and any other
-        memo the ERP itself ties to the invoice."""
+        memo the ERP itself ties to the invoice, but a write-off's only once a void follows it
+        (the void turns the write-off into taking the invoice back)."""
         ids = {n.id for n in notes}
         known = sum(self.credits[i].amount_minor for i in ids if i in self.credits)
-        return known + sum(amount for memo, amount in self.memos_of.get(invoice_id, [])
-                           if memo not in ids)
+        memos = self.memos_of.get(invoice_id, [])
+        voided = any(memo == f"{invoice_id}:void" for memo, _ in memos)
+        return known + sum(amount for memo, amount in memos if memo not in ids and (
+            voided or memo != f"{invoice_id}:uncollectible"))
 
 
 def expected_open(inv: BilledInvoice) -> int:

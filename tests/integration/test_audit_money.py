@@ -1,6 +1,7 @@
 """The money audit catches each wrong outcome of issue 9's "Why", planted through the emulators
-(by driving today's booking, or straight into Stripe's state), with the amounts worked out by
-hand first (cents in the code):
+(by driving the booking, or, where the booking now gets it right, straight into Stripe's state,
+Salesforce or the ledger: `tests/integration/planted.py`), with the amounts worked out by hand
+first (cents in the code):
 
 1. Annual upsell: a 12-month annual deal, $20,000 fee + $100,000 subscription, raised to $110,000
    on day 75. Salesforce books $130,000; Stripe billed $120,000 and bills nothing more (the new
@@ -12,16 +13,20 @@ hand first (cents in the code):
    against $115,200 booked ($1,200 over); the ledger posts only the $30,000 invoice (the three
    others wait behind the open "issue a credit" exception), and its schedule recognizes $120,000:
    deferred revenue $30,000 - $120,000 = a $90,000 debit, per obligation and on the account.
-3. Credit at once: a 12-month annual $120,000 subscription, $10,000 credited on day 10: Dr
-   Credits & Allowances $10,000 with $0 earned by then: $10,000 taken from unearned revenue.
-4. Void not reversed: the $120,000 invoice voided in Stripe; the ledger still invoices and holds
-   $120,000 receivable, Salesforce shows Void and $0 outstanding, and nothing is billed against
-   the $120,000 booked.
-5. Tax: a $100,000 invoice with $8,875 tax (8.875%, planted in the emulator): the ledger credits
-   $108,875 to deferred revenue, $8,875 of which belongs to no obligation.
-6. Term: the 10-month Acme deal billed annually: Stripe's period runs to start + 12 months, two
-   months past the contract's end; e.g. from 2026-11-30 the end is 2027-09-29 and 61 of the
-   period's 365 days come after it: $100,000 x 61 / 365 = $16,712.33 billed past the term.
+3. Credit at once: a 12-month annual $120,000 subscription, $10,000 credited on day 10, its memo
+   planted as Dr Credits & Allowances $10,000 / Cr AR, with $0 earned by then: $10,000 taken
+   from unearned revenue.
+4. Void not reversed: the $120,000 invoice voided in Stripe with no event reaching closebot; the
+   ledger still invoices and holds $120,000 receivable, Salesforce shows Void and $0
+   outstanding, and nothing is billed against the $120,000 booked.
+5. Tax: a $100,000 invoice with $8,875 tax (8.875%, Stripe's NY rate on the subscription), booked
+   right (Cr Sales Tax Payable $8,875); the tax then planted into deferred revenue (Dr Sales Tax
+   Payable / Cr Deferred Revenue $8,875): the ledger credits $108,875 to deferred revenue, $8,875
+   of which belongs to no obligation.
+6. Term: the 10-month Acme deal billed annually, its subscription planted to bill a whole year:
+   Stripe's period runs to start + 12 months, two months past the contract's end; e.g. from
+   2026-11-30 the end is 2027-09-29 and 61 of the period's 365 days come after it:
+   $100,000 x 61 / 365 = $16,712.33 billed past the term.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from sync.engine.billing_events import poll_events
 from sync.engine.runtime import Runtime
 from sync.ops.audit import AuditReport, run_audit
 from sync.ops.audit_billing import prorate
+from tests.integration import planted
 from tests.integration.conftest import make_settings
 
 K = 100_000  # $1,000.00 in cents
@@ -171,15 +177,15 @@ def test_a_decrease_that_stops_the_erp(stack: SandboxStack, seeder: BookSeeder,
 
 
 def test_a_credit_booked_to_revenue_at_once(stack: SandboxStack, seeder: BookSeeder,
-                                            runtime: Runtime) -> None:
+                                            runtime: Runtime, sessions: Any) -> None:
     seeder.seed(deal("Credit Co - Platform", "Annual", 12, platform("120000")))
     sync_once(runtime)
     stack.stripe.advance(days=10)
     (invoice,) = stack.stripe.objects("invoice")
-    # What an approved credit does today: a Stripe credit note and a memo to contra revenue.
+    # An approved credit's Stripe note, its ledger memo planted whole to contra revenue.
     note = runtime.billing.credit_invoice(invoice["id"], amount_minor=10 * K,
                                           reason="concession", key="closebot:credit:1")
-    runtime.erp.post_credit_memo(note, invoice_id=invoice["id"])
+    planted.credit_to_revenue(sessions, note)
     poll_events(runtime)
     sync_once(runtime)
     report = run_audit(runtime, require_alerts=False)
@@ -192,9 +198,7 @@ def test_a_void_not_reversed_in_the_erp(stack: SandboxStack, seeder: BookSeeder,
     opp = seeder.seed(deal("Void Co - Platform", "Annual", 12, platform("120000")))
     sync_once(runtime)
     (invoice,) = stack.stripe.objects("invoice")
-    stripe_client(stack).v1.invoices.void_invoice(invoice["id"])
-    poll_events(runtime)
-    sync_once(runtime)
+    planted.void_the_erp_never_heard_of(stack, opp, invoice["id"])
     record = stack.salesforce.get("Opportunity", opp)
     assert (record["Invoice_Status__c"], Decimal(str(record["Outstanding_Balance__c"]))) == (
         "Void", 0)
@@ -207,24 +211,25 @@ def test_a_void_not_reversed_in_the_erp(stack: SandboxStack, seeder: BookSeeder,
 
 
 def test_tax_parked_in_deferred_revenue(stack: SandboxStack, seeder: BookSeeder,
-                                        runtime: Runtime,
+                                        runtime: Runtime, sessions: Any,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    plain = emulated_billing.recompute
+    nyc = stripe_client(stack).v1.tax_rates.create(params={
+        "display_name": "Sales tax", "percentage": 8.875, "inclusive": False,
+        "jurisdiction": "US - NY", "country": "US", "state": "NY", "tax_type": "sales_tax"})
+    plain = emulated_billing.resolve_tax_rates
 
-    def with_tax(inv: dict[str, Any]) -> None:  # 8.875% sales tax on every subscription invoice
-        plain(inv)
-        tax = inv["subtotal"] * 8875 // 100_000
-        inv.update(total=inv["subtotal"] + tax, amount_due=inv["subtotal"] + tax,
-                   amount_remaining=inv["subtotal"] + tax, total_taxes=[{
-                       "amount": tax, "tax_behavior": "exclusive", "taxable_amount":
-                       inv["subtotal"], "taxability_reason": "standard_rated",
-                       "type": "tax_rate_details", "tax_rate_details": {"tax_rate": "txr_ny"}}])
+    def every_subscription_taxed(st: Any, ids: list[str] | None, param: str) -> Any:
+        if param == "default_tax_rates" and not ids:
+            ids = [nyc.id]  # as if the subscription were created with the NY rate
+        return plain(st, ids, param)
 
-    monkeypatch.setattr(emulated_billing, "recompute", with_tax)
+    monkeypatch.setattr(emulated_billing, "resolve_tax_rates", every_subscription_taxed)
     seeder.seed(deal("Tax Co - Platform", "Annual", 12, platform("100000")))
     sync_once(runtime)
     (invoice,) = stack.stripe.objects("invoice")
     assert (invoice["total"], invoice["total_taxes"][0]["amount"]) == (108_875_00, 8_875_00)
+    assert run_audit(runtime, require_alerts=False).ok  # booked right: tax to tax payable
+    planted.tax_in_deferred_revenue(sessions, invoice["id"], 8_875_00)
     report = run_audit(runtime, require_alerts=False)
     assert found(report, "deferred_revenue_unallocated") == [(8_875_00, False)]
     assert kinds(report) == {"deferred_revenue_unallocated"}
@@ -238,6 +243,7 @@ def test_stripe_billing_past_the_contract_end(stack: SandboxStack, seeder: BookS
     start = datetime.combine(spec.start, time(), UTC)
     after_end = add_months(start, 10)  # the first day after the contract's end
     expected = prorate(100 * K, add_months(start, 12) - after_end, add_months(start, 12) - start)
+    planted.billed_through(stack, add_months(start, 12))
     report = run_audit(runtime, require_alerts=False)
     assert found(report, "billing_past_term") == [(expected, False)]
     assert kinds(report) == {"billing_past_term"}
@@ -269,14 +275,12 @@ def ns_stack() -> Iterator[SandboxStack]:
 def test_a_void_not_reversed_in_netsuite(ns_stack: SandboxStack, db_url: str,
                                          sessions: Any) -> None:
     runtime = build_runtime(make_settings(ns_stack, db_url), sessions)
-    BookSeeder(ns_stack.salesforce).seed(deal("Void Co - Platform", "Annual", 12,
-                                              platform("120000")))
+    opp = BookSeeder(ns_stack.salesforce).seed(deal("Void Co - Platform", "Annual", 12,
+                                                    platform("120000")))
     sync_once(runtime)
     assert run_audit(runtime, require_alerts=False).ok
     (invoice,) = ns_stack.stripe.objects("invoice")
-    stripe_client(ns_stack).v1.invoices.void_invoice(invoice["id"])
-    poll_events(runtime)
-    sync_once(runtime)
+    planted.void_the_erp_never_heard_of(ns_stack, opp, invoice["id"])
     report = run_audit(runtime, require_alerts=False)
     assert found(report, "invoiced_mismatch") == [(-120 * K, False)]
     assert found(report, "receivable_mismatch") == [(120 * K, False)]
@@ -287,12 +291,10 @@ def test_the_cli_lists_each_variance_with_both_sides(
     stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, db_url: str,
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seeder.seed(deal("Void Co - Platform", "Annual", 12, platform("120000")))
+    opp = seeder.seed(deal("Void Co - Platform", "Annual", 12, platform("120000")))
     sync_once(runtime)
     (invoice,) = stack.stripe.objects("invoice")
-    stripe_client(stack).v1.invoices.void_invoice(invoice["id"])
-    poll_events(runtime)
-    sync_once(runtime)
+    planted.void_the_erp_never_heard_of(stack, opp, invoice["id"])
     for key, value in stack.env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DATABASE_URL", db_url)
