@@ -146,9 +146,16 @@ def _credits(deals: dict[str, Deal], books: LedgerBooks, credits: list[PostedCre
         weights = [max(amount, 0) for _, amount in lines]
         contra = parts[memo.external_id]["contra_revenue"]
         to_deferred = parts[memo.external_id]["deferred_revenue"]
+        # The ledger takes a credit from deferred revenue in proportion to what each obligation
+        # still had to recognize after the credit's date (docs/architecture.md, "Credits"); the
+        # re-planned rows keep those proportions, so they tell each obligation's share.
+        on = dated.get(memo.external_id, date.min)
+        unearned = [_unearned(deals[opp], key, on) if key is not None else 0
+                    for key, _ in lines]
+        deferred_weights = unearned if sum(unearned) > 0 else weights
         for (key, _), amount, c, d in zip(lines, allocate(memo.amount_minor, weights),
                                           allocate(contra, weights),
-                                          allocate(to_deferred, weights), strict=True):
+                                          allocate(to_deferred, deferred_weights), strict=True):
             if key is None:
                 unallocated[opp] += d
                 continue
@@ -158,6 +165,12 @@ def _credits(deals: dict[str, Deal], books: LedgerBooks, credits: list[PostedCre
             if c:
                 ob.contra.append((dated.get(memo.external_id, date.min), c))
     return unallocated
+
+
+def _unearned(deal: Deal, key: Key, on: date) -> int:
+    """What the obligation's schedule recognizes after `on`."""
+    ob = deal.obligations.get(key)
+    return sum(amount for day, amount in ob.schedule if day > on) if ob else 0
 
 
 def _ledger_side(found: Found, deals: dict[str, Deal], books: LedgerBooks, erp: str) -> None:
