@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from app.cli import cli
 from app.jobs import sync_once
@@ -32,15 +32,20 @@ class World:
     ids: dict[str, str]
 
     def run(self, *args: str, **env: str) -> tuple[int, str]:
-        values = {**self.stack.env(), "DATABASE_URL": self.db_url, **env}
-        result = runner.invoke(cli, ["dry-run", *args], env=values)
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        result = self._invoke(*args, **env)
         return result.exit_code, result.output
 
     def plan(self, opportunity: str) -> dict:
-        code, out = self.run("--opportunity", opportunity, "--json")
-        (deal,) = json.loads(out)["deals"]
-        return {"code": code, **deal}
+        # stdout alone: a warning logged on the way (to stderr) is not part of the JSON.
+        result = self._invoke("--opportunity", opportunity, "--json")
+        (deal,) = json.loads(result.stdout)["deals"]
+        return {"code": result.exit_code, **deal}
+
+    def _invoke(self, *args: str, **env: str) -> Result:
+        values = {**self.stack.env(), "DATABASE_URL": self.db_url, **env}
+        result = runner.invoke(cli, ["dry-run", *args], env=values)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        return result
 
 
 def _records(deal: dict, system: str, phase: str = "now") -> dict[str, dict]:

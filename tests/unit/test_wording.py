@@ -45,8 +45,9 @@ def test_the_audit_report_keeps_reasons_whole_and_writes_amounts_one_way(
     reason = ("Deal Globex - Renewal can't be billed: Contract End Date is empty; Billing "
               "Cadence is empty; Payment Terms is empty; Product Line is empty")
     assert f"({reason}) has no Slack alert" in result.stdout
-    assert f"invoice {invoice.id}: ERP AR USD 120,000.00 but Stripe says USD 0.00 is open" in (
-        result.stdout)
+    number = invoice.number
+    assert (f"invoice {number}: the ledger holds USD 120,000.00 receivable but Stripe says "
+            "USD 0.00 is still to pay (the invoice is paid)") in result.stdout
 
 
 @pytest.mark.parametrize(("name", "expected"), [
