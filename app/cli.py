@@ -111,6 +111,7 @@ def audit(
                                    help="Don't require a Slack alert per exception."),
 ) -> None:
     """Check the books across Salesforce, Stripe, the ERP and closebot; exit 1 on a violation."""
+    from app.progress import Bar, on_a_terminal
     from app.wiring import build_runtime, open_database
     from sync.money import format_money
     from sync.ops.audit import run_audit
@@ -118,7 +119,13 @@ def audit(
     settings = configured()
     setup_logging(settings)
     _, sessions = open_database(settings)
-    report = run_audit(build_runtime(settings, sessions), require_alerts=not no_alerts)
+    rt = build_runtime(settings, sessions)
+    if on_a_terminal(machine_output=as_json):
+        with Bar() as bar:
+            report = run_audit(rt, require_alerts=not no_alerts,
+                               progress=lambda label, count: bar.done(label, count))
+    else:
+        report = run_audit(rt, require_alerts=not no_alerts)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         raise typer.Exit(0 if report.ok else 1)

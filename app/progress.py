@@ -67,6 +67,11 @@ class Bar:
         if self.task is not None:
             self.progress.update(self.task, advance=done, total=total)
 
+    def done(self, label: str, count: int) -> None:
+        """A phase that reports only when it is over (the audit's reads): shown complete."""
+        self.phase(label, unit="", total=count)
+        self.advance(count, total=count)
+
     def finish(self) -> None:
         """Close the current phase at what it did (its total may have been unknown)."""
         if self.task is not None:

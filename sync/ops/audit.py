@@ -21,6 +21,7 @@ the chaos and replica tests, and the nightly reconciliation (`sync.ops.reconcile
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -107,17 +108,24 @@ class AuditReport:
         }
 
 
-def run_audit(rt: Runtime, *, require_alerts: bool = True,
-              tolerance_minor: int | None = None) -> AuditReport:
-    """Audit the books of the systems `rt` is connected to."""
+Progress = Callable[[str, int], None]  # a phase done: its label and how many records it read
+
+
+def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int | None = None,
+              progress: Progress | None = None) -> AuditReport:
+    """Audit the books of the systems `rt` is connected to; `progress` hears of each phase."""
+    step = progress or (lambda label, count: None)
     tolerance = (tolerance_minor if tolerance_minor is not None
                  else getattr(rt.config, "audit_tolerance_minor", 0))
     found = Found(tolerance)
     crm: CrmBooks = rt.crm  # type: ignore[assignment]
     deals = {view.opportunity_id: view for view in crm.won_deals()}
+    step("Salesforce deals read", len(deals))
     billing: BillingBooks = rt.billing.books()
+    step("Stripe invoices read", len(list(billing.invoices)))
     books: ErpBooks = rt.erp  # type: ignore[assignment]
     erp = _read_erp(found, books, ERP_NAMES.get(rt.erp.name, rt.erp.name))
+    step("ERP invoices read", len(erp.invoices))
     _check_billing_records(found, billing)
     check_invoices(found, list(billing.invoices), list(billing.credits), erp)
     report = AuditReport(opportunities=len(deals), tolerance_minor=tolerance,
@@ -140,6 +148,7 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True,
             check_deal(found, totals, view, states[opp], billed.get(opp, DealBilling()), erp)
     report.totals = totals.to_dict()
     report.variances = excuse(found.variances, open_kinds)
+    step("deals compared across the systems", len(deals))
     return report
 
 

@@ -102,3 +102,24 @@ def test_sync_shows_progress_on_a_terminal_and_is_quiet_otherwise(tmp_path: Path
         assert "━" not in screen and "Billing, posting" not in screen
         summary = json.loads(screen[screen.index("{"):])
         assert summary["intake.accepted"] == 30
+
+
+def test_audit_shows_its_phases_on_a_terminal_and_is_quiet_otherwise(tmp_path: Path) -> None:
+    with SandboxStack(slack=False) as stack:
+        seeder = BookSeeder(stack.salesforce)
+        for deal in generated_deals(12, seed=5):
+            seeder.seed(deal)
+        env = clean_env(**stack.env(), DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}",
+                        LOG_JSON="false")
+        assert closebot("sync", "--once", env=env, cwd=tmp_path).returncode == 0
+        code, screen = _on_a_terminal(["audit", "--no-alerts"], env, tmp_path)
+        assert "Salesforce deals read" in screen and "12/12" in screen, screen
+        assert "Stripe invoices read" in screen and "ERP invoices read" in screen
+        assert "deals compared across the systems" in screen and "━" in screen
+        assert "opportunities checked  12" in screen
+        piped = closebot("audit", "--no-alerts", env=env, cwd=tmp_path)
+        assert piped.returncode == code
+        assert "Salesforce deals read" not in piped.stdout + piped.stderr
+        _, screen = _on_a_terminal(["audit", "--no-alerts", "--json"], env, tmp_path)
+        assert "━" not in screen and "Salesforce deals read" not in screen
+        assert json.loads(screen[screen.index("{"):])["opportunities"] == 12
