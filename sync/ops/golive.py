@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 FUZZY_MIN = 0.85
 FUZZY_MARGIN = 0.05
@@ -28,6 +29,9 @@ FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.co
 SUFFIXES = frozenset({"inc", "incorporated", "corp", "corporation", "co", "company", "ltd",
                       "limited", "llc", "plc", "gmbh", "ag", "sa", "sas", "bv", "nv", "pty"})
 
+
+# How alike two names are, 0 to 1 (difflib's ratio): a similarity, never money.
+Score: TypeAlias = float
 
 @dataclass(frozen=True)
 class Target:
@@ -43,7 +47,7 @@ class Target:
 class Found:
     target: Target
     rule: str  # metadata | email domain | exact name | fuzzy name | only deal of the account
-    score: float = 1.0
+    score: Score = 1.0
 
 
 @dataclass(frozen=True)

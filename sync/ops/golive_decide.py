@@ -11,7 +11,7 @@ from typing import Any
 from storage import links
 from sync.model import Invoice
 from sync.money import format_money
-from sync.ops.golive import Index, Target, Verdict, deal_of, match, plain_name
+from sync.ops.golive import Index, Score, Target, Verdict, deal_of, match, plain_name
 from sync.ports import BillingCustomer, BillingSubscription, ErpCustomer, ErpInvoice
 
 SYSTEMS = {"stripe": "Stripe", "ledger": "Ledger", "netsuite": "NetSuite"}
@@ -40,7 +40,7 @@ class Line:
     target: str | None = None
     target_id: str | None = None
     rule: str | None = None
-    score: float | None = None
+    score: Score | None = None
     reason: str | None = None
     amount: str | None = None
     candidates: list[str] = field(default_factory=list)
