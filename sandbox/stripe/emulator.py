@@ -4,7 +4,8 @@
 object made on the way carries the time it would have had on Stripe: renewals at each period end,
 draft invoices finalized (and charged) an hour after creation, retries of failed charges,
 `invoice.overdue` at the due date, subscriptions ending at `cancel_at`, incomplete subscriptions
-expiring after 23 h, balance transactions becoming available, webhook retries falling due.
+expiring after 23 h, balance transactions becoming available, the daily payout sweep and
+payout arrivals, ACH debits settling, refunds waiting for funds, webhook retries falling due.
 """
 
 from __future__ import annotations
