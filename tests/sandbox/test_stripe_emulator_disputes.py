@@ -131,6 +131,26 @@ def test_an_ach_debit_is_processing_for_days_then_settles_net_of_its_capped_fee(
     assert event_types(client, "charge.") == ["charge.pending"] * 2 + ["charge.succeeded"] * 2
 
 
+def test_an_ach_debit_from_payment_method_data_refuses_a_card_only_intent(
+        emu: StripeEmulator, client: stripe.StripeClient) -> None:
+    pi = client.v1.payment_intents.create(params={
+        "amount": 7_500, "currency": "usd", "confirm": True,
+        "payment_method_types": ["us_bank_account"],
+        "payment_method_data": {"type": "us_bank_account",
+                                "billing_details": {"name": "Globex AP"},
+                                "us_bank_account": {"routing_number": "110000000",
+                                                    "account_number": "000222222227"}}})
+    assert pi.status == "processing"
+    emu.advance(seconds=4 * DAY)
+    assert client.v1.payment_intents.retrieve(pi.id).last_payment_error.code == (
+        "insufficient_funds")
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.create(params={
+            "amount": 7_500, "currency": "usd", "confirm": True,
+            "payment_method": _bank_account(client, "000123456789").id})
+    assert refused.value.code == "payment_intent_incompatible_payment_method"
+
+
 def test_an_ach_debit_fails_after_processing_and_its_invoice_stays_open(
         emu: StripeEmulator, client: stripe.StripeClient) -> None:
     closed = _bank_account(client, "000111111113")

@@ -173,3 +173,25 @@ def test_a_refund_that_fails_after_it_succeeded(emu: StripeEmulator,
     assert "refund.failed" in event_types(client, "refund.")
     failed = trigger(emu, f"/sandbox/refunds/{manual.id}/fail")
     assert failed["status"] == "failed"
+
+
+def test_the_sandbox_clock_pays_out_each_currency_on_its_own(
+        emu: StripeEmulator, client: stripe.StripeClient) -> None:
+    """€500.00 (fee 14.80, net 485.20) and $80.00 (fee 2.62, net 77.38): two payouts on Jan 4."""
+    for amount, currency in ((50_000, "eur"), (8_000, "usd")):
+        client.v1.payment_intents.create(params={
+            "amount": amount, "currency": currency, "payment_method": "pm_card_visa",
+            "confirm": True})
+    moved = httpx.post(f"{emu.url}/sandbox/clock", data={"frozen_time": str(JAN[4] + 1)},
+                       headers={"Authorization": f"Bearer {emu.api_key}"})
+    assert moved.status_code == 200
+    payouts = client.v1.payouts.list().data
+    assert sorted((p.currency, p.amount) for p in payouts) == [("eur", 48_520), ("usd", 7_738)]
+    for po in payouts:
+        carried = client.v1.balance_transactions.list(params={"payout": po.id}).data
+        assert {t.currency for t in carried} == {po.currency}
+        assert sum(t.net for t in carried) == 0
+    eur = client.v1.balance_transactions.list(params={"currency": "eur", "type": "charge"})
+    assert [t.net for t in eur.data] == [48_520]
+    bal = client.v1.balance.retrieve()
+    assert sorted((f.currency, f.amount) for f in bal.available) == [("eur", 0), ("usd", 0)]
