@@ -2,7 +2,7 @@
 
 Every movement of funds is a balance transaction (`txn_…`) with Stripe's `type` and
 `reporting_category`: a charge (`charge`/`charge`, the fee inside its `fee` and `fee_details`), a
-refund (`refund`/`refund`), a refund that failed (`refund_failure`/`refund_failure`), a dispute
+refund (`refund`/`refund`), a refund that failed (`adjustment`/`refund_failure`), a dispute
 (`adjustment`/`dispute`), a won dispute (`adjustment`/`dispute_reversal`), a payout
 (`payout`/`payout`) and a failed payout (`payout_failure`/`payout_reversal`). Funds are `pending`
 until `available_on`, then `available`.

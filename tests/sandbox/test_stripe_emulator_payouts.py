@@ -168,7 +168,8 @@ def test_a_refund_that_fails_after_it_succeeded(emu: StripeEmulator,
     refund = client.v1.refunds.retrieve(refund.id)
     assert (refund.status, refund.failure_reason) == ("failed", "expired_or_canceled_card")
     back = client.v1.balance_transactions.retrieve(refund.failure_balance_transaction)
-    assert (back.type, back.amount) == ("refund_failure", 4_000)
+    assert (back.type, back.reporting_category, back.amount) == (
+        "adjustment", "refund_failure", 4_000)
     assert client.v1.charges.retrieve(ch.id).amount_refunded == 0
     assert "refund.failed" in event_types(client, "refund.")
     failed = trigger(emu, f"/sandbox/refunds/{manual.id}/fail")
