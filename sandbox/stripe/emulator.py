@@ -22,7 +22,7 @@ from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
 from sandbox.stripe import billing, invoices
 from sandbox.stripe.app import StripeApp
-from sandbox.stripe.cash_routes import clock_tasks
+from sandbox.stripe.cash_routes import clock_tasks, listen
 from sandbox.stripe.clock import DAY, HOUR, Clock
 from sandbox.stripe.events import Events
 from sandbox.stripe.state import State
@@ -72,6 +72,7 @@ class StripeEmulator(Startable):
         self.api_key = api_key
         self.state = State(clock=Clock(start_time), api_version=_ApiVersion.CURRENT)
         self.events = Events(self.state)
+        listen(self.state)
         self.app = StripeApp(self.state, api_key)
         self._server = ServedApp(self._serve, port=port)
         self._running = False
