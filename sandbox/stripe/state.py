@@ -17,14 +17,14 @@ from sandbox.stripe.clock import Clock
 from sandbox.stripe.wire import no_such
 
 LABELS = {
+    "payout": "payout", "dispute": "dispute",
     "customer": "customer", "product": "product", "price": "price",
     "subscription": "subscription", "subscription_item": "subscription item",
     "invoice": "invoice", "invoiceitem": "invoiceitem", "payment_intent": "payment_intent",
     "charge": "charge", "balance_transaction": "balance transaction", "refund": "refund",
     "credit_note": "credit note", "customer_balance_transaction": "customer balance transaction",
     "event": "event", "webhook_endpoint": "webhook endpoint", "payment_method": "PaymentMethod",
-    "invoice_payment": "invoice payment", "tax_rate": "tax rate", "payout": "payout",
-    "dispute": "dispute",
+    "invoice_payment": "invoice payment", "tax_rate": "tax rate",
 }
 
 
