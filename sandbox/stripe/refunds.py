@@ -54,6 +54,9 @@ def create_refund(st: State, p: dict[str, Any]) -> dict[str, Any]:
     if ch["disputed"] and st.private(ch["id"]).get("dispute_status") != "won":
         raise invalid(f"Charge {ch['id']} has been charged back; cannot issue a refund.",
                       code="charge_disputed")
+    if ch["status"] == "pending":
+        raise invalid(f"Charge {ch['id']} is still processing; it can be refunded once it "
+                      "succeeds.", code="charge_not_refundable")
     remaining = ch["amount_captured"] - ch["amount_refunded"]
     amount = p.get("amount", remaining)
     if ch["status"] != "succeeded" or remaining <= 0:

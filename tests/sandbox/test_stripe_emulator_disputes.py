@@ -116,6 +116,9 @@ def test_an_ach_debit_is_processing_for_days_then_settles_net_of_its_capped_fee(
         "processing", "pending", False, None)
     assert ch.payment_method_details.type == "us_bank_account"
     assert balance(client) == (0, 0)  # paid, in a sense; no cash yet
+    with pytest.raises(stripe.InvalidRequestError) as early:
+        client.v1.refunds.create(params={"charge": ch.id})
+    assert early.value.code == "charge_not_refundable"
     emu.advance(seconds=4 * DAY - 1)
     assert client.v1.payment_intents.retrieve(big.id).status == "processing"
     emu.advance(seconds=1)
