@@ -62,6 +62,7 @@ CASH_ROUTES: list[Route] = [
     Route("GET", "/v1/payouts", PAYOUT_SPEC,
           lambda st, p: paginate(payouts.list_payouts(st, p), p, "/v1/payouts")),
     Route("GET", "/v1/payouts/:id", {}, _get("payout")),
+    Route("POST", "/v1/payouts", payouts.CREATE_SPEC, payouts.create_payout),
     Route("GET", "/v1/disputes", DISPUTE_SPEC,
           _rows("dispute", "/v1/disputes", "charge", "payment_intent")),
     Route("GET", "/v1/disputes/:id", {}, _get("dispute")),
