@@ -23,16 +23,8 @@ import pytest
 import stripe
 
 from sandbox.stripe import StripeEmulator
-from tests.sandbox.cash_helpers import (
-    DAY,
-    START,
-    balance,
-    charge,
-    client,
-    emu,
-    event_types,
-    trigger,
-)
+from tests.sandbox import cash_helpers as cash
+from tests.sandbox.cash_helpers import client, emu
 
 __all__ = ["client", "emu"]
 FIXTURES = Path(__file__).resolve().parents[2] / "sandbox" / "stripe" / "fixtures.json"
@@ -40,8 +32,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "sandbox" / "stripe" / "fixture
 
 def test_a_dispute_won_takes_and_gives_back_the_amount_and_fee(
         emu: StripeEmulator, client: stripe.StripeClient) -> None:
-    ch = charge(client, 20_000)
-    dp = trigger(emu, f"/sandbox/charges/{ch.id}/dispute", reason="product_not_received")
+    ch = cash.charge(client, 20_000)
+    dp = cash.trigger(emu, f"/sandbox/charges/{ch.id}/dispute", reason="product_not_received")
     assert (dp["status"], dp["amount"], dp["reason"]) == ("needs_response", 20_000,
                                                           "product_not_received")
     (withdrawal,) = dp["balance_transactions"]
@@ -49,7 +41,7 @@ def test_a_dispute_won_takes_and_gives_back_the_amount_and_fee(
             withdrawal["fee"], withdrawal["net"]) == ("adjustment", "dispute", -20_000, 1_500,
                                                       -21_500)
     assert withdrawal["fee_details"][0]["description"] == "Dispute fee"
-    assert balance(client) == (-21_500, 19_390)
+    assert cash.balance(client) == (-21_500, 19_390)
     assert client.v1.charges.retrieve(ch.id).disputed is True
     with pytest.raises(stripe.InvalidRequestError) as refused:
         client.v1.refunds.create(params={"charge": ch.id})
@@ -58,19 +50,19 @@ def test_a_dispute_won_takes_and_gives_back_the_amount_and_fee(
     updated = client.v1.disputes.update(dp["id"], params={
         "evidence": {"uncategorized_text": "Delivered on Dec 30."}, "submit": True})
     assert updated.status == "under_review" and updated.evidence_details.has_evidence
-    won = trigger(emu, f"/sandbox/disputes/{dp['id']}/decide", outcome="won")
+    won = cash.trigger(emu, f"/sandbox/disputes/{dp['id']}/decide", outcome="won")
     reversal = won["balance_transactions"][1]
     assert (won["status"], reversal["reporting_category"], reversal["net"]) == (
         "won", "dispute_reversal", 21_500)
-    assert balance(client) == (0, 19_390)
+    assert cash.balance(client) == (0, 19_390)
 
-    emu.advance(seconds=START + 3 * DAY + 1 - emu.now)
+    emu.advance(seconds=cash.START + 3 * cash.DAY + 1 - emu.now)
     (po,) = client.v1.payouts.list().data
     carried = client.v1.balance_transactions.list(params={"payout": po.id}).data
     assert po.amount == 19_390 and sum(t.net for t in carried) == 0
     assert sorted(t.reporting_category for t in carried) == [
         "charge", "dispute", "dispute_reversal", "payout"]
-    assert event_types(client, "charge.dispute.") == [
+    assert cash.event_types(client, "charge.dispute.") == [
         "charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.updated",
         "charge.dispute.funds_reinstated", "charge.dispute.closed"]
     assert client.v1.disputes.list(params={"charge": ch.id}).data[0].status == "won"
@@ -78,17 +70,17 @@ def test_a_dispute_won_takes_and_gives_back_the_amount_and_fee(
 
 def test_a_dispute_accepted_is_lost_and_leaves_a_negative_balance(
         emu: StripeEmulator, client: stripe.StripeClient) -> None:
-    ch = charge(client, 20_000, card="pm_card_createDispute")
+    ch = cash.charge(client, 20_000, card="pm_card_createDispute")
     (dp,) = client.v1.disputes.list().data
     assert (dp.charge, dp.reason, dp.status) == (ch.id, "fraudulent", "needs_response")
     lost = client.v1.disputes.close(dp.id)
     assert lost.status == "lost" and len(lost.balance_transactions) == 1
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.disputes.close(dp.id)
-    emu.advance(seconds=5 * DAY)
-    assert balance(client) == (-2_110, 0)
+    emu.advance(seconds=5 * cash.DAY)
+    assert cash.balance(client) == (-2_110, 0)
     assert client.v1.payouts.list().data == []  # nothing positive to pay out
-    assert event_types(client, "charge.dispute.") == [
+    assert cash.event_types(client, "charge.dispute.") == [
         "charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.closed"]
 
 
@@ -115,11 +107,11 @@ def test_an_ach_debit_is_processing_for_days_then_settles_net_of_its_capped_fee(
     assert (big.status, ch.status, ch.paid, ch.balance_transaction) == (
         "processing", "pending", False, None)
     assert ch.payment_method_details.type == "us_bank_account"
-    assert balance(client) == (0, 0)  # paid, in a sense; no cash yet
+    assert cash.balance(client) == (0, 0)  # paid, in a sense; no cash yet
     with pytest.raises(stripe.InvalidRequestError) as early:
         client.v1.refunds.create(params={"charge": ch.id})
     assert early.value.code == "charge_not_refundable"
-    emu.advance(seconds=4 * DAY - 1)
+    emu.advance(seconds=4 * cash.DAY - 1)
     assert client.v1.payment_intents.retrieve(big.id).status == "processing"
     emu.advance(seconds=1)
     fees = []
@@ -129,9 +121,9 @@ def test_an_ach_debit_is_processing_for_days_then_settles_net_of_its_capped_fee(
         assert settled.status == "succeeded" and settled.latest_charge.paid
         txn = settled.latest_charge.balance_transaction
         fees.append((txn.fee, txn.net, txn.available_on - txn.created))
-    assert fees == [(500, 999_500, 2 * DAY), (80, 9_920, 2 * DAY)]
-    assert balance(client) == (0, 1_009_420)
-    assert event_types(client, "charge.") == ["charge.pending"] * 2 + ["charge.succeeded"] * 2
+    assert fees == [(500, 999_500, 2 * cash.DAY), (80, 9_920, 2 * cash.DAY)]
+    assert cash.balance(client) == (0, 1_009_420)
+    assert cash.event_types(client, "charge.") == ["charge.pending"] * 2 + ["charge.succeeded"] * 2
 
 
 def test_an_ach_debit_from_payment_method_data_refuses_a_card_only_intent(
@@ -144,7 +136,7 @@ def test_an_ach_debit_from_payment_method_data_refuses_a_card_only_intent(
                                 "us_bank_account": {"routing_number": "110000000",
                                                     "account_number": "000222222227"}}})
     assert pi.status == "processing"
-    emu.advance(seconds=4 * DAY)
+    emu.advance(seconds=4 * cash.DAY)
     assert client.v1.payment_intents.retrieve(pi.id).last_payment_error.code == (
         "insufficient_funds")
     with pytest.raises(stripe.InvalidRequestError) as refused:
@@ -159,7 +151,7 @@ def test_an_ach_debit_fails_after_processing_and_its_invoice_stays_open(
     closed = _bank_account(client, "000111111113")
     pi = _debit(client, closed.id, 50_000)
     assert pi.status == "processing"
-    emu.advance(seconds=4 * DAY)
+    emu.advance(seconds=4 * cash.DAY)
     pi = client.v1.payment_intents.retrieve(pi.id)
     ch = client.v1.charges.retrieve(pi.latest_charge)
     assert (pi.status, pi.last_payment_error.code) == ("requires_payment_method",
@@ -177,25 +169,25 @@ def test_an_ach_debit_fails_after_processing_and_its_invoice_stays_open(
     inv = client.v1.invoices.pay(inv.id, params={"payment_method": good.id})
     assert (inv.status, inv.amount_paid) == ("open", 0)  # processing, not cash
     debit = client.v1.payment_intents.list(params={"limit": 1}).data[0]
-    failed = trigger(emu, f"/sandbox/payment_intents/{debit.id}/fail",
+    failed = cash.trigger(emu, f"/sandbox/payment_intents/{debit.id}/fail",
                      failure_code="insufficient_funds")
     assert failed["status"] == "requires_payment_method"
     inv = client.v1.invoices.retrieve(inv.id)
     assert (inv.status, inv.amount_paid) == ("open", 0)
-    assert "invoice.payment_failed" in event_types(client, "invoice.")
+    assert "invoice.payment_failed" in cash.event_types(client, "invoice.")
 
     retry = client.v1.invoices.pay(inv.id, params={"payment_method": good.id})
     assert retry.status == "open"
-    emu.advance(seconds=4 * DAY)
+    emu.advance(seconds=4 * cash.DAY)
     inv = client.v1.invoices.retrieve(inv.id)
     assert (inv.status, inv.amount_paid, inv.amount_remaining) == ("paid", 120_000, 0)
 
 
 def test_payouts_and_disputes_carry_their_fixture_fields(
         emu: StripeEmulator, client: stripe.StripeClient) -> None:
-    charge(client, 20_000, card="pm_card_createDispute")
-    kept = charge(client, 5_000)
-    emu.advance(seconds=3 * DAY)
+    cash.charge(client, 20_000, card="pm_card_createDispute")
+    kept = cash.charge(client, 5_000)
+    emu.advance(seconds=3 * cash.DAY)
     client.v1.refunds.create(params={"charge": kept.id, "amount": 100})
     reference = json.loads(FIXTURES.read_text())["resources"]
     for kind in ("payout", "dispute", "balance_transaction", "refund"):
