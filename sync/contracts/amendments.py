@@ -1,36 +1,53 @@
 """Amendments: a new contract version changes an existing subscription and produces a change
 order (the delta), never a second subscription or a second full sales order.
 
-An amendment takes effect at the start of the next billing period (`effective`): billing
-changes the subscription's prices from then on, without proration, and bills new one-time fees
-now. The change order holds, per obligation, the difference in value over the periods that
-start on or after `effective`, recognized ratably over the rest of the term; a brand-new fee is
-a point-in-time line. A decrease is not posted automatically: it needs a credit, decided by a
-person.
+An amendment takes effect on its effective date (docs/amendments.md): the day closebot first
+bills the new version. From that day the customer pays the new prices: for the rest of the
+current billing period the prorated difference, billed at once (Stripe's
+`proration_behavior=always_invoice` with `proration_date` at the start of the effective day),
+and every later period in full at the new price. The change order holds, per obligation, exactly
+that: the prorated difference for the current period plus the full difference for each later
+one, recognized ratably from the effective date to the end of the term; a brand-new fee is a
+point-in-time line. A decrease is a negative change order line: the credit Stripe gives for the
+unused time.
+
+Proration is by whole days, as Stripe's by seconds is for periods that start at midnight UTC:
+for each item, `round(period price x days left / days in the period)`, the old price's share
+taken off and the new one's added, each rounded half up on its own as Stripe rounds each of its
+two proration lines.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sync.dates import add_months
 from sync.model import Contract, Obligation, Recognition
-from sync.money import format_money
+from sync.money import prorate
 
 
-class AmendmentNeedsCredit(ValueError):
-    """The amendment lowers an obligation's remaining value; a person must issue the credit."""
-
-
-def period_starts(contract: Contract) -> list[date]:
+def periods(contract: Contract) -> list[tuple[date, date]]:
+    """The billing periods of the term, [start, end) each; the last one stops at the term's end
+    (the subscription's `cancel_at`)."""
     months = contract.billing.cadence.months
-    periods = max((o.periods for o in contract.recurring), default=0)
-    return [add_months(contract.billing.start, k * months) for k in range(periods)]
+    count = max((o.periods for o in contract.recurring), default=0)
+    stop = contract.billing.end + timedelta(days=1)
+    spans = [(add_months(contract.billing.start, k * months),
+              add_months(contract.billing.start, (k + 1) * months)) for k in range(count)]
+    return [(start, min(end, stop)) for start, end in spans if start < stop]
 
 
 def remaining_value(contract: Contract, obligation: Obligation, effective: date) -> int:
-    remaining = sum(1 for start in period_starts(contract) if start >= effective)
-    return obligation.period_amount_minor * min(remaining, obligation.periods)
+    """What the obligation still bills from `effective`: its prorated share of the current
+    period and the whole of each later one."""
+    value = 0
+    for n, (start, end) in enumerate(periods(contract)):
+        if n >= obligation.periods or end <= effective:
+            continue
+        whole = obligation.period_amount_minor
+        value += whole if start >= effective else prorate(
+            whole, (end - effective).days, (end - start).days)
+    return value
 
 
 def change_order(previous: Contract, current: Contract, effective: date) -> tuple[Obligation, ...]:
@@ -51,19 +68,25 @@ def change_order(previous: Contract, current: Contract, effective: date) -> tupl
         delta = remaining_value(current, new, effective) - (
             remaining_value(previous, old, effective) if old is not None and old.recurring else 0
         )
-        if delta < 0:
-            raise AmendmentNeedsCredit(
-                f"{new.product}: the amendment lowers the remaining value by "
-                f"{format_money(-delta, current.currency)}; issue a credit for it"
-            )
         if delta:
             lines.append(_delta(new, delta, effective, end))
     for old in previous.recurring:
-        if old.line_id not in seen and remaining_value(previous, old, effective):
-            raise AmendmentNeedsCredit(
-                f"{old.product} was removed by the amendment; issue a credit for what is left"
-            )
+        if old.line_id not in seen and (left := remaining_value(previous, old, effective)):
+            lines.append(_delta(old, -left, effective, end))
     return tuple(lines)
+
+
+def amended_value(versions: list[tuple[Contract, date | None]]) -> int:
+    """What a deal's contract is worth once amended: the first version's value and each
+    change order's delta (versions in order, each with its effective date)."""
+    total, previous = 0, None
+    for contract, effective in versions:
+        if previous is None or effective is None:
+            total = contract.total_minor
+        else:
+            total += sum(o.amount_minor for o in change_order(previous, contract, effective))
+        previous = contract
+    return total
 
 
 def _delta(new: Obligation, amount: int, effective: date, end: date) -> Obligation:

@@ -102,6 +102,7 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
             subscription_id=previous_subscription,
             new_fees=new_fees(previous, contract),
             key=key,
+            effective=rt.now().date(),  # the day closebot bills the new version
         )
         return Billed(step, contract, customer_id, result, previous.version)
     if loaded.subscription_id is not None:

@@ -52,8 +52,8 @@ class RecordingBilling:
         return BillingResult(subscription_id=subscription, invoices=[invoice])
 
     def amend_contract(self, contract: Contract, *, subscription_id: str,
-                       new_fees: Sequence[Obligation], key: str) -> BillingResult:
-        effective = self.real.subscription(subscription_id).effective_on
+                       new_fees: Sequence[Obligation], key: str, effective: date
+                       ) -> BillingResult:
         self._subscription("update", contract, subscription_id, effective)
         invoices = []
         if new_fees:
