@@ -15,11 +15,14 @@ term starting on 1 January 2026 are written out in each docstring.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
+from sandbox.book import demo_deals
 from sandbox.stack import SandboxStack
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
@@ -35,6 +38,7 @@ from tests.integration.books import (
     mirrored,
     ns_records,
     recognize,
+    seed,
     seed_acme,
     today,
 )
@@ -110,19 +114,130 @@ def test_annual_upsell_on_day_75(
         -prorated(100 * K, left, period), prorated(110 * K, left, period)]
     assert dollars(stack.salesforce.get("Opportunity", opp)["Amount"]) == 130 * K
 
-    end = add_months(start, 11)
-    advance(stack, days=(end - today(stack)).days)
-    recognize(rt)
+    _to_the_end(stack, rt, add_months(start, 11))
+    _tie_out(stack, sessions, orders=[120 * K, upsell], subscription=100 * K + upsell,
+             services=20 * K)
+    _audit_clean(rt)
+
+
+def _to_the_end(stack: SandboxStack, rt: Runtime, end: date) -> None:
+    """Past the term's end, a month at a time: every invoice mirrored, every row recognized."""
+    while today(stack) < end:
+        advance(stack, days=min(31, (end - today(stack)).days))
+        sync_once(rt)
+        recognize(rt)
+    advance(stack, days=1)
     sync_once(rt)
+    recognize(rt)
+
+
+def _tie_out(stack: SandboxStack, sessions: sessionmaker[Session], *, orders: list[int],
+             subscription: int, services: int) -> None:
+    """After the term, nothing paid: AR holds everything billed, which is what the sales
+    orders hold, all of it recognized, nothing left deferred."""
+    billed = sum(orders)
+    stripe_billed = sum(i["total"] for i in stack.stripe.objects("invoice")
+                        if i["status"] != "void")
+    assert stripe_billed == billed
+    assert subscription + services == billed
     if stack.netsuite is None:
         assert ledger_books(sessions) == {
-            "AR": 120 * K + upsell, "Deferred revenue": 0, "Sales tax payable": 0,
-            "Subscription revenue": 100 * K + upsell, "Services revenue": 20 * K,
+            "AR": billed, "Deferred revenue": 0, "Sales tax payable": 0,
+            "Subscription revenue": subscription, "Services revenue": services,
             "Bad debt expense": 0}
-    else:
-        orders = ns_records(stack, "salesOrder")
-        assert sorted(dollars(o["total"]) for o in orders) == sorted([120 * K, upsell])
-        ns_invoices = ns_records(stack, "invoice")
-        assert sorted(dollars(i["total"]) for i in ns_invoices) == sorted([120 * K, upsell])
-        assert sum(dollars(i["amountRemaining"]) for i in ns_invoices) == 120 * K + upsell
+        return
+    ns_orders = ns_records(stack, "salesOrder")
+    assert sorted(dollars(o["total"]) for o in ns_orders) == sorted(orders)
+    ns_invoices = ns_records(stack, "invoice")
+    assert sum(dollars(i["total"]) for i in ns_invoices) == billed
+    assert sum(dollars(i["amountRemaining"]) for i in ns_invoices) == billed
+
+
+def _current_period(start: date, on: date, months: int) -> tuple[int, int, int]:
+    """(index, days left, days) of the billing period of `months` months holding `on`."""
+    k = 0
+    while add_months(start, (k + 1) * months) <= on:
+        k += 1
+    begin, end = add_months(start, k * months), add_months(start, (k + 1) * months)
+    return k, (end - on).days, (end - begin).days
+
+
+def test_monthly_upsell_on_day_75(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session]  # noqa: F811
+) -> None:
+    """The seed deal billed monthly ($20,000 implementation with the first month, then
+    $10,000 a month for 10 months), raised to $110,000 ($11,000 a month) on day 75, in month
+    k + 1 (k = 2: day 75 falls in the third month for any start), with L of its M days left:
+
+        D = prorated(1,100,000, L, M) - prorated(1,000,000, L, M)   now, on its own invoice
+            + 7 x 100,000                                           months 4-10, at $11,000
+          (1 Jan 2026: day 75 is 17 March, L = 15 of 31: 532,258 - 483,871 = 48,387;
+           D = 748,387)
+
+    Billed: 30,000 (implementation and month 1), 10,000, 10,000, the prorated difference, then
+    7 x 11,000: 120,000 + D over the term, the change order holding D. After the term:
+    AR 120,000 + D, deferred 0, subscription revenue 100,000 + D, services 20,000.
+    """
+    stack, rt = books_stack, books_rt
+    start = today(stack)
+    opp = seed(stack, replace(demo_deals(start)[0], cadence="Monthly", start=start))
+    sync_once(rt)
+    recognize(rt)
+    for _ in range(3):
+        advance(stack, days=25)
+        sync_once(rt)
+    k, left, days = _current_period(start, today(stack), 1)
+    assert k == 2
+    upsell = prorated(11 * K, left, days) - prorated(10 * K, left, days) + 7 * K
+
+    line = _line(stack, opp, "Platform Subscription")
+    stack.salesforce.update("OpportunityLineItem", line, {"UnitPrice": Decimal("110000")})
+    sync_once(rt)
+    assert deal_status(sessions, opp) == "synced"
+    assert [i.total_minor for i in mirrored(sessions, opp)] == [
+        30 * K, 10 * K, 10 * K, upsell - 7 * K]
+
+    _to_the_end(stack, rt, add_months(start, 10))
+    assert [i.total_minor for i in mirrored(sessions, opp)][4:] == [11 * K] * 7
+    _tie_out(stack, sessions, orders=[120 * K, upsell], subscription=100 * K + upsell,
+             services=20 * K)
+    _audit_clean(rt)
+
+
+def test_eight_percent_on_a_twelve_month_annual_deal(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session]  # noqa: F811
+) -> None:
+    """Globex, $48,000 for 12 months billed annually (one period of P = 365 or 366 days),
+    raised 8% to $51,840 on day 100, inside the 10% amendment policy (no approval):
+
+        D = prorated(5,184,000, P - 100, P) - prorated(4,800,000, P - 100, P)
+          (1 Jan 2026: 3,763,726 - 3,484,932 = 278,794, i.e. $2,787.94)
+
+                                  Dr           Cr
+        invoice (day 0)  AR      48,000
+                         Deferred              48,000
+        +8% (day 100)    AR           D
+                         Deferred                   D
+        months 1-12      Deferred 48,000 + D
+                         Subscription rev   48,000 + D
+
+    After the term: AR 48,000 + D, deferred 0, subscription revenue 48,000 + D.
+    """
+    stack, rt = books_stack, books_rt
+    start = today(stack)
+    globex = next(d for d in demo_deals(start) if d.account == "Globex")
+    opp = seed(stack, replace(globex, cadence="Annual", start=start))
+    sync_once(rt)
+    advance(stack, days=100)
+    period = (add_months(start, 12) - start).days
+    upsell = prorated(5_184_000, period - 100, period) - prorated(48 * K, period - 100, period)
+
+    line = _line(stack, opp, "Platform Subscription")
+    stack.salesforce.update("OpportunityLineItem", line, {"UnitPrice": Decimal("51840")})
+    sync_once(rt)
+    assert deal_status(sessions, opp) == "synced"
+    assert [i.total_minor for i in mirrored(sessions, opp)] == [48 * K, upsell]
+
+    _to_the_end(stack, rt, add_months(start, 12))
+    _tie_out(stack, sessions, orders=[48 * K, upsell], subscription=48 * K + upsell, services=0)
     _audit_clean(rt)
