@@ -6,8 +6,9 @@ The subscription is updated in place, item by item (matched on the contract line
 bills), with `proration_behavior=always_invoice` and `proration_date` at midnight UTC of the
 effective day, so Stripe adds an "Unused time" credit at the old price and a "Remaining time"
 charge at the new one and finalizes them on one `subscription_update` invoice. Items whose price
-and quantity stay the same are left alone: they prorate nothing. When no price changes, nothing
-is prorated (`none`) and no invoice is made.
+and quantity stay the same are left alone: they prorate nothing. When nothing costs more, nothing
+is prorated (`none`) and no invoice is made: a decrease's credit for the current period is a
+credit note on the invoice that billed it (sync/contracts/amendments.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sync.model import Contract, Invoice, Obligation
+from sync.money import prorate
 from sync.ports import BillingResult
 
 if TYPE_CHECKING:
@@ -43,6 +45,23 @@ def item_changes(stripe: StripeBilling, contract: Contract, current: list[dict[s
     return changes
 
 
+def _net_proration(current: list[dict[str, Any]], changes: list[dict[str, Any]], at: int
+                   ) -> int:
+    """What Stripe's prorations for `changes` would add up to: positive for an increase."""
+    by_id = {item["id"]: item for item in current}
+    start = min(item["current_period_start"] for item in current)
+    end = min(item["current_period_end"] for item in current)
+    net = 0
+    for change in changes:
+        old = by_id.get(change.get("id", ""))
+        if old is not None:
+            net -= prorate(old["price"]["unit_amount"] * old["quantity"], end - at, end - start)
+        if not change.get("deleted"):
+            whole = change["price_data"]["unit_amount"] * change["quantity"]
+            net += prorate(whole, end - at, end - start)
+    return net
+
+
 def amend(stripe: StripeBilling, contract: Contract, *, subscription_id: str,
           new_fees: Sequence[Obligation], key: str, effective: date) -> BillingResult:
     path = f"/v1/subscriptions/{subscription_id}"
@@ -56,17 +75,20 @@ def amend(stripe: StripeBilling, contract: Contract, *, subscription_id: str,
         start = min(item["current_period_start"] for item in sub["items"]["data"])
         # Stripe prorates from the current period's start at the earliest.
         effective = max(effective, datetime.fromtimestamp(start, UTC).date())
+        at = max(start, int(datetime.combine(effective, time(), UTC).timestamp()))
+        # A decrease is credited on the invoice that billed the period (a credit note, by the
+        # credit step), not on a negative invoice that only adds to the customer's balance.
+        increase = bool(changes) and _net_proration(sub["items"]["data"], changes, at) > 0
         params: dict[str, Any] = {
             "items": changes,
-            "proration_behavior": "always_invoice" if changes else "none",
+            "proration_behavior": "always_invoice" if increase else "none",
             "cancel_at": int(stripe._end(contract).timestamp()),
             "days_until_due": contract.billing.payment_terms_days,
             "metadata": {**stripe._metadata(contract, key),
                          "effective_on": effective.isoformat()},
         }
-        if changes:
-            midnight = int(datetime.combine(effective, time(), UTC).timestamp())
-            params["proration_date"] = max(start, midnight)
+        if increase:
+            params["proration_date"] = at
         sub = stripe._call("subscriptions.update", "post", path, params, key=key)
     invoices = _proration_invoice(stripe, sub, contract)
     if new_fees:

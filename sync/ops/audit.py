@@ -210,12 +210,17 @@ def _states(session: Session) -> dict[str, DealState]:
             ends[opp][version] = date.fromisoformat(str(end))
         if not chains[opp] or (amends is not None and effective is not None):
             chains[opp].append((Contract.model_validate(body), effective))
-    return {d.opportunity_id: DealState(
-        d.status, d.current_version, totals[d.opportunity_id], ends[d.opportunity_id],
-        amended=amended_value(chains[d.opportunity_id])
-        if len(chains[d.opportunity_id]) > 1 else None,
-        amended_version=chains[d.opportunity_id][-1][0].version)
+    return {d.opportunity_id: _state(d, totals[d.opportunity_id], ends[d.opportunity_id],
+                                     chains[d.opportunity_id])
             for d in session.scalars(select(Deal))}
+
+
+def _state(deal: Deal, totals: dict[int, int], ends: dict[int, date],
+           chain: list[tuple[Contract, date | None]]) -> DealState:
+    if len(chain) < 2:
+        return DealState(deal.status, deal.current_version, totals, ends)
+    return DealState(deal.status, deal.current_version, totals, ends,
+                     amended=amended_value(chain), amended_version=chain[-1][0].version)
 
 
 def _open_kinds(session: Session) -> dict[str, list[tuple[int, str]]]:

@@ -132,13 +132,14 @@ def _to_the_end(stack: SandboxStack, rt: Runtime, end: date) -> None:
 
 
 def _tie_out(stack: SandboxStack, sessions: sessionmaker[Session], *, orders: list[int],
-             subscription: int, services: int) -> None:
-    """After the term, nothing paid: AR holds everything billed, which is what the sales
-    orders hold, all of it recognized, nothing left deferred."""
-    billed = sum(orders)
+             subscription: int, services: int, credits: int = 0,
+             netsuite_orders: list[int] | None = None) -> None:
+    """After the term, nothing paid: AR holds everything billed less the credits, which is
+    what the sales orders hold less the credit memos, all of it recognized, nothing deferred."""
+    billed = sum(orders) - credits
     stripe_billed = sum(i["total"] for i in stack.stripe.objects("invoice")
                         if i["status"] != "void")
-    assert stripe_billed == billed
+    assert stripe_billed - sum(n["amount"] for n in stack.stripe.objects("credit_note")) == billed
     assert subscription + services == billed
     if stack.netsuite is None:
         assert ledger_books(sessions) == {
@@ -147,9 +148,10 @@ def _tie_out(stack: SandboxStack, sessions: sessionmaker[Session], *, orders: li
             "Bad debt expense": 0}
         return
     ns_orders = ns_records(stack, "salesOrder")
-    assert sorted(dollars(o["total"]) for o in ns_orders) == sorted(orders)
+    assert sorted(dollars(o["total"]) for o in ns_orders) == sorted(netsuite_orders or orders)
     ns_invoices = ns_records(stack, "invoice")
-    assert sum(dollars(i["total"]) for i in ns_invoices) == billed
+    memos = sum(dollars(m["total"]) for m in ns_records(stack, "creditMemo"))
+    assert (sum(dollars(i["total"]) for i in ns_invoices), memos) == (billed + credits, credits)
     assert sum(dollars(i["amountRemaining"]) for i in ns_invoices) == billed
 
 
@@ -240,4 +242,60 @@ def test_eight_percent_on_a_twelve_month_annual_deal(
 
     _to_the_end(stack, rt, add_months(start, 12))
     _tie_out(stack, sessions, orders=[48 * K, upsell], subscription=48 * K + upsell, services=0)
+    _audit_clean(rt)
+
+
+def test_quarterly_seat_decrease(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session]  # noqa: F811
+) -> None:
+    """Umbrella, 50 seats at $600 a quarter ($120,000 over 12 months, billed quarterly), down
+    to 48 seats on day 45, in the first quarter of Q days with L left (within policy: -4%):
+
+        C = prorated(3,000,000, L, Q) - prorated(2,880,000, L, Q)   credit note on invoice 1
+          (1 Jan 2026: Q = 90, L = 45: 1,500,000 - 1,440,000 = 60,000, i.e. $600)
+        change order: -3 x 120,000 = -360,000 for quarters 2-4 (their months re-planned)
+
+                                        Dr            Cr
+        invoice 1 (day 0)  AR          30,000
+                           Deferred                  30,000
+        credit (day 45)    Deferred         C
+                           AR                             C   (months 2-3 of quarter 1 shrink)
+        invoices 2-4       AR          86,400
+                           Deferred                  86,400
+        months 1-12        Deferred   116,400 - C
+                           Subscription rev     116,400 - C
+
+    After the term: AR 116,400 - C, deferred 0, subscription revenue 116,400 - C; Stripe
+    billed 30,000 + 3 x 28,800 less the credit note C; the sales orders hold 120,000 and
+    -3,600 (on NetSuite, which refuses a negative order, one order of 116,400 whose added
+    line is the change order's); never a stuck retry, never a second credit.
+    """
+    stack, rt = books_stack, books_rt
+    start = today(stack)
+    umbrella = next(d for d in demo_deals(start) if d.account == "Umbrella Health")
+    opp = seed(stack, umbrella)
+    sync_once(rt)
+    recognize(rt)
+    advance(stack, days=45)
+    _, left, days = _current_period(start, today(stack), 3)
+    credit = prorated(30 * K, left, days) - prorated(28_800 * 100, left, days)
+    assert credit > 0
+
+    line = _line(stack, opp, "Platform Seats")
+    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 48})
+    sync_once(rt)
+    sync_once(rt)  # a replay of everything: nothing twice
+    assert deal_status(sessions, opp) == "synced"
+    (note,) = stack.stripe.objects("credit_note")
+    assert note["amount"] == credit
+    (first,) = mirrored(sessions, opp)
+    assert first.amount_remaining_minor == 30 * K - credit
+
+    _to_the_end(stack, rt, add_months(start, 12))
+    assert [i.total_minor for i in mirrored(sessions, opp)] == [30 * K] + [28_800 * 100] * 3
+    assert len(stack.stripe.objects("credit_note")) == 1
+    # NetSuite refuses a negative sales order: the change order's line lowers the first one.
+    _tie_out(stack, sessions, orders=[120 * K, -3_600 * 100], credits=credit,
+             subscription=116_400 * 100 - credit, services=0,
+             netsuite_orders=[116_400 * 100])
     _audit_clean(rt)
