@@ -87,3 +87,22 @@ def test_decrease_credits_the_current_period_and_lowers_the_later_ones(
         assert session.get(Deal, opp).status == "synced"  # type: ignore[union-attr]
         assert not list(session.scalars(select(SyncException.reason).where(
             SyncException.opportunity_id == opp, SyncException.status == "open")))
+
+
+def test_a_large_decrease_shows_the_credit_that_will_follow(
+    stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
+) -> None:
+    opp, line = _umbrella(stack, seeder)
+    sync_once(runtime)
+    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 40})  # -20%
+    sync_once(runtime)
+
+    assert not stack.stripe.objects("credit_note")  # nothing until someone approves
+    with transaction(sessions) as session:
+        approval = session.scalar(select(Approval).where(Approval.opportunity_id == opp))
+        assert approval is not None and approval.kind == "amendment"
+        (reason,) = [r["what"] for r in approval.reasons]
+    # Approved the day the term starts: 10 seats x $600 for the first quarter come back on its
+    # invoice, and 3 x $6,000 less for the later quarters.
+    assert reason.endswith(": a credit of USD 6,000.00 on the invoice that billed the current "
+                           "period and USD 18,000.00 less for the later periods")
