@@ -22,6 +22,15 @@ def _umbrella(stack: SandboxStack, seeder: BookSeeder) -> tuple[str, str]:
     return opp, line["Id"]
 
 
+def _amended(stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, seats: int) -> str:
+    """Umbrella billed, then its seats changed to `seats` the same day; the opportunity."""
+    opp, line = _umbrella(stack, seeder)
+    sync_once(runtime)
+    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": seats})
+    sync_once(runtime)
+    return opp
+
+
 def _orders(sessions: sessionmaker[Session]) -> list[int]:
     with transaction(sessions) as session:
         return [o.total_minor for o in session.scalars(
@@ -31,10 +40,7 @@ def _orders(sessions: sessionmaker[Session]) -> list[int]:
 def test_small_expansion_amends_the_subscription_and_posts_the_delta(
     stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
 ) -> None:
-    opp, line = _umbrella(stack, seeder)
-    sync_once(runtime)
-    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 54})  # +8%
-    sync_once(runtime)
+    opp = _amended(stack, seeder, runtime, 54)  # +8%
 
     (sub,) = stack.stripe.objects("subscription")
     assert sub["items"]["data"][0]["quantity"] == 54
@@ -55,10 +61,7 @@ def test_small_expansion_amends_the_subscription_and_posts_the_delta(
 def test_large_amendment_waits_for_approval(
     stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
 ) -> None:
-    opp, line = _umbrella(stack, seeder)
-    sync_once(runtime)
-    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 75})  # +50%
-    sync_once(runtime)
+    opp = _amended(stack, seeder, runtime, 75)  # +50%
 
     (sub,) = stack.stripe.objects("subscription")
     assert sub["items"]["data"][0]["quantity"] == 50
@@ -72,10 +75,7 @@ def test_large_amendment_waits_for_approval(
 def test_decrease_credits_the_current_period_and_lowers_the_later_ones(
     stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
 ) -> None:
-    opp, line = _umbrella(stack, seeder)
-    sync_once(runtime)
-    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 48})  # -4%
-    sync_once(runtime)
+    opp = _amended(stack, seeder, runtime, 48)  # -4%
 
     (sub,) = stack.stripe.objects("subscription")
     assert sub["items"]["data"][0]["quantity"] == 48
@@ -92,10 +92,7 @@ def test_decrease_credits_the_current_period_and_lowers_the_later_ones(
 def test_a_large_decrease_shows_the_credit_that_will_follow(
     stack: SandboxStack, seeder: BookSeeder, runtime: Runtime, sessions: sessionmaker[Session]
 ) -> None:
-    opp, line = _umbrella(stack, seeder)
-    sync_once(runtime)
-    stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 40})  # -20%
-    sync_once(runtime)
+    opp = _amended(stack, seeder, runtime, 40)  # -20%
 
     assert not stack.stripe.objects("credit_note")  # nothing until someone approves
     with transaction(sessions) as session:

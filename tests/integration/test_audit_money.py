@@ -56,6 +56,7 @@ from sync.engine.runtime import Runtime
 from sync.ops.audit import AuditReport, run_audit
 from sync.ops.audit_billing import prorate
 from tests.integration import planted
+from tests.integration.books import current_period, prorated
 from tests.integration.conftest import make_settings
 
 K = 100_000  # $1,000.00 in cents
@@ -116,13 +117,9 @@ def follow_stripe_clock(stack: SandboxStack, runtime: Runtime) -> None:
 
 
 def _share(price: int, start: date, on: date, months: int) -> int:
-    """Stripe's prorated share of `price` for what is left of the period of `months` holding
-    `on`: by days, rounded half up."""
-    k = 0
-    while add_months(start, (k + 1) * months) <= on:
-        k += 1
-    begin, end = add_months(start, k * months), add_months(start, (k + 1) * months)
-    return (2 * price * (end - on).days + (end - begin).days) // (2 * (end - begin).days)
+    """Stripe's prorated share of `price` for what is left of the period holding `on`."""
+    _, left, days = current_period(start, on, months)
+    return prorated(price, left, days)
 
 
 def test_an_annual_upsell_never_billed(stack: SandboxStack, seeder: BookSeeder,

@@ -32,21 +32,18 @@ from tests.integration.books import (
     advance,
     books_rt,  # noqa: F401 - a fixture
     books_stack,  # noqa: F401 - a fixture
+    current_period,
     deal_status,
     dollars,
     ledger_books,
     mirrored,
     ns_records,
+    prorated,
     recognize,
     seed,
     seed_acme,
     today,
 )
-
-
-def prorated(price: int, left: int, whole: int) -> int:
-    """Stripe's share of a period price for the time left, to the cent, half up."""
-    return (2 * price * left + whole) // (2 * whole)
 
 
 def _line(stack: SandboxStack, opp: str, product: str) -> str:
@@ -155,15 +152,6 @@ def _tie_out(stack: SandboxStack, sessions: sessionmaker[Session], *, orders: li
     assert sum(dollars(i["amountRemaining"]) for i in ns_invoices) == billed
 
 
-def _current_period(start: date, on: date, months: int) -> tuple[int, int, int]:
-    """(index, days left, days) of the billing period of `months` months holding `on`."""
-    k = 0
-    while add_months(start, (k + 1) * months) <= on:
-        k += 1
-    begin, end = add_months(start, k * months), add_months(start, (k + 1) * months)
-    return k, (end - on).days, (end - begin).days
-
-
 def test_monthly_upsell_on_day_75(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session]  # noqa: F811
 ) -> None:
@@ -188,7 +176,7 @@ def test_monthly_upsell_on_day_75(
     for _ in range(3):
         advance(stack, days=25)
         sync_once(rt)
-    k, left, days = _current_period(start, today(stack), 1)
+    k, left, days = current_period(start, today(stack), 1)
     assert k == 2
     upsell = prorated(11 * K, left, days) - prorated(10 * K, left, days) + 7 * K
 
@@ -277,7 +265,7 @@ def test_quarterly_seat_decrease(
     sync_once(rt)
     recognize(rt)
     advance(stack, days=45)
-    _, left, days = _current_period(start, today(stack), 3)
+    _, left, days = current_period(start, today(stack), 3)
     credit = prorated(30 * K, left, days) - prorated(28_800 * 100, left, days)
     assert credit > 0
 
