@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.jobs import sync_once
 from sandbox.book import demo_deals
 from sandbox.stack import SandboxStack
+from storage import queue
+from storage.db import transaction
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ops.audit import run_audit
@@ -52,6 +54,13 @@ def _line(stack: SandboxStack, opp: str, product: str) -> str:
                if r["OpportunityId"] == opp
                and stack.salesforce.get("Product2", r["Product2Id"])["Name"] == product]
     return str(line)
+
+
+def _replay_bill(rt: Runtime, opp: str, *, version: int) -> None:
+    """Run the version's bill step (and so its post) again, as a person's Retry would."""
+    with transaction(rt.sessions) as s:
+        queue.arm(s, opportunity_id=opp, version=version, step="bill")
+    sync_once(rt)
 
 
 def _audit_clean(rt: Runtime) -> None:
@@ -110,6 +119,10 @@ def test_annual_upsell_on_day_75(
     assert sorted(ln["amount"] for ln in proration["lines"]["data"]) == [
         -prorated(100 * K, left, period), prorated(110 * K, left, period)]
     assert dollars(stack.salesforce.get("Opportunity", opp)["Amount"]) == 130 * K
+    _replay_bill(rt, opp, version=2)  # a retry or replayed event: nothing billed twice
+    assert [i.total_minor for i in mirrored(sessions, opp)] == [120 * K, upsell]
+    assert len([i for i in stack.stripe.objects("invoice")
+                if i["billing_reason"] == "subscription_update"]) == 1
 
     _to_the_end(stack, rt, add_months(start, 11))
     _tie_out(stack, sessions, orders=[120 * K, upsell], subscription=100 * K + upsell,
