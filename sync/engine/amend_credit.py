@@ -6,8 +6,8 @@ Billing the amendment records the credit as an approved credit of that invoice (
 itself was within policy or approved, which covers the credit that follows from it) and arms the
 credit step, so it is applied like any credit: one Stripe credit note under an idempotency key
 from the approval, one ERP credit memo that takes it out of deferred revenue and re-plans the
-period's schedule (sync/ledger/replan.py). One approval per invoice and amending version: a
-replayed bill step finds it and adds nothing.
+period's schedule (sync/ledger/replan.py). One approval per amending version (marked in its
+payload): a replayed bill step finds it and adds nothing.
 """
 
 from __future__ import annotations
@@ -57,17 +57,20 @@ def arm_decrease_credit(session: Session, previous: Contract, current: Contract,
             "Stripe invoice of the deal bills that period. Issue the credit with /credit on "
             "the invoice that billed it.")
         return None
-    found = session.scalar(select(Approval).where(
-        Approval.subject == invoice.billing_id, Approval.contract_version == version,
-        Approval.kind == KIND))
-    if found is not None:
-        return found.id
+    credits = list(session.scalars(select(Approval).where(
+        Approval.subject == invoice.billing_id, Approval.kind == KIND)))
+    for found in credits:
+        if (found.payload or {}).get("amendment") == f"{opp}:v{version}":
+            return found.id
+    # Numbered among the invoice's credits as `/credit` numbers them (one sequence per invoice).
     ap = Approval(kind=KIND, subject=invoice.billing_id, opportunity_id=opp,
-                  contract_version=version, requested_by=None, amount_minor=amount,
+                  contract_version=len(credits) + 1, requested_by=None, amount_minor=amount,
                   currency=current.currency, status="approved", version=1, decisions=[],
                   reasons=[], payload={"reason": f"Lower price from {effective} (contract "
                                        f"version {version}): unused time of the current period",
-                                       "amendment": version})
+                                       "amendment": f"{opp}:v{version}",
+                                       "invoice_number": invoice.number,
+                                       "customer": invoice.customer_name})
     session.add(ap)
     session.flush()
     credit.arm(session, ap)

@@ -85,6 +85,10 @@ def test_decrease_credits_the_current_period_and_lowers_the_later_ones(
     assert _orders(sessions) == [12_000_000, -2 * 60_000 * 3]
     with transaction(sessions) as session:
         assert session.get(Deal, opp).status == "synced"  # type: ignore[union-attr]
+        (credit,) = session.scalars(select(Approval).where(Approval.kind == "credit"))
+        # The invoice's first credit, numbered as `/credit` numbers a person's next one.
+        assert (credit.contract_version, credit.status, credit.payload["amendment"]) == (
+            1, "approved", f"{opp}:v2")
         assert not list(session.scalars(select(SyncException.reason).where(
             SyncException.opportunity_id == opp, SyncException.status == "open")))
 
