@@ -87,7 +87,7 @@ class LedgerSalesOrderLine(Base):
     __table_args__ = (
         UniqueConstraint("sales_order_id", "external_id"),
         CheckConstraint("recognition IN ('ratable', 'point_in_time')", name="recognition"),
-        CheckConstraint("amount_minor >= 0", name="amount"),
+        # Negative on a change order's decrease (sync/ledger/replan.py).
         CheckConstraint("service_end >= service_start", name="service_period"),
     )
 

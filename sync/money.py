@@ -91,3 +91,12 @@ def split_evenly(total: int, parts: int) -> list[int]:
     shares = [base + (1 if i < remainder else 0) for i in range(parts)]
     assert sum(shares) == total
     return shares
+
+
+def prorate(amount: int, part: int, whole: int) -> int:
+    """`amount * part / whole`, rounded half up (half away from zero for a negative amount):
+    Stripe's proration of one item over the time left in its period."""
+    if whole <= 0:
+        return amount
+    sign = -1 if amount < 0 else 1
+    return sign * ((2 * abs(amount) * part + whole) // (2 * whole))

@@ -188,8 +188,10 @@ class Billing(Protocol):
         subscription_id: str,
         new_fees: Sequence[Obligation],
         key: str,
+        effective: date,
     ) -> BillingResult:
-        """Move an existing subscription to this version's prices from its next period."""
+        """Move an existing subscription to this version's prices on `effective`, billing the
+        prorated difference for the rest of the current period at once."""
         ...
 
     def subscription(self, subscription_id: str) -> BillingResult:

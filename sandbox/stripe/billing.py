@@ -49,6 +49,7 @@ _COMMON = {
 }
 CREATE_SPEC = {**_COMMON, "customer": "str", "items": [ITEM_SPEC], "currency": "str"}
 UPDATE_SPEC = {**_COMMON, "items": [{**ITEM_SPEC, "id": "str", "deleted": "bool"}],
+               "proration_date": "ts",
                "cancellation_details": {"comment": "str", "feedback": "str"}}
 CANCEL_SPEC = {"invoice_now": "bool", "prorate": "bool",
                "cancellation_details": {"comment": "str", "feedback": "str"}}
@@ -204,7 +205,8 @@ def update_subscription(st: State, sub_id: str, p: dict[str, Any]) -> dict[str, 
     if p.get("cancellation_details"):
         sub["cancellation_details"].update(p["cancellation_details"])
     if p.get("items"):
-        change_items(st, sub, p["items"], p.get("proration_behavior") or "create_prorations")
+        change_items(st, sub, p["items"], p.get("proration_behavior") or "create_prorations",
+                     p.get("proration_date"))
     diff = changed(before, sub)
     if diff:
         st.emit("customer.subscription.updated", sub, diff)

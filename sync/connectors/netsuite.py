@@ -19,6 +19,7 @@ from typing import Any
 
 from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.exact_json import loads
+from sync.connectors.netsuite_change import lower_amended_order, lowers
 from sync.connectors.netsuite_closures import TAX_ITEM, memo_fields, write_off_lines
 from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
 from sync.errors import PermanentError
@@ -60,6 +61,8 @@ class NetSuiteErp(NetSuiteTransport):
             }
             for o in contract.obligations
         ]
+        if lowers(contract):
+            return lower_amended_order(self, contract, lines)
         body = {
             "entity": {"id": customer_id},
             "currency": {"id": self._currency_id(currency)},

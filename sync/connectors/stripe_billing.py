@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import time as time_module
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sync.connectors.stripe_amend import amend
 from sync.connectors.stripe_books import read_books
 from sync.connectors.stripe_events import page_of
-from sync.connectors.stripe_objects import day, timestamp, to_invoice
+from sync.connectors.stripe_objects import timestamp, to_invoice
 from sync.connectors.stripe_reads import StripeReads
 from sync.connectors.stripe_transport import SYSTEM, quote
 from sync.dates import add_months
@@ -88,30 +89,10 @@ class StripeBilling(StripeReads):
         subscription_id: str,
         new_fees: Sequence[Obligation],
         key: str,
+        effective: date,
     ) -> BillingResult:
-        path = f"/v1/subscriptions/{subscription_id}"
-        sub = self._call("subscriptions.retrieve", "get", path, {})
-        moved = (sub.get("metadata") or {}).get("closebot_key") == key  # by an earlier attempt
-        if not moved:
-            params: dict[str, Any] = {
-                "items": [{"id": item["id"], "deleted": True} for item in sub["items"]["data"]]
-                + self._items(contract),
-                "proration_behavior": "none",
-                "cancel_at": int(self._end(contract).timestamp()),
-                "days_until_due": contract.billing.payment_terms_days,
-                "metadata": self._metadata(contract, key),
-            }
-            sub = self._call("subscriptions.update", "post", path, params, key=key)
-        ends = [item.get("current_period_end") for item in sub["items"]["data"]]
-        effective = day(min((e for e in ends if e), default=None))
-        invoices: list[Invoice] = []
-        if new_fees:
-            fees = contract.model_copy(update={"obligations": tuple(new_fees)})
-            invoices = self._create_one_time_invoice(
-                fees, customer_id=str(sub["customer"]), key=f"{key}:fees", lookup=moved
-            ).invoices
-        return BillingResult(subscription_id=str(sub["id"]), invoices=invoices,
-                             effective_on=effective)
+        return amend(self, contract, subscription_id=subscription_id, new_fees=new_fees,
+                     key=key, effective=effective)
 
     def _items(self, contract: Contract) -> list[dict[str, Any]]:
         interval, count = INTERVALS[contract.billing.cadence.value]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from sync.contracts.amendments import amend
 from sync.model import Contract
 from sync.money import format_money
 
@@ -32,6 +34,7 @@ def review_reasons(
     limits: PolicyLimits,
     flagged: bool = False,
     previous: Contract | None = None,
+    on: date | None = None,
 ) -> list[Reason]:
     reasons: list[Reason] = []
     for o in contract.obligations:
@@ -64,7 +67,8 @@ def review_reasons(
                 Reason(
                     kind="amendment",
                     what=f"Amendment changes contract value by {change:+.1f}% "
-                    f"(policy allows ±{limits.amendment_pct}%)",
+                    f"(policy allows ±{limits.amendment_pct}%)"
+                    + (_what_follows(previous, contract, on) if on else ""),
                     original=format_money(previous.total_minor, previous.currency),
                     proposed=format_money(contract.total_minor, contract.currency),
                 )
@@ -75,3 +79,21 @@ def review_reasons(
                    proposed="")
         )
     return reasons
+
+
+def _what_follows(previous: Contract, contract: Contract, on: date) -> str:
+    """What approving it on `on` bills or credits (the day it is approved is its effective
+    date, so the figures move a little with the day)."""
+    change = amend(previous, contract, on)
+    delta = sum(o.amount_minor for o in change.lines)
+    cur = contract.currency
+    if change.credit:
+        follows = (f"a credit of {format_money(change.credit, cur)} on the invoice that billed "
+                   "the current period")
+        if delta:
+            follows += f" and {format_money(-delta, cur)} less for the later periods"
+        return f". Approved on {on}: {follows}"
+    if delta > 0:
+        return (f". Approved on {on}: {format_money(delta, cur)} more over the rest of the "
+                "term, the current period's prorated part invoiced at once")
+    return ""

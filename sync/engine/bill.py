@@ -9,6 +9,7 @@ from datetime import timedelta
 from storage import audit, links, queue
 from storage.db import transaction
 from sync.engine import exceptions, invoice_mirror
+from sync.engine.amend_credit import arm_decrease_credit
 from sync.engine.runtime import Runtime
 from sync.engine.work import (
     Recorded,
@@ -19,6 +20,7 @@ from sync.engine.work import (
     contracts_of,
     finish_all,
     found_links,
+    load_contract,
     split_duplicates,
     with_open_exceptions,
 )
@@ -102,6 +104,7 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
             subscription_id=previous_subscription,
             new_fees=new_fees(previous, contract),
             key=key,
+            effective=rt.now().date(),  # the day closebot bills the new version
         )
         return Billed(step, contract, customer_id, result, previous.version)
     if loaded.subscription_id is not None:
@@ -146,6 +149,10 @@ def record_bills(rt: Runtime, billed: list[Billed]) -> Recorded:
             if b.amends is not None:
                 row = contract_row(session, b.step.opportunity_id, b.step.version)
                 row.amends_version, row.effective_on = b.amends, b.result.effective_on
+                if b.result.effective_on is not None:
+                    arm_decrease_credit(session, load_contract(
+                        session, b.step.opportunity_id, b.amends), b.contract,
+                        b.result.effective_on)
         invoice_mirror.upsert_many(session, [
             (invoice, b.contract.customer.crm_account_id, b.contract.customer.name)
             for b in done for invoice in b.result.invoices

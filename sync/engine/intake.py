@@ -214,6 +214,7 @@ def _new_version(
         limits=rt.config.limits,
         flagged=bool(deal.fields.get("Requires_Approval__c")),
         previous=previous,
+        on=rt.now().date(),
     )
     row.current_version = contract.version
     row.message = None

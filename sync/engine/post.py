@@ -16,7 +16,7 @@ from storage.db import transaction
 from storage.tables import Approval, BillingInvoice, ContractVersion, Deal
 from storage.timeutil import aware
 from sync.cash.application import payment_to_post
-from sync.contracts.amendments import AmendmentNeedsCredit, change_order
+from sync.contracts.amendments import change_order
 from sync.contracts.billed_lines import attribute, unexplained_reason
 from sync.engine import exceptions
 from sync.engine.invoice_closures import closure_of
@@ -45,10 +45,7 @@ def _order_basis(
     if row.amends_version is None or row.effective_on is None:
         return contract, None
     previous = load_contract(session, contract.opportunity_id, row.amends_version)
-    try:
-        delta = change_order(previous, contract, row.effective_on)
-    except AmendmentNeedsCredit as error:
-        raise PermanentError(str(error), system="erp") from error
+    delta = change_order(previous, contract, row.effective_on)
     prior_order = None
     if not delta:
         scope = links.contract_scope(contract.opportunity_id, row.amends_version)

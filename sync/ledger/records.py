@@ -26,6 +26,7 @@ from sync.ledger import accounts as acct
 from sync.ledger.errors import CurrencyMismatchError, LedgerError, NotFoundError
 from sync.ledger.journal import Leg, is_minor, next_number, post_entry
 from sync.ledger.recognition import schedule_rows
+from sync.ledger.replan import take_from_schedule
 from sync.money import is_known_currency
 
 R = TypeVar(
@@ -105,12 +106,14 @@ def create_sales_order(
     currency: str,
     lines: Sequence[SalesOrderLineIn],
 ) -> LedgerSalesOrder:
-    """A contract version; its lines' revenue schedules are written with it."""
+    """A contract version; its lines' revenue schedules are written with it. A negative line is
+    a change order's decrease: it re-plans what the contract line still has to recognize."""
     check_currency(currency)
     if not lines or len({ln.external_id for ln in lines}) != len(lines):
         raise LedgerError("a sales order needs lines with distinct external ids")
     for ln in lines:
-        check_amount(ln.amount_minor, positive=False)
+        check_amount(abs(ln.amount_minor) if is_minor(ln.amount_minor) else ln.amount_minor,
+                     positive=False)
         if ln.recognition not in ("ratable", "point_in_time") or ln.service_end < ln.service_start:
             raise LedgerError(f"line {ln.external_id}: bad recognition or service period")
     new_id, number = next_number(session, LedgerSalesOrder.__tablename__)
@@ -132,7 +135,12 @@ def create_sales_order(
     session.add_all(rows)
     session.flush()
     # One executemany for all periods: a three-year monthly line alone has 36 rows.
-    schedule = [r for row in rows for r in schedule_rows(row, currency)]
+    for row in rows:
+        if row.amount_minor < 0:
+            take_from_schedule(session, external_id=row.external_id,
+                               amount_minor=-row.amount_minor, start=row.service_start,
+                               end=row.service_end)
+    schedule = [r for row in rows if row.amount_minor > 0 for r in schedule_rows(row, currency)]
     if schedule:
         session.execute(insert(LedgerRevenueSchedule), schedule)
     return order

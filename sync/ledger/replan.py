@@ -26,7 +26,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.ledger import LedgerInvoice, LedgerRevenueSchedule
+from storage.ledger import LedgerInvoice, LedgerRevenueSchedule, LedgerSalesOrderLine
+from sync.ledger.errors import LedgerError
 
 
 def unearned_rows(session: Session, invoice: LedgerInvoice, on: date
@@ -83,3 +84,36 @@ def take_from_deferred(session: Session, invoice: LedgerInvoice, amount_minor: i
             row.amount_minor = amount
     session.flush()
     return taken
+
+
+def delta_base(external_id: str) -> str:
+    """The contract line a change order line changes (`<line>:delta@<date>` → `<line>`)."""
+    return external_id.partition(":delta@")[0]
+
+
+def take_from_schedule(session: Session, *, external_id: str, amount_minor: int,
+                       start: date, end: date) -> None:
+    """A decrease on a change order: the rows the contract line (and its earlier change
+    orders) still has to recognize from `start` to `end` shrink by `amount_minor`, in
+    proportion to their amounts. They are rows no invoice has billed yet (the decrease takes
+    effect from the next billing period; the current one's credit is a credit memo)."""
+    base = delta_base(external_id)
+    rows = list(session.scalars(
+        select(LedgerRevenueSchedule)
+        .join(LedgerSalesOrderLine,
+              LedgerSalesOrderLine.id == LedgerRevenueSchedule.sales_order_line_id)
+        .where((LedgerSalesOrderLine.external_id == base)
+               | LedgerSalesOrderLine.external_id.startswith(f"{base}:delta@"),
+               LedgerRevenueSchedule.stopped_by_id.is_(None),
+               LedgerRevenueSchedule.journal_entry_id.is_(None),
+               LedgerRevenueSchedule.recognize_on >= start,
+               LedgerRevenueSchedule.recognize_on <= end)
+        .order_by(LedgerRevenueSchedule.id).with_for_update()))
+    planned = sum(r.amount_minor for r in rows)
+    if amount_minor > planned:
+        raise LedgerError(f"line {external_id}: a decrease of {amount_minor} is more than the "
+                          f"{planned} still to recognize from {start}")
+    left = proportional(planned - amount_minor, [r.amount_minor for r in rows])
+    for row, amount in zip(rows, left, strict=True):
+        row.amount_minor = amount
+    session.flush()

@@ -32,8 +32,10 @@ from sqlalchemy.orm import Session
 from storage import links
 from storage.db import transaction
 from storage.tables import Approval, ContractVersion, Deal, SyncException, WorkItem
+from sync.contracts.amendments import amended_value
 from sync.engine.exceptions import RECONCILIATION
 from sync.engine.runtime import Runtime
+from sync.model import Contract
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
 from sync.ops.audit_invoices import ErpView, check_invoices
@@ -197,16 +199,28 @@ def _check_billing_records(found: Found, billing: BillingBooks) -> None:
 def _states(session: Session) -> dict[str, DealState]:
     totals: dict[str, dict[int, int]] = defaultdict(dict)
     ends: dict[str, dict[int, date]] = defaultdict(dict)
-    for opp, version, total, body in session.execute(select(
+    chains: dict[str, list[tuple[Contract, date | None]]] = defaultdict(list)
+    for opp, version, total, body, amends, effective in session.execute(select(
             ContractVersion.opportunity_id, ContractVersion.version, ContractVersion.total_minor,
-            ContractVersion.body)):
+            ContractVersion.body, ContractVersion.amends_version, ContractVersion.effective_on
+    ).order_by(ContractVersion.opportunity_id, ContractVersion.version)):
         totals[opp][version] = int(total)
         end = ((body or {}).get("billing") or {}).get("end")
         if end:
             ends[opp][version] = date.fromisoformat(str(end))
-    return {d.opportunity_id: DealState(d.status, d.current_version, totals[d.opportunity_id],
-                                        ends[d.opportunity_id])
+        if not chains[opp] or (amends is not None and effective is not None):
+            chains[opp].append((Contract.model_validate(body), effective))
+    return {d.opportunity_id: _state(d, totals[d.opportunity_id], ends[d.opportunity_id],
+                                     chains[d.opportunity_id])
             for d in session.scalars(select(Deal))}
+
+
+def _state(deal: Deal, totals: dict[int, int], ends: dict[int, date],
+           chain: list[tuple[Contract, date | None]]) -> DealState:
+    if len(chain) < 2:
+        return DealState(deal.status, deal.current_version, totals, ends)
+    return DealState(deal.status, deal.current_version, totals, ends,
+                     amended=amended_value(chain), amended_version=chain[-1][0].version)
 
 
 def _open_kinds(session: Session) -> dict[str, list[tuple[int, str]]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sync.dates import add_months
+from sync.money import prorate as prorate_minor
 from sync.ports import BilledCredit, BilledInvoice, BilledSubscription, BillingBooks
 
 CONCESSION = "closebot:credit:"
@@ -71,12 +72,7 @@ def by_deal(books: BillingBooks) -> dict[str, DealBilling]:
 
 
 def prorate(amount: int, part: timedelta, whole: timedelta) -> int:
-    """`amount * part / whole`, rounded half up (half away from zero for a negative amount)."""
-    num, den = int(part.total_seconds()), int(whole.total_seconds())
-    if den <= 0:
-        return amount
-    sign = -1 if amount < 0 else 1
-    return sign * ((2 * abs(amount) * num + den) // (2 * den))
+    return prorate_minor(amount, int(part.total_seconds()), int(whole.total_seconds()))
 
 
 def still_to_bill(sub: BilledSubscription, term_end: datetime | None) -> list[Period]:

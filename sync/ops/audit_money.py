@@ -28,6 +28,10 @@ class DealState:
     current_version: int | None
     totals: dict[int, int] = field(default_factory=dict)  # contract version → its total
     ends: dict[int, date] = field(default_factory=dict)  # contract version → its end date
+    # A contract changed mid-term is worth its first version plus each change order (the
+    # prorated difference from each effective date), not its latest version's list value.
+    amended: int | None = None
+    amended_version: int | None = None  # the latest version billed, to which `amended` runs
 
 
 @dataclass
@@ -113,6 +117,12 @@ def _booked(found: Found, view: CrmDealView, state: DealState, version: int | No
                             f"{state.current_version} awaits a decision)", amount, cur, opp)
     amount = view.amount_minor or 0
     current = state.totals.get(state.current_version or 0)
+    if (state.amended is not None and state.amended_version == state.current_version
+            and current is not None and not found.differs(current, amount)):
+        return state.amended, Side(
+            "closebot", f"opportunity Amount {money(amount, cur)} as amended mid-term (the "
+            "first version and each change order's prorated difference)", state.amended, cur,
+            opp)
     if current is not None and found.differs(current, amount):
         found.add("stale_version",
                   f"{view.name}: Salesforce books {money(amount, cur)} but closebot's latest "

@@ -52,8 +52,8 @@ class RecordingBilling:
         return BillingResult(subscription_id=subscription, invoices=[invoice])
 
     def amend_contract(self, contract: Contract, *, subscription_id: str,
-                       new_fees: Sequence[Obligation], key: str) -> BillingResult:
-        effective = self.real.subscription(subscription_id).effective_on
+                       new_fees: Sequence[Obligation], key: str, effective: date
+                       ) -> BillingResult:
         self._subscription("update", contract, subscription_id, effective)
         invoices = []
         if new_fees:
@@ -69,7 +69,9 @@ class RecordingBilling:
         details.append(f"from {contract.billing.start} to {contract.billing.end}, "
                        f"due {_terms(contract.billing.payment_terms_days)}")
         if effective:
-            details.append(f"new prices from {effective}")
+            details.append(f"new prices from {effective}: a higher price's prorated difference "
+                           "for the rest of the current period is invoiced at once, a lower "
+                           "one's credited on the invoice that billed it")
         return self.rec.add(
             "stripe", action, "subscription", ref or self.rec.new_id("sub_DRYRUN{n:04d}"),
             f"billed {BILLED[contract.billing.cadence.value]}", currency=currency,

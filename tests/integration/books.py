@@ -137,3 +137,18 @@ def ns_lines(record: dict[str, Any]) -> list[tuple[str, int]]:
     assert record is not None
     return [(str(line["item"].get("refName") or line["item"]["id"]), dollars(line["amount"]))
             for line in record["item"]["items"]]
+
+
+def prorated(price: int, left: int, whole: int) -> int:
+    """Stripe's share of a period price for the time left, to the cent, half up (periods start
+    at midnight UTC, so its share by the second is one by whole days)."""
+    return (2 * price * left + whole) // (2 * whole)
+
+
+def current_period(start: date, on: date, months: int) -> tuple[int, int, int]:
+    """(index, days left, days) of the billing period of `months` months holding `on`."""
+    k = 0
+    while add_months(start, (k + 1) * months) <= on:
+        k += 1
+    begin, end = add_months(start, k * months), add_months(start, (k + 1) * months)
+    return k, (end - on).days, (end - begin).days

@@ -7,12 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.ledger import LedgerCreditMemo, LedgerInvoice
+from sync.connectors import stripe_amend
+from sync.engine import post
+from sync.errors import PermanentError
 from sync.ledger import accounts as acct
 from sync.ledger.journal import Leg, next_number, post_entry
 from sync.model import CreditNote
@@ -80,3 +84,17 @@ def _invoice(session: Session, external_id: str) -> LedgerInvoice:
     return session.scalars(select(LedgerInvoice)
                            .where(LedgerInvoice.external_id == external_id)).one()
 
+
+
+def amendments_billed_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stripe takes an amendment's new prices without billing the difference for the rest of
+    the current period (no proration, as the booking once moved a subscription)."""
+    monkeypatch.setattr(stripe_amend, "_net_proration", lambda *args: 0)
+
+
+def change_orders_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ERP step of every amendment fails for good (as a decrease once stopped it), while
+    Stripe goes on billing the new version."""
+    def refuse(*args: object) -> None:
+        raise PermanentError("planted: the change order is refused", system="erp")
+    monkeypatch.setattr(post, "change_order", refuse)

@@ -4,15 +4,17 @@ Salesforce or the ledger: `tests/integration/planted.py`), with the amounts work
 first (cents in the code):
 
 1. Annual upsell: a 12-month annual deal, $20,000 fee + $100,000 subscription, raised to $110,000
-   on day 75. Salesforce books $130,000; Stripe billed $120,000 and bills nothing more (the new
-   price starts after the term); the ledger's orders hold $120,000. Variances: contract value
-   and sales orders, each $10,000 short. Monthly variant (10 months of $10,000 + $20,000 fee,
-   raised on day 75, in month 3): Stripe $50,000 billed + 7 x $11,000 = $127,000, change order
-   7 x $1,000: both $3,000 short of $130,000.
-2. Decrease, Umbrella 50 → 48 seats, quarterly: Stripe bills $30,000 + 3 x $28,800 = $116,400
-   against $115,200 booked ($1,200 over); the ledger posts only the $30,000 invoice (the three
-   others wait behind the open "issue a credit" exception), and its schedule recognizes $120,000:
-   deferred revenue $30,000 - $120,000 = a $90,000 debit, per obligation and on the account.
+   on day 75, Stripe planted to take the new price without billing the prorated difference
+   D = share(11,000,000) - share(10,000,000) of the P - 75 days left of P: the contract as
+   amended is worth $120,000 + D (the change order holds D), Stripe bills $120,000. Variance:
+   contract value, D short. Monthly variant (10 months of $10,000 + $20,000 fee, raised on day
+   75, in month 3): Stripe $50,000 billed + 7 x $11,000 = $127,000, the change order 7 x $1,000
+   plus month 3's prorated $1,000: contract value short by that prorated part.
+2. Decrease, Umbrella 50 → 48 seats, quarterly, on day 0, the ERP's change order planted to
+   fail: Stripe bills $30,000 + 3 x $28,800 and credits $1,200 on the first invoice; the ledger
+   posts only the $30,000 invoice (and the credit), and its schedule recognizes $120,000 - $1,200:
+   deferred revenue $30,000 - $1,200 - $118,800 = a $90,000 debit, per obligation and on the
+   account.
 3. Credit at once: a 12-month annual $120,000 subscription, $10,000 credited on day 10, its memo
    planted as Dr Credits & Allowances $10,000 / Cr AR, with $0 earned by then: $10,000 taken
    from unearned revenue.
@@ -47,12 +49,14 @@ from app.jobs import sync_once
 from app.wiring import build_runtime
 from sandbox.book import BookSeeder, DealSpec, LineSpec, demo_deals
 from sandbox.stack import SandboxStack
+from storage.timeutil import utcnow
 from sync.dates import add_months
 from sync.engine.billing_events import poll_events
 from sync.engine.runtime import Runtime
 from sync.ops.audit import AuditReport, run_audit
 from sync.ops.audit_billing import prorate
 from tests.integration import planted
+from tests.integration.books import current_period, prorated
 from tests.integration.conftest import make_settings
 
 K = 100_000  # $1,000.00 in cents
@@ -107,24 +111,41 @@ def test_clean_books_pass(stack: SandboxStack, seeder: BookSeeder, runtime: Runt
         "products", "customers", "subscriptions", "invoices", "credit_notes")}
 
 
+def follow_stripe_clock(stack: SandboxStack, runtime: Runtime) -> None:
+    """closebot's day moves with Stripe's, so an amendment takes effect on Stripe's day."""
+    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
+
+
+def _share(price: int, start: date, on: date, months: int) -> int:
+    """Stripe's prorated share of `price` for what is left of the period holding `on`."""
+    _, left, days = current_period(start, on, months)
+    return prorated(price, left, days)
+
+
 def test_an_annual_upsell_never_billed(stack: SandboxStack, seeder: BookSeeder,
-                                       runtime: Runtime) -> None:
+                                       runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    planted.amendments_billed_later(monkeypatch)
+    follow_stripe_clock(stack, runtime)
     opp = seeder.seed(deal("Upsell Co - Platform", "Annual", 12, FEE, platform("100000")))
+    start = date.fromtimestamp(stack.stripe.now)
     sync_once(runtime)
     assert run_audit(runtime, require_alerts=False).ok
     stack.stripe.advance(days=75)
+    on = start + timedelta(days=75)
+    upsell = _share(110 * K, start, on, 12) - _share(100 * K, start, on, 12)
     stack.salesforce.update("OpportunityLineItem", recurring_line(stack, opp),
                             {"UnitPrice": Decimal("110000")})
     sync_once(runtime)
     report = run_audit(runtime, require_alerts=False)
-    assert found(report, "contract_value") == [(10 * K, False)]
-    assert found(report, "erp_order_value") == [(10 * K, False)]
-    assert kinds(report) == {"contract_value", "erp_order_value"}
+    assert found(report, "contract_value") == [(upsell, False)]
+    assert kinds(report) == {"contract_value"}
     assert stack.salesforce.get("Opportunity", opp)["Sync_Status__c"] == "Synced"
 
 
 def test_a_deal_marked_synced_on_an_older_version(stack: SandboxStack, seeder: BookSeeder,
-                                                  runtime: Runtime) -> None:
+                                                  runtime: Runtime,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    planted.amendments_billed_later(monkeypatch)  # no invoice of version 2 either
     opp = seeder.seed(next(d for d in demo_deals() if d.account == "Umbrella Health"))
     sync_once(runtime)
     (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
@@ -139,11 +160,16 @@ def test_a_deal_marked_synced_on_an_older_version(stack: SandboxStack, seeder: B
     assert "marked synced, but Stripe still bills contract version 1 of 2" in stale.reason
 
 
-def test_a_monthly_upsell_billed_and_posted_short(stack: SandboxStack, seeder: BookSeeder,
-                                                  runtime: Runtime) -> None:
+def test_a_monthly_upsell_billed_short(stack: SandboxStack, seeder: BookSeeder,
+                                       runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    planted.amendments_billed_later(monkeypatch)
+    follow_stripe_clock(stack, runtime)
     opp = seeder.seed(deal("Monthly Co - Platform", "Monthly", 10, FEE, platform("100000")))
+    start = date.fromtimestamp(stack.stripe.now)
     sync_once(runtime)
     stack.stripe.advance(days=75)
+    on = start + timedelta(days=75)
+    short = _share(11 * K, start, on, 1) - _share(10 * K, start, on, 1)
     poll_events(runtime)
     sync_once(runtime)
     stack.salesforce.update("OpportunityLineItem", recurring_line(stack, opp),
@@ -151,13 +177,14 @@ def test_a_monthly_upsell_billed_and_posted_short(stack: SandboxStack, seeder: B
     sync_once(runtime)
     report = run_audit(runtime, require_alerts=False)
     (value,) = [v for v in report.failing if v.kind == "contract_value"]
-    assert value.difference_minor == 3 * K
+    assert value.difference_minor == short
     assert "USD 50,000.00 billed, USD 77,000.00 still to bill" in value.reason
-    assert found(report, "erp_order_value") == [(3 * K, False)]
+    assert found(report, "erp_order_value") == []
 
 
 def test_a_decrease_that_stops_the_erp(stack: SandboxStack, seeder: BookSeeder,
-                                       runtime: Runtime) -> None:
+                                       runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    planted.change_orders_refused(monkeypatch)
     opp = seeder.seed(next(d for d in demo_deals() if d.account == "Umbrella Health"))
     sync_once(runtime)
     (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
@@ -170,7 +197,7 @@ def test_a_decrease_that_stops_the_erp(stack: SandboxStack, seeder: BookSeeder,
     runtime.erp.ledger.recognize_revenue(through=date.today() + timedelta(days=800))
     report = run_audit(runtime, require_alerts=False)
     assert sorted(found(report, "deferred_revenue_debit")) == [(-90 * K, False)] * 2
-    assert found(report, "contract_value") == [(-12 * K // 10, False)]
+    assert found(report, "contract_value") == []  # Stripe bills the amended contract
     # The ledger is behind Stripe by three invoices, known from the open exception.
     assert found(report, "invoice_not_posted") == [(28_800_00, True)] * 3
     assert not report.ok

@@ -146,10 +146,13 @@ def test_an_amendment_reads_the_live_subscription(world: World) -> None:
     assert deal["outcome"] == "sync"
     update = _records(deal, "Stripe")["update subscription"]
     assert update["id"] == subscription and update["amount"] == "USD 105,000.00"
-    renewal = sub["items"]["data"][0]["current_period_end"]
     from datetime import UTC, datetime
 
-    assert f"new prices from {datetime.fromtimestamp(renewal, UTC).date()}" in update["details"]
+    # From the day it is billed, the prorated difference invoiced at once.
+    today = max(datetime.now(UTC), datetime.fromtimestamp(
+        sub["items"]["data"][0]["current_period_start"], UTC)).date()
+    assert any(d.startswith(f"new prices from {today}: a higher price's prorated difference")
+               for d in update["details"])
 
 
 def test_unknown_deals_and_missing_settings_are_one_line(

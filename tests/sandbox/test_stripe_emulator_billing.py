@@ -277,3 +277,28 @@ def test_tax_rates_tax_lines_and_invoices(emu: StripeEmulator,
     assert (renewal.billing_reason, renewal.status) == ("subscription_cycle", "open")
     assert [r.id for r in renewal.default_tax_rates] == [nyc.id]
     assert (renewal.subtotal, renewal.total) == (10_000, 10_888)
+
+
+def test_always_invoice_prorates_from_the_proration_date(emu: StripeEmulator,
+                                                          client: stripe.StripeClient) -> None:
+    """`proration_date` prorates "as though the subscription was updated at the given time":
+    10 days into a 31-day month (though the clock is 12 hours later), 21/31 of 3,100 back at
+    the old quantity and 21/31 of 6,200 at the new one, invoiced at once."""
+    cus = paying_customer(client)
+    sub = client.v1.subscriptions.create(params={
+        "customer": cus.id, "items": [{"price": monthly_price(client, 3100)}]})
+    item = sub["items"].data[0]
+    at = item.current_period_start + 10 * 86_400
+    emu.advance(days=10, seconds=12 * 3_600)
+    client.v1.subscriptions.update(sub.id, params={
+        "items": [{"id": item.id, "quantity": 2}], "proration_behavior": "always_invoice",
+        "proration_date": at})
+    (update,) = [i for i in client.v1.invoices.list(params={"subscription": sub.id}).data
+                 if i.billing_reason == "subscription_update"]
+    assert sorted(line.amount for line in update.lines.data) == [-2100, 4200]
+    assert {line.period.start for line in update.lines.data} == {at}
+    assert update.total == 2100
+    with pytest.raises(stripe.InvalidRequestError, match="proration_date"):
+        client.v1.subscriptions.update(sub.id, params={
+            "items": [{"id": item.id, "quantity": 3}], "proration_behavior": "always_invoice",
+            "proration_date": item.current_period_start - 1})
