@@ -33,6 +33,7 @@ from storage import links
 from storage.db import transaction
 from storage.tables import Approval, ContractVersion, Deal, SyncException, WorkItem
 from sync.engine.exceptions import RECONCILIATION
+from sync.engine.intake_guards import billed_records
 from sync.engine.runtime import Runtime
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
@@ -140,6 +141,7 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
         states = _states(session)
         open_kinds = _open_kinds(session)
         _check_lost(session, deals, found, report, require_alerts=require_alerts)
+        _check_reopened(session, deals, found, rt.erp.name)
         _check_writeback(session, rt, deals, found)
     totals = Totals()
     billed = by_deal(billing)
@@ -264,6 +266,18 @@ def _check_lost(session: Session, deals: dict[str, CrmDealView], found: Found,
         if problem:
             found.add("lost_deal", problem, opp=opp,
                       sides=(Side("Salesforce", "opportunity", record_id=opp),))
+
+
+def _check_reopened(session: Session, deals: dict[str, CrmDealView], found: Found,
+                    erp: str) -> None:
+    """A deal billed and then moved back to an open stage is read by no check above."""
+    for opp, name in session.execute(select(Deal.opportunity_id, Deal.name)):
+        if opp in deals or not (billed := billed_records(session, opp, erp=erp)):
+            continue
+        found.add("reopened_deal", f"opportunity {opp} ({name}) is no longer closed-won in "
+                  f"Salesforce but was {billed.describe(ERP_NAMES.get(erp, erp))}", opp=opp,
+                  sides=(Side("Salesforce", "opportunity (not won)", record_id=opp),
+                         Side("Stripe", "billing", record_id=", ".join(billed.stripe))))
 
 
 def _check_writeback(session: Session, rt: Runtime, deals: dict[str, CrmDealView],
