@@ -213,3 +213,6 @@ class CreditNote(Frozen):
     currency: str
     reason: str
     created_at: datetime
+    # The credited invoice's revenue lines and what each had earned on `created_at`, for ERPs
+    # that keep their own revenue schedules (NetSuite); empty when not worked out.
+    lines: tuple[ClosureLine, ...] = ()

@@ -19,7 +19,7 @@ from typing import Any
 
 from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.exact_json import loads
-from sync.connectors.netsuite_closures import TAX_ITEM, memo_fields, write_off_lines
+from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
 from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
@@ -143,9 +143,11 @@ class NetSuiteErp(NetSuiteTransport):
             "currency": {"id": self._currency_id(credit.currency)},
             "tranDate": credit.created_at.date().isoformat(),
             "memo": f"Stripe credit note {credit.billing_id}: {credit.reason}"[:999],
-            "item": {"items": [{"item": {"id": self._item_id(CREDIT_ITEM)},
-                                "description": credit.reason[:999], "quantity": 1,
-                                "amount": from_minor(credit.amount_minor, credit.currency)}]},
+            "item": {"items": [{"item": {"id": self._item_id(item)}, "description": text[:999],
+                                "quantity": 1, "amount": from_minor(minor, credit.currency)}
+                               for item, text, minor in credit_lines(
+                                   credit, recurring_item=RECURRING_ITEM,
+                                   one_time_item=ONE_TIME_ITEM, credit_item=CREDIT_ITEM)]},
         }
         if applied:
             body["apply"] = {"items": [{"doc": {"id": invoice_id}, "apply": True,
