@@ -8,6 +8,10 @@ Two changes in Salesforce cannot be carried onto what Stripe and the ERP already
   the opportunity) and cancelling the billing to re-book the deal in the new one.
 - **a deal reopened** (`StageName` moved back to an open stage, so `IsWon` is false): what was
   billed and posted stays where it is; a person must void or credit it, or win the deal again.
+  One reopened before it was billed (taken in, or waiting for an approval) has its billing
+  held until it is won again. (Intake reads a deal that is no longer won once closebot has
+  written its status back to it, so a deal reopened in the moments between intake and its
+  bill step is billed, then raised as reopened after billing.)
 Each becomes one open exception per deal and kind (refreshed, never repeated, while the deal
 stays so), which the alert sweep posts to the alerts channel, and which resolves itself once the
 opportunity is back as it was billed.
@@ -17,11 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage import links, queue
-from storage.tables import BillingInvoice, ContractVersion, Deal, WorkItem
+from storage.tables import Approval, BillingInvoice, ContractVersion, Deal, WorkItem
+from storage.timeutil import utcnow
 from sync.contracts.fields import label
 from sync.engine import exceptions
 from sync.model import Contract
@@ -88,9 +93,17 @@ def is_won(deal: DealRecord) -> bool:
 def reopened(session: Session, row: Deal, deal: DealRecord, *, erp: str) -> str:
     """A deal closebot took in is no longer won: raise an exception if anything was billed."""
     billed = billed_records(session, row.opportunity_id, erp=erp)
-    if not billed:
-        return "not_won"
     stage = deal.fields.get("StageName") or "an open stage"
+    if not billed:
+        held = _set_bills(session, row.opportunity_id, queue.PENDING, queue.HELD)
+        if not held and not session.scalar(select(WorkItem.id).where(
+                WorkItem.opportunity_id == row.opportunity_id, WorkItem.step == "bill",
+                WorkItem.status == queue.HELD).limit(1)):
+            return "not_won"
+        reason = (f"Deal {row.name} was moved back to {stage} in Salesforce before it was "
+                  f"billed: closebot holds its billing until {label('StageName')} is Closed Won "
+                  "again.")
+        return _hold(session, row, REOPENED, reason, ["StageName"])
     reason = (f"Deal {row.name} was moved back to {stage} in Salesforce after it was billed: "
               f"{billed.describe(_erp_label(erp))}. Nothing was cancelled: void or credit what "
               f"was billed if the deal is off, or set {label('StageName')} back to Closed Won.")
@@ -115,8 +128,13 @@ def currency_switch(session: Session, row: Deal, contract: Contract, *, erp: str
 
 def settled_again(session: Session, row: Deal) -> None:
     """The deal is won again: its reopened exception is over."""
-    exceptions.resolve(session, opportunity_id=row.opportunity_id, kinds=[REOPENED],
-                       resolution="the deal is Closed Won again")
+    if exceptions.resolve(session, opportunity_id=row.opportunity_id, kinds=[REOPENED],
+                          resolution="the deal is Closed Won again"):
+        # Billing held while it was reopened resumes (not one still waiting for an approval).
+        waiting = select(Approval.contract_version).where(
+            Approval.opportunity_id == row.opportunity_id, Approval.status == "pending")
+        _set_bills(session, row.opportunity_id, queue.HELD, queue.PENDING,
+                   WorkItem.contract_version.not_in(waiting))
 
 
 def status_when_clear(session: Session, row: Deal, *, erp: str) -> str:
@@ -126,6 +144,16 @@ def status_when_clear(session: Session, row: Deal, *, erp: str) -> str:
         WorkItem.status.in_((queue.PENDING, queue.RUNNING, queue.EXCEPTION))).limit(1))
     billed = billed_records(session, row.opportunity_id, erp=erp)
     return "synced" if billed and unfinished is None else "pending"
+
+
+def _set_bills(session: Session, opportunity_id: str, old: str, new: str, *where: object
+               ) -> int:
+    result = session.execute(
+        update(WorkItem).where(WorkItem.opportunity_id == opportunity_id,
+                               WorkItem.step == "bill", WorkItem.contract_version > 0,
+                               WorkItem.status == old, *where)
+        .values(status=new, next_attempt_at=utcnow()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _hold(session: Session, row: Deal, kind: str, reason: str, fields: list[str]) -> str:

@@ -209,3 +209,34 @@ def test_an_amendment_awaiting_approval_still_traces_its_subscription(
             sub["id"], "ok")
         report = run_audit(rt, require_alerts=False)
         assert report.ok, report.problems()
+
+
+def test_a_deal_reopened_while_awaiting_approval_is_held_until_won_again(live) -> None:
+    """Held for an approval, then reopened: an exception says billing is held; won again, it
+    waits for its approval as before, and nothing was billed ($0 in Stripe for Hooli)."""
+    harness, stack, ctx = live
+    rt = ctx["runtime"]
+    spec = DealSpec("Hooli - Platform", "Hooli", "rep@sales.example", "USD", "Annual",
+                    "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal("12000"),
+                                            "Recurring")], extra={"Requires_Approval__c": True})
+    opp = ctx["seeder"].seed(spec)
+    sync_once(rt)
+    assert _status(harness.sessions, opp) == "awaiting_approval"
+    stack.salesforce.update("Opportunity", opp, {"StageName": "Negotiation/Review"})
+    sync_once(rt)
+    sync_once(rt)
+
+    (exc,) = _open(harness.sessions, opp)
+    assert exc[0] == "reopened" and "before it was billed" in exc[1]
+    assert "holds its billing until Stage is Closed Won again" in exc[1]
+    texts = _sweep(harness)
+    assert len([t for t in texts if "Hooli - Platform was moved back" in t]) == 1, texts
+
+    stack.salesforce.update("Opportunity", opp, {"StageName": "Closed Won"})
+    sync_once(rt)
+    assert _open(harness.sessions, opp) == []
+    assert _status(harness.sessions, opp) == "awaiting_approval"
+    assert not [c for c in stack.stripe.objects("customer") if c["name"] == "Hooli"]
+    assert len(stack.stripe.objects("subscription")) == 1  # Globex's alone
+    _sweep(harness)
+    assert run_audit(rt).ok, run_audit(rt).problems()
