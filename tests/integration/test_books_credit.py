@@ -10,38 +10,29 @@ only: NetSuite keeps its own revenue schedules.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrderLine
 from storage.tables import Approval
-from storage.timeutil import utcnow
 from sync.engine import credit
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
-from sync.ops.audit import run_audit
 from tests.integration.books import (
     K,
     advance,
     advance_months,
     books_rt,  # noqa: F401 - a fixture
-    dollars,
     mirrored,
-    ns_lines,
-    ns_records,
     recognize,
-    replay_post,
     seed_acme,
     today,
 )
-from tests.integration.conftest import make_settings
 
 CONTRA = "4900"
 
@@ -166,76 +157,3 @@ def test_credit_after_three_months_recognized(
     recognize(rt)
     assert _books(sessions) == {"AR": 110 * K, "Deferred": 0, "Subscription": 90 * K,
                                 "Services": 20 * K, "Contra": 0}
-
-
-@pytest.fixture(params=["ledger", "netsuite"])
-def either_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
-    with SandboxStack(erp=request.param, slack=False) as stack:
-        yield stack
-
-
-@pytest.fixture
-def either_rt(either_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]
-              ) -> Runtime:
-    runtime = build_runtime(make_settings(either_stack, db_url), sessions)
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(either_stack.stripe.now, UTC))
-    return runtime
-
-
-def _ns_memo(stack: SandboxStack) -> tuple[list[tuple[str, int]], int]:
-    """The NetSuite credit memo of the one Stripe credit note: its item lines, and what is
-    left open on the invoice it applies to."""
-    (note,) = stack.stripe.objects("credit_note")
-    (memo,) = ns_records(stack, "creditMemo", note["id"])
-    (invoice,) = ns_records(stack, "invoice")
-    return sorted(ns_lines(memo)), dollars(invoice["amountRemaining"])
-
-
-@pytest.mark.parametrize(("months", "amount", "deferred", "contra"), [
-    (0, 10 * K, 10 * K, 0),       # day 10: nothing of the subscription earned yet
-    (3, 10 * K, 10 * K, 0),       # 3 months earned, 70,000 still deferred
-    (3, 75 * K, 70 * K, 5 * K),   # beyond what is deferred: 5,000 is contra revenue
-])
-def test_a_credit_comes_out_of_deferred_revenue_on_either_erp(
-    either_stack: SandboxStack, either_rt: Runtime, sessions: sessionmaker[Session],
-    months: int, amount: int, deferred: int, contra: int,
-) -> None:
-    """The seed deal's $120,000 invoice; a credit after `months` months (+10 days).
-
-                              ledger                       NetSuite credit memo
-        part not yet earned   Dr Deferred  `deferred`     "Subscription" line `deferred`
-        beyond it             Dr Contra    `contra`       "Credit" line `contra`
-        the credit            Cr AR        `amount`       applied to the invoice
-
-    Then AR = 120,000 - amount on both, and the audit is clean on both. On the ledger after the
-    term: deferred 0, recognized 120,000 - amount + contra, contra `contra`.
-    """
-    stack, rt = either_stack, either_rt
-    start = today(stack)
-    opp, invoice = _billed(stack, rt, sessions)
-    advance_months(stack, start, months)
-    advance(stack, days=10)
-    recognize(rt)
-    _approve_credit(rt, opp, invoice, amount)
-
-    assert [n["amount"] for n in stack.stripe.objects("credit_note")] == [amount]
-    (mirror,) = mirrored(sessions, opp)
-    assert mirror.amount_remaining_minor == 120 * K - amount
-    if stack.netsuite is not None:
-        lines = [("Subscription", deferred)] + ([("Credit", contra)] if contra else [])
-        assert _ns_memo(stack) == (sorted(lines), 120 * K - amount)
-    else:
-        earned = months * 10 * K
-        assert _books(sessions) == {"AR": 120 * K - amount, "Deferred": 100 * K - earned - deferred,
-                                    "Subscription": earned, "Services": 20 * K, "Contra": contra}
-        advance_months(stack, start, 11)
-        recognize(rt)
-        assert _books(sessions) == {"AR": 120 * K - amount, "Deferred": 0,
-                                    "Subscription": 100 * K - deferred, "Services": 20 * K,
-                                    "Contra": contra}
-    report = run_audit(rt, require_alerts=False)
-    assert report.ok, report.problems()
-    # A replayed post step posts no second memo.
-    replay_post(rt, opp)
-    if stack.netsuite is not None:
-        assert len(ns_records(stack, "creditMemo")) == 1
