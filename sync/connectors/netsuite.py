@@ -199,9 +199,18 @@ class NetSuiteErp(NetSuiteTransport):
         """Credit memos by the billing credit note they carry; which invoice each applies to
         is not read (SuiteQL's transaction table doesn't say), the credit note knows it. A
         void's or write-off's memo names its invoice in its key, `<invoice>:<kind>`."""
+        contra: dict[str, int] = {}
+        memos = list(self._transactions("CustCred"))
+        currency = {row["id"]: self._symbol(row) for row in memos}
+        for line in self.suiteql("SELECT transaction, foreignamount FROM transactionline "
+                                 f"WHERE item = {self._item_id(CREDIT_ITEM)}"):
+            if (memo := str(line["transaction"])) in currency:
+                contra[memo] = contra.get(memo, 0) + to_minor(
+                    abs(Decimal(str(line["foreignamount"]))), currency[memo])
         return [PostedCredit(row["externalid"], self._minor(row, "foreigntotal"),
-                             self._symbol(row), _closed_invoice(row["externalid"]))
-                for row in self._transactions("CustCred")]
+                             self._symbol(row), _closed_invoice(row["externalid"]),
+                             contra.get(str(row["id"]), 0))
+                for row in memos]
 
     def sales_orders(self) -> list[PostedOrder]:
         return [PostedOrder(row["externalid"], self._symbol(row), self._minor(row, "foreigntotal"))
@@ -213,7 +222,7 @@ class NetSuiteErp(NetSuiteTransport):
 
     def _transactions(self, kind: str) -> Iterator[dict[str, str]]:
         return self.suiteql(
-            "SELECT externalid, tranid, currency, foreigntotal, foreignamountremaining "
+            "SELECT id, externalid, tranid, currency, foreigntotal, foreignamountremaining "
             f"FROM transaction WHERE type = '{kind}' AND externalid IS NOT NULL")
 
     def _symbol(self, row: dict[str, str]) -> str:

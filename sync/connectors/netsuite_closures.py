@@ -55,7 +55,7 @@ def credit_lines(credit: CreditNote, *, recurring_item: str, one_time_item: str,
                  credit_item: str) -> list[tuple[str, str, int]]:
     """(item, description, amount) of a credit memo: deferred first, contra revenue after."""
     unearned = [max(line.amount_minor - line.earned_minor, 0) for line in credit.lines]
-    deferred = min(credit.amount_minor, sum(unearned))
+    deferred = credit.unearned_minor
     lines = [(recurring_item if line.recurring else one_time_item,
               f"Credit against revenue not yet earned: {line.description}", share)
              for line, share in zip(credit.lines, proportional(deferred, unearned), strict=True)

@@ -12,7 +12,9 @@ records on both sides and a reason a finance reader can act on:
   billed over the term = the ERP's sales orders; Stripe billed = ERP invoiced, net; ERP
   receivable = Stripe's amount remaining; Salesforce's balance and invoice status agree; billing
   stops at the contract's end; a deal marked synced reflects its latest version;
-- the ERP's books per obligation (`audit_books`, embedded ledger);
+- the ERP's books per obligation (`audit_books`, embedded ledger); on NetSuite, each credit
+  memo's contra revenue line against what the credit's invoice had earned (`audit_credits`);
+- a deal billed and then reopened (no longer closed-won) without an open exception;
 - write-back: the IDs on each Salesforce opportunity equal closebot's ID links.
 Amounts are compared within `tolerance_minor` (minor units, default 0). It is also the oracle of
 the chaos and replica tests, and the nightly reconciliation (`sync.ops.reconcile`) runs it.
@@ -37,6 +39,7 @@ from sync.engine.intake_guards import billed_records
 from sync.engine.runtime import Runtime
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
+from sync.ops.audit_credits import check_credit_memos
 from sync.ops.audit_invoices import ErpView, check_invoices
 from sync.ops.audit_money import DealState, Totals, check_deal
 from sync.ops.audit_variance import Found, Side, Variance, excuse
@@ -60,7 +63,7 @@ NETSUITE_UNCHECKED = (
     "NetSuite: deferred and recognized revenue per obligation, the revenue schedules and the "
     "sides of the Deferred Revenue and Accounts Receivable accounts are not checked (NetSuite "
     "keeps its own revenue schedules and general ledger; closebot reads invoices, credit memos "
-    "and sales orders through SuiteQL only)",
+    "with their contra revenue lines, and sales orders through SuiteQL only)",
 )
 
 
@@ -142,6 +145,8 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
         open_kinds = _open_kinds(session)
         _check_lost(session, deals, found, report, require_alerts=require_alerts)
         _check_reopened(session, deals, found, rt.erp.name)
+        if ledger is None:
+            check_credit_memos(found, session, erp)
         _check_writeback(session, rt, deals, found)
     totals = Totals()
     billed = by_deal(billing)
