@@ -103,7 +103,9 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
     if row is None and not intake_guards.is_won(deal):
         return "not_won"  # lost before closebot ever took it in
     row = _upsert_deal(session, row, deal, digest)
-    erp = rt.erp.name
+    def erp() -> str:
+        return rt.erp.name
+
     if not intake_guards.is_won(deal):
         return intake_guards.reopened(session, row, deal, erp=erp)
     intake_guards.settled_again(session, row)
@@ -124,7 +126,7 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
         if row.status == "exception" and not _open_exceptions(session, row.opportunity_id):
             # It failed validation (or was reopened, or switched currency) before and now
             # passes: carry on where it stood.
-            row.status, row.message = _status_after_fix(session, row, erp=erp)
+            row.status, row.message = _status_after_fix(session, row)
         return "unchanged"
     return _new_version(session, rt, row, deal, contract, latest, known)
 
@@ -186,7 +188,7 @@ def _open_exceptions(session: Session, opportunity_id: str) -> bool:
     ) is not None
 
 
-def _status_after_fix(session: Session, row: Deal, *, erp: str) -> tuple[str, str | None]:
+def _status_after_fix(session: Session, row: Deal) -> tuple[str, str | None]:
     pending = session.scalar(
         select(Approval.id).where(
             Approval.opportunity_id == row.opportunity_id, Approval.status == "pending"
@@ -194,7 +196,7 @@ def _status_after_fix(session: Session, row: Deal, *, erp: str) -> tuple[str, st
     )
     if pending:
         return "awaiting_approval", None
-    status = intake_guards.status_when_clear(session, row, erp=erp)
+    status = intake_guards.status_when_clear(session, row)
     if status == "synced":
         queue.arm(session, opportunity_id=row.opportunity_id, version=0, step="writeback")
     return status, None

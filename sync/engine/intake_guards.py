@@ -19,6 +19,7 @@ opportunity is back as it was billed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
@@ -34,6 +35,8 @@ from sync.money import format_money
 from sync.ports import DealRecord
 
 CURRENCY_CHANGE, REOPENED = "currency_change", "reopened"
+# The ERP's name, asked only when a message needs it (intake itself calls no external system).
+ErpName = Callable[[], str]
 
 
 @dataclass
@@ -62,7 +65,7 @@ class Billed:
         return "; ".join(parts)
 
 
-def billed_records(session: Session, opportunity_id: str, *, erp: str) -> Billed:
+def billed_records(session: Session, opportunity_id: str) -> Billed:
     found = Billed()
     versions: list[int] = []
     for ln in links.for_opportunity(session, opportunity_id):
@@ -71,7 +74,7 @@ def billed_records(session: Session, opportunity_id: str, *, erp: str) -> Billed
         if ln.system == "stripe" and ln.kind in ("subscription", "invoice"):
             found.stripe.append(ln.external_id)
             versions.append(int(ln.scope.rsplit(":v", 1)[1]))
-        elif ln.system == erp and ln.kind == "sales_order":
+        elif ln.kind == "sales_order":  # the ERP's, whichever it is
             found.erp.append(ln.external_id)
     found.invoices = list(session.scalars(
         select(BillingInvoice).where(BillingInvoice.opportunity_id == opportunity_id)
@@ -90,9 +93,9 @@ def is_won(deal: DealRecord) -> bool:
     return deal.fields.get("IsWon", True) is not False
 
 
-def reopened(session: Session, row: Deal, deal: DealRecord, *, erp: str) -> str:
+def reopened(session: Session, row: Deal, deal: DealRecord, *, erp: ErpName) -> str:
     """A deal closebot took in is no longer won: raise an exception if anything was billed."""
-    billed = billed_records(session, row.opportunity_id, erp=erp)
+    billed = billed_records(session, row.opportunity_id)
     stage = deal.fields.get("StageName") or "an open stage"
     if not billed:
         held = _set_bills(session, row.opportunity_id, queue.PENDING, queue.HELD)
@@ -105,21 +108,22 @@ def reopened(session: Session, row: Deal, deal: DealRecord, *, erp: str) -> str:
                   "again.")
         return _hold(session, row, REOPENED, reason, ["StageName"])
     reason = (f"Deal {row.name} was moved back to {stage} in Salesforce after it was billed: "
-              f"{billed.describe(_erp_label(erp))}. Nothing was cancelled: void or credit what "
+              f"{billed.describe(erp_label(erp()))}. Nothing was cancelled: void or credit what "
               f"was billed if the deal is off, or set {label('StageName')} back to Closed Won.")
     return _hold(session, row, REOPENED, reason, ["StageName"])
 
 
-def currency_switch(session: Session, row: Deal, contract: Contract, *, erp: str) -> str | None:
+def currency_switch(session: Session, row: Deal, contract: Contract, *, erp: ErpName
+                    ) -> str | None:
     """The new version's currency differs from the one the deal was billed in: hold it."""
-    billed = billed_records(session, row.opportunity_id, erp=erp)
+    billed = billed_records(session, row.opportunity_id)
     if not billed or not billed.currency or billed.currency == contract.currency:
         exceptions.resolve(session, opportunity_id=row.opportunity_id, kinds=[CURRENCY_CHANGE],
                            resolution="the deal's currency is the one it was billed in")
         return None
     new, old = contract.currency, billed.currency
     reason = (f"Deal {row.name} changed {label('CurrencyIsoCode')} from {old} to {new} after it "
-              f"was billed: {billed.describe(_erp_label(erp))}. closebot billed and posted "
+              f"was billed: {billed.describe(erp_label(erp()))}. closebot billed and posted "
               f"nothing in {new}. To keep billing in {old}, set {label('CurrencyIsoCode')} back "
               f"to {old}. To bill in {new}, cancel the {old} billing (void or credit its "
               f"invoices and cancel the subscription) and book the deal again in {new}.")
@@ -137,12 +141,12 @@ def settled_again(session: Session, row: Deal) -> None:
                    WorkItem.contract_version.not_in(waiting))
 
 
-def status_when_clear(session: Session, row: Deal, *, erp: str) -> str:
+def status_when_clear(session: Session, row: Deal) -> str:
     """Where a deal stands once its last intake exception is resolved (no approval waiting)."""
     unfinished = session.scalar(select(WorkItem.id).where(
         WorkItem.opportunity_id == row.opportunity_id, WorkItem.contract_version > 0,
         WorkItem.status.in_((queue.PENDING, queue.RUNNING, queue.EXCEPTION))).limit(1))
-    billed = billed_records(session, row.opportunity_id, erp=erp)
+    billed = billed_records(session, row.opportunity_id)
     return "synced" if billed and unfinished is None else "pending"
 
 
@@ -164,5 +168,6 @@ def _hold(session: Session, row: Deal, kind: str, reason: str, fields: list[str]
     return kind
 
 
-def _erp_label(erp: str) -> str:
+def erp_label(erp: str) -> str:
+    """How an ERP is named to a reader: "the ledger", "NetSuite"."""
     return {"ledger": "the ledger", "netsuite": "NetSuite"}.get(erp, erp)

@@ -35,7 +35,7 @@ from storage import links
 from storage.db import transaction
 from storage.tables import Approval, ContractVersion, Deal, SyncException, WorkItem
 from sync.engine.exceptions import RECONCILIATION
-from sync.engine.intake_guards import billed_records
+from sync.engine.intake_guards import billed_records, erp_label
 from sync.engine.runtime import Runtime
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
@@ -45,7 +45,6 @@ from sync.ops.audit_money import DealState, Totals, check_deal
 from sync.ops.audit_variance import Found, Side, Variance, excuse
 from sync.ports import BillingBooks, CrmBooks, CrmDealView, ErpBooks
 
-ERP_NAMES = {"ledger": "the ledger", "netsuite": "NetSuite"}
 ID_FIELDS = {
     "stripe_customer": ("Stripe customer ID", "account", "stripe", "customer"),
     "stripe_subscription": ("Stripe subscription ID", "contract", "stripe", "subscription"),
@@ -128,7 +127,7 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     billing: BillingBooks = rt.billing.books()
     step("Stripe invoices read", len(list(billing.invoices)))
     books: ErpBooks = rt.erp  # type: ignore[assignment]
-    erp = _read_erp(found, books, ERP_NAMES.get(rt.erp.name, rt.erp.name))
+    erp = _read_erp(found, books, erp_label(rt.erp.name))
     step("ERP invoices read", len(erp.invoices))
     _check_billing_records(found, billing)
     check_invoices(found, list(billing.invoices), list(billing.credits), erp)
@@ -277,10 +276,10 @@ def _check_reopened(session: Session, deals: dict[str, CrmDealView], found: Foun
                     erp: str) -> None:
     """A deal billed and then moved back to an open stage is read by no check above."""
     for opp, name in session.execute(select(Deal.opportunity_id, Deal.name)):
-        if opp in deals or not (billed := billed_records(session, opp, erp=erp)):
+        if opp in deals or not (billed := billed_records(session, opp)):
             continue
         found.add("reopened_deal", f"opportunity {opp} ({name}) is no longer closed-won in "
-                  f"Salesforce but was {billed.describe(ERP_NAMES.get(erp, erp))}", opp=opp,
+                  f"Salesforce but was {billed.describe(erp_label(erp))}", opp=opp,
                   sides=(Side("Salesforce", "opportunity (not won)", record_id=opp),
                          Side("Stripe", "billing", record_id=", ".join(billed.stripe))))
 
