@@ -13,8 +13,12 @@
 5. Faults off; the workers finish, are stopped with SIGTERM, and a clean final pass drains what
    is left (`closebot sync --once`, compressed). Then `closebot audit` is the verdict, with the
    credits' own: every approved credit applied once, one Stripe credit note each.
-Prints duplicates, lost deals, unbalanced entries, retries, exceptions, alerts and wall time
-(`--json`: one object). Target: zero duplicates, zero lost, zero unbalanced for every seed.
+6. The money audit's part of that verdict (`bench.chaos_money`): its variances by kind and, per
+   currency, what Salesforce booked, Stripe billed and the ERP ordered, and what Stripe and the
+   ERP hold open, which must tie out to the cent.
+Prints duplicates, lost deals, unbalanced entries, the money audit, retries, exceptions, alerts
+and wall time (`--json`: one object). Target: zero duplicates, zero lost, zero unbalanced and a
+clean money audit for every seed.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from app.jobs import run_job
 from app.settings import Settings
 from app.wiring import build_runtime, open_database
 from bench.chaos_credits import approve_one, credit_deps, verdict
+from bench.chaos_money import money_verdict
 from bench.pipeline import start_sandbox
 from sandbox.crash import CrashHarness
 from sandbox.faults import FaultPlan, FaultProxy
@@ -164,7 +169,8 @@ def run(
             "leased_after_sigterm": stuck, "worker_exit_codes": exit_codes,
             "worker_phase_s": round(worker_phase_s, 1), "intake_runs_by_workers": intake_runs,
             "credits": credit_verdict,
-            "audit_ok": report.ok and not credit_verdict["duplicate_notes"]
+            "money": (money := money_verdict(report)),
+            "audit_ok": report.ok and money["ok"] and not credit_verdict["duplicate_notes"]
             and not credit_verdict["lost"],
             "problems": report.problems()[:20],
         }

@@ -213,3 +213,13 @@ class CreditNote(Frozen):
     currency: str
     reason: str
     created_at: datetime
+    # The credited invoice's revenue lines and what each had earned on `created_at`, for ERPs
+    # that keep their own revenue schedules (NetSuite); empty when not worked out.
+    lines: tuple[ClosureLine, ...] = ()
+
+    @property
+    def unearned_minor(self) -> int:
+        """The part of the credit taken from deferred revenue: what its lines had not earned
+        yet; the rest is contra revenue (docs/architecture.md, "Credits")."""
+        return min(self.amount_minor, sum(max(line.amount_minor - line.earned_minor, 0)
+                                          for line in self.lines))

@@ -105,6 +105,9 @@ class PostedCredit:
     amount_minor: int
     currency: str
     invoice_external_id: str | None = None
+    # What the memo books to contra revenue (Credits & Allowances), where the ERP's books are
+    # read line by line (NetSuite); None where the audit reads the general ledger instead.
+    contra_minor: int | None = None
 
 
 @dataclass(frozen=True)

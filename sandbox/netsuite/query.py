@@ -83,6 +83,20 @@ def _transaction_rows(store: Store) -> list[Row]:
     return rows
 
 
+def _transaction_line_rows(store: Store) -> list[Row]:
+    """Item lines, signed as NetSuite posts them to income: a credit (negative) on an invoice
+    or sales order, a debit (positive) on a credit memo."""
+    rows: list[Row] = []
+    for rtype in TRANSACTION_TYPES:
+        sign = 1 if rtype.tran_code == "CustCred" else -1
+        for r in store.all(rtype):
+            for n, line in enumerate(r.get("item") or [], start=1):
+                rows.append({"transaction": int(r["id"]), "linesequencenumber": n,
+                             "item": int(line["item"]), "memo": line.get("description"),
+                             "foreignamount": sign * line["amount"]})
+    return rows
+
+
 TABLES: dict[str, Table] = {
     "currency": Table({"id": "id", "symbol": "text", "name": "text"}, _currency_rows),
     "customer": Table(
@@ -100,6 +114,11 @@ TABLES: dict[str, Table] = {
          "currency": "id", "trandate": "date", "duedate": "date", "foreigntotal": "number",
          "foreignamountremaining": "number", "status": "text", "memo": "text"},
         _transaction_rows,
+    ),
+    "transactionline": Table(
+        {"transaction": "id", "linesequencenumber": "number", "item": "id", "memo": "text",
+         "foreignamount": "number"},
+        _transaction_line_rows,
     ),
 }
 

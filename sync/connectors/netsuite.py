@@ -20,7 +20,7 @@ from typing import Any
 from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.exact_json import loads
 from sync.connectors.netsuite_change import lower_amended_order, lowers
-from sync.connectors.netsuite_closures import TAX_ITEM, memo_fields, write_off_lines
+from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
 from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
@@ -146,9 +146,11 @@ class NetSuiteErp(NetSuiteTransport):
             "currency": {"id": self._currency_id(credit.currency)},
             "tranDate": credit.created_at.date().isoformat(),
             "memo": f"Stripe credit note {credit.billing_id}: {credit.reason}"[:999],
-            "item": {"items": [{"item": {"id": self._item_id(CREDIT_ITEM)},
-                                "description": credit.reason[:999], "quantity": 1,
-                                "amount": from_minor(credit.amount_minor, credit.currency)}]},
+            "item": {"items": [{"item": {"id": self._item_id(item)}, "description": text[:999],
+                                "quantity": 1, "amount": from_minor(minor, credit.currency)}
+                               for item, text, minor in credit_lines(
+                                   credit, recurring_item=RECURRING_ITEM,
+                                   one_time_item=ONE_TIME_ITEM, credit_item=CREDIT_ITEM)]},
         }
         if applied:
             body["apply"] = {"items": [{"doc": {"id": invoice_id}, "apply": True,
@@ -200,9 +202,18 @@ class NetSuiteErp(NetSuiteTransport):
         """Credit memos by the billing credit note they carry; which invoice each applies to
         is not read (SuiteQL's transaction table doesn't say), the credit note knows it. A
         void's or write-off's memo names its invoice in its key, `<invoice>:<kind>`."""
+        contra: dict[str, int] = {}
+        memos = list(self._transactions("CustCred"))
+        currency = {row["id"]: self._symbol(row) for row in memos}
+        for line in self.suiteql("SELECT transaction, foreignamount FROM transactionline "
+                                 f"WHERE item = {self._item_id(CREDIT_ITEM)}"):
+            if (memo := str(line["transaction"])) in currency:
+                contra[memo] = contra.get(memo, 0) + to_minor(
+                    abs(Decimal(str(line["foreignamount"]))), currency[memo])
         return [PostedCredit(row["externalid"], self._minor(row, "foreigntotal"),
-                             self._symbol(row), _closed_invoice(row["externalid"]))
-                for row in self._transactions("CustCred")]
+                             self._symbol(row), _closed_invoice(row["externalid"]),
+                             contra.get(str(row["id"]), 0))
+                for row in memos]
 
     def sales_orders(self) -> list[PostedOrder]:
         return [PostedOrder(row["externalid"], self._symbol(row), self._minor(row, "foreigntotal"))
@@ -214,7 +225,7 @@ class NetSuiteErp(NetSuiteTransport):
 
     def _transactions(self, kind: str) -> Iterator[dict[str, str]]:
         return self.suiteql(
-            "SELECT externalid, tranid, currency, foreigntotal, foreignamountremaining "
+            "SELECT id, externalid, tranid, currency, foreigntotal, foreignamountremaining "
             f"FROM transaction WHERE type = '{kind}' AND externalid IS NOT NULL")
 
     def _symbol(self, row: dict[str, str]) -> str:

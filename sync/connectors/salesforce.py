@@ -39,7 +39,7 @@ from sync.ports import CrmAccount, CrmDealView, CrmUpdate, DealRecord, WriteResu
 DEAL_FIELDS = (
     "Id", "Name", "AccountId", "Account.Name", "Account.Billing_Email__c",
     "Account.Stripe_Customer_Id__c", "Account.ERP_Customer_Id__c", "Owner.Email", "Amount",
-    "CurrencyIsoCode", "StageName", "CloseDate", "Type", "Contract_Start_Date__c",
+    "CurrencyIsoCode", "StageName", "IsWon", "CloseDate", "Type", "Contract_Start_Date__c",
     "Contract_End_Date__c", "Billing_Cadence__c", "Payment_Terms__c", "Product_Line__c",
     "Requires_Approval__c", "SystemModstamp",
 )
@@ -73,7 +73,8 @@ class _SessionEnded(Exception):
 
 def intake_soql(since: datetime | None, ids: Sequence[str] = ()) -> str:
     lines = f"(SELECT {', '.join(LINE_FIELDS)} FROM OpportunityLineItems ORDER BY Id)"
-    where = "IsWon = true"
+    # A deal closebot wrote back to (its Sync Status set) is read on when it is reopened too.
+    where = "(IsWon = true OR Sync_Status__c != null)"
     if since is not None:
         where += " AND SystemModstamp >= " + since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if ids:

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from storage import audit, links, queue
 from storage.db import transaction
-from storage.tables import Approval, BillingInvoice
+from storage.tables import Approval, BillingInvoice, ContractVersion
 from sync.engine import exceptions
 from sync.engine.billing_events import refresh_invoice
+from sync.engine.invoice_closures import with_earned
 from sync.engine.runtime import Runtime
 from sync.engine.work import Recorded, StepInput, finish_all
-from sync.model import CreditNote, Invoice
+from sync.model import Contract, CreditNote, Invoice
 
 STEP = "credit"
 
@@ -47,6 +48,7 @@ class CreditInput:
     reason: str
     applied: bool
     erp_invoice: str | None
+    contracts: tuple[Contract, ...] = ()  # the deal's versions, to match the invoice's lines
 
 
 def load_credits(rt: Runtime, batch: list[StepInput]) -> dict[int, CreditInput | Exception]:
@@ -57,6 +59,12 @@ def load_credits(rt: Runtime, batch: list[StepInput]) -> dict[int, CreditInput |
             .outerjoin(BillingInvoice, BillingInvoice.billing_id == Approval.subject)
             .where(Approval.id.in_(ids))
         ).all()
+        opps = {ap.opportunity_id for ap, _ in rows if ap.opportunity_id}
+        versions: dict[str, list[Contract]] = {}
+        for opp, body in session.execute(
+                select(ContractVersion.opportunity_id, ContractVersion.body)
+                .where(ContractVersion.opportunity_id.in_(opps))):
+            versions.setdefault(opp, []).append(Contract.model_validate(body))
     inputs: dict[int, CreditInput | Exception] = {
         item: LookupError(f"no credit approval {approval}") for approval, item in ids.items()}
     for ap, erp_invoice in rows:
@@ -66,7 +74,8 @@ def load_credits(rt: Runtime, batch: list[StepInput]) -> dict[int, CreditInput |
         payload = ap.payload or {}
         inputs[ids[ap.id]] = CreditInput(ap.id, ap.subject, ap.amount_minor or 0,
                                          str(payload.get("reason") or ""),
-                                         bool(payload.get("applied")), erp_invoice)
+                                         bool(payload.get("applied")), erp_invoice,
+                                         tuple(versions.get(ap.opportunity_id or "", [])))
     return inputs
 
 
@@ -90,9 +99,11 @@ def credit_effect(rt: Runtime, step: StepInput,
         loaded.invoice_id, amount_minor=loaded.amount_minor, reason=loaded.reason,
         key=f"closebot:credit:{loaded.approval_id}", lookup=step.lookup)
     _link_note(rt, step, loaded, note)
+    invoice = rt.billing.invoice(loaded.invoice_id)
+    note = with_earned(note, invoice, loaded.contracts)
     memo = (rt.erp.post_credit_memo(note, invoice_id=loaded.erp_invoice)
             if loaded.erp_invoice else None)
-    return Credited(step, loaded, note, memo, rt.billing.invoice(loaded.invoice_id))
+    return Credited(step, loaded, note, memo, invoice)
 
 
 def _link_note(rt: Runtime, step: StepInput, credit: CreditInput, note: CreditNote) -> None:

@@ -21,7 +21,7 @@ from storage.timeutil import aware
 from sync.contracts.normalize import InvalidDeal, normalize
 from sync.contracts.policy import review_reasons
 from sync.contracts.terms import parse_decimal
-from sync.engine import exceptions
+from sync.engine import exceptions, intake_guards
 from sync.engine.runtime import Runtime, log
 from sync.engine.work import billed_predecessor
 from sync.model import Contract
@@ -100,7 +100,15 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
     row = known.deals.get(deal.opportunity_id)
     if row is not None and row.source_hash == digest:
         return "unchanged"
+    if row is None and not intake_guards.is_won(deal):
+        return "not_won"  # lost before closebot ever took it in
     row = _upsert_deal(session, row, deal, digest)
+    def erp() -> str:
+        return rt.erp.name
+
+    if not intake_guards.is_won(deal):
+        return intake_guards.reopened(session, row, deal, erp=erp)
+    intake_guards.settled_again(session, row)
     latest = known.latest.get(deal.opportunity_id)
     try:
         contract = normalize(
@@ -111,9 +119,13 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
         return _reject(session, row, invalid)
     if row.status == "exception":
         exceptions.resolve(session, opportunity_id=deal.opportunity_id, kinds=["validation"])
+    if latest is not None and (held := intake_guards.currency_switch(
+            session, row, contract, erp=erp)):
+        return held
     if latest is not None and latest.terms_hash == contract.terms_hash():
         if row.status == "exception" and not _open_exceptions(session, row.opportunity_id):
-            # It failed validation before and now passes: carry on where it stood.
+            # It failed validation (or was reopened, or switched currency) before and now
+            # passes: carry on where it stood.
             row.status, row.message = _status_after_fix(session, row)
         return "unchanged"
     return _new_version(session, rt, row, deal, contract, latest, known)
@@ -182,7 +194,12 @@ def _status_after_fix(session: Session, row: Deal) -> tuple[str, str | None]:
             Approval.opportunity_id == row.opportunity_id, Approval.status == "pending"
         )
     )
-    return ("awaiting_approval", None) if pending else ("pending", None)
+    if pending:
+        return "awaiting_approval", None
+    status = intake_guards.status_when_clear(session, row)
+    if status == "synced":
+        queue.arm(session, opportunity_id=row.opportunity_id, version=0, step="writeback")
+    return status, None
 
 
 def _new_version(

@@ -19,7 +19,7 @@ from sync.cash.application import payment_to_post
 from sync.contracts.amendments import change_order
 from sync.contracts.billed_lines import attribute, unexplained_reason
 from sync.engine import exceptions
-from sync.engine.invoice_closures import closure_of
+from sync.engine.invoice_closures import closure_of, with_earned
 from sync.engine.runtime import Runtime
 from sync.engine.work import (
     Recorded,
@@ -168,7 +168,8 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
         if payment is not None:
             erp.apply_payment(payment, invoice_id=erp_invoice)
         posted.append((invoice.billing_id, erp_invoice, invoice.amount_paid_minor))
-        memos += [(approval_id, erp.post_credit_memo(note, invoice_id=erp_invoice))
+        memos += [(approval_id, erp.post_credit_memo(with_earned(note, invoice, loaded.contracts),
+                                                     invoice_id=erp_invoice))
                   for approval_id, note in loaded.memos.get(invoice.billing_id, [])]
         closure = closure_of(invoice, loaded.contracts, today=rt.now().date())
         if closure is not None:

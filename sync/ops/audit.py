@@ -12,7 +12,9 @@ records on both sides and a reason a finance reader can act on:
   billed over the term = the ERP's sales orders; Stripe billed = ERP invoiced, net; ERP
   receivable = Stripe's amount remaining; Salesforce's balance and invoice status agree; billing
   stops at the contract's end; a deal marked synced reflects its latest version;
-- the ERP's books per obligation (`audit_books`, embedded ledger);
+- the ERP's books per obligation (`audit_books`, embedded ledger); on NetSuite, each credit
+  memo's contra revenue line against what the credit's invoice had earned (`audit_credits`);
+- a deal billed and then reopened (no longer closed-won) without an open exception;
 - write-back: the IDs on each Salesforce opportunity equal closebot's ID links.
 Amounts are compared within `tolerance_minor` (minor units, default 0). It is also the oracle of
 the chaos and replica tests, and the nightly reconciliation (`sync.ops.reconcile`) runs it.
@@ -34,16 +36,17 @@ from storage.db import transaction
 from storage.tables import Approval, ContractVersion, Deal, SyncException, WorkItem
 from sync.contracts.amendments import amended_value
 from sync.engine.exceptions import RECONCILIATION
+from sync.engine.intake_guards import billed_records, erp_label
 from sync.engine.runtime import Runtime
 from sync.model import Contract
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
+from sync.ops.audit_credits import check_credit_memos
 from sync.ops.audit_invoices import ErpView, check_invoices
 from sync.ops.audit_money import DealState, Totals, check_deal
 from sync.ops.audit_variance import Found, Side, Variance, excuse
 from sync.ports import BillingBooks, CrmBooks, CrmDealView, ErpBooks
 
-ERP_NAMES = {"ledger": "the ledger", "netsuite": "NetSuite"}
 ID_FIELDS = {
     "stripe_customer": ("Stripe customer ID", "account", "stripe", "customer"),
     "stripe_subscription": ("Stripe subscription ID", "contract", "stripe", "subscription"),
@@ -61,7 +64,7 @@ NETSUITE_UNCHECKED = (
     "NetSuite: deferred and recognized revenue per obligation, the revenue schedules and the "
     "sides of the Deferred Revenue and Accounts Receivable accounts are not checked (NetSuite "
     "keeps its own revenue schedules and general ledger; closebot reads invoices, credit memos "
-    "and sales orders through SuiteQL only)",
+    "with their contra revenue lines, and sales orders through SuiteQL only)",
 )
 
 
@@ -126,7 +129,7 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     billing: BillingBooks = rt.billing.books()
     step("Stripe invoices read", len(list(billing.invoices)))
     books: ErpBooks = rt.erp  # type: ignore[assignment]
-    erp = _read_erp(found, books, ERP_NAMES.get(rt.erp.name, rt.erp.name))
+    erp = _read_erp(found, books, erp_label(rt.erp.name))
     step("ERP invoices read", len(erp.invoices))
     _check_billing_records(found, billing)
     check_invoices(found, list(billing.invoices), list(billing.credits), erp)
@@ -142,6 +145,9 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
         states = _states(session)
         open_kinds = _open_kinds(session)
         _check_lost(session, deals, found, report, require_alerts=require_alerts)
+        _check_reopened(session, deals, found, rt.erp.name)
+        if ledger is None:
+            check_credit_memos(found, session, erp)
         _check_writeback(session, rt, deals, found)
     totals = Totals()
     billed = by_deal(billing)
@@ -278,6 +284,18 @@ def _check_lost(session: Session, deals: dict[str, CrmDealView], found: Found,
         if problem:
             found.add("lost_deal", problem, opp=opp,
                       sides=(Side("Salesforce", "opportunity", record_id=opp),))
+
+
+def _check_reopened(session: Session, deals: dict[str, CrmDealView], found: Found,
+                    erp: str) -> None:
+    """A deal billed and then moved back to an open stage is read by no check above."""
+    for opp, name in session.execute(select(Deal.opportunity_id, Deal.name)):
+        if opp in deals or not (billed := billed_records(session, opp)):
+            continue
+        found.add("reopened_deal", f"opportunity {opp} ({name}) is no longer closed-won in "
+                  f"Salesforce but was {billed.describe(erp_label(erp))}", opp=opp,
+                  sides=(Side("Salesforce", "opportunity (not won)", record_id=opp),
+                         Side("Stripe", "billing", record_id=", ".join(billed.stripe))))
 
 
 def _check_writeback(session: Session, rt: Runtime, deals: dict[str, CrmDealView],

@@ -152,6 +152,11 @@ def _credits(deals: dict[str, Deal], books: LedgerBooks, credits: list[PostedCre
         on = dated.get(memo.external_id, date.min)
         unearned = [_unearned(deals[opp], key, on) if key is not None else 0
                     for key, _ in lines]
+        if sum(unearned) <= 0:
+            # The credit took all that was unearned, so the re-planned rows are all zero: each
+            # obligation with rows left had given up what it had not earned by the credit's day.
+            unearned = [_unearned_before(deals[opp], key, on) if key is not None else 0
+                        for key, _ in lines]
         deferred_weights = unearned if sum(unearned) > 0 else weights
         for (key, _), amount, c, d in zip(lines, allocate(memo.amount_minor, weights),
                                           allocate(contra, weights),
@@ -165,6 +170,14 @@ def _credits(deals: dict[str, Deal], books: LedgerBooks, credits: list[PostedCre
             if c:
                 ob.contra.append((dated.get(memo.external_id, date.min), c))
     return unallocated
+
+
+def _unearned_before(deal: Deal, key: Key, on: date) -> int:
+    """What the obligation had left to recognize after `on` before any credit re-planned it."""
+    ob = deal.obligations.get(key)
+    if ob is None or not any(day > on for day, _ in ob.schedule):
+        return 0
+    return max(ob.price - sum(amount for day, amount in ob.schedule if day <= on), 0)
 
 
 def _unearned(deal: Deal, key: Key, on: date) -> int:

@@ -25,6 +25,13 @@ CATCH_UP: dict[str, frozenset[str]] = {
                             "crm_status_mismatch"}),
 }
 ALL_CATCH_UP = frozenset().union(*CATCH_UP.values())
+# Changes in the CRM that a person must decide on (`sync.engine.intake_guards`): while one is
+# open, Salesforce disagrees with what was billed on purpose, and the exception says so.
+CATCH_UP |= {
+    "currency_change": frozenset({"contract_value", "stale_version", "erp_order_value",
+                                  "writeback_mismatch"}),
+    "reopened": frozenset({"reopened_deal"}),
+}
 
 
 @dataclass(frozen=True)

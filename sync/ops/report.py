@@ -102,11 +102,17 @@ def _links(session: Session, deal: Deal) -> list[IdLink]:
     if deal.account_id:
         scope = links.account_scope(deal.account_id)
         found += list(session.scalars(select(IdLink).where(IdLink.scope == scope)))
-    if deal.current_version:
-        scope = links.contract_scope(deal.opportunity_id, deal.current_version)
-        current = {ln.id for ln in session.scalars(select(IdLink).where(IdLink.scope == scope))}
-        found = [ln for ln in found if not ln.scope.startswith("contract:") or ln.id in current]
-    return found
+    # A contract's record is the newest version's that has it: a changed contract waiting for
+    # approval still bills on the subscription of the version billed before it.
+    newest: dict[tuple[str, str], tuple[int, IdLink]] = {}
+    for ln in found:
+        if ln.scope.startswith("contract:"):
+            version = int(ln.scope.rsplit(":v", 1)[1])
+            held = newest.get((ln.system, ln.kind))
+            if version <= (deal.current_version or 0) and (held is None or held[0] < version):
+                newest[(ln.system, ln.kind)] = (version, ln)
+    kept = {ln.id for _, ln in newest.values()}
+    return [ln for ln in found if not ln.scope.startswith("contract:") or ln.id in kept]
 
 
 def trace(session: Session, opportunity_id: str, *, erp: str = "ledger") -> list[dict[str, Any]]:

@@ -43,3 +43,19 @@ def test_books_survive_faults_and_kills_with_netsuite_as_the_erp(tmp_path) -> No
     assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
     assert result["audit_ok"], result["problems"]
     assert result["leased_after_sigterm"] == 0
+
+
+@pytest.mark.parametrize("erp", ["ledger", "netsuite"])
+def test_the_chaos_run_ends_with_the_money_audit_clean(erp: str, tmp_path) -> None:
+    """A lean run (24 deals, 2 kills, 3 credits): the money audit runs and its figures tie."""
+    result = run(24, fault_rate=0.1, kills=2, seed=31, settle_s=60, log_dir=tmp_path,
+                 erp=erp, credits=3, kill_gap=(0.3, 1.0))
+    assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
+    money = result["money"]
+    assert money["ok"] and money["variances"] == {} and money["untied"] == 0, money
+    usd = money["currencies"]["USD"]
+    assert usd["totals"]["booked"] > 0 and usd["totals"]["concessions"] > 0, usd
+    assert usd["totals"]["booked"] == usd["totals"]["billed"] + usd["totals"]["scheduled"] \
+        == usd["totals"]["erp_orders"]
+    assert usd["totals"]["stripe_open"] == usd["totals"]["erp_receivable"]
+    assert result["credits"]["applied"] == 3 and result["audit_ok"], result["problems"]
