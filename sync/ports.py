@@ -192,6 +192,13 @@ class Billing(Protocol):
         """Move an existing subscription to this version's prices from its next period."""
         ...
 
+    def renew_contract(
+        self, contract: Contract, *, subscription_id: str, key: str
+    ) -> BillingResult:
+        """Continue the renewed deal's subscription with this contract's prices from its start
+        to its end (a new phase: no second subscription, no gap, no overlap), at most once."""
+        ...
+
     def subscription(self, subscription_id: str) -> BillingResult:
         """An existing subscription with its latest invoice, read only; `effective_on` is the end
         of its current period (when a change of prices would start)."""

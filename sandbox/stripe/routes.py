@@ -19,6 +19,7 @@ from sandbox.stripe import (
     invoices,
     items,
     payments,
+    schedules,
     tax_rates,
 )
 from sandbox.stripe.events import matches
@@ -240,6 +241,8 @@ _L = {
                           customer="customer"),
     "subscription_items": _list("subscription_item", "/v1/subscription_items",
                                 subscription="subscription"),
+    "subscription_schedules": _list("subscription_schedule", "/v1/subscription_schedules",
+                                    customer="customer"),
     "webhook_endpoints": _list("webhook_endpoint", "/v1/webhook_endpoints"),
     "payment_methods": _list("payment_method", "/v1/payment_methods", customer="customer",
                              type="type"),
@@ -291,6 +294,11 @@ ROUTES: list[Route] = [
        lambda st, p, id: billing.update_subscription(st, id, p)),
     _r("DELETE", "/v1/subscriptions/:id", billing.CANCEL_SPEC,
        lambda st, p, id: billing.cancel_subscription(st, id, p)),
+    _r("POST", "/v1/subscription_schedules", schedules.CREATE_SPEC, schedules.create_schedule),
+    _r("GET", "/v1/subscription_schedules", *_L["subscription_schedules"]),
+    _r("GET", "/v1/subscription_schedules/:id", {}, _get("subscription_schedule")),
+    _r("POST", "/v1/subscription_schedules/:id", schedules.UPDATE_SPEC,
+       lambda st, p, id: schedules.update_schedule(st, id, p)),
     _r("GET", "/v1/subscription_items", *_L["subscription_items"]),
     _r("GET", "/v1/subscription_items/:id", {}, _get("subscription_item")),
     _r("POST", "/v1/invoices", INVOICE_SPEC, _create_invoice),

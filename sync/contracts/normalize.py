@@ -1,8 +1,11 @@
 """Normalization: a validated deal becomes a canonical contract with one obligation per deliverable.
 
 A recurring line's TotalPrice is its value over the whole term; it is billed in equal instalments,
-one per billing period (`ceil(term months / cadence months)`), and recognized ratably. A one-time
-line is billed on the first invoice and recognized at a point in time (delivery).
+one per billing period (`ceil(term months / cadence months)`), and recognized ratably. A term
+that is not a whole number of periods (14 months billed annually) prices each whole period by its
+months of the term (12/14 of the total) and bills the rest as a shorter last period; a term
+shorter than one period is that one period. A one-time line is billed on the first invoice and
+recognized at a point in time (delivery).
 """
 
 from __future__ import annotations
@@ -87,6 +90,10 @@ def _obligation(line: dict, plan: BillingPlan, periods: int) -> Obligation | Pro
     list_total = round_to_minor((list_unit or Decimal(0)) * quantity, currency)
     n = periods if recurring else 1
     unit, remainder = divmod(total, n * quantity)
+    if recurring and plan.term_months % plan.cadence.months and n > 1:
+        # Whole periods at the term's price per month; the last, shorter one bills the rest.
+        unit, remainder = divmod(total * plan.cadence.months, plan.term_months * quantity)
+        remainder += total % quantity
     if remainder:
         return Problem(
             "TotalPrice",
