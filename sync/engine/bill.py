@@ -9,6 +9,7 @@ from datetime import timedelta
 from storage import audit, links, queue
 from storage.db import transaction
 from sync.engine import exceptions, invoice_mirror
+from sync.engine.lifecycle import Renewal, renewal_of
 from sync.engine.runtime import Runtime
 from sync.engine.work import (
     Recorded,
@@ -22,6 +23,7 @@ from sync.engine.work import (
     split_duplicates,
     with_open_exceptions,
 )
+from sync.errors import PermanentError
 from sync.model import Contract, InvoiceStatus, Obligation
 from sync.ports import BillingResult
 
@@ -42,6 +44,7 @@ class BillInput:
     customer_id: str | None
     subscription_id: str | None
     amended: tuple[Contract, str] | None
+    renewal: Renewal | None = None
 
 
 @dataclass
@@ -72,6 +75,7 @@ def load_bills(rt: Runtime, batch: list[StepInput]) -> BillBatch:
                     (links.contract_scope(step.opportunity_id, step.version), "subscription")),
                 amended=billed_predecessor(session, step.opportunity_id, step.version)
                 if step.version > 1 else None,
+                renewal=renewal_of(session, contract),
             )
     return BillBatch(inputs, {})
 
@@ -104,6 +108,12 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
             key=key,
         )
         return Billed(step, contract, customer_id, result, previous.version)
+    if loaded.renewal is not None and loaded.subscription_id is None:
+        if loaded.renewal.subscription_id is None:
+            raise PermanentError(loaded.renewal.missing_reason(contract), system="stripe")
+        result = rt.billing.renew_contract(
+            contract, subscription_id=loaded.renewal.subscription_id, key=key)
+        return Billed(step, contract, customer_id, result, None)
     if loaded.subscription_id is not None:
         return Billed(step, contract, customer_id,
                       linked_subscription(rt, contract, loaded.subscription_id), None)

@@ -61,6 +61,12 @@ class RecordingBilling:
         return BillingResult(subscription_id=subscription_id, invoices=invoices,
                              effective_on=effective)
 
+    def renew_contract(self, contract: Contract, *, subscription_id: str,
+                       key: str) -> BillingResult:
+        """The renewed subscription continues: Stripe bills the renewal when its phase starts."""
+        self._subscription("update", contract, subscription_id, contract.billing.start)
+        return BillingResult(subscription_id=subscription_id, invoices=[])
+
     def _subscription(self, action: str, contract: Contract, ref: str | None,
                       effective: date | None = None) -> str:
         per, currency = PER[contract.billing.cadence.value], contract.currency
