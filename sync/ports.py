@@ -199,6 +199,13 @@ class Billing(Protocol):
         to its end (a new phase: no second subscription, no gap, no overlap), at most once."""
         ...
 
+    def cancel_contract(
+        self, contract: Contract, *, subscription_id: str, key: str
+    ) -> BillingResult:
+        """End the subscription after the contract's last day of service (`canceled_on`),
+        with nothing prorated; `effective_on` is the first day without service."""
+        ...
+
     def subscription(self, subscription_id: str) -> BillingResult:
         """An existing subscription with its latest invoice, read only; `effective_on` is the end
         of its current period (when a change of prices would start)."""

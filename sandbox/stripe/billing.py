@@ -197,6 +197,10 @@ def update_subscription(st: State, sub_id: str, p: dict[str, Any]) -> dict[str, 
         pm = p["default_payment_method"]
         sub["default_payment_method"] = owned_payment_method(
             st, pm, sub["customer"], "default_payment_method") if pm else None
+    if sub["schedule"] and ({"cancel_at", "cancel_at_period_end"} & set(p)):
+        raise invalid(f"The subscription is managed by the subscription schedule "
+                      f"`{sub['schedule']}`, and updating any cancelation behavior directly is "
+                      "not allowed. Please update the schedule instead.")
     if "cancel_at_period_end" in p:
         sub["cancel_at_period_end"] = p["cancel_at_period_end"]
         sub["cancel_at"] = current_period_end(sub) if p["cancel_at_period_end"] else None

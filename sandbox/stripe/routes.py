@@ -299,6 +299,8 @@ ROUTES: list[Route] = [
     _r("GET", "/v1/subscription_schedules/:id", {}, _get("subscription_schedule")),
     _r("POST", "/v1/subscription_schedules/:id", schedules.UPDATE_SPEC,
        lambda st, p, id: schedules.update_schedule(st, id, p)),
+    _r("POST", "/v1/subscription_schedules/:id/release", {"preserve_cancel_date": "bool"},
+       lambda st, p, id: schedules.release_schedule(st, id)),
     _r("GET", "/v1/subscription_items", *_L["subscription_items"]),
     _r("GET", "/v1/subscription_items/:id", {}, _get("subscription_item")),
     _r("POST", "/v1/invoices", INVOICE_SPEC, _create_invoice),

@@ -127,6 +127,20 @@ def _phases(st: State, sched: dict[str, Any], specs: list[dict[str, Any]],
     return phases
 
 
+def release_schedule(st: State, sched_id: str) -> dict[str, Any]:
+    """The subscription keeps running on its current prices, no longer managed by the schedule."""
+    sched = st.get("subscription_schedule", sched_id)
+    if sched["status"] not in ("active", "not_started"):
+        raise invalid(f"You cannot release a subscription schedule that is {sched['status']}.")
+    before = snapshot(sched)
+    sub = st.get("subscription", sched["subscription"])
+    sched.update(status="released", released_at=st.now, released_subscription=sub["id"],
+                 current_phase=None)
+    sub["schedule"] = None
+    st.emit("subscription_schedule.released", sched, changed(before, sched))
+    return sched
+
+
 def enter_phase(st: State, sub: dict[str, Any], at: int) -> None:
     """The subscription reached `at`: if a phase of its schedule starts then, take its prices."""
     sched = st.find("subscription_schedule", sub.get("schedule"))

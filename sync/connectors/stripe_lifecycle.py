@@ -125,6 +125,29 @@ class StripeLifecycle(StripeReads):
         self._set_phases(schedule, kept + self._term_phases(contract, start, key), key)
         return BillingResult(subscription_id=str(sub["id"]), invoices=[])
 
+    def cancel_contract(self, contract: Contract, *, subscription_id: str,
+                        key: str) -> BillingResult:
+        """End the subscription at the end of the last day of service, without Stripe's
+        proration: for an invoice already billed, that would be a credit waiting for a next
+        invoice that never comes. The unused part is credited on the invoice that billed it
+        instead (`sync/engine/lifecycle.py`). A schedule is released first: Stripe lets no one
+        change a scheduled subscription's cancellation directly."""
+        assert contract.canceled_on is not None
+        ends = datetime.combine(contract.canceled_on + timedelta(days=1), time(), UTC)
+        path = f"/v1/subscriptions/{subscription_id}"
+        sub = self._call("subscriptions.retrieve", "get", path, {})
+        done = (sub.get("metadata") or {}).get("closebot_key") == key
+        if sub["status"] not in _ENDED and not done:
+            if isinstance(sub.get("schedule"), str):
+                self._call("subscription_schedules.release", "post",
+                           f"/v1/subscription_schedules/{sub['schedule']}/release", {},
+                           key=f"{key}:release")
+            self._call("subscriptions.update", "post", path, {
+                "cancel_at": int(ends.timestamp()), "proration_behavior": "none",
+                "metadata": self._metadata(contract, key)}, key=key)
+        return BillingResult(subscription_id=str(sub["id"]), invoices=[],
+                             effective_on=ends.date())
+
     def _schedule_of(self, sub: dict[str, Any], key: str) -> dict[str, Any]:
         """The subscription's schedule, made from it (one phase: its current period) if none."""
         schedule = sub.get("schedule")

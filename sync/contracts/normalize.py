@@ -61,6 +61,11 @@ def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...]) -> C
             problems.append(obligation)
         else:
             obligations.append(obligation)
+    canceled_on = parse_date(f.get("Cancellation_Date__c"))
+    if canceled_on is not None and not start <= canceled_on < end:
+        problems.append(Problem("Cancellation_Date__c", (
+            f"Cancellation Date {canceled_on} must fall within the contract term, on or after "
+            f"the Contract Start Date {start} and before the Contract End Date {end}")))
     if problems:
         raise InvalidDeal(problems)
     return Contract(
@@ -76,6 +81,7 @@ def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...]) -> C
         billing=plan,
         obligations=tuple(obligations),
         total_minor=to_minor(parse_decimal(f["Amount"]) or Decimal(0), currency),
+        canceled_on=canceled_on,
     )
 
 

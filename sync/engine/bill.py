@@ -9,7 +9,7 @@ from datetime import timedelta
 from storage import audit, links, queue
 from storage.db import transaction
 from sync.engine import exceptions, invoice_mirror
-from sync.engine.lifecycle import Renewal, renewal_of
+from sync.engine.lifecycle import Renewal, arm_cancellation_credits, renewal_of
 from sync.engine.runtime import Runtime
 from sync.engine.work import (
     Recorded,
@@ -101,6 +101,10 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
     key = f"closebot:{opp}:v{version}:bill"
     if loaded.amended is not None and contract.recurring:
         previous, previous_subscription = loaded.amended
+        if contract.canceled_on is not None:
+            result = rt.billing.cancel_contract(
+                contract, subscription_id=previous_subscription, key=key)
+            return Billed(step, contract, customer_id, result, previous.version)
         result = rt.billing.amend_contract(
             contract,
             subscription_id=previous_subscription,
@@ -156,6 +160,8 @@ def record_bills(rt: Runtime, billed: list[Billed]) -> Recorded:
             if b.amends is not None:
                 row = contract_row(session, b.step.opportunity_id, b.step.version)
                 row.amends_version, row.effective_on = b.amends, b.result.effective_on
+            if b.contract.canceled_on is not None:
+                arm_cancellation_credits(session, b.contract)
         invoice_mirror.upsert_many(session, [
             (invoice, b.contract.customer.crm_account_id, b.contract.customer.name)
             for b in done for invoice in b.result.invoices
