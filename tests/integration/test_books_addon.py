@@ -24,7 +24,6 @@ Stripe: one customer, two subscriptions, each canceled at the end of its own las
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,15 +42,12 @@ from tests.integration.books import (
     deal_status,
     dollars,
     ledger_books,
+    midnight,
     ns_records,
     recognize,
     seed,
     today,
 )
-
-
-def _midnight(day: date) -> int:
-    return int(datetime.combine(day, datetime.min.time(), UTC).timestamp())
 
 
 def test_an_add_on_with_its_own_end_date_bills_only_its_own_months(
@@ -80,8 +76,8 @@ def test_an_add_on_with_its_own_end_date_bills_only_its_own_months(
 
     subs = {s["metadata"]["sf_opportunity_id"]: s for s in stack.stripe.objects("subscription")}
     assert {opp: (s["status"], s["canceled_at"]) for opp, s in subs.items()} == {
-        platform: ("canceled", _midnight(add_months(start, 12))),
-        addon: ("canceled", _midnight(addon_end))}
+        platform: ("canceled", midnight(add_months(start, 12))),
+        addon: ("canceled", midnight(addon_end))}
     assert len(stack.stripe.objects("customer")) == 1
     billed = sorted(
         (i["total"], i["lines"]["data"][0]["period"]["start"],
@@ -90,8 +86,8 @@ def test_an_add_on_with_its_own_end_date_bills_only_its_own_months(
         if i["parent"]["subscription_details"]["subscription"] == subs[addon]["id"]
         and i["total"])
     assert billed == [
-        (10 * K, _midnight(add_months(start, 7)), _midnight(addon_end)),
-        (15 * K, _midnight(addon_start), _midnight(add_months(start, 7)))]
+        (10 * K, midnight(add_months(start, 7)), midnight(addon_end)),
+        (15 * K, midnight(addon_start), midnight(add_months(start, 7)))]
     report = run_audit(rt, require_alerts=False)
     assert not report.failing, report.problems()
     if stack.netsuite is not None:

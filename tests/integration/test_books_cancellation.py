@@ -23,7 +23,7 @@ deferred revenue 0, subscription revenue 60,000, credits & allowances 0; the aud
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,15 +44,12 @@ from tests.integration.books import (
     deal_status,
     dollars,
     ledger_books,
+    midnight,
     ns_records,
     recognize,
     seed,
     today,
 )
-
-
-def _midnight(day: date) -> int:
-    return int(datetime.combine(day, datetime.min.time(), UTC).timestamp())
 
 
 def test_early_cancellation_at_month_6_credits_the_unused_half_from_deferred_revenue(
@@ -73,7 +70,7 @@ def test_early_cancellation_at_month_6_credits_the_unused_half_from_deferred_rev
     sync_once(rt)
     assert deal_status(sessions, opp) == "synced"
     (sub,) = stack.stripe.objects("subscription")
-    assert sub["cancel_at"] == _midnight(ends)
+    assert sub["cancel_at"] == midnight(ends)
     assert stack.stripe.objects("credit_note") == [], "credited when it takes effect"
 
     advance_months(stack, start, 6)
@@ -87,7 +84,7 @@ def test_early_cancellation_at_month_6_credits_the_unused_half_from_deferred_rev
     assert (invoice["total"], note["amount"], invoice["amount_remaining"]) == (
         120 * K, 60 * K, 60 * K)
     (sub,) = stack.stripe.objects("subscription")
-    assert (sub["status"], sub["canceled_at"]) == ("canceled", _midnight(ends))
+    assert (sub["status"], sub["canceled_at"]) == ("canceled", midnight(ends))
     assert dollars(stack.salesforce.get("Opportunity", opp)["Outstanding_Balance__c"]) == 60 * K
     report = run_audit(rt, require_alerts=False)
     assert not report.failing, report.problems()

@@ -24,7 +24,7 @@ Salesforce: both deals synced with the same subscription ID; the audit is clean.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +45,7 @@ from tests.integration.books import (
     deal_status,
     dollars,
     ledger_books,
+    midnight,
     ns_records,
     recognize,
     seed,
@@ -53,10 +54,6 @@ from tests.integration.books import (
 
 FIRST = 120 * K
 RENEWAL = 128_400 * 100  # $120,000 x 1.07
-
-
-def _midnight(day: date) -> int:
-    return int(datetime.combine(day, datetime.min.time(), UTC).timestamp())
 
 
 def _platform(name: str, price: Decimal, start: date, **extra: str) -> DealSpec:
@@ -90,11 +87,11 @@ def test_a_renewal_with_a_7_percent_uplift_continues_the_subscription(
     assert deal_status(sessions, renewal) == "synced"
 
     (sub,) = stack.stripe.objects("subscription")
-    assert sub["cancel_at"] == _midnight(renewal_end), "the subscription ends with the renewal"
+    assert sub["cancel_at"] == midnight(renewal_end), "the subscription ends with the renewal"
     (schedule,) = stack.stripe.objects("subscription_schedule")
     assert [(p["start_date"], p["end_date"]) for p in schedule["phases"]] == [
-        (_midnight(start), _midnight(renewal_start)),
-        (_midnight(renewal_start), _midnight(renewal_end))]
+        (midnight(start), midnight(renewal_start)),
+        (midnight(renewal_start), midnight(renewal_end))]
     for opp in (first, renewal):
         record = stack.salesforce.get("Opportunity", opp)
         assert record["Stripe_Subscription_Id__c"] == sub["id"]
@@ -106,12 +103,12 @@ def test_a_renewal_with_a_7_percent_uplift_continues_the_subscription(
     invoices = sorted(stack.stripe.objects("invoice"), key=lambda i: i["created"])
     assert [(i["total"], i["lines"]["data"][0]["period"]["start"],
              i["lines"]["data"][0]["period"]["end"]) for i in invoices] == [
-        (FIRST, _midnight(start), _midnight(renewal_start)),
-        (RENEWAL, _midnight(renewal_start), _midnight(renewal_end))]
+        (FIRST, midnight(start), midnight(renewal_start)),
+        (RENEWAL, midnight(renewal_start), midnight(renewal_end))]
     assert [i["parent"]["subscription_details"]["metadata"]["sf_opportunity_id"]
             for i in invoices] == [first, renewal]
     (sub,) = stack.stripe.objects("subscription")
-    assert (sub["status"], sub["canceled_at"]) == ("canceled", _midnight(renewal_end))
+    assert (sub["status"], sub["canceled_at"]) == ("canceled", midnight(renewal_end))
     assert len(stack.stripe.objects("customer")) == 1
     assert deal_status(sessions, renewal) == "synced"
     report = run_audit(rt, require_alerts=False)
@@ -147,7 +144,7 @@ def test_a_renewal_that_leaves_a_gap_is_an_exception_not_a_second_subscription(
     assert deal_status(sessions, renewal) == "exception"
     assert len(stack.stripe.objects("subscription")) == 1
     (sub,) = stack.stripe.objects("subscription")
-    assert sub["cancel_at"] == _midnight(add_months(start, 12))
+    assert sub["cancel_at"] == midnight(add_months(start, 12))
     message = stack.salesforce.get("Opportunity", renewal)["Sync_Error__c"]
     assert "renewal starts " + late.isoformat() in message
     assert "Renewal Of" in message

@@ -3,35 +3,22 @@ next phase's prices taken at its start and billed whole, the end, and what Strip
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
 from sandbox.stripe import StripeEmulator
 from tests.sandbox.test_stripe_emulator import START
+from tests.sandbox.test_stripe_emulator_billing import client, emu  # noqa: F401 - fixtures
 
 YEAR_END = 1_798_761_600  # 2027-01-01
 STUB_END = 1_803_859_200  # 2027-03-01
 
 
-@pytest.fixture
-def emu() -> Iterator[StripeEmulator]:
-    with StripeEmulator(start_time=START) as emulator:
-        yield emulator
-        assert not emulator.failures, emulator.failures[0]
-
-
-@pytest.fixture
-def client(emu: StripeEmulator) -> stripe.StripeClient:
-    return stripe.StripeClient(emu.api_key, base_addresses={"api": emu.url})
-
-
-def _annual(client: stripe.StripeClient) -> tuple[str, str]:
+def _annual(api: stripe.StripeClient) -> tuple[str, str]:
     """An annual $1,200.00 subscription billed by invoice: (subscription, product)."""
-    cus = client.v1.customers.create(params={"name": "Hooli"})
-    prod = client.v1.products.create(params={"name": "Platform"})
-    sub = client.v1.subscriptions.create(params={
+    cus = api.v1.customers.create(params={"name": "Hooli"})
+    prod = api.v1.products.create(params={"name": "Platform"})
+    sub = api.v1.subscriptions.create(params={
         "customer": cus.id, "collection_method": "send_invoice", "days_until_due": 30,
         "metadata": {"deal": "006A"},
         "items": [{"price_data": {"currency": "usd", "product": prod.id, "unit_amount": 120000,
@@ -40,7 +27,7 @@ def _annual(client: stripe.StripeClient) -> tuple[str, str]:
 
 
 def test_a_last_phase_bills_its_own_price_whole_and_the_subscription_ends_with_it(
-        emu: StripeEmulator, client: stripe.StripeClient) -> None:
+        emu: StripeEmulator, client: stripe.StripeClient) -> None:  # noqa: F811
     sub_id, prod = _annual(client)
     sched = client.v1.subscription_schedules.create(params={"from_subscription": sub_id})
     assert (sched.status, sched.end_behavior, sched.subscription) == ("active", "release", sub_id)
@@ -72,7 +59,7 @@ def test_a_last_phase_bills_its_own_price_whole_and_the_subscription_ends_with_i
     assert client.v1.subscription_schedules.retrieve(sched.id).status == "completed"
 
 
-def test_what_stripe_refuses_and_a_release(client: stripe.StripeClient) -> None:
+def test_what_stripe_refuses_and_a_release(client: stripe.StripeClient) -> None:  # noqa: F811
     sub_id, _ = _annual(client)
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.subscription_schedules.create(params={
