@@ -27,6 +27,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
@@ -67,9 +68,13 @@ def _sales_order(sessions: sessionmaker[Session], opp: str, erp: str) -> str | N
         return links.find(s, links.contract_scope(opp, 1), erp, "sales_order")
 
 
+@pytest.mark.parametrize("named_by", ["Renewal Of", "Type only"])
 def test_a_renewal_with_a_7_percent_uplift_continues_the_subscription(
-    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session]  # noqa: F811
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+    named_by: str,
 ) -> None:
+    """Salesforce names the renewed deal in Renewal Of, or only says Type = Renewal: then it is
+    the same account's deal that ends the day before."""
     stack, rt = books_stack, books_rt
     start = today(stack)
     renewal_start = add_months(start, 12)
@@ -79,8 +84,9 @@ def test_a_renewal_with_a_7_percent_uplift_continues_the_subscription(
     assert deal_status(sessions, first) == "synced"
 
     advance_months(stack, start, 11)
+    named = {"Renewal_Of__c": first} if named_by == "Renewal Of" else {}
     renewal = seed(stack, _platform("Initech - Platform renewal", Decimal("128400"),
-                                    renewal_start, Type="Renewal", Renewal_Of__c=first))
+                                    renewal_start, Type="Renewal", **named))
     account = stack.salesforce.get("Opportunity", first)["AccountId"]
     stack.salesforce.update("Opportunity", renewal, {"AccountId": account})
     sync_once(rt)
