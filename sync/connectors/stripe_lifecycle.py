@@ -104,20 +104,20 @@ class StripeLifecycle(StripeReads):
         carry this contract's metadata, so Stripe tags the renewal's invoices with it."""
         sub = self._call("subscriptions.retrieve", "get",
                          f"/v1/subscriptions/{subscription_id}", {})
-        schedule = self._schedule_of(sub, key) if sub["status"] not in _ENDED else None
-        if schedule is not None and any(
-                (ph.get("metadata") or {}).get("closebot_key") == key
-                for ph in schedule["phases"]):
-            return BillingResult(subscription_id=str(sub["id"]), invoices=[])  # done before
         start = datetime.combine(contract.billing.start, time(), UTC)
-        ends = sub.get("cancel_at") or (schedule["phases"][-1]["end_date"] if schedule else None)
-        if schedule is None or ends != int(start.timestamp()):
+        if sub["status"] in _ENDED or sub.get("cancel_at") != int(start.timestamp()):
+            # Either renewed before (its phases moved the end) or not renewable: look only.
+            if isinstance(sub.get("schedule"), str) and any(
+                    (ph.get("metadata") or {}).get("closebot_key") == key
+                    for ph in self._schedule_of(sub, key)["phases"]):
+                return BillingResult(subscription_id=str(sub["id"]), invoices=[])
             raise PermanentError(
                 f"{contract.name} renews a deal whose Stripe subscription {sub['id']} "
-                f"{_ending(sub, ends)}, but the renewal starts {contract.billing.start}: a "
-                "renewal continues a running subscription from the day after the renewed "
-                "deal's Contract End Date. Fix the Contract Start Date or the Renewal Of field.",
-                system=SYSTEM)
+                f"{_ending(sub, sub.get('cancel_at'))}, but the renewal starts "
+                f"{contract.billing.start}: a renewal continues a running subscription from the "
+                "day after the renewed deal's Contract End Date. Fix the Contract Start Date "
+                "or the Renewal Of field.", system=SYSTEM)
+        schedule = self._schedule_of(sub, key)
         current = (schedule.get("current_phase") or {}).get("start_date") or 0
         kept = [_kept(ph) for ph in schedule["phases"]
                 if current <= ph["start_date"] < int(start.timestamp())]
