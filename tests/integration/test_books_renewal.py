@@ -98,6 +98,9 @@ def test_a_renewal_with_a_7_percent_uplift_continues_the_subscription(
     assert [(p["start_date"], p["end_date"]) for p in schedule["phases"]] == [
         (midnight(start), midnight(renewal_start)),
         (midnight(renewal_start), midnight(renewal_end))]
+    # Each deal's phases are its own, also before the renewal's first invoice.
+    signed = run_audit(rt, require_alerts=False)
+    assert not signed.failing, signed.problems()
     for opp in (first, renewal):
         record = stack.salesforce.get("Opportunity", opp)
         assert record["Stripe_Subscription_Id__c"] == sub["id"]
