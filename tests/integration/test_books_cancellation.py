@@ -72,6 +72,8 @@ def test_early_cancellation_at_month_6_credits_the_unused_half_from_deferred_rev
     (sub,) = stack.stripe.objects("subscription")
     assert sub["cancel_at"] == midnight(ends)
     assert stack.stripe.objects("credit_note") == [], "credited when it takes effect"
+    entered = run_audit(rt, require_alerts=False)
+    assert not entered.failing, entered.problems()
 
     advance_months(stack, start, 6)
     sync_once(rt)  # the worker, running when the cancellation takes effect
