@@ -19,6 +19,7 @@ from sync.contracts.terms import (
     parse_date,
     parse_decimal,
     parse_payment_terms,
+    salesforce_id,
 )
 from sync.contracts.validation import Problem, check_deal
 from sync.model import (
@@ -61,6 +62,11 @@ def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...]) -> C
             problems.append(obligation)
         else:
             obligations.append(obligation)
+    renews = str(f.get("Renewal_Of__c") or "").strip()
+    if renews and salesforce_id(renews) is None:
+        problems.append(Problem("Renewal_Of__c", (
+            f"Renewal Of '{renews[:40]}' is not a Salesforce record ID: enter the 15- or "
+            "18-character ID of the opportunity this deal renews")))
     canceled_on = parse_date(f.get("Cancellation_Date__c"))
     if canceled_on is not None and not start <= canceled_on < end:
         problems.append(Problem("Cancellation_Date__c", (

@@ -42,6 +42,12 @@ def test_a_cancellation_date_outside_the_term_names_the_field() -> None:
     assert inside.canceled_on == date(2026, 6, 30)
 
 
+def test_a_renewal_of_that_is_no_record_id_names_the_field() -> None:
+    with pytest.raises(InvalidDeal, match="Renewal Of 'last year's deal' is not a Salesforce"):
+        normalize(deal(Renewal_Of__c="last year's deal"), version=1, required=REQUIRED)
+    normalize(deal(Renewal_Of__c="0068d000000000BAAQ"), version=1, required=REQUIRED)
+
+
 def test_a_contract_never_cancelled_keeps_its_hash() -> None:
     plain = normalize(deal(), version=1, required=REQUIRED)
     assert "canceled_on" not in plain.model_dump_json(exclude_none=True)
