@@ -95,6 +95,8 @@ class Contract(Frozen):
     billing: BillingPlan
     obligations: tuple[Obligation, ...]
     total_minor: int
+    # The last day of service after an early cancellation (inclusive), if cancelled.
+    canceled_on: date | None = None
 
     @property
     def currency(self) -> str:
@@ -115,7 +117,9 @@ class Contract(Frozen):
 
     def terms_hash(self) -> str:
         """Fingerprint of the commercial terms, ignoring the version number."""
-        body = self.model_dump(mode="json", exclude={"version"})
+        # A contract never cancelled hashes as it did before cancellations were known.
+        body = self.model_dump(mode="json", exclude={"version"} | (
+            set() if self.canceled_on else {"canceled_on"}))
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
 

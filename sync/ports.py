@@ -194,6 +194,20 @@ class Billing(Protocol):
         prorated difference for the rest of the current period at once."""
         ...
 
+    def renew_contract(
+        self, contract: Contract, *, subscription_id: str, key: str
+    ) -> BillingResult:
+        """Continue the renewed deal's subscription with this contract's prices from its start
+        to its end (a new phase: no second subscription, no gap, no overlap), at most once."""
+        ...
+
+    def cancel_contract(
+        self, contract: Contract, *, subscription_id: str, key: str
+    ) -> BillingResult:
+        """End the subscription after the contract's last day of service (`canceled_on`),
+        with nothing prorated; `effective_on` is the first day without service."""
+        ...
+
     def subscription(self, subscription_id: str) -> BillingResult:
         """An existing subscription with its latest invoice, read only; `effective_on` is the end
         of its current period (when a change of prices would start)."""

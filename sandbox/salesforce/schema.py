@@ -174,6 +174,7 @@ def _build() -> dict[str, SObjectDef]:
               _t("IsWon", "boolean", nillable=False, **_RO),
               _s("Type", type="picklist"), _s("Description", 32000, type="textarea"),
               _t("Contract_Start_Date__c", "date"), _t("Contract_End_Date__c", "date"),
+              _s("Renewal_Of__c", 18), _t("Cancellation_Date__c", "date"),
               _s("Billing_Cadence__c", type="picklist"), _s("Payment_Terms__c", type="picklist"),
               _s("Product_Line__c", 80), _s("Pricing_Model__c", type="picklist"),
               _t("Requires_Approval__c", "boolean", nillable=False, default=False),

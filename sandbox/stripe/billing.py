@@ -9,6 +9,7 @@ default payment method: success makes the subscription `active`, a decline leave
 creates nothing. Renewals produce a draft `subscription_cycle` invoice that Stripe finalizes about
 an hour later. `cancel_at` ends the subscription at that time, with the last period prorated
 (a first period shortened by it at creation only when `proration_behavior` allows prorations).
+A renewal first enters the subscription schedule's phase that starts then (`schedules.py`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sandbox.stripe.invoices import (
 from sandbox.stripe.items import create_invoice_item, new_subscription_item, resolve_price
 from sandbox.stripe.objects import build, list_object, new_id
 from sandbox.stripe.prorations import change_items
+from sandbox.stripe.schedules import complete, enter_phase
 from sandbox.stripe.state import State, changed, snapshot
 from sandbox.stripe.tax_rates import resolve as resolve_tax_rates
 from sandbox.stripe.wire import invalid, merge_metadata, missing, require
@@ -196,6 +198,10 @@ def update_subscription(st: State, sub_id: str, p: dict[str, Any]) -> dict[str, 
         pm = p["default_payment_method"]
         sub["default_payment_method"] = owned_payment_method(
             st, pm, sub["customer"], "default_payment_method") if pm else None
+    if sub["schedule"] and ({"cancel_at", "cancel_at_period_end"} & set(p)):
+        raise invalid(f"The subscription is managed by the subscription schedule "
+                      f"`{sub['schedule']}`, and updating any cancelation behavior directly is "
+                      "not allowed. Please update the schedule instead.")
     if "cancel_at_period_end" in p:
         sub["cancel_at_period_end"] = p["cancel_at_period_end"]
         sub["cancel_at"] = current_period_end(sub) if p["cancel_at_period_end"] else None
@@ -226,6 +232,7 @@ def cancel_subscription(st: State, sub_id: str, p: dict[str, Any]) -> dict[str, 
 def end(st: State, sub: dict[str, Any], *, at: int, reason: str,
         details: dict[str, Any] | None = None) -> None:
     sub.update(status="canceled", canceled_at=at, ended_at=at)
+    complete(st, sub, at)
     sub["cancellation_details"].update(details or {}, reason=reason)
     st.emit("customer.subscription.deleted", sub)
 
@@ -238,6 +245,7 @@ def renew(st: State, sub: dict[str, Any]) -> None:
     """The clock reached the period end: open the next period with a draft cycle invoice."""
     before = snapshot(sub)
     start = current_period_end(sub)
+    enter_phase(st, sub, start)
     natural = _period_after(sub, start)
     stop = min(natural, sub["cancel_at"]) if sub["cancel_at"] else natural
     old_start = sub["items"]["data"][0]["current_period_start"]

@@ -27,6 +27,7 @@ PREFIXES = {
     "balance_transaction": "txn", "refund": "re", "credit_note": "cn",
     "credit_note_line_item": "cnli", "customer_balance_transaction": "cbtxn", "event": "evt",
     "webhook_endpoint": "we", "payment_method": "pm", "tax_rate": "txr",
+    "subscription_schedule": "sub_sched",
 }
 _ALPHABET = string.ascii_letters + string.digits
 

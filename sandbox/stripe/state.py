@@ -25,6 +25,7 @@ LABELS = {
     "credit_note": "credit note", "customer_balance_transaction": "customer balance transaction",
     "event": "event", "webhook_endpoint": "webhook endpoint", "payment_method": "PaymentMethod",
     "invoice_payment": "invoice payment", "tax_rate": "tax rate",
+    "subscription_schedule": "subscription schedule",
 }
 
 

@@ -40,8 +40,8 @@ DEAL_FIELDS = (
     "Id", "Name", "AccountId", "Account.Name", "Account.Billing_Email__c",
     "Account.Stripe_Customer_Id__c", "Account.ERP_Customer_Id__c", "Owner.Email", "Amount",
     "CurrencyIsoCode", "StageName", "IsWon", "CloseDate", "Type", "Contract_Start_Date__c",
-    "Contract_End_Date__c", "Billing_Cadence__c", "Payment_Terms__c", "Product_Line__c",
-    "Requires_Approval__c", "SystemModstamp",
+    "Contract_End_Date__c", "Renewal_Of__c", "Billing_Cadence__c", "Payment_Terms__c",
+    "Product_Line__c", "Requires_Approval__c", "Cancellation_Date__c", "SystemModstamp",
 )
 LINE_FIELDS = (
     "Id", "Product2Id", "Product2.Name", "Product2.ProductCode", "Quantity", "UnitPrice",

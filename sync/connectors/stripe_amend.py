@@ -82,11 +82,14 @@ def amend(stripe: StripeBilling, contract: Contract, *, subscription_id: str,
         params: dict[str, Any] = {
             "items": changes,
             "proration_behavior": "always_invoice" if increase else "none",
-            "cancel_at": int(stripe._end(contract).timestamp()),
             "days_until_due": contract.billing.payment_terms_days,
             "metadata": {**stripe._metadata(contract, key),
                          "effective_on": effective.isoformat()},
         }
+        if not sub.get("schedule"):
+            # A subscription a schedule manages ends with its last phase; Stripe refuses a
+            # cancel_at on it.
+            params["cancel_at"] = int(stripe._end(contract).timestamp())
         if increase:
             params["proration_date"] = at
         sub = stripe._call("subscriptions.update", "post", path, params, key=key)

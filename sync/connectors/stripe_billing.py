@@ -13,19 +13,17 @@ Quirks worth knowing:
 
 from __future__ import annotations
 
-import hashlib
 import time as time_module
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sync.connectors.stripe_amend import amend
 from sync.connectors.stripe_books import read_books
 from sync.connectors.stripe_events import page_of
+from sync.connectors.stripe_lifecycle import StripeLifecycle
 from sync.connectors.stripe_objects import timestamp, to_invoice
-from sync.connectors.stripe_reads import StripeReads
 from sync.connectors.stripe_transport import SYSTEM, quote
-from sync.dates import add_months
 from sync.errors import PermanentError
 from sync.model import (
     Contract,
@@ -37,10 +35,8 @@ from sync.model import (
 )
 from sync.ports import BillingBooks, BillingResult, EventPage
 
-INTERVALS = {"monthly": ("month", 1), "quarterly": ("month", 3), "annual": ("year", 1)}
 
-
-class StripeBilling(StripeReads):
+class StripeBilling(StripeLifecycle):
     name = SYSTEM
 
     # --- customers -------------------------------------------------------------------------
@@ -76,9 +72,12 @@ class StripeBilling(StripeReads):
         self, contract: Contract, *, customer_id: str, key: str, lookup: bool
     ) -> BillingResult:
         if contract.recurring:
-            if lookup and (found := self._find_subscription(key)):
-                return found
-            return self._create_subscription(contract, customer_id=customer_id, key=key)
+            found = self._find_subscription(key) if lookup else None
+            result = found or self._create_subscription(contract, customer_id=customer_id,
+                                                        key=key)
+            assert result.subscription_id is not None
+            self._end_with_term(result.subscription_id, contract, key)
+            return result
         return self._create_one_time_invoice(contract, customer_id=customer_id, key=key,
                                              lookup=lookup)
 
@@ -93,46 +92,6 @@ class StripeBilling(StripeReads):
     ) -> BillingResult:
         return amend(self, contract, subscription_id=subscription_id, new_fees=new_fees,
                      key=key, effective=effective)
-
-    def _items(self, contract: Contract) -> list[dict[str, Any]]:
-        interval, count = INTERVALS[contract.billing.cadence.value]
-        return [
-            {
-                "price_data": {
-                    "currency": contract.currency.lower(),
-                    "product": self._product(o.product),
-                    "unit_amount": o.unit_minor,
-                    "recurring": {"interval": interval, "interval_count": count},
-                },
-                "quantity": o.quantity,
-                "metadata": {"sf_line_id": o.line_id},
-            }
-            for o in contract.recurring
-        ]
-
-    @staticmethod
-    def _end(contract: Contract) -> datetime:
-        """The end of the contract's last service day: nothing bills after it. A term shorter
-        than one period ends mid-period; the subscription is created with
-        `proration_behavior=none`, so Stripe bills that only period's price (the term's whole
-        price) for the shortened period instead of a time-based share of it."""
-        start = contract.billing.start
-        if start > datetime.now(UTC).date():
-            # Stripe prorates a `cancel_at` inside any period after the first by time, whatever
-            # `proration_behavior` says: a future-dated term keeps whole periods for now, so the
-            # customer is billed the contract's price (its last period may outrun the term).
-            periods = max(o.periods for o in contract.recurring)
-            return add_months(datetime.combine(start, time(), UTC),
-                              periods * contract.billing.cadence.months)
-        return datetime.combine(contract.billing.end + timedelta(days=1), time(), UTC)
-
-    def _metadata(self, contract: Contract, key: str) -> dict[str, str]:
-        return {
-            "sf_opportunity_id": contract.opportunity_id,
-            "sf_account_id": contract.customer.crm_account_id,
-            "contract_version": str(contract.version),
-            "closebot_key": key,
-        }
 
     def _create_subscription(
         self, contract: Contract, *, customer_id: str, key: str
@@ -283,21 +242,6 @@ class StripeBilling(StripeReads):
                 return None  # deleted since: the line then matches no obligation
             self._products[product_id] = str(found.get("name") or "")
         return self._products[product_id] or None
-
-    def _product(self, name: str) -> str:
-        product_id = "cb_" + hashlib.sha256(name.encode()).hexdigest()[:24]
-        if product_id in self._products:
-            return product_id
-        try:
-            self._call("products.retrieve", "get", f"/v1/products/{product_id}", {})
-        except PermanentError:
-            self._call(
-                "products.create", "post", "/v1/products",
-                {"id": product_id, "name": name[:250]},
-                key=f"closebot:product:{product_id}",
-            )
-        self._products[product_id] = name
-        return product_id
 
     # --- reads and credits -----------------------------------------------------------------
     def invoice(self, invoice_id: str) -> Invoice:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from sync.connectors.stripe_phases import phase_segments
 from sync.ports import (
     BilledCredit,
     BilledInvoice,
@@ -34,8 +35,9 @@ def read_books(call: Call) -> BillingBooks:
     return BillingBooks(
         customers=tuple((c["id"], (c.get("metadata") or {}).get("sf_account_id"))
                         for c in pages(call, "customers", {})),
-        subscriptions=tuple(_subscription(s, products)
-                            for s in pages(call, "subscriptions", {"status": "all"})),
+        subscriptions=tuple(
+            segment for s in pages(call, "subscriptions", {"status": "all"})
+            for segment in phase_segments(call, s, _subscription(s, products), products)),
         invoices=tuple(_invoice(call, i, products) for i in pages(call, "invoices", {})),
         credits=tuple(_credit(n) for n in pages(call, "credit_notes", {})),
     )

@@ -26,6 +26,8 @@ LABELS: dict[str, str] = {
     # Custom fields: the metadata's labels.
     "Contract_Start_Date__c": "Contract Start Date",
     "Contract_End_Date__c": "Contract End Date",
+    "Renewal_Of__c": "Renewal Of",
+    "Cancellation_Date__c": "Cancellation Date",
     "Billing_Cadence__c": "Billing Cadence",
     "Payment_Terms__c": "Payment Terms",
     "Product_Line__c": "Product Line",

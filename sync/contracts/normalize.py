@@ -1,8 +1,11 @@
 """Normalization: a validated deal becomes a canonical contract with one obligation per deliverable.
 
 A recurring line's TotalPrice is its value over the whole term; it is billed in equal instalments,
-one per billing period (`ceil(term months / cadence months)`), and recognized ratably. A one-time
-line is billed on the first invoice and recognized at a point in time (delivery).
+one per billing period (`ceil(term months / cadence months)`), and recognized ratably. A term
+that is not a whole number of periods (14 months billed annually) prices each whole period by its
+months of the term (12/14 of the total) and bills the rest as a shorter last period; a term
+shorter than one period is that one period. A one-time line is billed on the first invoice and
+recognized at a point in time (delivery).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sync.contracts.terms import (
     parse_date,
     parse_decimal,
     parse_payment_terms,
+    salesforce_id,
 )
 from sync.contracts.validation import Problem, check_deal
 from sync.model import (
@@ -58,6 +62,16 @@ def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...]) -> C
             problems.append(obligation)
         else:
             obligations.append(obligation)
+    renews = str(f.get("Renewal_Of__c") or "").strip()
+    if renews and salesforce_id(renews) is None:
+        problems.append(Problem("Renewal_Of__c", (
+            f"Renewal Of '{renews[:40]}' is not a Salesforce record ID: enter the 15- or "
+            "18-character ID of the opportunity this deal renews")))
+    canceled_on = parse_date(f.get("Cancellation_Date__c"))
+    if canceled_on is not None and not start <= canceled_on < end:
+        problems.append(Problem("Cancellation_Date__c", (
+            f"Cancellation Date {canceled_on} must fall within the contract term, on or after "
+            f"the Contract Start Date {start} and before the Contract End Date {end}")))
     if problems:
         raise InvalidDeal(problems)
     return Contract(
@@ -73,6 +87,7 @@ def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...]) -> C
         billing=plan,
         obligations=tuple(obligations),
         total_minor=to_minor(parse_decimal(f["Amount"]) or Decimal(0), currency),
+        canceled_on=canceled_on,
     )
 
 
@@ -87,6 +102,10 @@ def _obligation(line: dict, plan: BillingPlan, periods: int) -> Obligation | Pro
     list_total = round_to_minor((list_unit or Decimal(0)) * quantity, currency)
     n = periods if recurring else 1
     unit, remainder = divmod(total, n * quantity)
+    if recurring and plan.term_months % plan.cadence.months and n > 1:
+        # Whole periods at the term's price per month; the last, shorter one bills the rest.
+        unit, remainder = divmod(total * plan.cadence.months, plan.term_months * quantity)
+        remainder += total % quantity
     if remainder:
         return Problem(
             "TotalPrice",

@@ -10,6 +10,7 @@ from storage import audit, links, queue
 from storage.db import transaction
 from sync.engine import exceptions, invoice_mirror
 from sync.engine.amend_credit import arm_decrease_credit
+from sync.engine.lifecycle import Renewal, arm_cancellation_credits, renewal_of
 from sync.engine.runtime import Runtime
 from sync.engine.work import (
     Recorded,
@@ -24,6 +25,7 @@ from sync.engine.work import (
     split_duplicates,
     with_open_exceptions,
 )
+from sync.errors import PermanentError
 from sync.model import Contract, InvoiceStatus, Obligation
 from sync.ports import BillingResult
 
@@ -44,6 +46,7 @@ class BillInput:
     customer_id: str | None
     subscription_id: str | None
     amended: tuple[Contract, str] | None
+    renewal: Renewal | None = None
 
 
 @dataclass
@@ -74,6 +77,7 @@ def load_bills(rt: Runtime, batch: list[StepInput]) -> BillBatch:
                     (links.contract_scope(step.opportunity_id, step.version), "subscription")),
                 amended=billed_predecessor(session, step.opportunity_id, step.version)
                 if step.version > 1 else None,
+                renewal=renewal_of(session, contract),
             )
     return BillBatch(inputs, {})
 
@@ -99,6 +103,10 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
     key = f"closebot:{opp}:v{version}:bill"
     if loaded.amended is not None and contract.recurring:
         previous, previous_subscription = loaded.amended
+        if contract.canceled_on is not None:
+            result = rt.billing.cancel_contract(
+                contract, subscription_id=previous_subscription, key=key)
+            return Billed(step, contract, customer_id, result, previous.version)
         result = rt.billing.amend_contract(
             contract,
             subscription_id=previous_subscription,
@@ -107,6 +115,12 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
             effective=rt.now().date(),  # the day closebot bills the new version
         )
         return Billed(step, contract, customer_id, result, previous.version)
+    if loaded.renewal is not None and loaded.subscription_id is None:
+        if loaded.renewal.subscription_id is None:
+            raise PermanentError(loaded.renewal.missing_reason(contract), system="stripe")
+        result = rt.billing.renew_contract(
+            contract, subscription_id=loaded.renewal.subscription_id, key=key)
+        return Billed(step, contract, customer_id, result, None)
     if loaded.subscription_id is not None:
         return Billed(step, contract, customer_id,
                       linked_subscription(rt, contract, loaded.subscription_id), None)
@@ -153,6 +167,8 @@ def record_bills(rt: Runtime, billed: list[Billed]) -> Recorded:
                     arm_decrease_credit(session, load_contract(
                         session, b.step.opportunity_id, b.amends), b.contract,
                         b.result.effective_on)
+            if b.contract.canceled_on is not None:
+                arm_cancellation_credits(session, b.contract)
         invoice_mirror.upsert_many(session, [
             (invoice, b.contract.customer.crm_account_id, b.contract.customer.name)
             for b in done for invoice in b.result.invoices

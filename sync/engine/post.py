@@ -154,6 +154,8 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
     memos: list[tuple[int, str]] = []
     unexplained: list[str] = []
     for billed, paid_in_erp in mirrored:
+        if billed.total_minor == 0 and not billed.lines:
+            continue  # a future start's empty first invoice: nothing to book
         invoice, problems = attribute(billed, loaded.contracts)
         linked_invoice = linked.get((links.invoice_scope(invoice.billing_id), "invoice"))
         if problems and linked_invoice is None and invoice.billing_id not in loaded.in_erp:

@@ -60,7 +60,7 @@ def recognize_due(session: Session, *, through: date) -> int:
             LedgerRevenueSchedule.journal_entry_id.is_(None),
             # A voided or written-off invoice stopped these: never recognized.
             LedgerRevenueSchedule.stopped_by_id.is_(None),
-            # A credit that took all that was unearned leaves rows of zero: nothing to post.
+            # A row a credit took to zero (a cancellation's months) has nothing to recognize.
             LedgerRevenueSchedule.amount_minor != 0,
         )
         .order_by(LedgerRevenueSchedule.recognize_on, LedgerRevenueSchedule.id)

@@ -144,7 +144,8 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     with transaction(rt.sessions) as session:
         states = _states(session)
         open_kinds = _open_kinds(session)
-        _check_lost(session, deals, found, report, require_alerts=require_alerts)
+        _check_lost(session, deals, found, report, require_alerts=require_alerts,
+                    now=rt.now())
         _check_reopened(session, deals, found, rt.erp.name)
         if ledger is None:
             check_credit_memos(found, session, erp)
@@ -252,7 +253,7 @@ def _alerted(session: Session, exc: SyncException) -> bool:
 
 
 def _check_lost(session: Session, deals: dict[str, CrmDealView], found: Found,
-                report: AuditReport, *, require_alerts: bool) -> None:
+                report: AuditReport, *, require_alerts: bool, now: datetime) -> None:
     open_exc: dict[str, list[SyncException]] = defaultdict(list)
     for exc in session.scalars(select(SyncException).where(SyncException.status == "open")):
         report.open_exceptions += 1
@@ -265,8 +266,10 @@ def _check_lost(session: Session, deals: dict[str, CrmDealView], found: Found,
                       f"exception {exc.id} ({exc.reason}) has no Slack alert",
                       opp=exc.opportunity_id,
                       sides=(Side("closebot", "exception", record_id=str(exc.id)),))
+    # Work armed for a later day and never tried (a cancellation's credit) is not unfinished.
     unfinished = set(session.scalars(select(WorkItem.opportunity_id).where(
-        WorkItem.status.in_(("pending", "running")))))
+        WorkItem.status.in_(("pending", "running")),
+        ~((WorkItem.attempts == 0) & (WorkItem.next_attempt_at > now)))))
     for opp, view in sorted(deals.items()):
         deal = session.get(Deal, opp)
         label = f"opportunity {opp} ({view.name})"

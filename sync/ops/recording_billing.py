@@ -61,6 +61,21 @@ class RecordingBilling:
         return BillingResult(subscription_id=subscription_id, invoices=invoices,
                              effective_on=effective)
 
+    def renew_contract(self, contract: Contract, *, subscription_id: str,
+                       key: str) -> BillingResult:
+        """The renewed subscription continues: Stripe bills the renewal when its phase starts."""
+        self._subscription("update", contract, subscription_id, contract.billing.start)
+        return BillingResult(subscription_id=subscription_id, invoices=[])
+
+    def cancel_contract(self, contract: Contract, *, subscription_id: str,
+                        key: str) -> BillingResult:
+        assert contract.canceled_on is not None
+        ends = contract.canceled_on + timedelta(days=1)
+        self.rec.add("stripe", "update", "subscription", subscription_id,
+                     f"canceled from {ends}", currency=contract.currency, amount_minor=0,
+                     details=(f"no invoice after {contract.canceled_on}",))
+        return BillingResult(subscription_id=subscription_id, invoices=[], effective_on=ends)
+
     def _subscription(self, action: str, contract: Contract, ref: str | None,
                       effective: date | None = None) -> str:
         per, currency = PER[contract.billing.cadence.value], contract.currency

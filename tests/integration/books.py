@@ -57,6 +57,11 @@ def stripe_client(stack: SandboxStack) -> stripe.StripeClient:
     return stripe.StripeClient(stack.stripe.api_key, base_addresses={"api": stack.stripe.url})
 
 
+def midnight(day: date) -> int:
+    """The Unix time Stripe gives the start of `day` (UTC)."""
+    return int(datetime.combine(day, datetime.min.time(), UTC).timestamp())
+
+
 def today(stack: SandboxStack) -> date:
     return datetime.fromtimestamp(stack.stripe.now, UTC).date()
 
