@@ -78,7 +78,9 @@ class LedgerSalesOrderLine(Base):
     # The obligation's line id; unique per order, since an amended contract version repeats it.
     external_id: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(String(500))
-    amount_minor: Mapped[int] = mapped_column(Minor)
+    amount_minor: Mapped[int] = mapped_column(Minor)  # allocated price: what it recognizes
+    # The contract price the invoices bill, when allocation moved it (None: amount_minor).
+    contract_minor: Mapped[int | None] = mapped_column(Minor, nullable=True)
     recurring: Mapped[bool]
     service_start: Mapped[date] = mapped_column(Date)
     service_end: Mapped[date] = mapped_column(Date)

@@ -67,7 +67,8 @@ class LedgerErp:
             SalesOrderLineIn(
                 external_id=o.line_id,
                 description=o.product,
-                amount_minor=o.amount_minor,
+                amount_minor=o.revenue_minor,
+                contract_minor=None if o.allocated_minor is None else o.amount_minor,
                 recurring=o.recurring,
                 service_start=o.service_start,
                 service_end=o.service_end,

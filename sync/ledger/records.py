@@ -45,6 +45,8 @@ class SalesOrderLineIn:
     service_start: date
     service_end: date
     recognition: Literal["ratable", "point_in_time"]
+    # The price its invoices bill when allocation moved `amount_minor` (what it recognizes).
+    contract_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ def create_sales_order(
         LedgerSalesOrderLine(
             sales_order_id=new_id, line_no=i, external_id=ln.external_id,
             description=ln.description[:500], amount_minor=ln.amount_minor,
-            recurring=ln.recurring, service_start=ln.service_start, service_end=ln.service_end,
+            contract_minor=ln.contract_minor, recurring=ln.recurring,
+            service_start=ln.service_start, service_end=ln.service_end,
             recognition=ln.recognition,
             revenue_account=acct.revenue_account(recurring=ln.recurring),
         )

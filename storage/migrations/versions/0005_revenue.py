@@ -1,0 +1,39 @@
+"""revenue: standalone selling prices, and the contract price beside a sales order line's
+allocated price
+
+Revision ID: 0005_revenue
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_revenue"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "standalone_selling_prices",
+        sa.Column("product", sa.String(length=255), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("low_minor", sa.BigInteger(), nullable=False),
+        sa.Column("high_minor", sa.BigInteger(), nullable=False),
+        sa.Column("updated_by", sa.String(length=255), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "product", "currency", name=op.f("pk_standalone_selling_prices")
+        ),
+    )
+    with op.batch_alter_table("ledger_sales_order_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("contract_minor", sa.BigInteger(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("ledger_sales_order_lines", schema=None) as batch_op:
+        batch_op.drop_column("contract_minor")
+    op.drop_table("standalone_selling_prices")
