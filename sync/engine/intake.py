@@ -36,6 +36,7 @@ CURSOR = "crm.closed_won"
 def run_intake(rt: Runtime) -> Counter[str]:
     counts: Counter[str] = Counter()
     with transaction(rt.sessions) as session:
+        counts.update(reaccept_held(session, rt).values())
         row = session.get(Cursor, CURSOR)
         since = datetime.fromisoformat(row.value) - rt.config.intake_overlap if row else None
     for page in rt.crm.closed_won_since(since):
@@ -125,7 +126,8 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
 
 
 def reaccept_held(session: Session, rt: Runtime) -> dict[str, str]:
-    """Accept again, from their stored intake, the deals held for a missing SSP."""
+    """Accept again, from their stored intake, the deals held for a missing SSP once one is set
+    (Salesforce didn't change, so its poll won't bring them back)."""
     done = {}
     for row in list(ssp.held_for_ssp(session)):
         raw = row.raw or {}

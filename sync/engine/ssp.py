@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.tables import Deal, StandaloneSellingPrice, SyncException
+from storage.timeutil import aware
 from sync.revenue.allocation import Ssp
 
 # The field a missing SSP is reported against: the Salesforce product field, when there is one.
@@ -48,13 +49,17 @@ def set_price(session: Session, *, product: str, ssp: Ssp, by: str | None) -> No
 
 
 def held_for_ssp(session: Session) -> Iterator[Deal]:
-    """Deals whose open validation exception is a missing SSP."""
+    """Deals held for a missing SSP since which some SSP was set: worth accepting again."""
+    newest = session.scalar(select(func.max(StandaloneSellingPrice.updated_at)))
+    if newest is None:
+        return
     rows = session.scalars(
         select(SyncException).where(SyncException.status == "open",
                                     SyncException.kind == "validation")
     )
-    for exc in rows:
-        if SSP_FIELD in (exc.fields or []) and exc.opportunity_id:
+    for exc in list(rows):
+        if (SSP_FIELD in (exc.fields or []) and exc.opportunity_id
+                and aware(exc.updated_at) < aware(newest)):
             deal = session.get(Deal, exc.opportunity_id)
             if deal is not None:
                 yield deal
