@@ -250,9 +250,10 @@ from app.cli_books import books_cli  # noqa: E402  (commands in their own module
 
 cli.add_typer(books_cli, name="books")
 
-from app.cli_revenue import ssp_cli  # noqa: E402  (commands in their own module)
+from app.cli_revenue import deliver, ssp_cli  # noqa: E402  (commands in their own module)
 
 cli.add_typer(ssp_cli, name="ssp")
+cli.command()(one_line_errors(deliver))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import typer
@@ -77,3 +78,36 @@ def _shown(low: int, high: int, currency: str) -> str:
     if low == high:
         return format_money(low, currency)
     return f"{format_money(low, currency)} to {format_money(high, currency)}"
+
+
+def deliver(
+    deal: str = typer.Argument(..., help="Opportunity ID or the start of the deal's name."),
+    product: str = typer.Argument(..., help="The product delivered, as the deal sells it."),
+    on: str | None = typer.Option(None, "--on", help="Delivery day (YYYY-MM-DD); default today."),
+    undo: bool = typer.Option(False, "--undo", help="Undo a delivery not recognized yet."),
+    by: str = typer.Option(..., "--by", help="Who marks it (checked against DELIVERY_MARKERS)."),
+) -> None:
+    """Mark a point-in-time obligation delivered: its revenue is recognized on that day."""
+    from app import sandbox_clock
+    from app.cli_books import _ledger, _opportunity
+    from sync.ledger import Ledger
+    from sync.ledger.delivery import DeliveryRefused
+
+    settings = load_settings()
+    sessions = _ledger()
+    opportunity_id, name = _opportunity(sessions, deal)
+    today = sandbox_clock.today(sessions)
+    try:
+        day = None if undo else (date.fromisoformat(on) if on else today)
+    except ValueError:
+        raise fail(f"--on “{on}” is not a date: write it as 2026-02-14.", 2) from None
+    try:
+        done = Ledger(sessions).mark_delivered(
+            opportunity_id=opportunity_id, product=product, on=day, by=by, today=today,
+            allowed=settings.delivery_marker_set)
+    except DeliveryRefused as refused:
+        raise fail(f"{name}: {refused}") from None
+    amount = format_money(done.amount_minor, done.currency)
+    typer.echo(f"{name}, {done.product}: " + (
+        f"delivered on {done.on:%d %b %Y}; {amount} is recognized on that day"
+        if done.on else f"delivery undone; {amount} waits for its delivery"))

@@ -12,11 +12,15 @@ from sqlalchemy.orm import Session
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrder, LedgerSalesOrderLine
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.journal import Leg, post_entry
+from sync.revenue.delivery import AWAITING
 from sync.revenue.schedule import plan
 
 
-def schedule_rows(line: LedgerSalesOrderLine, currency: str) -> list[dict[str, Any]]:
-    """The line's revenue schedule as rows to insert (one executemany for all of them)."""
+def schedule_rows(line: LedgerSalesOrderLine, currency: str, *, awaiting: bool = False
+                  ) -> list[dict[str, Any]]:
+    """The line's revenue schedule as rows to insert (one executemany for all of them); a
+    point-in-time line `awaiting` its delivery is planned for no day yet (`AWAITING`)."""
+    start = AWAITING if awaiting and line.recognition == "point_in_time" else line.service_start
     # A zero row (a free line, or cents spread thin) has nothing to post, so it isn't kept.
     return [
         {
@@ -32,8 +36,8 @@ def schedule_rows(line: LedgerSalesOrderLine, currency: str) -> list[dict[str, A
         for n, p in enumerate(
             plan(
                 amount_minor=line.amount_minor,
-                start=line.service_start,
-                end=line.service_end,
+                start=start,
+                end=max(start, line.service_end),
                 recognition=line.recognition,
             ),
             start=1,

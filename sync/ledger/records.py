@@ -47,6 +47,8 @@ class SalesOrderLineIn:
     recognition: Literal["ratable", "point_in_time"]
     # The price its invoices bill when allocation moved `amount_minor` (what it recognizes).
     contract_minor: int | None = None
+    # A point-in-time line whose delivery is still to come: recognized once marked delivered.
+    awaiting_delivery: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ def create_sales_order(
     session.add_all(rows)
     session.flush()
     # One executemany for all periods: a three-year monthly line alone has 36 rows.
-    schedule = [r for row in rows for r in schedule_rows(row, currency)]
+    schedule = [r for row, ln in zip(rows, lines, strict=True)
+                for r in schedule_rows(row, currency, awaiting=ln.awaiting_delivery)]
     if schedule:
         session.execute(insert(LedgerRevenueSchedule), schedule)
     return order
