@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -91,7 +95,7 @@ def deliver(
     from app import sandbox_clock
     from app.cli_books import _ledger, _opportunity
     from sync.ledger import Ledger
-    from sync.ledger.delivery import DeliveryRefused
+    from sync.ledger.errors import LedgerError
 
     settings = load_settings()
     sessions = _ledger()
@@ -105,9 +109,103 @@ def deliver(
         done = Ledger(sessions).mark_delivered(
             opportunity_id=opportunity_id, product=product, on=day, by=by, today=today,
             allowed=settings.delivery_marker_set)
-    except DeliveryRefused as refused:
+    except LedgerError as refused:
         raise fail(f"{name}: {refused}") from None
     amount = format_money(done.amount_minor, done.currency)
     typer.echo(f"{name}, {done.product}: " + (
         f"delivered on {done.on:%d %b %Y}; {amount} is recognized on that day"
         if done.on else f"delivery undone; {amount} waits for its delivery"))
+
+
+def close(
+    period: str = typer.Option(..., "--period", help="The month to close, e.g. 2026-11."),
+    by: str = typer.Option("closebot", "--by", help="Who closes it, for the record."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON, amounts in minor units."),
+) -> None:
+    """Month-end close: post the period's revenue, lock it, and print the deferred-revenue
+    roll-forward tied to the general ledger. Running it again posts nothing."""
+    from app import sandbox_clock
+    from app.cli_books import _ledger
+    from sync.ledger import Ledger
+    from sync.ledger.errors import LedgerError
+
+    sessions = _ledger()
+    try:
+        report = Ledger(sessions).close_period(period=period, by=by,
+                                               today=sandbox_clock.today(sessions))
+    except (LedgerError, ValueError) as refused:
+        raise fail(str(refused)) from None
+    if as_json:
+        typer.echo(json.dumps({
+            "period": report.period, "starts_on": report.starts_on, "ends_on": report.ends_on,
+            "revenue_entries_posted": report.posted, "already_closed": report.already_closed,
+            "closed_by": report.closed_by,
+            "roll_forward": [{**asdict(r), "ties": r.ties} for r in report.roll_forward],
+        }, indent=2, default=str))
+    else:
+        typer.echo("\n".join(close_lines(report)))
+    if not all(r.ties for r in report.roll_forward):
+        raise typer.Exit(1)
+
+
+def close_lines(report: Any) -> list[str]:
+    state = (f"already closed by {report.closed_by}" if report.already_closed
+             else f"closed by {report.closed_by}")
+    out = [f"Period {report.period} ({report.starts_on:%d %b} to {report.ends_on:%d %b %Y}) "
+           f"{state}; {report.posted} revenue entries posted."]
+    for r in report.roll_forward:
+        m = functools.partial(format_money, currency=r.currency)
+        out += [f"Deferred revenue roll-forward, {r.currency}:",
+                f"  opening      {m(r.opening)}", f"  + billings   {m(r.billings)}",
+                f"  - credits    {m(r.credits)}", f"  - recognized {m(r.recognized)}",
+                f"  = closing    {m(r.closing)}",
+                f"  general ledger {m(r.ledger_balance)}: "
+                + ("ties" if r.ties else f"differs by {m(r.closing - r.ledger_balance)}")]
+    if not report.roll_forward:
+        out.append("No deferred revenue in or before this period.")
+    return out
+
+
+def waterfall(
+    by: str = typer.Option("contract", "--by", help="Rows: contract or customer."),
+    months: int = typer.Option(12, "--months", min=1, max=60, help="Months shown."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today."),
+    chart: Path | None = typer.Option(None, "--chart", help="Also write the chart as a PNG."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON, amounts in minor units."),
+) -> None:
+    """What each contract will still recognize, month by month, and the RPO (current within
+    12 months, non-current after)."""
+    from app import sandbox_clock
+    from app.cli_books import _as_of, _ledger
+    from sync.ledger.waterfall import waterfall as build
+    from sync.ops.queries import read
+
+    if by not in ("contract", "customer"):
+        raise fail("--by is contract or customer.", 2)
+    sessions = _ledger()
+    day = _as_of(as_of) or sandbox_clock.today(sessions)
+    found = read(sessions, build, as_of=day, months=months, by=by)
+    if chart is not None:
+        from app.revenue_chart import render
+
+        render(found, chart)
+    if as_json:
+        typer.echo(json.dumps({
+            "as_of": found.as_of, "by": by, "columns": found.columns,
+            "rows": [{"contract" if by == "contract" else "customer": r.contract,
+                      "customer": r.customer, "currency": r.currency,
+                      "cells_minor": {c: r.cells.get(c, 0) for c in found.columns},
+                      "total_minor": r.total} for r in found.rows],
+            "rpo": [asdict(r) for r in found.rpo],
+            "chart": str(chart) if chart else None}, indent=2, default=str))
+        return
+    for r in found.rpo:
+        typer.echo(f"RPO {format_money(r.total, r.currency)}: current (12 months) "
+                   f"{format_money(r.current, r.currency)}, non-current "
+                   f"{format_money(r.non_current, r.currency)}")
+    for row in found.rows:
+        cells = ", ".join(f"{c} {format_money(v, row.currency)}"
+                          for c in found.columns if (v := row.cells.get(c, 0)))
+        typer.echo(f"{row.contract} ({row.customer}): {cells}")
+    if chart is not None:
+        typer.echo(f"Chart written to {chart}")

@@ -334,3 +334,13 @@ def _install_ddl(_table: Table, connection: Connection, **_kw: object) -> None:
 
 # The lines table is created after the entries table (it references it), so both exist here.
 event.listen(LedgerJournalLine.__table__, "after_create", _install_ddl)
+
+
+class LedgerPeriod(Base):
+    """A closed accounting month: nothing posts dated in it or before it once it is closed."""
+
+    __tablename__ = "ledger_periods"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    closed_by: Mapped[str] = mapped_column(String(255))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

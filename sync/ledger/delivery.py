@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage import audit
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrder, LedgerSalesOrderLine
+from sync.ledger import periods
 from sync.ledger.errors import LedgerError
 from sync.revenue.delivery import AWAITING, delivery_problem
 
@@ -49,6 +50,7 @@ def mark(session: Session, *, opportunity_id: str, product: str, on: date | None
         problem = delivery_problem(product=product, on=on, contract_start=start, today=today)
         if problem:
             raise DeliveryRefused(problem)
+        periods.refuse_closed(session, on, f"{product}'s delivery")
     row.recognize_on = row.period_start = row.period_end = on or AWAITING
     audit.append(session, action="revenue.delivered" if on else "revenue.delivery_undone",
                  actor=by, opportunity_id=opportunity_id,

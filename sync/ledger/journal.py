@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from storage.ledger import LedgerJournalEntry, LedgerJournalLine
+from sync.ledger import periods
 from sync.ledger.errors import UnbalancedEntryError
 
 PREFIXES = {
@@ -87,6 +88,9 @@ def post_entry(
     arrives (see `storage.ledger.ledger_ddl`); PostgreSQL checks again at commit.
     """
     total = check_balanced(legs)
+    # Late items land in the first open day; the memo keeps the day they belonged to.
+    posted_on, note = periods.posting_day(session, posted_on)
+    memo = f"{memo}{note}"
     entry_id, number = next_number(session, LedgerJournalEntry.__tablename__)
     session.add_all(
         LedgerJournalLine(

@@ -20,7 +20,7 @@ from storage.ledger import (
     LedgerPayment,
     LedgerSalesOrder,
 )
-from sync.ledger import delivery, listing, records, reports
+from sync.ledger import close, delivery, listing, records, reports
 from sync.ledger.accounts import seed_chart
 from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
@@ -124,6 +124,12 @@ class Ledger:
         with transaction(self._sessions) as session:
             return delivery.mark(session, opportunity_id=opportunity_id, product=product, on=on,
                                  by=by, today=today, allowed=allowed)
+
+    def close_period(self, *, period: str, by: str, today: date) -> close.CloseReport:
+        """Month-end close, see `sync.ledger.close`."""
+        self._ensure_chart()
+        with transaction(self._sessions) as session:
+            return close.close_period(session, period=period, by=by, today=today)
 
     def post_invoice(
         self,

@@ -1,4 +1,4 @@
-"""revenue: standalone selling prices, and the contract price beside a sales order line's
+"""revenue: standalone selling prices, closed periods, and the contract price beside a sales order line's
 allocated price
 
 Revision ID: 0005_revenue
@@ -29,6 +29,16 @@ def upgrade() -> None:
             "product", "currency", name=op.f("pk_standalone_selling_prices")
         ),
     )
+    op.create_table(
+        "ledger_periods",
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("closed_by", sa.String(length=255), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("period", name=op.f("pk_ledger_periods")),
+    )
+    with op.batch_alter_table("ledger_periods", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_periods_ends_on"), ["ends_on"], unique=False)
     with op.batch_alter_table("ledger_sales_order_lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contract_minor", sa.BigInteger(), nullable=True))
 
@@ -36,4 +46,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("ledger_sales_order_lines", schema=None) as batch_op:
         batch_op.drop_column("contract_minor")
+    with op.batch_alter_table("ledger_periods", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_periods_ends_on"))
+    op.drop_table("ledger_periods")
     op.drop_table("standalone_selling_prices")
