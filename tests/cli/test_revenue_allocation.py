@@ -29,15 +29,13 @@ from pathlib import Path
 
 from sandbox.book import BookSeeder, DealSpec, LineSpec
 from sandbox.stack import SandboxStack
-from tests.cli.conftest import clean_env, closebot
+from tests.cli.conftest import clean_env, closebot, succeeds
 
 IMPL, PLATFORM = "Implementation Services", "Platform Subscription"
 
 
 def _ok(env: dict[str, str], cwd: Path, *args: str) -> str:
-    done = closebot(*args, env=env, cwd=cwd)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return succeeds(*args, env=env, cwd=cwd)
 
 
 def _balances(env: dict[str, str], cwd: Path) -> dict[str, tuple[int, int]]:

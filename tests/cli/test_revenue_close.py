@@ -27,7 +27,7 @@ from sandbox.book import BookSeeder, demo_deals
 from sandbox.stack import SandboxStack
 from storage.ledger import LedgerJournalEntry
 from sync.ledger import Ledger
-from tests.cli.conftest import clean_env, closebot
+from tests.cli.conftest import clean_env, closebot, succeeds
 
 K = 100_000  # USD 1,000.00 in cents
 
@@ -44,9 +44,7 @@ def _close(env: dict[str, str], cwd: Path, period: str) -> dict:
 
 
 def _ok(env: dict[str, str], cwd: Path, *args: str) -> str:
-    done = closebot(*args, env=env, cwd=cwd)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return succeeds(*args, env=env, cwd=cwd)
 
 
 def test_close_locks_the_month_and_ties_deferred_revenue(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 
 from sandbox.book import BookSeeder, demo_deals
 from sandbox.stack import SandboxStack
-from tests.cli.conftest import clean_env, closebot
+from tests.cli.conftest import clean_env, closebot, succeeds
 
 K = 100_000  # USD 1,000.00 in cents
 IMPL = "Implementation Services"
@@ -32,9 +32,7 @@ OPS = "ops@acme.example"
 
 
 def _ok(env: dict[str, str], cwd: Path, *args: str) -> str:
-    done = closebot(*args, env=env, cwd=cwd)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return succeeds(*args, env=env, cwd=cwd)
 
 
 def _refused(env: dict[str, str], cwd: Path, *args: str) -> str:
