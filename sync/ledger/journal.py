@@ -44,14 +44,19 @@ def next_number(session: Session, table: str) -> tuple[int, str]:
     PostgreSQL hands out ids from the table's sequence (gaps after rollbacks are normal); SQLite
     takes max + 1, safe because closebot's SQLite transactions begin IMMEDIATE (one writer).
     """
+    return next_numbers(session, table, 1)[0]
+
+
+def next_numbers(session: Session, table: str, count: int) -> list[tuple[int, str]]:
+    """`next_number` for `count` records at once (a month-end close posts thousands)."""
     if session.get_bind().dialect.name == "postgresql":
-        new_id = session.scalar(
-            text("SELECT nextval(pg_get_serial_sequence(:t, 'id'))"), {"t": table}
-        )
+        ids = list(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table, "n": count}))
     else:
-        new_id = (session.scalar(text(f"SELECT MAX(id) FROM {table}")) or 0) + 1
-    assert new_id is not None
-    return new_id, f"{PREFIXES[table]}-{new_id:06d}"
+        first = (session.scalar(text(f"SELECT MAX(id) FROM {table}")) or 0) + 1
+        ids = list(range(first, first + count))
+    return [(i, f"{PREFIXES[table]}-{i:06d}") for i in ids]
 
 
 def check_balanced(legs: Sequence[Leg]) -> int:

@@ -43,7 +43,11 @@ def closed_through(session: Session) -> date | None:
 
 def posting_day(session: Session, day: date) -> tuple[date, str]:
     """The day an entry dated `day` posts on, and a memo note when it had to move."""
-    lock = closed_through(session)
+    return posting_day_after(closed_through(session), day)
+
+
+def posting_day_after(lock: date | None, day: date) -> tuple[date, str]:
+    """`posting_day` with the lock already read (once for a batch of entries)."""
     if lock is None or day > lock:
         return day, ""
     moved = lock + timedelta(days=1)
