@@ -250,6 +250,14 @@ from app.cli_books import books_cli  # noqa: E402  (commands in their own module
 
 cli.add_typer(books_cli, name="books")
 
+from app import cli_revenue  # noqa: E402  (in their own module)
+from app.cli_revenue import close, deliver, ssp_cli  # noqa: E402
+
+cli.add_typer(ssp_cli, name="ssp")
+cli.command()(one_line_errors(deliver))
+cli.command()(one_line_errors(close))
+books_cli.command("waterfall")(one_line_errors(cli_revenue.waterfall))
+
 
 def main() -> None:
     cli()

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
 
     # Policy.
     discount_approval_pct: int = 20
+    # Revenue: point-in-time obligations wait for `closebot deliver` (who may: delivery_markers).
+    recognize_on_delivery: bool = False
+    delivery_markers: str = ""  # comma-separated people (emails) who may mark deliveries
     amendment_approval_pct: int = 10
     max_payment_terms_days: int = 60
     credit_two_approvers_minor: int = 500_000
@@ -140,6 +143,10 @@ class Settings(BaseSettings):
     @cached_property
     def approver_ids(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.slack_approvers.split(",") if u.strip())
+
+    @cached_property
+    def delivery_marker_set(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.delivery_markers.split(",") if u.strip())
 
     @cached_property
     def operator_ids(self) -> frozenset[str]:

@@ -107,7 +107,7 @@ def make_billing(settings: Settings) -> StripeBilling:
 
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
     if settings.erp == "ledger":
-        return LedgerErp(Ledger(sessions))
+        return LedgerErp(Ledger(sessions), recognize_on_delivery=settings.recognize_on_delivery)
     if missing := settings.missing_netsuite():
         raise NotConfigured(f"NetSuite is not configured ({', '.join(missing)})")
     assert settings.netsuite_consumer_secret and settings.netsuite_token_secret

@@ -78,7 +78,9 @@ class LedgerSalesOrderLine(Base):
     # The obligation's line id; unique per order, since an amended contract version repeats it.
     external_id: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(String(500))
-    amount_minor: Mapped[int] = mapped_column(Minor)
+    amount_minor: Mapped[int] = mapped_column(Minor)  # allocated price: what it recognizes
+    # The contract price the invoices bill, when allocation moved it (None: amount_minor).
+    contract_minor: Mapped[int | None] = mapped_column(Minor, nullable=True)
     recurring: Mapped[bool]
     service_start: Mapped[date] = mapped_column(Date)
     service_end: Mapped[date] = mapped_column(Date)
@@ -332,3 +334,13 @@ def _install_ddl(_table: Table, connection: Connection, **_kw: object) -> None:
 
 # The lines table is created after the entries table (it references it), so both exist here.
 event.listen(LedgerJournalLine.__table__, "after_create", _install_ddl)
+
+
+class LedgerPeriod(Base):
+    """A closed accounting month: nothing posts dated in it or before it once it is closed."""
+
+    __tablename__ = "ledger_periods"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    closed_by: Mapped[str] = mapped_column(String(255))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

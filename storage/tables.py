@@ -252,3 +252,19 @@ class BillingInvoice(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class StandaloneSellingPrice(Base):
+    """A product's standalone selling price (ASC 606) in one currency: per unit, and per month of
+    service for a recurring product; a point when low equals high. Set with `closebot ssp set`."""
+
+    __tablename__ = "standalone_selling_prices"
+
+    product: Mapped[str] = mapped_column(String(255), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    low_minor: Mapped[int] = mapped_column(BigInteger)
+    high_minor: Mapped[int] = mapped_column(BigInteger)
+    updated_by: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -66,10 +66,18 @@ class Obligation(Frozen):
     service_start: date
     service_end: date
     recognition: Recognition
+    # Its share of the transaction price by relative standalone selling price, when that
+    # differs from its contract price (sync.revenue.allocation); None: the contract price.
+    allocated_minor: int | None = None
 
     @property
     def period_amount_minor(self) -> int:
         return self.unit_minor * self.quantity
+
+    @property
+    def revenue_minor(self) -> int:
+        """What the obligation recognizes over its life: its allocated price."""
+        return self.amount_minor if self.allocated_minor is None else self.allocated_minor
 
 
 class BillingPlan(Frozen):
@@ -120,6 +128,10 @@ class Contract(Frozen):
         # A contract never cancelled hashes as it did before cancellations were known.
         body = self.model_dump(mode="json", exclude={"version"} | (
             set() if self.canceled_on else {"canceled_on"}))
+        for obligation in body["obligations"]:
+            # Unallocated contracts keep the fingerprint they had before allocation existed.
+            if obligation.get("allocated_minor") is None:
+                obligation.pop("allocated_minor", None)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
 

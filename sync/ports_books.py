@@ -125,9 +125,10 @@ class ScheduledObligation:
     line_external_id: str
     product: str
     recurring: bool
-    price_minor: int
+    price_minor: int  # its allocated price: what the schedule recognizes
     currency: str
     schedule: tuple[tuple[date, int, bool], ...]
+    contract_minor: int | None = None  # the price its invoices bill, when allocation moved it
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,10 @@ class LedgerErp:
 
     name = SYSTEM
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, recognize_on_delivery: bool = False) -> None:
         self.ledger = ledger
+        # Point-in-time obligations wait for a delivery instead of recognizing at their start.
+        self.recognize_on_delivery = recognize_on_delivery
         self.calls: int = 0
         # Numbers never change once given, so the adapter remembers the ones it handed out.
         self._numbers: dict[str, str] = {}
@@ -67,11 +69,13 @@ class LedgerErp:
             SalesOrderLineIn(
                 external_id=o.line_id,
                 description=o.product,
-                amount_minor=o.amount_minor,
+                amount_minor=o.revenue_minor,
+                contract_minor=None if o.allocated_minor is None else o.amount_minor,
                 recurring=o.recurring,
                 service_start=o.service_start,
                 service_end=o.service_end,
                 recognition=o.recognition.value,
+                awaiting_delivery=self.recognize_on_delivery,
             )
             for o in contract.obligations
         ]

@@ -21,12 +21,14 @@ from storage.timeutil import aware
 from sync.contracts.normalize import InvalidDeal, normalize
 from sync.contracts.policy import review_reasons
 from sync.contracts.terms import parse_decimal
-from sync.engine import exceptions, intake_guards
+from sync.contracts.validation import Problem
+from sync.engine import exceptions, intake_guards, ssp
 from sync.engine.runtime import Runtime, log
 from sync.engine.work import billed_predecessor
 from sync.model import Contract
 from sync.money import MoneyError, to_minor
 from sync.ports import DealRecord
+from sync.revenue.allocation import MissingSsp, allocate
 
 CURSOR = "crm.closed_won"
 
@@ -34,6 +36,7 @@ CURSOR = "crm.closed_won"
 def run_intake(rt: Runtime) -> Counter[str]:
     counts: Counter[str] = Counter()
     with transaction(rt.sessions) as session:
+        counts.update(reaccept_held(session, rt).values())
         row = session.get(Cursor, CURSOR)
         since = datetime.fromisoformat(row.value) - rt.config.intake_overlap if row else None
     for page in rt.crm.closed_won_since(since):
@@ -115,8 +118,11 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
             deal, version=(latest.version + 1) if latest else 1,
             required=rt.config.required_fields,
         )
+        contract = allocate(contract, ssp.book(session, contract.currency))
     except InvalidDeal as invalid:
         return _reject(session, row, invalid)
+    except MissingSsp as missing:
+        return _reject(session, row, InvalidDeal([Problem(ssp.SSP_FIELD, str(missing))]))
     if row.status == "exception":
         exceptions.resolve(session, opportunity_id=deal.opportunity_id, kinds=["validation"])
     if latest is not None and (held := intake_guards.currency_switch(
@@ -129,6 +135,19 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
             row.status, row.message = _status_after_fix(session, row)
         return "unchanged"
     return _new_version(session, rt, row, deal, contract, latest, known)
+
+
+def reaccept_held(session: Session, rt: Runtime) -> dict[str, str]:
+    """Accept again, from their stored intake, the deals held for a missing SSP once one is set
+    (Salesforce didn't change, so its poll won't bring them back)."""
+    done = {}
+    for row in list(ssp.held_for_ssp(session)):
+        raw = row.raw or {}
+        deal = DealRecord(row.opportunity_id, aware(row.modstamp), raw.get("fields", {}),
+                          raw.get("lines", []))
+        row.source_hash = ""  # the terms didn't change; what they are allocated with did
+        done[row.name] = accept(session, rt, deal)
+    return done
 
 
 def _upsert_deal(session: Session, row: Deal | None, deal: DealRecord, digest: str) -> Deal:

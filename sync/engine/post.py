@@ -52,6 +52,8 @@ def _order_basis(
         prior_order = links.find(session, scope, "ledger", "sales_order") or links.find(
             session, scope, "netsuite", "sales_order"
         )
+    # A change order holds price deltas: the original allocation doesn't describe them.
+    delta = [o.model_copy(update={"allocated_minor": None}) for o in delta]
     return contract.model_copy(update={"obligations": delta}), prior_order
 
 

@@ -113,7 +113,8 @@ def obligations(session: Session) -> list[ScheduledObligation]:
         schedules[line_id].append((on, int(amount), entry is not None))
     return [
         ScheduledObligation(order, line.external_id, line.description, line.recurring,
-                            int(line.amount_minor), currency, tuple(schedules.get(line.id, ())))
+                            int(line.amount_minor), currency, tuple(schedules.get(line.id, ())),
+                            None if line.contract_minor is None else int(line.contract_minor))
         for line, order, currency in session.execute(
             select(LedgerSalesOrderLine, LedgerSalesOrder.external_id, LedgerSalesOrder.currency)
             .join(LedgerSalesOrder, LedgerSalesOrder.id == LedgerSalesOrderLine.sales_order_id)

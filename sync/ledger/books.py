@@ -20,6 +20,7 @@ from storage.ledger import (
     LedgerSalesOrder,
     LedgerSalesOrderLine,
 )
+from sync.revenue.delivery import AWAITING
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class Period:
     end: date
     recognize_on: date
     amount_minor: int
-    state: str  # recognized | due | scheduled | stopped (its invoice was voided or written off)
+    # recognized | due | scheduled | awaiting delivery | stopped (its invoice voided/written off)
+    state: str
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def deal_schedule(session: Session, opportunity_id: str, *, today: date) -> list
 
 def _period(row: LedgerRevenueSchedule, today: date) -> Period:
     state = ("stopped" if row.stopped_by_id is not None else "recognized" if row.recognized
+             else "awaiting delivery" if row.recognize_on == AWAITING
              else "due" if row.recognize_on <= today else "scheduled")
     return Period(row.period_no, row.period_start, row.period_end, row.recognize_on,
                   row.amount_minor, state)

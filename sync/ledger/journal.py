@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from storage.ledger import LedgerJournalEntry, LedgerJournalLine
+from sync.ledger import periods
 from sync.ledger.errors import UnbalancedEntryError
 
 PREFIXES = {
@@ -43,14 +44,19 @@ def next_number(session: Session, table: str) -> tuple[int, str]:
     PostgreSQL hands out ids from the table's sequence (gaps after rollbacks are normal); SQLite
     takes max + 1, safe because closebot's SQLite transactions begin IMMEDIATE (one writer).
     """
+    return next_numbers(session, table, 1)[0]
+
+
+def next_numbers(session: Session, table: str, count: int) -> list[tuple[int, str]]:
+    """`next_number` for `count` records at once (a month-end close posts thousands)."""
     if session.get_bind().dialect.name == "postgresql":
-        new_id = session.scalar(
-            text("SELECT nextval(pg_get_serial_sequence(:t, 'id'))"), {"t": table}
-        )
+        ids = list(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table, "n": count}))
     else:
-        new_id = (session.scalar(text(f"SELECT MAX(id) FROM {table}")) or 0) + 1
-    assert new_id is not None
-    return new_id, f"{PREFIXES[table]}-{new_id:06d}"
+        first = (session.scalar(text(f"SELECT MAX(id) FROM {table}")) or 0) + 1
+        ids = list(range(first, first + count))
+    return [(i, f"{PREFIXES[table]}-{i:06d}") for i in ids]
 
 
 def check_balanced(legs: Sequence[Leg]) -> int:
@@ -87,6 +93,9 @@ def post_entry(
     arrives (see `storage.ledger.ledger_ddl`); PostgreSQL checks again at commit.
     """
     total = check_balanced(legs)
+    # Late items land in the first open day; the memo keeps the day they belonged to.
+    posted_on, note = periods.posting_day(session, posted_on)
+    memo = f"{memo}{note}"
     entry_id, number = next_number(session, LedgerJournalEntry.__tablename__)
     session.add_all(
         LedgerJournalLine(

@@ -6,17 +6,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrder, LedgerSalesOrderLine
+from storage.ledger import (
+    LedgerJournalEntry,
+    LedgerJournalLine,
+    LedgerRevenueSchedule,
+    LedgerSalesOrder,
+    LedgerSalesOrderLine,
+)
+from sync.ledger import periods
 from sync.ledger.accounts import DEFERRED_REVENUE
-from sync.ledger.journal import Leg, post_entry
+from sync.ledger.journal import Leg, check_balanced, next_numbers
+from sync.revenue.delivery import AWAITING
 from sync.revenue.schedule import plan
 
 
-def schedule_rows(line: LedgerSalesOrderLine, currency: str) -> list[dict[str, Any]]:
-    """The line's revenue schedule as rows to insert (one executemany for all of them)."""
+def schedule_rows(line: LedgerSalesOrderLine, currency: str, *, awaiting: bool = False
+                  ) -> list[dict[str, Any]]:
+    """The line's revenue schedule as rows to insert (one executemany for all of them); a
+    point-in-time line `awaiting` its delivery is planned for no day yet (`AWAITING`)."""
+    start = AWAITING if awaiting and line.recognition == "point_in_time" else line.service_start
     # A zero row (a free line, or cents spread thin) has nothing to post, so it isn't kept.
     return [
         {
@@ -32,8 +43,8 @@ def schedule_rows(line: LedgerSalesOrderLine, currency: str) -> list[dict[str, A
         for n, p in enumerate(
             plan(
                 amount_minor=line.amount_minor,
-                start=line.service_start,
-                end=line.service_end,
+                start=start,
+                end=max(start, line.service_end),
                 recognition=line.recognition,
             ),
             start=1,
@@ -66,22 +77,35 @@ def recognize_due(session: Session, *, through: date) -> int:
         .order_by(LedgerRevenueSchedule.recognize_on, LedgerRevenueSchedule.id)
         .with_for_update(of=LedgerRevenueSchedule, skip_locked=True)
     ).all()
-    posted = 0
-    for row, line_external_id, order in due:
-        entry = post_entry(
-            session,
-            external_id=f"revrec:{order.external_id}:{line_external_id}:{row.period_no}",
-            memo=f"{order.number} {line_external_id} period {row.period_no}",
-            posted_on=row.recognize_on,
-            currency=row.currency,
-            source_type="revenue_schedule",
-            source_ref=str(row.id),
-            legs=[
-                Leg(DEFERRED_REVENUE, debit=row.amount_minor),
-                Leg(row.revenue_account, credit=row.amount_minor),
-            ],
-        )
-        row.journal_entry_id = entry.id
-        posted += 1
+    if not due:
+        return 0
+    # One executemany for the lines, one for the entries: a close posts one entry per due row,
+    # which is thousands. Each entry is what `post_entry` would write (lines before entries, so
+    # the balance triggers see them), its day moved past any closed period the same way.
+    numbers = next_numbers(session, LedgerJournalEntry.__tablename__, len(due))
+    lock = periods.closed_through(session)
+    lines: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for (row, line_external_id, order), (entry_id, number) in zip(due, numbers, strict=True):
+        posted_on, note = periods.posting_day_after(lock, row.recognize_on)
+        amount = check_balanced([Leg(DEFERRED_REVENUE, debit=row.amount_minor),
+                                 Leg(row.revenue_account, credit=row.amount_minor)])
+        lines += [
+            {"entry_id": entry_id, "line_no": 1, "account_code": DEFERRED_REVENUE,
+             "debit_minor": amount, "credit_minor": 0, "currency": row.currency},
+            {"entry_id": entry_id, "line_no": 2, "account_code": row.revenue_account,
+             "debit_minor": 0, "credit_minor": amount, "currency": row.currency},
+        ]
+        entries.append({
+            "id": entry_id, "number": number,
+            "external_id": f"revrec:{order.external_id}:{line_external_id}:{row.period_no}",
+            "memo": f"{order.number} {line_external_id} period {row.period_no}{note}"[:500],
+            "posted_on": posted_on, "currency": row.currency, "total_minor": amount,
+            "source_type": "revenue_schedule", "source_ref": str(row.id), "reverses_id": None,
+        })
+    session.execute(insert(LedgerJournalLine), lines)
+    session.execute(insert(LedgerJournalEntry), entries)
+    for (row, _, _), entry in zip(due, entries, strict=True):
+        row.journal_entry_id = entry["id"]  # after the entries exist: the flush checks the key
     session.flush()
-    return posted
+    return len(entries)

@@ -46,6 +46,10 @@ class SalesOrderLineIn:
     service_start: date
     service_end: date
     recognition: Literal["ratable", "point_in_time"]
+    # The price its invoices bill when allocation moved `amount_minor` (what it recognizes).
+    contract_minor: int | None = None
+    # A point-in-time line whose delivery is still to come: recognized once marked delivered.
+    awaiting_delivery: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,8 @@ def create_sales_order(
         LedgerSalesOrderLine(
             sales_order_id=new_id, line_no=i, external_id=ln.external_id,
             description=ln.description[:500], amount_minor=ln.amount_minor,
-            recurring=ln.recurring, service_start=ln.service_start, service_end=ln.service_end,
+            contract_minor=ln.contract_minor, recurring=ln.recurring,
+            service_start=ln.service_start, service_end=ln.service_end,
             recognition=ln.recognition,
             revenue_account=acct.revenue_account(recurring=ln.recurring),
         )
@@ -140,7 +145,8 @@ def create_sales_order(
             take_from_schedule(session, external_id=row.external_id,
                                amount_minor=-row.amount_minor, start=row.service_start,
                                end=row.service_end)
-    schedule = [r for row in rows if row.amount_minor > 0 for r in schedule_rows(row, currency)]
+    schedule = [r for row, ln in zip(rows, lines, strict=True) if row.amount_minor > 0
+                for r in schedule_rows(row, currency, awaiting=ln.awaiting_delivery)]
     if schedule:
         session.execute(insert(LedgerRevenueSchedule), schedule)
     return order

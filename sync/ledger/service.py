@@ -20,7 +20,7 @@ from storage.ledger import (
     LedgerPayment,
     LedgerSalesOrder,
 )
-from sync.ledger import listing, records, reports
+from sync.ledger import close, delivery, listing, records, reports
 from sync.ledger.accounts import seed_chart
 from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
@@ -117,6 +117,19 @@ class Ledger:
                 lines=lines,
             ),
         )
+
+    def mark_delivered(self, *, opportunity_id: str, product: str, on: date | None, by: str,
+                       today: date, allowed: frozenset[str] = frozenset()) -> delivery.Delivered:
+        """Deliver a point-in-time obligation on `on` (None: undo), see `sync.ledger.delivery`."""
+        with transaction(self._sessions) as session:
+            return delivery.mark(session, opportunity_id=opportunity_id, product=product, on=on,
+                                 by=by, today=today, allowed=allowed)
+
+    def close_period(self, *, period: str, by: str, today: date) -> close.CloseReport:
+        """Month-end close, see `sync.ledger.close`."""
+        self._ensure_chart()
+        with transaction(self._sessions) as session:
+            return close.close_period(session, period=period, by=by, today=today)
 
     def post_invoice(
         self,

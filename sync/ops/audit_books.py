@@ -33,7 +33,8 @@ CLOSURES = ("invoice_void", "invoice_uncollectible")
 
 @dataclass
 class Obligation:
-    price: int = 0
+    price: int = 0  # allocated (relative SSP): what it recognizes
+    billed_price: int = 0  # the contract price its invoices bill
     scheduled: int = 0
     schedule: list[tuple[date, int]] = field(default_factory=list)
     invoiced: int = 0
@@ -106,6 +107,7 @@ def _obligations(rows: tuple[ScheduledObligation, ...]) -> dict[str, Deal]:
         deal.orders.add(row.order_external_id)
         ob = deal.obligations.setdefault((row.product, row.recurring), Obligation())
         ob.price += row.price_minor
+        ob.billed_price += row.price_minor if row.contract_minor is None else row.contract_minor
         ob.scheduled += sum(amount for _, amount, _ in row.schedule)
         ob.schedule += [(on, amount) for on, amount, _ in row.schedule]
     return deals
@@ -120,12 +122,28 @@ def _invoiced(deals: dict[str, Deal], invoices: list[PostedInvoice], closed: set
         if deal is None or (inv.total_minor and inv.reversed_minor >= inv.total_minor
                             and inv.external_id not in closed):
             continue  # not a deal's invoice, or its entry reversed as a whole
-        lines = [(deal.match(text, recurring), amount) for text, amount, recurring in inv.lines]
+        lines = _allocated([(deal.match(text, recurring), amount)
+                            for text, amount, recurring in inv.lines], deal)
         for key, amount in lines:
             if key is not None:
                 deal.obligations[key].invoiced += amount
         shares[inv.external_id] = (deal_of(inv.order_external_id or ""), lines)
     return shares
+
+
+def _allocated(lines: list[tuple[Key | None, int]], deal: Deal) -> list[tuple[Key | None, int]]:
+    """An invoice's lines as its obligations' deferred revenue holds them. When allocation moved
+    prices (relative SSP), what the invoice bills for the deal's obligations is shared by all of
+    them in proportion to their allocated prices (a free item too); its total doesn't change.
+    Billed up front, this is each obligation's allocated price exactly; billed over the term, an
+    obligation delivered before it is billed shows its contract asset as a debit."""
+    if all(ob.price == ob.billed_price for ob in deal.obligations.values()):
+        return lines
+    keys = sorted(deal.obligations)
+    billed = sum(amount for key, amount in lines if key is not None)
+    shares = allocate(billed, [max(deal.obligations[k].price, 0) for k in keys])
+    return [(None, amount) for key, amount in lines if key is None] + list(
+        zip(keys, shares, strict=True))
 
 
 def _credits(deals: dict[str, Deal], books: LedgerBooks, credits: list[PostedCredit],

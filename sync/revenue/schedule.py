@@ -7,15 +7,15 @@ point-in-time obligation is one period, recognized on delivery, which is the ser
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from sync.dates import add_months
 from sync.money import split_evenly
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
+    """A tuple, not a frozen dataclass: a 100,000-contract book plans millions of them."""
+
     start: date
     end: date
     recognize_on: date
@@ -33,9 +33,23 @@ def plan(*, amount_minor: int, start: date, end: date, recognition: str) -> list
     if recognition == "point_in_time":
         return [Period(start, start, start, amount_minor)]
     count = months_between(start, end)
-    periods = []
-    for i, amount in enumerate(split_evenly(amount_minor, count)):
-        p_start = add_months(start, i)
-        p_end = end if i == count - 1 else add_months(start, i + 1) - timedelta(days=1)
-        periods.append(Period(p_start, p_end, p_end, amount))
-    return periods
+    # Each month boundary once: period i runs from boundary i to the day before boundary i + 1.
+    bounds = _month_starts(start, count)
+    ends = [b - _DAY for b in bounds[1:]] + [end]
+    return [Period(s, e, e, amount) for s, e, amount
+            in zip(bounds, ends, split_evenly(amount_minor, count), strict=True)]
+
+
+_DAY = timedelta(days=1)
+_DAYS_IN = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_starts(start: date, count: int) -> list[date]:
+    """`add_months(start, i)` for i in range(count), without a calendar call per month."""
+    out, year, month, day = [], start.year, start.month, start.day
+    for _ in range(count):
+        last = 29 if month == 2 and year % 4 == 0 and (year % 100 or year % 400 == 0) \
+            else _DAYS_IN[month - 1]
+        out.append(date(year, month, min(day, last)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out

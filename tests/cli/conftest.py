@@ -31,3 +31,10 @@ def closebot(*args: str, env: dict[str, str], cwd: Path,
 
 def lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
+
+
+def succeeds(*args: str, env: dict[str, str], cwd: Path) -> str:
+    """stdout of a command that must exit 0 (its output shown when it doesn't)."""
+    done = closebot(*args, env=env, cwd=cwd)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

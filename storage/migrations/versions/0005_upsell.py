@@ -1,6 +1,6 @@
 """ledger: a change order's line may be negative (a decrease re-plans the line it changes)
 
-Revision ID: 0005_upsell
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005_upsell"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,85 @@
+"""Mark a point-in-time obligation delivered, or undo it before its revenue is recognized.
+
+The obligation's one schedule row moves from `AWAITING` to the delivery day, and the revenue job
+recognizes it (Dr Deferred Revenue / Cr revenue) dated that day. Each mark and undo is in the
+audit log with who did it. An obligation is named by its deal and product, as people know it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import audit
+from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrder, LedgerSalesOrderLine
+from sync.ledger import periods
+from sync.ledger.errors import LedgerError
+from sync.revenue.delivery import AWAITING, delivery_problem
+
+
+class DeliveryRefused(LedgerError):
+    """A delivery a person asked for that can't be recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class Delivered:
+    product: str
+    on: date | None  # None: awaiting delivery again
+    amount_minor: int
+    currency: str
+
+
+def mark(session: Session, *, opportunity_id: str, product: str, on: date | None, by: str,
+         today: date, allowed: frozenset[str] = frozenset()) -> Delivered:
+    """Deliver `product` of the deal on `on`, or (on=None) undo its delivery."""
+    if allowed and by not in allowed:
+        raise DeliveryRefused(f"{by} may not mark deliveries: ask one of "
+                              f"{', '.join(sorted(allowed))}")
+    line, order, row = _obligation(session, opportunity_id, product)
+    if row.journal_entry_id is not None:
+        raise DeliveryRefused(
+            f"{product} was recognized on {row.recognize_on:%d %b %Y}: its delivery can't be "
+            "changed any more (a credit memo corrects revenue already recognized)")
+    if row.stopped_by_id is not None:
+        raise DeliveryRefused(f"{product}: its invoice was voided or written off")
+    if on is not None:
+        start = min(ln.service_start for ln in order.lines)
+        problem = delivery_problem(product=product, on=on, contract_start=start, today=today)
+        if problem:
+            raise DeliveryRefused(problem)
+        periods.refuse_closed(session, on, f"{product}'s delivery")
+    row.recognize_on = row.period_start = row.period_end = on or AWAITING
+    audit.append(session, action="revenue.delivered" if on else "revenue.delivery_undone",
+                 actor=by, opportunity_id=opportunity_id,
+                 subject=f"obligation:{order.external_id}:{line.external_id}",
+                 product=product, on=on.isoformat() if on else None)
+    session.flush()
+    return Delivered(product, on, int(row.amount_minor), row.currency)
+
+
+def _obligation(session: Session, opportunity_id: str, product: str
+                ) -> tuple[LedgerSalesOrderLine, LedgerSalesOrder, LedgerRevenueSchedule]:
+    found = session.execute(
+        select(LedgerSalesOrderLine, LedgerSalesOrder, LedgerRevenueSchedule)
+        .join(LedgerSalesOrder, LedgerSalesOrder.id == LedgerSalesOrderLine.sales_order_id)
+        .join(LedgerRevenueSchedule,
+              LedgerRevenueSchedule.sales_order_line_id == LedgerSalesOrderLine.id)
+        .where(LedgerSalesOrder.external_id.like(f"{_escaped(opportunity_id)}:v%", escape="\\"),
+               LedgerSalesOrderLine.recognition == "point_in_time")
+        .order_by(LedgerSalesOrder.id.desc())
+        .with_for_update(of=LedgerRevenueSchedule)
+    ).all()
+    named = [f for f in found if f[0].description.casefold() == product.casefold()]
+    if not named:
+        products = sorted({f[0].description for f in found})
+        known = f"; delivered on their own: {', '.join(products)}" if products else ""
+        raise DeliveryRefused(f"this deal has no product “{product}” delivered at a point in "
+                              f"time{known}")
+    return named[0]
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
