@@ -34,6 +34,14 @@ def check(settings: Settings) -> tuple[list[str], bool]:
         lines.append("stripe hooks: not set (STRIPE_WEBHOOK_SECRET); events are polled instead")
     if settings.erp == "ledger":
         lines.append("erp         : ledger (embedded ledger in the database)")
+    elif settings.erp == "intacct":
+        if missing := settings.missing_intacct():
+            ok = False
+            lines.append(f"erp         : intacct MISSING: set {', '.join(missing)}")
+        else:
+            where = _kind(settings.intacct_base_url) if settings.intacct_base_url else "real"
+            lines.append(f"erp         : intacct configured ({where}, user "
+                         f"{settings.intacct_username}, OAuth client set)")
     else:
         if missing := settings.missing_netsuite():
             ok = False
@@ -84,6 +92,8 @@ def missing_systems(settings: Settings, *, slack: bool = False) -> list[str]:
         missing.append("Stripe")
     if settings.erp == "netsuite" and settings.missing_netsuite():
         missing.append("NetSuite")
+    if settings.erp == "intacct" and settings.missing_intacct():
+        missing.append("Sage Intacct")
     # The signing secret is needed in HTTP mode only; `serve` says so itself (SLACK_SIGNING_SECRET).
     if slack and not settings.slack_bot_token:
         missing.append("Slack")

@@ -11,7 +11,8 @@ from sandbox.intacct.store import ZERO, Store
 
 
 def record(store: Store, obj: str, row: dict[str, Any]) -> dict[str, Any]:
-    currency = (row.get("currency") or {}).get("txnCurrency") or "USD"
+    held = row.get("currency")
+    currency = (held.get("txnCurrency") if isinstance(held, dict) else held) or "USD"
     out = _strings(row, currency)
     out["href"] = o.href(obj, row["key"])
     if obj in (o.INVOICE, o.ADJUSTMENT, o.SALES_ORDER):
