@@ -35,6 +35,8 @@ def run(store: Store, body: dict[str, Any]) -> dict[str, Any]:
         rows = [render.record(store, obj, row) for row in store.rows[obj].values()]
     tests = [_test(f) for f in filters]
     expression = body.get("filterExpression") or " and ".join(str(n + 1) for n in range(len(tests)))
+    if expression:
+        _evaluate(expression, tests, {}, dry=True)
     matched = [r for r in rows if not tests or _evaluate(expression, tests, r)]
     for order in reversed(body.get("orderBy") or [{"key": "asc"}]):
         ((name, direction),) = order.items()
@@ -68,10 +70,14 @@ def _test(spec: dict[str, Any]) -> Any:
     return lambda row: compare(render.field(row, name))
 
 
-def _evaluate(expression: str, tests: list[Any], row: dict[str, Any]) -> bool:
+def _evaluate(expression: str, tests: list[Any], row: dict[str, Any], *, dry: bool = False
+              ) -> bool:
+    """The filters joined as the expression says; `dry` only checks the expression."""
     tokens = [t.lower() for t in _TOKEN.findall(expression)]
     if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", expression.lower()):
         raise invalid(f"filterExpression {expression!r} is not valid", field="filterExpression")
+    if dry:
+        tests = [lambda _row: True] * len(tests)
     python = " ".join(f"t[{int(t) - 1}](r)" if t.isdigit() else t for t in tokens)
     try:
         return bool(eval(python, {"__builtins__": {}}, {"t": tests, "r": row}))

@@ -33,6 +33,7 @@ class IntacctTransport:
         self._client = {"client_id": client_id, "client_secret": client_secret}
         self.username = username
         self.calls = 0
+        self.created = 0  # records created: the floor of `calls`
         # The company's concurrency limit (its performance tier) is shared; stay under our share.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._token_lock = threading.Lock()
@@ -100,8 +101,10 @@ class IntacctTransport:
 
     def _create(self, obj: str, body: dict[str, Any]) -> str:
         """Create a record; its key (what other records refer to it by)."""
-        return str(self._call(f"create {obj}", "POST", f"/objects/{obj}", body=body)
-                   ["ia::result"]["key"])
+        key = str(self._call(f"create {obj}", "POST", f"/objects/{obj}", body=body)
+                  ["ia::result"]["key"])
+        self.created += 1
+        return key
 
     def _get(self, obj: str, key: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call(f"get {obj}", "GET", f"/objects/{obj}/{key}")[
