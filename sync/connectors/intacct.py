@@ -147,9 +147,10 @@ class IntacctErp(IntacctBooks):
         total = to_minor(Decimal(invoice["totalTxnAmount"]), currency)
         lines = write_off_lines(closure, remaining=remaining, total=total,
                                 recurring_item=DEFERRED, one_time_item=DEFERRED)
-        if closure.kind is ClosureKind.VOID:  # never issued: nothing of it is bad debt
-            lines = [(DEFERRED if item == BAD_DEBT_ITEM else item, text, minor)
-                     for item, text, minor in lines]
+        if closure.kind is ClosureKind.VOID:  # never issued: all of it comes back out
+            tax = sum(minor for item, _, minor in lines if item == TAX_ITEM)
+            lines = [(DEFERRED, f"Voided: Stripe invoice {closure.invoice_billing_id}",
+                      remaining - tax)] + [line for line in lines if line[0] == TAX_ITEM]
         what = "voided" if closure.kind is ClosureKind.VOID else "marked uncollectible"
         return self._credit(closure.key, invoice_id, currency, lines,
                             closure.closed_on.isoformat(),
