@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from sandbox.intacct.emulator import IntacctEmulator
+from sandbox.lifecycle import serve_until_interrupted
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,10 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     with IntacctEmulator(port=args.port, concurrency_limit=args.concurrency_limit) as emu:
         for name, value in emu.env().items():
             print(f"{name}={value}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopping")
+        serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from typing import Any
 
 from sandbox.intacct import render
 from sandbox.intacct.app import IntacctApp
 from sandbox.intacct.oauth import Client, Tokens
 from sandbox.intacct.store import Store
+from sandbox.metering import CallMeter
 from sandbox.netsuite.gate import ConcurrencyGate
 from sandbox.server import HttpsEndpoint
 
 
-class IntacctEmulator(HttpsEndpoint):
+class IntacctEmulator(HttpsEndpoint, CallMeter):
     """A company (`company_id`) whose Web Services user `closebot` an OAuth client (id and
     secret generated here) acts for. `concurrency_limit` requests may be in flight at once, as
     the company's performance tier allows; more are answered 429. `records` and `get` read the
@@ -22,15 +22,14 @@ class IntacctEmulator(HttpsEndpoint):
 
     def __init__(self, *, company_id: str = "CLOSEBOT-DEMO", concurrency_limit: int = 5,
                  token_ttl: int = 3600, port: int = 0) -> None:
-        super().__init__(port=port)
+        HttpsEndpoint.__init__(self, port=port)
+        CallMeter.__init__(self)
         self.company_id = company_id
         self.client = Client(secrets.token_hex(16), secrets.token_hex(32),
                              f"closebot@{company_id}")
         self.tokens = Tokens(self.client, ttl=token_ttl)
         self.store = Store()
         self.gate = ConcurrencyGate(concurrency_limit)
-        self._calls: dict[str, int] = {}
-        self._meter = threading.Lock()
 
     def wsgi_app(self) -> IntacctApp:
         return IntacctApp(self)
@@ -44,19 +43,6 @@ class IntacctEmulator(HttpsEndpoint):
             "INTACCT_USERNAME": self.client.username,
             "INTACCT_CA_BUNDLE": str(self.ca_bundle),
         }
-
-    @property
-    def calls(self) -> dict[str, int]:
-        with self._meter:
-            return dict(self._calls)
-
-    def reset_calls(self) -> None:
-        with self._meter:
-            self._calls.clear()
-
-    def count(self, kind: str) -> None:
-        with self._meter:
-            self._calls[kind] = self._calls.get(kind, 0) + 1
 
     def records(self, obj: str) -> list[dict[str, Any]]:
         """Every record of an object, as `GET /objects/{obj}/{key}` would show it."""

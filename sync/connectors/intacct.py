@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from sync.connectors.erp_invoices import not_itemized
@@ -246,18 +247,8 @@ class IntacctErp(IntacctBooks):
 
     def customers(self) -> Iterator[list[ErpCustomer]]:
         rows = self.query(CUSTOMER, ["id", "name", "contacts.default.email1"])
-        for page in _chunks(rows):
+        while page := list(islice(rows, 1000)):
             yield [ErpCustomer(id=str(r["id"]), name=r.get("name") or "",
                                email=r.get("contacts.default.email1"), external_id=str(r["id"]))
                    for r in page]
 
-
-def _chunks(rows: Iterator[dict[str, Any]], size: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    page: list[dict[str, Any]] = []
-    for row in rows:
-        page.append(row)
-        if len(page) == size:
-            yield page
-            page = []
-    if page:
-        yield page

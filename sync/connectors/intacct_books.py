@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from sync.connectors.intacct_transport import IntacctTransport
@@ -56,16 +57,16 @@ class IntacctBooks(IntacctTransport):
         return []  # Sage refuses an unbalanced entry, and AR documents post their own GL
 
     def open_invoices(self) -> Iterator[list[ErpInvoice]]:
-        rows = list(self.query(_INVOICE, ["key", "invoiceNumber", "referenceNumber",
-                                          "customer.id", "totalTxnAmount", "totalTxnAmountDue",
-                                          _CURRENCY], [{"$gt": {"totalTxnAmountDue": "0"}}]))
-        for start in range(0, len(rows), 1000):
+        rows = self.query(_INVOICE, ["key", "invoiceNumber", "referenceNumber", "customer.id",
+                                     "totalTxnAmount", "totalTxnAmountDue", _CURRENCY],
+                          [{"$gt": {"totalTxnAmountDue": "0"}}])
+        while page := list(islice(rows, 1000)):
             yield [ErpInvoice(id=str(r["key"]), number=r.get("invoiceNumber"),
                               customer_id=str(r["customer.id"]), currency=r[_CURRENCY],
                               total_minor=_minor(r, "totalTxnAmount"),
                               open_minor=_minor(r, "totalTxnAmountDue"),
                               external_id=r.get("referenceNumber"))
-                   for r in rows[start:start + 1000]]
+                   for r in page]
 
 
 def _minor(row: dict[str, Any], column: str) -> int:

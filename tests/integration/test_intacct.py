@@ -59,6 +59,14 @@ def _status(sessions: sessionmaker[Session], opp: str) -> str:
         return deal.status
 
 
+def _exception(sessions: sessionmaker[Session], opp: str) -> tuple[str, str]:
+    """The deal's one exception: (reason, detail)."""
+    assert _status(sessions, opp) == "exception"
+    with transaction(sessions) as s:
+        (exc,) = s.scalars(select(SyncException).where(SyncException.opportunity_id == opp))
+        return exc.reason, exc.detail or ""
+
+
 def _by_ref(stack: SandboxStack, obj: str, reference: str) -> dict:  # type: ignore[type-arg]
     (found,) = [r for r in _intacct(stack).records(obj) if r["referenceNumber"] == reference]
     return found
@@ -151,11 +159,9 @@ def test_refused_credentials_become_an_exception_not_a_crash(
     opp = BookSeeder(ia_stack.salesforce).seed(demo_deals()[0])
     sync_once(runtime)
     assert _status(sessions, opp) == "exception"
-    with transaction(sessions) as s:
-        (exc,) = s.scalars(select(SyncException).where(SyncException.opportunity_id == opp))
-        assert "Sage Intacct refused closebot's OAuth client" in exc.reason
-        assert "INTACCT_CLIENT_SECRET" in exc.reason
-        assert "not-the-secret" not in (exc.reason + (exc.detail or ""))
+    reason, detail = _exception(sessions, opp)
+    assert "Sage Intacct refused closebot's OAuth client" in reason
+    assert "INTACCT_CLIENT_SECRET" in reason and "not-the-secret" not in reason + detail
     assert _intacct(ia_stack).records(CUSTOMER) == []
     assert len(ia_stack.stripe.objects("subscription")) == 1
 
@@ -184,9 +190,8 @@ def test_a_missing_gl_account_is_named_and_nothing_is_half_posted(
     opp = BookSeeder(ia_stack.salesforce).seed(demo_deals()[0])
     sync_once(runtime)
     assert _status(sessions, opp) == "exception"
-    with transaction(sessions) as s:
-        (exc,) = s.scalars(select(SyncException).where(SyncException.opportunity_id == opp))
-        assert "GL account 2999" in exc.reason and "INTACCT_DEFERRED_REVENUE_ACCOUNT" in exc.reason
+    reason, _ = _exception(sessions, opp)
+    assert "GL account 2999" in reason and "INTACCT_DEFERRED_REVENUE_ACCOUNT" in reason
     assert _intacct(ia_stack).records(INVOICE) == []
     # Fixed, the retry completes the deal from where it stopped: one order, one invoice.
     fixed = build_runtime(make_settings(ia_stack, db_url), sessions)
