@@ -107,6 +107,12 @@ def test_demo_book_posts_to_intacct_once(
     # Salesforce carries Intacct's sales order key.
     assert ia_stack.salesforce.get("Opportunity", acme)["ERP_Sales_Order_Id__c"] == order["key"]
 
+    # What the go-live import reads: three customers, three invoices still wholly open.
+    assert sorted(c.name for page in ia_runtime.erp.customers() for c in page) == [
+        "Acme Corp", "Umbrella Health", "Wayne Enterprises GmbH"]
+    assert sorted((i.currency, i.open_minor) for page in ia_runtime.erp.open_invoices()
+                  for i in page) == [("EUR", 3_000_000), ("USD", 3_000_000), ("USD", 12_000_000)]
+
     before = _counts(ia_stack)
     assert before == Counter({CUSTOMER: 3, ORDER: 3, INVOICE: 3})
     sync_once(ia_runtime)
