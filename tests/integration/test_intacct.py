@@ -23,6 +23,8 @@ from storage.db import transaction
 from storage.tables import BillingInvoice, Deal, SyncException
 from sync.engine.billing_events import poll_events
 from sync.engine.runtime import Runtime
+from sync.errors import TransientError
+from sync.model import Customer
 from sync.ops.audit import run_audit
 from tests.integration.conftest import make_settings, sync_and_die_after
 
@@ -225,3 +227,23 @@ def test_a_worker_killed_after_an_intacct_write_creates_nothing_twice(
     assert len(ia.records(INVOICE)) == len(ia_stack.stripe.objects("invoice"))
     report = run_audit(runtime, require_alerts=False)
     assert report.ok, report.problems()
+
+
+def test_over_the_concurrency_limit_is_a_retry_later_not_a_failure(
+    ia_stack: SandboxStack, ia_runtime: Runtime
+) -> None:
+    gate = _intacct(ia_stack).gate
+    ia_runtime.erp.upsert_customer(Customer(crm_account_id="001A", name="A"), currency="USD")
+    for _ in range(gate.limit):
+        assert gate.enter()  # every slot taken, as other integrations' requests would
+    try:
+        with pytest.raises(TransientError) as refused:
+            ia_runtime.erp.upsert_customer(Customer(crm_account_id="001B", name="B"),
+                                           currency="USD")
+    finally:
+        for _ in range(gate.limit):
+            gate.leave()
+    assert (refused.value.retry_after, refused.value.reason) == (
+        1.0, "Sage Intacct is over its request limit")
+    ia_runtime.erp.upsert_customer(Customer(crm_account_id="001B", name="B"), currency="USD")
+    assert sorted(c["id"] for c in _intacct(ia_stack).records(CUSTOMER)) == ["001A", "001B"]
