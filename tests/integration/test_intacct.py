@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import stripe
@@ -247,3 +248,15 @@ def test_over_the_concurrency_limit_is_a_retry_later_not_a_failure(
         1.0, "Sage Intacct is over its request limit")
     ia_runtime.erp.upsert_customer(Customer(crm_account_id="001B", name="B"), currency="USD")
     assert sorted(c["id"] for c in _intacct(ia_stack).records(CUSTOMER)) == ["001A", "001B"]
+
+
+def test_a_currency_the_company_does_not_keep_is_named_and_nothing_is_posted(
+    ia_stack: SandboxStack, ia_runtime: Runtime, sessions: sessionmaker[Session]
+) -> None:
+    # The emulated company keeps USD, GBP, CAD, EUR, AUD and JPY; this deal is in CHF.
+    opp = BookSeeder(ia_stack.salesforce).seed(replace(demo_deals()[0], currency="CHF"))
+    sync_once(ia_runtime)
+    reason, _ = _exception(sessions, opp)
+    assert "Sage Intacct refused the currency: Currency CHF is not set up" in reason
+    assert "Company > Setup > Currencies" in reason
+    assert _counts(ia_stack) == Counter()
