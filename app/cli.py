@@ -33,8 +33,8 @@ register_ops(cli)
 
 
 def _known_erp(value: str) -> str:
-    if value not in ("ledger", "netsuite"):
-        raise typer.BadParameter("the ERP is ledger or netsuite")
+    if value not in ("ledger", "netsuite", "intacct"):
+        raise typer.BadParameter("the ERP is ledger, netsuite or intacct")
     return value
 
 
@@ -43,7 +43,7 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
     erp: str = typer.Option("ledger", "--erp", callback=_known_erp,
-                            help="ledger (embedded) or netsuite (emulated)."),
+                            help="ledger (embedded), netsuite or intacct (emulated)."),
 ) -> None:
     """Run the pipeline on local emulators with a small book of deals and print the outcome."""
     from app.demo import render_text, run_demo

@@ -23,8 +23,9 @@ DEAL_HELP = "Opportunity ID (15 or 18 characters) or the start of the deal's nam
 def _ledger() -> sessionmaker[Session]:
     settings = load_settings()
     if settings.erp != "ledger":
-        raise fail("the books live in NetSuite (ERP=netsuite): read them there; `closebot "
-                   "books` reads the embedded ledger only.", 2)
+        where = "Sage Intacct" if settings.erp == "intacct" else "NetSuite"
+        raise fail(f"the books live in {where} (ERP={settings.erp}): read them there; "
+                   "`closebot books` reads the embedded ledger only.", 2)
     return existing_database(settings)
 
 

@@ -122,6 +122,9 @@ def refusal_line(error: CredentialsRefused | str, settings: Settings) -> str:
     if system == "netsuite":
         return ("NetSuite refused closebot's token-based authentication: check NETSUITE_ACCOUNT_ID,"
                 " NETSUITE_CONSUMER_KEY/SECRET and NETSUITE_TOKEN_ID/SECRET")
+    if system == "intacct":
+        return ("Sage Intacct refused closebot's OAuth client: check INTACCT_CLIENT_ID, "
+                "INTACCT_CLIENT_SECRET and INTACCT_USERNAME (user@companyId)")
     return f"{system} refused closebot's credentials"
 
 

@@ -35,13 +35,9 @@ def check(settings: Settings) -> tuple[list[str], bool]:
     if settings.erp == "ledger":
         lines.append("erp         : ledger (embedded ledger in the database)")
     else:
-        if missing := settings.missing_netsuite():
-            ok = False
-            lines.append(f"erp         : netsuite MISSING: set {', '.join(missing)}")
-        else:
-            where = _kind(settings.netsuite_base_url) if settings.netsuite_base_url else "real"
-            lines.append(f"erp         : netsuite configured ({where}, account "
-                         f"{settings.netsuite_account_id}, token-based auth set)")
+        erp_line, erp_ok = _erp_line(settings)
+        lines.append(erp_line)
+        ok = ok and erp_ok
     # Socket Mode authenticates with the app token; only HTTP mode verifies signatures.
     front = settings.slack_app_token or settings.slack_signing_secret
     if settings.slack_bot_token and front:
@@ -58,6 +54,20 @@ def check(settings: Settings) -> tuple[list[str], bool]:
                  f"{settings.slack_approvals_channel}, digest {settings.slack_digest_channel}")
     lines.append(approvers_line(settings))
     return lines, ok
+
+
+def _erp_line(settings: Settings) -> tuple[str, bool]:
+    """NetSuite's or Sage Intacct's settings: what is missing, or where it points."""
+    if settings.erp == "intacct":
+        missing, url = settings.missing_intacct(), settings.intacct_base_url
+        who = f"user {settings.intacct_username}, OAuth client set"
+    else:
+        missing, url = settings.missing_netsuite(), settings.netsuite_base_url
+        who = f"account {settings.netsuite_account_id}, token-based auth set"
+    if missing:
+        return f"erp         : {settings.erp} MISSING: set {', '.join(missing)}", False
+    return (f"erp         : {settings.erp} configured ({_kind(url) if url else 'real'}, {who})",
+            True)
 
 
 def approvers_line(settings: Settings) -> str:
@@ -84,6 +94,8 @@ def missing_systems(settings: Settings, *, slack: bool = False) -> list[str]:
         missing.append("Stripe")
     if settings.erp == "netsuite" and settings.missing_netsuite():
         missing.append("NetSuite")
+    if settings.erp == "intacct" and settings.missing_intacct():
+        missing.append("Sage Intacct")
     # The signing secret is needed in HTTP mode only; `serve` says so itself (SLACK_SIGNING_SECRET).
     if slack and not settings.slack_bot_token:
         missing.append("Slack")

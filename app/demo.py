@@ -22,7 +22,7 @@ from sync.money import format_money, to_minor
 from sync.ops.report import deal_summaries
 
 SETTLED = ("synced", "awaiting_approval", "exception", "rejected")
-ERP_NAMES = {"ledger": "Ledger", "netsuite": "NetSuite"}
+ERP_NAMES = {"ledger": "Ledger", "netsuite": "NetSuite", "intacct": "Sage Intacct"}
 
 
 def run_demo(*, database_url: str | None = None, timeout_s: float = 60.0,

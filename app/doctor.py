@@ -24,7 +24,7 @@ from storage.db import make_engine, make_session_factory
 from storage.ledger import LedgerAccount
 from storage.migrate import alembic_config, current
 from storage.tables import Cursor
-from sync.connectors import netsuite_checks, salesforce_checks, stripe_checks
+from sync.connectors import intacct_checks, netsuite_checks, salesforce_checks, stripe_checks
 from sync.ledger.accounts import CHART
 from sync.ports import Check
 
@@ -110,6 +110,9 @@ def run_doctor(settings: Settings) -> list[Check]:
         # NetSuite keeps nothing in closebot's database: an unbound session factory will do.
         checks += _connector_checks("NetSuite", lambda: make_erp(settings, sessionmaker()),
                                     netsuite_checks.diagnose)  # type: ignore[arg-type]
+    if settings.erp == "intacct":
+        checks += _connector_checks("Sage Intacct", lambda: make_erp(settings, sessionmaker()),
+                                    intacct_checks.diagnose)  # type: ignore[arg-type]
     checks += slack_checks(settings)
     if engine is not None:
         engine.dispose()

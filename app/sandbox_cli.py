@@ -33,8 +33,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _known_erp(value: str) -> str:
-    if value not in ("ledger", "netsuite"):
-        raise typer.BadParameter("the ERP is ledger or netsuite")
+    if value not in ("ledger", "netsuite", "intacct"):
+        raise typer.BadParameter("the ERP is ledger, netsuite or intacct")
     return value
 
 
@@ -47,7 +47,7 @@ def _deals(count: int) -> list[DealSpec]:
 @sandbox_cli.command("up")
 def sandbox_up(
     erp: str = typer.Option("ledger", "--erp", callback=_known_erp,
-                            help="netsuite also starts a NetSuite emulator."),
+                            help="netsuite or intacct also starts that ERP's emulator."),
     with_book: bool = typer.Option(False, "--seed", help="Load the demo book before printing."),
     deals: int = typer.Option(0, "--deals", min=0, help="With --seed: N generated deals."),
 ) -> None:
@@ -71,6 +71,8 @@ def sandbox_up(
         typer.echo(f"Stripe emulator:     {stack.stripe.url}")
         if stack.netsuite:
             typer.echo(f"NetSuite emulator:   {stack.netsuite.url}")
+        if stack.intacct:
+            typer.echo(f"Intacct emulator:    {stack.intacct.url}")
         if stack.slack:
             typer.echo(f"Slack recorder:      {stack.slack.url}")
         exports = {**stack.env(), **stack.app_env(),

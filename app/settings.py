@@ -56,6 +56,18 @@ class Settings(BaseSettings):
     netsuite_ca_bundle: str | None = None
     netsuite_concurrency: int = 5  # closebot's share of the account's concurrency limit
     netsuite_timeout_s: float = 30.0
+    # Sage Intacct (ERP=intacct): REST API with OAuth 2.0 client credentials.
+    intacct_client_id: str | None = None
+    intacct_client_secret: SecretStr | None = None
+    intacct_username: str | None = None  # the Web Services user, as user@companyId
+    intacct_base_url: str | None = None  # defaults to https://api.intacct.com/ia/api/v1
+    intacct_ca_bundle: str | None = None
+    intacct_concurrency: int = 5  # closebot's share of the company's concurrent requests
+    intacct_timeout_s: float = 30.0
+    intacct_deferred_revenue_account: str = "2100"  # what invoice lines credit
+    intacct_sales_tax_account: str = "2300"
+    intacct_bad_debt_account: str = "6200"
+    intacct_undeposited_funds_account: str = "1010"  # where payments land
 
     # Slack.
     slack_bot_token: SecretStr | None = None
@@ -126,14 +138,19 @@ class Settings(BaseSettings):
     @field_validator("erp")
     @classmethod
     def _known_erp(cls, value: str) -> str:
-        if value not in {"ledger", "netsuite"}:
-            raise ValueError("ERP must be 'ledger' or 'netsuite'")
+        if value not in {"ledger", "netsuite", "intacct"}:
+            raise ValueError("ERP must be 'ledger', 'netsuite' or 'intacct'")
         return value
 
     def missing_netsuite(self) -> list[str]:
         """The NetSuite settings still unset, by their environment names."""
         required = ("netsuite_account_id", "netsuite_consumer_key", "netsuite_consumer_secret",
                     "netsuite_token_id", "netsuite_token_secret")
+        return [name.upper() for name in required if not getattr(self, name)]
+
+    def missing_intacct(self) -> list[str]:
+        """The Sage Intacct settings still unset, by their environment names."""
+        required = ("intacct_client_id", "intacct_client_secret", "intacct_username")
         return [name.upper() for name in required if not getattr(self, name)]
 
     @cached_property

@@ -14,6 +14,7 @@ from app.salesforce_auth import login_flow as salesforce_login_flow
 from app.settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
+from sync.connectors.intacct import GlAccounts, IntacctErp
 from sync.connectors.ledger import LedgerErp
 from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
@@ -108,6 +109,8 @@ def make_billing(settings: Settings) -> StripeBilling:
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
     if settings.erp == "ledger":
         return LedgerErp(Ledger(sessions), recognize_on_delivery=settings.recognize_on_delivery)
+    if settings.erp == "intacct":
+        return make_intacct(settings)
     if missing := settings.missing_netsuite():
         raise NotConfigured(f"NetSuite is not configured ({', '.join(missing)})")
     assert settings.netsuite_consumer_secret and settings.netsuite_token_secret
@@ -122,6 +125,26 @@ def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
         timeout=settings.netsuite_timeout_s,
         concurrency=settings.netsuite_concurrency,
     ), "netsuite")
+
+
+def make_intacct(settings: Settings) -> IntacctErp:
+    if missing := settings.missing_intacct():
+        raise NotConfigured(f"Sage Intacct is not configured ({', '.join(missing)})")
+    assert settings.intacct_client_secret
+    return instrument(IntacctErp(
+        client_id=str(settings.intacct_client_id),
+        client_secret=settings.intacct_client_secret.get_secret_value(),
+        username=str(settings.intacct_username),
+        base_url=settings.intacct_base_url,
+        ca_bundle=settings.intacct_ca_bundle,
+        timeout=settings.intacct_timeout_s,
+        concurrency=settings.intacct_concurrency,
+        accounts=GlAccounts(
+            deferred_revenue=settings.intacct_deferred_revenue_account,
+            sales_tax=settings.intacct_sales_tax_account,
+            bad_debt=settings.intacct_bad_debt_account,
+            undeposited_funds=settings.intacct_undeposited_funds_account),
+    ), "intacct")
 
 
 def worker_id() -> str:

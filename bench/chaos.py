@@ -1,9 +1,9 @@
 """Chaos benchmark: `python -m bench.chaos --deals 2000 --fault-rate 0.1 --kills 20 --seed S`
-[--erp netsuite].
+[--erp netsuite|intacct].
 
 1. The emulators run in a child process (`sandbox.serve`) with a generated book of deals.
 2. Fault proxies (`sandbox.faults`) sit in front of Salesforce (TLS-terminating) and Stripe
-   (and NetSuite with `--erp netsuite`),
+   (and NetSuite or Sage Intacct with `--erp netsuite|intacct`),
    injecting 429 + Retry-After, 5xx, resets, responses slower than the client timeout, and
    forwarded-but-dropped responses, seeded by `--seed`.
 3. `--replicas` worker processes (`app.worker_process`) run the pipeline on one database with
@@ -52,7 +52,7 @@ from sync.ops.audit import run_audit
 
 WORKER_ENV = {
     "LEASE_S": "3", "STRIPE_TIMEOUT_S": "2", "SALESFORCE_TIMEOUT_S": "2",
-    "NETSUITE_TIMEOUT_S": "2", "MAX_ATTEMPTS": "40",
+    "NETSUITE_TIMEOUT_S": "2", "INTACCT_TIMEOUT_S": "2", "MAX_ATTEMPTS": "40",
     "BACKOFF_BASE_S": "0.2", "BACKOFF_MAX_S": "2", "WORKER_INTERVAL_S": "1",
     "INTAKE_INTERVAL_S": "2", "EVENTS_INTERVAL_S": "5", "RECONCILE_INTERVAL_S": "10",
     "JOB_LEASE_S": "20", "BATCH_SIZE": "10", "LOG_JSON": "true",
@@ -118,6 +118,14 @@ def run(
                 upstream_ca=env["NETSUITE_CA_BUNDLE"], tls=ca, keep_host=True))
             proxies["netsuite"] = ns_proxy
             proxied.update(NETSUITE_BASE_URL=ns_proxy.url, NETSUITE_CA_BUNDLE=str(ca.bundle_path))
+        if erp == "intacct":
+            root, api = env["INTACCT_BASE_URL"].split("/ia/", 1)
+            ia_proxy = stack.enter_context(FaultProxy(
+                root, FaultPlan(**{**plan.__dict__, "seed": seed + 2}),
+                upstream_ca=env["INTACCT_CA_BUNDLE"], tls=ca, keep_host=True))
+            proxies["intacct"] = ia_proxy
+            proxied.update(INTACCT_BASE_URL=f"{ia_proxy.url}/ia/{api}",
+                           INTACCT_CA_BUNDLE=str(ca.bundle_path))
         settings = Settings(**{k.lower(): v for k, v in {**proxied, **WORKER_ENV}.items()})
         engine, sessions = open_database(settings)  # migrate once, before any worker starts
         stack.callback(engine.dispose)
@@ -185,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--replicas", type=int, default=1)
-    parser.add_argument("--erp", choices=("ledger", "netsuite"), default="ledger")
+    parser.add_argument("--erp", choices=("ledger", "netsuite", "intacct"), default="ledger")
     parser.add_argument("--credits", type=int, default=20,
                         help="credits approved while the workers are faulted and killed")
     parser.add_argument("--settle-s", type=float, default=600.0)

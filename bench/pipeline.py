@@ -1,4 +1,4 @@
-"""Pipeline benchmark: `python -m bench.pipeline --deals 5000 [--erp netsuite] [--json]`.
+"""Pipeline benchmark: `python -m bench.pipeline --deals 5000 [--erp netsuite|intacct] [--json]`.
 
 The emulators run in a child process with a generated book; this process runs the real pipeline
 (intake → bill → post → write-back) against them on a fresh SQLite database until every deal is
@@ -53,7 +53,7 @@ class ConnectorMeter:
         self._depth = 0
         rt.crm._call = self._wrap("salesforce", rt.crm._call)
         rt.billing._call = self._wrap("stripe", rt.billing._call)
-        if hasattr(rt.erp, "_call"):  # NetSuite: every HTTP request, lookups included
+        if hasattr(rt.erp, "_call"):  # NetSuite, Intacct: every HTTP request, lookups included
             rt.erp._call = self._wrap("erp", rt.erp._call)
         else:
             for name in self.ERP_METHODS:
@@ -113,6 +113,8 @@ def run(deals: int, seed: int = 7, database_url: str | None = None,
             proc.stdin.close()
         proc.wait(timeout=30)
     crm, billing, books = rt.crm, rt.billing, rt.erp
+    # The floor: one request per ERP record created (Intacct counts its creates).
+    floor = getattr(books, "created", None)
     return {
         "deals": deals,
         "erp": erp,
@@ -124,6 +126,8 @@ def run(deals: int, seed: int = 7, database_url: str | None = None,
         },
         # closebot's own CPU: the process's, less what the vendor clients and the embedded
         # ledger spent inside connector calls (the client side of talking to the systems).
+        "erp_floor_per_deal": round(floor / deals, 3) if floor is not None else None,
+        "erp_calls_over_floor": round(books.calls / floor, 2) if floor else None,  # type: ignore[attr-defined]
         "engine_ms_per_deal": round((cpu - meter.seconds) * 1000 / deals, 3),
         "connector_ms_per_deal": round(meter.seconds * 1000 / deals, 3),
         "connector_ms_by_system": {system: round(spent * 1000 / deals, 3)
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deals", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument("--erp", choices=("ledger", "netsuite"), default="ledger")
+    parser.add_argument("--erp", choices=("ledger", "netsuite", "intacct"), default="ledger")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args.deals, args.seed, args.database_url, args.erp)
@@ -152,6 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"deals per second    {result['deals_per_s']}")
     for system, value in result["calls_per_deal"].items():
         print(f"{system:<10} calls/deal {value}")
+    if result["erp_floor_per_deal"] is not None:
+        print(f"erp floor/deal      {result['erp_floor_per_deal']}  (records created; calls are "
+              f"{result['erp_calls_over_floor']}x that)")
     print(f"engine ms per deal  {result['engine_ms_per_deal']}  (closebot's own CPU)")
     print(f"connector ms/deal   {result['connector_ms_per_deal']}  (vendor clients + ledger)")
     for system, spent in result["connector_ms_by_system"].items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Self
 
@@ -25,3 +26,11 @@ class Startable:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def serve_until_interrupted() -> None:
+    """Block until Ctrl-C (the emulators' `python -m` entry points)."""
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping")

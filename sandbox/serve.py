@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deals", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--page-size", type=int, default=2000)
-    parser.add_argument("--erp", choices=("ledger", "netsuite"), default="ledger")
+    parser.add_argument("--erp", choices=("ledger", "netsuite", "intacct"), default="ledger")
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sandbox.intacct import IntacctEmulator
 from sandbox.lifecycle import Startable
 from sandbox.netsuite import NetSuiteEmulator
 from sandbox.salesforce import SalesforceEmulator
@@ -14,15 +15,17 @@ APPROVER = ("U0FINANCE1", "finance@closebot.example", "Finance Approver")
 
 class SandboxStack(Startable):
     """Salesforce and Stripe emulators plus a recording Slack Web API, on free local ports;
-    with `erp="netsuite"`, a NetSuite emulator too (otherwise the embedded ledger is the ERP)."""
+    with `erp="netsuite"` or `erp="intacct"`, that ERP's emulator too (otherwise the embedded
+    ledger is the ERP)."""
 
     def __init__(self, *, slack: bool = True, page_size: int = 2000, erp: str = "ledger") -> None:
-        if erp not in ("ledger", "netsuite"):
-            raise ValueError(f"the ERP is ledger or netsuite, not {erp!r}")
+        if erp not in ("ledger", "netsuite", "intacct"):
+            raise ValueError(f"the ERP is ledger, netsuite or intacct, not {erp!r}")
         self.salesforce = SalesforceEmulator(page_size=page_size)
         self.stripe = StripeEmulator()
         self.slack = SlackRecorder() if slack else None
         self.netsuite = NetSuiteEmulator() if erp == "netsuite" else None
+        self.intacct = IntacctEmulator() if erp == "intacct" else None
 
     def start(self) -> SandboxStack:
         self.salesforce.start()
@@ -32,9 +35,13 @@ class SandboxStack(Startable):
             self.slack.add_user(*APPROVER)
         if self.netsuite is not None:
             self.netsuite.start()
+        if self.intacct is not None:
+            self.intacct.start()
         return self
 
     def stop(self) -> None:
+        if self.intacct is not None:
+            self.intacct.stop()
         if self.netsuite is not None:
             self.netsuite.stop()
         if self.slack is not None:
@@ -58,6 +65,9 @@ class SandboxStack(Startable):
         if self.netsuite is not None:
             values["ERP"] = "netsuite"
             values.update(self.netsuite.env())
+        if self.intacct is not None:
+            values["ERP"] = "intacct"
+            values.update(self.intacct.env())
         return values
 
     def app_env(self) -> dict[str, str]:

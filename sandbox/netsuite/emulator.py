@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 from decimal import Decimal
 from typing import Any
 
+from sandbox.metering import CallMeter
 from sandbox.netsuite import schema
 from sandbox.netsuite.app import NetSuiteApp
 from sandbox.netsuite.gate import ConcurrencyGate
@@ -18,7 +18,7 @@ from sandbox.netsuite.wire import dumps
 from sandbox.server import HttpsEndpoint
 
 
-class NetSuiteEmulator(HttpsEndpoint):
+class NetSuiteEmulator(HttpsEndpoint, CallMeter):
     """A NetSuite account's REST web services (record service and SuiteQL) over HTTPS.
 
     Clients sign every request with OAuth 1.0a TBA (HMAC-SHA256, realm = `account_id`) using the
@@ -30,7 +30,8 @@ class NetSuiteEmulator(HttpsEndpoint):
     def __init__(
         self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0
     ) -> None:
-        super().__init__(port=port)
+        HttpsEndpoint.__init__(self, port=port)
+        CallMeter.__init__(self)
         self.account_id = account_id
         self.consumer_key = secrets.token_hex(32)
         self.consumer_secret = secrets.token_hex(32)
@@ -40,8 +41,6 @@ class NetSuiteEmulator(HttpsEndpoint):
         self.gate = ConcurrencyGate(concurrency_limit)
         self.auth = TokenAuth(Credentials(account_id, self.consumer_key, self.consumer_secret,
                                           self.token_id, self.token_secret))
-        self._calls: dict[str, int] = {}
-        self._meter = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -59,22 +58,6 @@ class NetSuiteEmulator(HttpsEndpoint):
             "NETSUITE_TOKEN_SECRET": self.token_secret,
             "NETSUITE_CA_BUNDLE": str(self.ca_bundle),
         }
-
-    # -- metering ------------------------------------------------------------------------------
-
-    @property
-    def calls(self) -> dict[str, int]:
-        """API calls so far by kind (a copy)."""
-        with self._meter:
-            return dict(self._calls)
-
-    def reset_calls(self) -> None:
-        with self._meter:
-            self._calls.clear()
-
-    def count(self, kind: str) -> None:
-        with self._meter:
-            self._calls[kind] = self._calls.get(kind, 0) + 1
 
     # -- direct access (no API call) -----------------------------------------------------------
 

@@ -222,8 +222,8 @@ def test_an_invalid_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
     result = runner.invoke(cli, ["doctor"])
     assert result.exit_code == 2
     assert result.output.splitlines() == [
-        "ERP is not valid: Value error, ERP must be 'ledger' or 'netsuite' (closebot config "
-        "check lists the settings)"]
+        "ERP is not valid: Value error, ERP must be 'ledger', 'netsuite' or 'intacct' (closebot "
+        "config check lists the settings)"]
 
 
 def test_an_expired_salesforce_session(doctor: Doctor) -> None:

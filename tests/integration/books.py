@@ -1,4 +1,4 @@
-"""What the void and tax worked examples share: the stack on either ERP, time moved for Stripe and
+"""What the void and tax worked examples share: the stack on each ERP, time moved for Stripe and
 closebot together, and the books read back from every system."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ ACCOUNTS = {
 }
 
 
-@pytest.fixture(params=["ledger", "netsuite"])
+@pytest.fixture(params=["ledger", "netsuite", "intacct"])
 def books_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
     with SandboxStack(erp=request.param, slack=False) as stack:
         yield stack
@@ -157,3 +157,22 @@ def current_period(start: date, on: date, months: int) -> tuple[int, int, int]:
         k += 1
     begin, end = add_months(start, k * months), add_months(start, (k + 1) * months)
     return k, (end - on).days, (end - begin).days
+
+
+def on_ledger(stack: SandboxStack) -> bool:
+    """The embedded ledger is the ERP (neither NetSuite's nor Sage Intacct's emulator runs)."""
+    return stack.netsuite is None and stack.intacct is None
+
+
+def ia_records(stack: SandboxStack, obj: str, reference: str | None = None
+               ) -> list[dict[str, Any]]:
+    """Sage Intacct records of an object (`accounts-receivable/invoice`, …), by reference."""
+    assert stack.intacct is not None
+    return [r for r in stack.intacct.records(obj)
+            if reference is None or r.get("referenceNumber") == reference]
+
+
+def ia_lines(record: dict[str, Any]) -> list[tuple[str, int]]:
+    """(GL account, amount in cents) of a Sage Intacct AR document's lines."""
+    return [(str(line["glAccount"]["id"]), dollars(line["txnAmount"]))
+            for line in record["lines"]]

@@ -24,6 +24,8 @@ from tests.integration.books import (
     books_stack,  # noqa: F401 - a fixture
     deal_status,
     dollars,
+    ia_lines,
+    ia_records,
     ledger_books,
     mirrored,
     ns_lines,
@@ -73,7 +75,8 @@ def test_sales_tax_goes_to_tax_payable_never_deferred_revenue(
     outstanding balance), deferred revenue 120,000, sales tax payable 8,875. After the term:
     deferred revenue 0, revenue 120,000, and the 8,875 still owed to the tax authority.
     NetSuite: the subscription invoice has a Subscription line of 100,000 and a Sales tax line of
-    8,875 (total 108,875, all of it open).
+    8,875 (total 108,875, all of it open). Sage Intacct: lines to deferred revenue (2100)
+    100,000 and sales tax payable (2300) 8,875, all of it due.
     """
     stack, rt = books_stack, books_rt
     start = today(stack) + timedelta(days=10)
@@ -98,6 +101,14 @@ def test_sales_tax_goes_to_tax_payable_never_deferred_revenue(
     report = run_audit(rt, require_alerts=False)
     # The money ties out, and nothing bills past the term: the period is the contract's 10 months.
     assert not report.failing, report.problems()
+    if stack.intacct is not None:
+        (ia_invoice,) = ia_records(stack, "accounts-receivable/invoice", taxed.billing_id)
+        assert ia_lines(ia_invoice) == [("2100", 100 * K), ("2300", TAX)]
+        assert dollars(ia_invoice["totalTxnAmount"]) == dollars(
+            ia_invoice["totalTxnAmountDue"]) == 100 * K + TAX
+        (ia_fee,) = ia_records(stack, "accounts-receivable/invoice", fee.billing_id)
+        assert ia_lines(ia_fee) == [("2100", 20 * K)]
+        return
     if stack.netsuite is not None:
         (ns_invoice,) = ns_records(stack, "invoice", taxed.billing_id)
         assert ns_lines(ns_invoice) == [("Subscription", 100 * K), ("Sales tax", TAX)]
@@ -143,6 +154,10 @@ def test_an_amount_no_obligation_explains_is_an_exception(
     assert "Expedite fee" in record["Sync_Error__c"] and "500.00" in record["Sync_Error__c"]
     if stack.netsuite is not None:
         assert [i["externalId"] for i in ns_records(stack, "invoice")] == [fee.billing_id]
+        return
+    if stack.intacct is not None:
+        assert [i["referenceNumber"] for i in ia_records(
+            stack, "accounts-receivable/invoice")] == [fee.billing_id]
         return
     books = ledger_books(sessions)
     assert (books["AR"], books["Deferred revenue"]) == (20 * K, 20 * K)

@@ -1,7 +1,8 @@
 """Worked examples: an invoice voided or written off in Stripe, booked right in the ERP.
 
-Each runs the seed deal end to end (Salesforce → Stripe → the ERP, on the embedded ledger and on
-NetSuite), acts in Stripe as finance would, and ties the books out to the cent in every system.
+Each runs the seed deal end to end (Salesforce → Stripe → the ERP, on the embedded ledger, on
+NetSuite and on Sage Intacct), acts in Stripe as finance would, and ties the books out to the
+cent in every system.
 The seed deal: $120,000 = $20,000 implementation (recognized on delivery, the contract's first
 day) + $100,000 platform subscription ($10,000 a month for 10 months), one annual invoice.
 """
@@ -21,11 +22,14 @@ from tests.integration.books import (
     books_stack,  # noqa: F401 - a fixture
     deal_status,
     dollars,
+    ia_lines,
+    ia_records,
     journal_entries,
     ledger_books,
     mirrored,
     ns_lines,
     ns_records,
+    on_ledger,
     recognize,
     replay_post,
     seed_acme,
@@ -33,6 +37,8 @@ from tests.integration.books import (
     today,
 )
 
+INVOICE, ADJUSTMENT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
+PAYMENT = "accounts-receivable/payment"
 ZERO = {"AR": 0, "Deferred revenue": 0, "Sales tax payable": 0, "Subscription revenue": 0,
         "Services revenue": 0, "Bad debt expense": 0}
 
@@ -77,6 +83,8 @@ def test_void_before_any_revenue(
     implementation due today included). Stripe: void. Salesforce: Void, outstanding 0. The
     audit ties each system out; the one variance is the $120,000 booked and no longer billed.
     NetSuite: the invoice transformed into a credit memo of 120,000 applied to it in full.
+    Sage Intacct: an AR adjustment of -120,000 to deferred revenue (2100), applied to the
+    invoice in full by a credit application; the invoice owes 0.
     """
     stack, rt = books_stack, books_rt
     opp, invoice = _billed(stack, rt, sessions)
@@ -87,7 +95,7 @@ def test_void_before_any_revenue(
     assert stack.stripe.objects("invoice")[0]["status"] == "void"
     assert _salesforce(stack, opp) == ("Void", 0, "Synced")
     _audit_after_void(rt)
-    if stack.netsuite is None:
+    if on_ledger(stack):
         assert ledger_books(sessions) == ZERO
         entries = journal_entries(sessions)
         replay_post(rt, opp)  # the same void again: nothing new
@@ -95,6 +103,18 @@ def test_void_before_any_revenue(
         assert recognize(rt) == 0
         assert journal_entries(sessions) == entries
         assert ledger_books(sessions) == ZERO
+        return
+    if stack.intacct is not None:
+        (ia_invoice,) = ia_records(stack, INVOICE, invoice)
+        (adjustment,) = ia_records(stack, ADJUSTMENT, f"{invoice}:void")
+        assert ia_lines(adjustment) == [("2100", -120 * K)]
+        assert dollars(ia_invoice["totalTxnAmountDue"]) == 0
+        (applied,) = ia_records(stack, PAYMENT, f"{invoice}:void:apply")
+        assert applied["details"] == [{"arInvoice": {"key": ia_invoice["key"]},
+                                       "inlineTxn": {"key": adjustment["key"]},
+                                       "txnAmount": "120000.00"}]
+        replay_post(rt, opp)
+        assert len(ia_records(stack, ADJUSTMENT)) == len(ia_records(stack, PAYMENT)) == 1
         return
     (ns_invoice,) = ns_records(stack, "invoice", invoice)
     assert dollars(ns_invoice["amountRemaining"]) == 0
@@ -130,12 +150,14 @@ def test_void_after_three_months_recognized(
     never recognized. Salesforce: Void, outstanding 0. The audit: only the $120,000 booked and
     no longer billed. NetSuite: a 120,000 credit memo
     transformed from the invoice and applied to it (NetSuite reverses its own revenue plan).
+    Sage Intacct: a -120,000 adjustment to deferred revenue applied to the invoice (Sage's
+    revenue recognition reverses what it released).
     """
     stack, rt = books_stack, books_rt
     start = today(stack)
     opp, invoice = _billed(stack, rt, sessions)
     advance_months(stack, start, 3)
-    if stack.netsuite is None:
+    if on_ledger(stack):
         assert recognize(rt) == 4
         assert ledger_books(sessions) == {**ZERO, "AR": 120 * K, "Deferred revenue": 70 * K,
                                           "Subscription revenue": 30 * K,
@@ -144,11 +166,17 @@ def test_void_after_three_months_recognized(
     sync_once(rt)
     assert _salesforce(stack, opp) == ("Void", 0, "Synced")
     _audit_after_void(rt)
-    if stack.netsuite is None:
+    if on_ledger(stack):
         assert ledger_books(sessions) == ZERO
         advance_months(stack, start, 12)
         assert recognize(rt) == 0
         assert ledger_books(sessions) == ZERO
+        return
+    if stack.intacct is not None:
+        (ia_invoice,) = ia_records(stack, INVOICE, invoice)
+        (adjustment,) = ia_records(stack, ADJUSTMENT, f"{invoice}:void")
+        assert (dollars(ia_invoice["totalTxnAmountDue"]), ia_lines(adjustment)) == (
+            0, [("2100", -120 * K)])
         return
     (ns_invoice,) = ns_records(stack, "invoice", invoice)
     (memo,) = ns_records(stack, "creditMemo", f"{invoice}:void")
@@ -177,6 +205,8 @@ def test_uncollectible_after_three_months(
     debt expense 50,000; months 4-10 never recognized. Stripe keeps the invoice payable
     (uncollectible, 120,000 remaining). Salesforce: Uncollectible, outstanding 0 (written off).
     NetSuite: a credit memo applied in full: Bad debt 50,000 + Subscription 70,000.
+    Sage Intacct: an adjustment applied in full: deferred revenue (2100) -70,000 and bad debt
+    expense (6200) -50,000.
     """
     stack, rt = books_stack, books_rt
     start = today(stack)
@@ -192,7 +222,7 @@ def test_uncollectible_after_three_months(
     assert _salesforce(stack, opp) == ("Uncollectible", 0, "Synced")
     report = run_audit(rt, require_alerts=False)
     assert report.ok, report.problems()
-    if stack.netsuite is None:
+    if on_ledger(stack):
         after = {**ZERO, "Subscription revenue": 30 * K, "Services revenue": 20 * K,
                  "Bad debt expense": 50 * K}
         assert ledger_books(sessions) == after
@@ -202,6 +232,14 @@ def test_uncollectible_after_three_months(
         assert recognize(rt) == 0
         assert journal_entries(sessions) == entries
         assert ledger_books(sessions) == after
+        return
+    if stack.intacct is not None:
+        (ia_invoice,) = ia_records(stack, INVOICE, invoice)
+        (adjustment,) = ia_records(stack, ADJUSTMENT, f"{invoice}:uncollectible")
+        assert dollars(ia_invoice["totalTxnAmountDue"]) == 0
+        assert ia_lines(adjustment) == [("2100", -70 * K), ("6200", -50 * K)]
+        replay_post(rt, opp)
+        assert len(ia_records(stack, ADJUSTMENT)) == 1
         return
     (ns_invoice,) = ns_records(stack, "invoice", invoice)
     (memo,) = ns_records(stack, "creditMemo", f"{invoice}:uncollectible")

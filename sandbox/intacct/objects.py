@@ -1,0 +1,60 @@
+"""The objects the emulator serves, by their REST names, and how their amounts are written.
+
+Sage Intacct's REST API writes amounts as decimal strings (`"1200.00"`) and dates as ISO dates;
+references to other objects are `{"id": …}` or `{"key": …}`. Closebot uses the order entry
+*Sales Order* document as the order (see docs/intacct.md for why not a contract).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sandbox.intacct.errors import invalid
+
+CUSTOMER = "accounts-receivable/customer"
+INVOICE = "accounts-receivable/invoice"
+PAYMENT = "accounts-receivable/payment"
+ADJUSTMENT = "accounts-receivable/adjustment"
+SALES_ORDER = "order-entry/document::Sales Order"
+JOURNAL_ENTRY = "general-ledger/journal-entry"
+ACCOUNT = "general-ledger/account"
+ITEM = "inventory-control/item"
+OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, SALES_ORDER, JOURNAL_ENTRY, ACCOUNT, ITEM)
+
+# A company's chart as a small SaaS company sets it up (id, name, normal balance).
+CHART = (
+    ("1010", "Undeposited funds", "debit"), ("1100", "Accounts receivable", "debit"),
+    ("2100", "Deferred revenue", "credit"), ("2300", "Sales tax payable", "credit"),
+    ("4000", "Subscription revenue", "credit"), ("4100", "Services revenue", "credit"),
+    ("6200", "Bad debt expense", "debit"), ("6100", "Payment processing fees", "debit"),
+)
+CURRENCIES = {"USD": 2, "GBP": 2, "CAD": 2, "EUR": 2, "AUD": 2, "JPY": 0}
+
+
+def amount(value: Any, where: str) -> Decimal:
+    """A request's amount: a decimal string or number, never a float's rounding."""
+    try:
+        parsed = Decimal(str(value))
+    except ArithmeticError:
+        raise invalid(f"{where} must be a decimal amount, not {value!r}", field=where) from None
+    if not parsed.is_finite():
+        raise invalid(f"{where} must be a decimal amount, not {value!r}", field=where)
+    return parsed
+
+
+def money(value: Decimal, currency: str) -> str:
+    places = CURRENCIES.get(currency, 2)
+    return str(value.quantize(Decimal(1).scaleb(-places)))
+
+
+def ref(body: dict[str, Any], name: str, part: str = "id") -> str:
+    value = body.get(name)
+    found = value.get(part) if isinstance(value, dict) else None
+    if not found:
+        raise invalid(f"{name}.{part} is required", field=f"{name}.{part}")
+    return str(found)
+
+
+def href(obj: str, key: str) -> str:
+    return f"/objects/{obj.replace(' ', '%20')}/{key}"

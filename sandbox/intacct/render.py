@@ -1,0 +1,50 @@
+"""Records as the API writes them: amounts as decimal strings in the record's currency, computed
+balances on invoices and adjustments, an `href`, and (for the query service) dotted field names."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sandbox.intacct import objects as o
+from sandbox.intacct.store import ZERO, Store
+
+
+def record(store: Store, obj: str, row: dict[str, Any]) -> dict[str, Any]:
+    held = row.get("currency")
+    currency = (held.get("txnCurrency") if isinstance(held, dict) else held) or "USD"
+    out = _strings(row, currency)
+    out["href"] = o.href(obj, row["key"])
+    if obj in (o.INVOICE, o.ADJUSTMENT, o.SALES_ORDER):
+        total = store.total(row)
+        out["totalTxnAmount"] = o.money(total, currency)
+    if obj == o.INVOICE:
+        paid = store.applied.get(row["key"], ZERO)
+        out["totalTxnAmountPaid"] = o.money(paid, currency)
+        out["totalTxnAmountDue"] = o.money(total - paid, currency)
+        out["state"] = "paid" if paid >= total else "partiallyPaid" if paid else "posted"
+    if obj == o.ADJUSTMENT:
+        applied = store.applied.get(row["key"], ZERO)
+        out["totalTxnAmountApplied"] = o.money(applied, currency)
+        out["totalTxnAmountDue"] = o.money(total + applied, currency)
+    return out
+
+
+def _strings(value: Any, currency: str) -> Any:
+    if isinstance(value, Decimal):
+        return o.money(value, currency)
+    if isinstance(value, dict):
+        return {k: _strings(v, currency) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strings(v, currency) for v in value]
+    return value
+
+
+def field(rendered: dict[str, Any], dotted: str) -> Any:
+    """`customer.id` of a rendered record; None where any part is missing."""
+    value: Any = rendered
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
