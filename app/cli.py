@@ -250,6 +250,10 @@ from app.cli_books import books_cli  # noqa: E402  (commands in their own module
 
 cli.add_typer(books_cli, name="books")
 
+from app.cli_bank import bank_cli  # noqa: E402  (commands in their own module)
+
+cli.add_typer(bank_cli, name="bank")
+
 
 def main() -> None:
     cli()

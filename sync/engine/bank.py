@@ -42,25 +42,28 @@ class ImportResult:
 
 def import_statement(sessions: sessionmaker[Session], statement: Statement,
                      payouts: Payouts) -> ImportResult:
+    with sessions() as session:
+        first, last = session.execute(select(
+            func.min(BankLineRow.posted_on), func.max(BankLineRow.posted_on)).where(
+            BankLineRow.payout_id.is_(None))).one()
+    days = [d for d in (first, last, statement.starts, statement.ends) if d is not None]
+    # Stripe is read before anything is stored: if it can't be, the import changes nothing.
+    listed = [p for page in payouts.payouts(arriving_from=min(days) - LATE,
+                                            arriving_to=max(days) + EARLY) for p in page]
     with transaction(sessions) as session:
         new = _store(session, statement)
-        first, last = session.execute(select(
-            func.min(BankLineRow.posted_on), func.max(BankLineRow.posted_on))).one()
-    listed = [p for page in payouts.payouts(arriving_from=first - LATE, arriving_to=last + EARLY)
-              for p in page] if first is not None else []
-    with transaction(sessions) as session:
         open_lines = [_line(r) for r in session.scalars(
             select(BankLineRow).where(BankLineRow.payout_id.is_(None)))]
         done = set(session.scalars(select(BankLineRow.payout_id).where(
             BankLineRow.payout_id.is_not(None))))
+        covered = session.scalar(select(func.max(BankLineRow.posted_on)))
         waiting = [p for p in listed if p.id not in done]
         found = [m for m in match(waiting, open_lines) if _record(session, m)]
         paired = {m.payout_id for m in found}
         keys = {m.line_key for m in found}
         unmatched = [line for line in open_lines if line.key not in keys]
-        missing = overdue([p for p in waiting if p.id not in paired], covered_through=last) \
-            if last is not None else []
-        _raise(session, unmatched, missing, covered_through=last)
+        missing = overdue([p for p in waiting if p.id not in paired], covered_through=covered)
+        _raise(session, unmatched, missing, covered_through=covered)
     return ImportResult(format=statement.format, lines=len(statement.lines), new_lines=new,
                         matched=found, unmatched_lines=unmatched, missing_payouts=missing)
 
@@ -101,7 +104,7 @@ def _line(row: BankLineRow) -> BankLine:
 
 
 def _raise(session: Session, lines: list[BankLine], payouts: list[Payout], *,
-           covered_through: date | None) -> None:
+           covered_through: date) -> None:
     if lines:
         shown = "; ".join(line.label for line in lines[:SHOWN])
         exceptions.raise_exception(
