@@ -4,7 +4,8 @@
 object made on the way carries the time it would have had on Stripe: renewals at each period end,
 draft invoices finalized (and charged) an hour after creation, retries of failed charges,
 `invoice.overdue` at the due date, subscriptions ending at `cancel_at`, incomplete subscriptions
-expiring after 23 h, balance transactions becoming available, webhook retries falling due.
+expiring after 23 h, balance transactions becoming available, the daily payout sweep and
+payout arrivals, ACH debits settling, refunds waiting for funds, webhook retries falling due.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
 from sandbox.stripe import billing, invoices
 from sandbox.stripe.app import StripeApp
+from sandbox.stripe.cash_routes import clock_tasks
 from sandbox.stripe.clock import DAY, HOUR, Clock
 from sandbox.stripe.events import Events
 from sandbox.stripe.state import State
@@ -55,9 +57,7 @@ def _due(st: State, events: Events) -> list[Task]:
                     st, i, automatic=True)))
             if inv["due_date"] and not st.private(inv["id"]).get("overdue_sent"):
                 tasks.append((inv["due_date"] + 1, lambda i=inv: invoices.overdue(st, i)))
-    for txn in st.all("balance_transaction"):
-        if txn["status"] == "pending":
-            tasks.append((txn["available_on"], lambda t=txn: t.update(status="available")))
+    tasks += clock_tasks(st)
     retry = events.next_retry_at()
     if retry is not None:
         tasks.append((retry, events.release_due))
@@ -127,7 +127,7 @@ class StripeEmulator(Startable):
         test clocks (`POST /v1/test_helpers/test_clocks/{id}/advance`) each move the objects
         attached to one clock, but this emulator has one clock for everything, so it is moved
         here, with the same `frozen_time` (Unix seconds, later than now) Stripe's advance takes."""
-        if not environ.get("PATH_INFO", "").startswith("/sandbox/"):
+        if environ.get("PATH_INFO", "") != "/sandbox/clock":
             return self.app(environ, start_response)
         return self._clock(Request(environ))(environ, start_response)
 
