@@ -13,6 +13,10 @@ from xml.etree import ElementTree
 
 from sync.cash.bank_lines import BankFileError, RawLine
 
+TAGS = ("Stmt", "Acct", "Id", "IBAN", "Othr", "Ntry", "Amt", "CdtDbtInd", "BookgDt", "ValDt", "Dt",
+        "NtryDtls", "TxDtls", "Refs", "EndToEndId", "RmtInf", "Ustrd", "AddtlNtryInf",
+        "AcctSvcrRef", "NtryRef")
+
 
 def read(data: bytes) -> list[RawLine]:
     try:
@@ -23,37 +27,43 @@ def read(data: bytes) -> list[RawLine]:
     if "camt.053" not in ns:
         raise BankFileError("the XML file is not an ISO 20022 camt.053 statement")
 
-    def q(path: str) -> str:
-        return "/".join(f"{{{ns}}}{part}" for part in path.split("/"))
+    tag = {name: f"{{{ns}}}{name}" for name in TAGS}
+
+    def get(node: ElementTree.Element, *path: str) -> str:
+        # Child by child rather than an XPath per field: a 50,000-entry statement is read
+        # several times faster.
+        for name in path:
+            found = node.find(tag[name])
+            if found is None:
+                return ""
+            node = found
+        return (node.text or "").strip()
 
     raws = []
     n = 0
-    for stmt in root.iter(q("Stmt")):
-        account = (_text(stmt, q("Acct/Id/IBAN")) or _text(stmt, q("Acct/Id/Othr/Id")))
-        for entry in stmt.findall(q("Ntry")):
+    for stmt in root.iter(tag["Stmt"]):
+        account = get(stmt, "Acct", "Id", "IBAN") or get(stmt, "Acct", "Id", "Othr", "Id")
+        for entry in stmt.iterfind(tag["Ntry"]):
             n += 1
             where = f"camt.053 entry {n}"
-            amt = entry.find(q("Amt"))
-            indicator = _text(entry, q("CdtDbtInd"))
-            day = _text(entry, q("BookgDt/Dt")) or _text(entry, q("ValDt/Dt"))
+            amt = entry.find(tag["Amt"])
+            indicator = get(entry, "CdtDbtInd")
+            day = get(entry, "BookgDt", "Dt") or get(entry, "ValDt", "Dt")
             if amt is None or not (amt.text or "").strip() or indicator not in ("CRDT", "DBIT"):
                 raise BankFileError(f"{where} has no amount or no credit/debit indicator")
             try:
-                posted = date.fromisoformat((day or "")[:10])
+                posted = date.fromisoformat(day[:10])
             except ValueError:
                 raise BankFileError(f"{where} has no booking date (“{day}”)") from None
             sign = "-" if indicator == "DBIT" else ""
-            words = [_text(entry, q("NtryDtls/TxDtls/Refs/EndToEndId")),
-                     _text(entry, q("NtryDtls/TxDtls/RmtInf/Ustrd")),
-                     _text(entry, q("AddtlNtryInf"))]
+            details = entry.find(tag["NtryDtls"])
+            tx = details.find(tag["TxDtls"]) if details is not None else None
+            words = [get(tx, "Refs", "EndToEndId"), get(tx, "RmtInf", "Ustrd")] \
+                if tx is not None else []
+            words.append(get(entry, "AddtlNtryInf"))
             raws.append(RawLine(
                 where=where, account=account, posted_on=posted,
                 amount=sign + (amt.text or "").strip(), currency=amt.get("Ccy", ""),
-                reference=_text(entry, q("AcctSvcrRef")) or _text(entry, q("NtryRef")),
+                reference=get(entry, "AcctSvcrRef") or get(entry, "NtryRef"),
                 text=" ".join(w for w in words if w)))
     return raws
-
-
-def _text(node: ElementTree.Element, path: str) -> str:
-    found = node.find(path)
-    return (found.text or "").strip() if found is not None else ""

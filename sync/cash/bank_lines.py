@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sync.money import MoneyError, format_money, to_minor
 
@@ -21,8 +22,8 @@ class BankFileError(ValueError):
     """A statement closebot cannot read; the message says where and what, for the CLI's one line."""
 
 
-@dataclass(frozen=True)
-class BankLine:
+class BankLine(NamedTuple):  # a tuple: 50,000 of them are built per import
+
     key: str
     account: str
     posted_on: date

@@ -48,7 +48,7 @@ def match(payouts: Iterable[Payout], lines: Iterable[BankLine]) -> list[Match]:
     grouped: dict[tuple[str, int], list[BankLine]] = defaultdict(list)
     for line in lines:
         grouped[(line.currency, line.amount_minor)].append(line)
-    buckets = {k: _Bucket(v) for k, v in grouped.items()}
+    buckets = _Buckets(grouped)
     waiting = sorted((p for p in payouts if p.status not in NOT_ARRIVING),
                      key=lambda p: (p.arrival_date, p.id))
     taken: set[str] = set()
@@ -67,9 +67,22 @@ def match(payouts: Iterable[Payout], lines: Iterable[BankLine]) -> list[Match]:
     return found
 
 
-def _pick(payout: Payout, buckets: dict[tuple[str, int], _Bucket], taken: set[str], *,
+class _Buckets(dict[tuple[str, int], "_Bucket | None"]):
+    """Sorted only for the amounts some payout asks for: most lines are not payouts."""
+
+    def __init__(self, grouped: dict[tuple[str, int], list[BankLine]]) -> None:
+        super().__init__()
+        self.grouped = grouped
+
+    def __missing__(self, key: tuple[str, int]) -> _Bucket | None:
+        lines = self.grouped.get(key)
+        bucket = self[key] = _Bucket(lines) if lines else None
+        return bucket
+
+
+def _pick(payout: Payout, buckets: _Buckets, taken: set[str], *,
           by_reference: bool) -> BankLine | None:
-    bucket = buckets.get((payout.currency, payout.amount_minor))
+    bucket = buckets[(payout.currency, payout.amount_minor)]
     if bucket is None:
         return None
     names = [n.lower() for n in (payout.trace_id, payout.id) if n]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.bank_tables import BankLineRow
@@ -28,6 +28,8 @@ from sync.ports_cash import Payout, Payouts
 UNMATCHED_LINE, MISSING_PAYOUT = "bank_line_unmatched", "payout_not_in_bank"
 SHOWN = 5  # items spelled out in an exception's reason; all are in its detail
 CHUNK = 500
+LINE = (BankLineRow.key, BankLineRow.account, BankLineRow.posted_on, BankLineRow.amount_minor,
+        BankLineRow.currency, BankLineRow.reference, BankLineRow.text)  # BankLine's fields
 
 
 @dataclass
@@ -52,13 +54,13 @@ def import_statement(sessions: sessionmaker[Session], statement: Statement,
                                             arriving_to=max(days) + EARLY) for p in page]
     with transaction(sessions) as session:
         new = _store(session, statement)
-        open_lines = [_line(r) for r in session.scalars(
-            select(BankLineRow).where(BankLineRow.payout_id.is_(None)))]
+        open_lines = [BankLine(*row) for row in session.execute(select(*LINE).where(
+            BankLineRow.payout_id.is_(None)))]
         done = set(session.scalars(select(BankLineRow.payout_id).where(
             BankLineRow.payout_id.is_not(None))))
         covered = session.scalar(select(func.max(BankLineRow.posted_on)))
         waiting = [p for p in listed if p.id not in done]
-        found = [m for m in match(waiting, open_lines) if _record(session, m)]
+        found = _record(session, match(waiting, open_lines))
         paired = {m.payout_id for m in found}
         keys = {m.line_key for m in found}
         unmatched = [line for line in open_lines if line.key not in keys]
@@ -69,38 +71,38 @@ def import_statement(sessions: sessionmaker[Session], statement: Statement,
 
 
 def _store(session: Session, statement: Statement) -> int:
-    keys = [line.key for line in statement.lines]
-    known: set[str] = set()
-    for i in range(0, len(keys), CHUNK):
-        known |= set(session.scalars(select(BankLineRow.key).where(
-            BankLineRow.key.in_(keys[i:i + CHUNK]))))
+    """Insert the lines not yet stored; the count before and after says how many were new."""
+    before = session.scalar(select(func.count()).select_from(BankLineRow)) or 0
     rows = [dict(key=line.key, account=line.account[:64], posted_on=line.posted_on,
                  amount_minor=line.amount_minor, currency=line.currency,
                  reference=line.reference[:120], text=line.text, format=statement.format,
                  imported_at=utcnow())
-            for line in statement.lines if line.key not in known]
+            for line in statement.lines]
     insert = upsert_insert(dialect_of(session))
     for i in range(0, len(rows), CHUNK):
-        # A concurrent import of the same file may have stored a line since the read above.
         session.execute(insert(BankLineRow).on_conflict_do_nothing(index_elements=["key"]),
                         rows[i:i + CHUNK])
-    return len(rows)
+    return (session.scalar(select(func.count()).select_from(BankLineRow)) or 0) - before
 
 
-def _record(session: Session, m: Match) -> bool:
-    taken = session.scalar(select(BankLineRow.key).where(BankLineRow.payout_id == m.payout_id))
-    if taken is not None:
-        return False
-    done = session.execute(update(BankLineRow).where(
-        BankLineRow.key == m.line_key, BankLineRow.payout_id.is_(None)).values(
-        payout_id=m.payout_id, matched_how=m.how, matched_at=utcnow()))
-    return bool(done.rowcount)
-
-
-def _line(row: BankLineRow) -> BankLine:
-    return BankLine(key=row.key, account=row.account, posted_on=row.posted_on,
-                    amount_minor=row.amount_minor, currency=row.currency,
-                    reference=row.reference, text=row.text)
+def _record(session: Session, found: list[Match]) -> list[Match]:
+    """Write the pairs on lines still unmatched; return those that were written. A line taken
+    meanwhile by a concurrent import keeps its payout; the unique payout column refuses a
+    second line for one payout (the whole import then rolls back, and a rerun finds it done)."""
+    if not found:
+        return []
+    table = BankLineRow.__table__
+    session.execute(
+        update(table).where(table.c.key == bindparam("line"), table.c.payout_id.is_(None))
+        .values(payout_id=bindparam("payout"), matched_how=bindparam("how"),
+                matched_at=utcnow()),
+        [{"line": m.line_key, "payout": m.payout_id, "how": m.how} for m in found])
+    written: set[tuple[str, str]] = set()
+    keys = [m.line_key for m in found]
+    for i in range(0, len(keys), CHUNK):
+        written |= {(k, p) for k, p in session.execute(select(
+            BankLineRow.key, BankLineRow.payout_id).where(BankLineRow.key.in_(keys[i:i + CHUNK])))}
+    return [m for m in found if (m.line_key, m.payout_id) in written]
 
 
 def _raise(session: Session, lines: list[BankLine], payouts: list[Payout], *,
@@ -113,7 +115,7 @@ def _raise(session: Session, lines: list[BankLine], payouts: list[Payout], *,
                     f"{shown}"
                     f"{_more(len(lines))}. Check whether each is a payout whose amount differs "
                     "from Stripe's or belongs to something else, then dismiss this."),
-            detail="\n".join(f"{line.key}\t{line.label}" for line in lines)[:20_000])
+            detail="\n".join(f"{line.key}\t{line.label}" for line in lines[:200])[:20_000])
     else:
         exceptions.resolve(session, opportunity_id=None, kinds=[UNMATCHED_LINE],
                            resolution="every bank line is matched to a Stripe payout")
@@ -126,7 +128,7 @@ def _raise(session: Session, lines: list[BankLine], payouts: list[Payout], *,
                     f"statements imported through {covered_through}: {shown}"
                     f"{_more(len(payouts))}. Ask the bank or Stripe where the money is."),
             detail="\n".join(f"{p.id}\t{p.amount_minor}\t{p.currency}\t{p.arrival_date}"
-                             for p in payouts)[:20_000])
+                             for p in payouts[:200])[:20_000])
     else:
         exceptions.resolve(session, opportunity_id=None, kinds=[MISSING_PAYOUT],
                            resolution="every Stripe payout has its bank line")
