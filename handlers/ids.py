@@ -14,6 +14,7 @@ class Command(StrEnum):
     SYNC_STATUS = "sync-status"
     DEAL_TRACE = "deal-trace"
     CREDIT = "credit"
+    PAYOUT = "payout"
     HELP = "closebot"
 
 

@@ -11,6 +11,8 @@ HELP_LINES = (
     ("{credit} <invoice> <amount> <reason>", "request a credit (opens a form with no arguments)"),
     ("{help} dry-run <opportunity ID or name>",
      "what a sync of the deal would create in Stripe, the ERP and Salesforce; changes nothing"),
+    ("{payout} <payout ID or date>", "a Stripe payout's gross, refunds, fees, disputes and "
+     "net, and whether the bank statement shows it"),
     ("{help} help", "this list"),
 )
 UNKNOWN_SUBCOMMAND = "I don't know “{text}”. Here is what I can do:"
@@ -130,3 +132,21 @@ def shorten(text: str, limit: int) -> str:
     cut = text[:limit - 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
+
+PAYOUT_USAGE = ("Usage: `{cmd} <payout ID or arrival date>`, e.g. `{cmd} po_1Pabc` or "
+                "`{cmd} 2026-03-05`.")
+PAYOUT_NONE = "No Stripe payout matches “{query}”. Try its ID (`po_…`) or its arrival date."
+PAYOUT_NO_STRIPE = "Stripe is not configured, so closebot can't read payouts."
+PAYOUT_TITLE = "Payout {id}: {amount}, arriving {arrival} ({status})"
+PAYOUT_LINES = (("Gross", "gross"), ("Refunds", "refunds"), ("Fees", "fees"),
+                ("Disputes", "disputes"), ("Other", "other"), ("Net", "net"))
+PAYOUT_ADDS_UP = "Its {count} balance transactions add up to the payout."
+PAYOUT_OFF = ("Its {count} balance transactions come to {net}, not the payout's {amount}: "
+              "a difference of {diff} to look into in Stripe.")
+PAYOUT_BANK = {
+    "matched": "Bank: matched to the line of {posted_on} (`{line}`, by {how}).",
+    "waiting": "Bank: no line yet; statements imported run to {covered}.",
+    "missing": ("Bank: *no line* though the statements imported run to {covered}: ask the bank "
+                "or Stripe where it is."),
+    "not_arriving": "Bank: none expected; the payout {status}.",
+}

@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.connectors.stripe_reads import StripeReads
 from sync.errors import PermanentError
-from sync.ports_cash import Payout
+from sync.ports_cash import Payout, PayoutBreakdown
 
 
 class StripePayouts(StripeReads):
@@ -32,6 +32,33 @@ class StripePayouts(StripeReads):
                 return None
             raise
         return to_payout(found)
+
+
+    def breakdown(self, payout: Payout) -> PayoutBreakdown:
+        sums = dict.fromkeys(("gross", "refunds", "disputes", "other", "fees"), 0)
+        count = 0
+        for page in self._pages("balance_transactions.list", "/v1/balance_transactions",
+                                {"payout": payout.id}):
+            for txn in page:
+                if txn.get("source") == payout.id or txn.get("type") == "payout":
+                    continue  # the payout's own transaction: the money leaving, not carried
+                count += 1
+                sums[_kind(txn)] += int(txn.get("amount") or 0)
+                sums["fees"] += int(txn.get("fee") or 0)
+        return PayoutBreakdown(
+            currency=payout.currency, gross_minor=sums["gross"], refunds_minor=sums["refunds"],
+            fees_minor=sums["fees"], disputes_minor=sums["disputes"],
+            other_minor=sums["other"], transactions=count)
+
+
+# Stripe's reporting categories (balance transaction `reporting_category`) by breakdown line.
+_KINDS = {"charge": "gross", "refund": "refunds", "refund_failure": "refunds",
+          "dispute": "disputes", "dispute_reversal": "disputes"}
+
+
+def _kind(txn: dict[str, Any]) -> str:
+    category = str(txn.get("reporting_category") or txn.get("type") or "")
+    return _KINDS.get(category, "gross" if category == "payment" else "other")
 
 
 def to_payout(p: dict[str, Any]) -> Payout:
