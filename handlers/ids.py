@@ -15,6 +15,7 @@ class Command(StrEnum):
     DEAL_TRACE = "deal-trace"
     CREDIT = "credit"
     PAYOUT = "payout"
+    AR_AGING = "ar-aging"
     HELP = "closebot"
 
 

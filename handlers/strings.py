@@ -11,6 +11,7 @@ HELP_LINES = (
     ("{credit} <invoice> <amount> <reason>", "request a credit (opens a form with no arguments)"),
     ("{help} dry-run <opportunity ID or name>",
      "what a sync of the deal would create in Stripe, the ERP and Salesforce; changes nothing"),
+    ("{ar_aging} [customer]", "open receivables by days past due, per currency, with a chart"),
     ("{payout} <payout ID or date>", "a Stripe payout's gross, refunds, fees, disputes and "
      "net, and whether the bank statement shows it"),
     ("{help} help", "this list"),
@@ -150,3 +151,13 @@ PAYOUT_BANK = {
                 "or Stripe where it is."),
     "not_arriving": "Bank: none expected; the payout {status}.",
 }
+
+AGING_TITLE = "AR aging as of {as_of}"
+AGING_CURRENCY = "*{currency}*: open balances by days past due"
+AGING_NONE = "No open invoices: nothing is receivable."
+AGING_NONE_FOR = "No open invoices for customers matching “{customer}”."
+AGING_MORE = "and {count} more customers: `closebot books ar-aging` lists them all."
+AGING_NO_ERP = "closebot has no ERP connection here, so it can't read open invoices."
+AGING_CHART_COMMENT = "AR aging as of {as_of}"
+AGING_CHART_NOT_IN_CHANNEL = ("Invite closebot to this channel (`/invite @closebot`) to get the "
+                              "aging chart here.")
