@@ -84,7 +84,7 @@ def test_a_late_payout_line_in_the_next_statement_resolves_its_exception(
 
 def test_a_broken_file_imports_nothing(sessions: sessionmaker[Session]) -> None:
     data = (FILES / "statement.ofx").read_bytes().replace(b"<DTPOSTED>20260309", b"<DTPOSTED>x")
-    with pytest.raises(BankFileError, match="OFX file is damaged"):
+    with pytest.raises(BankFileError, match=r"OFX transaction 4 .* has no valid posting date"):
         import_statement(sessions, parse_statement(data), ListedPayouts(PAYOUTS))
     with sessions() as session:
         assert session.scalars(select(BankLineRow)).all() == []

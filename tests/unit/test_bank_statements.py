@@ -68,7 +68,10 @@ BROKEN = {
     "unknown format": (b"Date,Amount\n2026-03-03,2910.60\n", "not a bank statement"),
     "OFX with a bad amount": (
         (FILES / "statement.ofx").read_bytes().replace(b"<TRNAMT>1455.30", b"<TRNAMT>14x5.30", 1),
-        "the OFX file is damaged"),
+        "OFX transaction 2 (FITID 202603050001): the amount “14x5.30” is not a valid amount"),
+    "OFX cut short": ((FILES / "statement.ofx").read_bytes()[:700], "the OFX file is cut short"),
+    "OFX with a broken header": (b"OFXHEADER:100\n<OFX><BANKMSGSRSV1>\n</OFX>",
+                                 "the OFX file is damaged"),
     "BAI2 with a wrong control total": (
         (FILES / "statement.bai").read_bytes().replace(b"49,291060,3/", b"49,291061,3/"),
         "the BAI2 file is damaged"),
