@@ -16,9 +16,15 @@ from sync.money import MoneyError, from_minor
 def read(data: bytes) -> list[RawLine]:
     try:
         text = data.decode("ascii")
-        parsed = bai2.parse_from_string(text, check_integrity=True)
     except UnicodeDecodeError:
         raise BankFileError("the BAI2 file holds characters that are not plain text") from None
+    records = [line.strip() for line in text.splitlines() if line.strip()]
+    # The parser loops forever on a file that stops before its file trailer: refuse it first.
+    if not records or not records[-1].startswith("99,"):
+        raise BankFileError("the BAI2 file is cut short: it does not end with its file "
+                            "trailer (a 99 record)")
+    try:
+        parsed = bai2.parse_from_lines(iter(records), check_integrity=True)
     except Exception as error:  # the package raises its own and plain ValueErrors alike
         raise BankFileError(f"the BAI2 file is damaged: {_first_line(error)}") from None
     raws = []
