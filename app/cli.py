@@ -246,8 +246,10 @@ from app import cli_dryrun, cli_golive  # noqa: E402  (commands in their own mod
 cli.command("dry-run")(cli_dryrun.dry_run)
 cli.command("import")(cli_golive.import_command)
 
+from app.cli_aging import ar_aging_command  # noqa: E402
 from app.cli_books import books_cli  # noqa: E402  (commands in their own module)
 
+books_cli.command("ar-aging")(ar_aging_command)
 cli.add_typer(books_cli, name="books")
 
 from app import cli_revenue  # noqa: E402  (in their own module)
@@ -257,6 +259,10 @@ cli.add_typer(ssp_cli, name="ssp")
 cli.command()(one_line_errors(deliver))
 cli.command()(one_line_errors(close))
 books_cli.command("waterfall")(one_line_errors(cli_revenue.waterfall))
+
+from app.cli_bank import bank_cli  # noqa: E402  (commands in their own module)
+
+cli.add_typer(bank_cli, name="bank")
 
 
 def main() -> None:

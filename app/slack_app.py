@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.settings import Settings
 from app.slack_client import SlackDirectory, SlackSender, make_client
 from app.slack_signing import SignedRequests
+from app.wiring import make_payouts
 from handlers import Registered, errors, register
 from handlers.context import Surface
 from handlers.ids import command_names
@@ -69,7 +70,8 @@ def build_surface(settings: Settings, sessions: sessionmaker[Session], runtime: 
         flush()
 
     return Surface(deps=deps, rt=runtime, names=command_names(settings.slack_commands),
-                   timezone=settings.digest_timezone, flush=flush, after_retry=after_retry)
+                   timezone=settings.digest_timezone, flush=flush, after_retry=after_retry,
+                   payouts=make_payouts(settings) if settings.stripe_api_key else None)
 
 
 def create_app(settings: Settings, sessions: sessionmaker[Session], runtime: Runtime | None, *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,7 @@ from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
+from sync.connectors.stripe_payouts import StripePayouts
 from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
@@ -94,16 +96,23 @@ def make_crm(settings: Settings) -> SalesforceCrm:
 
 
 def make_billing(settings: Settings) -> StripeBilling:
+    return StripeBilling(**_stripe_options(settings))
+
+
+def _stripe_options(settings: Settings) -> dict[str, Any]:
     if settings.stripe_api_key is None:
         raise NotConfigured("Stripe is not configured (STRIPE_API_KEY)")
     key = settings.stripe_api_key.get_secret_value()
     # Unless set explicitly, the documented limit of the key's mode (test 25/s, live 100/s).
     rate = (settings.stripe_rate_per_s if "stripe_rate_per_s" in settings.model_fields_set
             else stripe_default_rate(key))
-    return StripeBilling(
-        api_key=key, api_base=settings.stripe_api_base,
-        timeout=settings.stripe_timeout_s, before_call=maybe_bucket(rate),
-    )
+    return {"api_key": key, "api_base": settings.stripe_api_base,
+            "timeout": settings.stripe_timeout_s, "before_call": maybe_bucket(rate)}
+
+
+def make_payouts(settings: Settings) -> StripePayouts:
+    """Stripe's payouts, read for bank matching and `/payout`, with the billing key and limit."""
+    return StripePayouts(**_stripe_options(settings))
 
 
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:

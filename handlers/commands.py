@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from handlers import strings
+from handlers import commands_aging, strings
 from handlers.blocks_dryrun import dry_run_message
 from handlers.blocks_invoice import ephemeral, invoice_answer
 from handlers.blocks_modals import credit_modal
+from handlers.blocks_payout import payout_message
 from handlers.blocks_status import help_message, status_message, trace_message
 from handlers.context import surface
 from handlers.ids import Command, Subcommand
 from handlers.requests import CreditArgs, SlashCommand
 from sync.errors import SyncError
-from sync.ops import credits, dryrun, queries
+from sync.ops import credits, dryrun, payouts, queries
 from sync.ops.surface import UserError
 
 
@@ -93,10 +95,37 @@ def closebot_after(body: dict[str, Any], respond: Any, context: Any, client: Any
     respond(**dry_run_message(result, opportunity=opportunity))
 
 
+def payout(ack: Any, body: dict[str, Any], context: Any) -> None:
+    cmd, s = SlashCommand.parse(body), surface(context)
+    if not cmd.text or not (cmd.text.startswith("po_") or _is_date(cmd.text)):
+        return ack(ephemeral(strings.PAYOUT_USAGE.format(cmd=cmd.command)))
+    if s.payouts is None:
+        return ack(ephemeral(strings.PAYOUT_NO_STRIPE))
+    ack()  # Stripe is read after the ack: a payout's balance transactions take several pages
+
+
+def payout_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -> None:
+    cmd, s = SlashCommand.parse(body), surface(context)
+    if not cmd.text or s.payouts is None or not (cmd.text.startswith("po_")
+                                                 or _is_date(cmd.text)):
+        return
+    respond(**payout_message(payouts.find_payouts(s.deps.sessions, s.payouts, cmd.text)))
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 COMMANDS = {
     Command.INVOICE_STATUS: (invoice_status, []),
     Command.SYNC_STATUS: (sync_status, []),
     Command.DEAL_TRACE: (deal_trace, [deal_trace_after]),
     Command.CREDIT: (credit, [flush_after]),
+    Command.PAYOUT: (payout, [payout_after]),
+    Command.AR_AGING: (commands_aging.aging, [commands_aging.aging_after]),
     Command.HELP: (closebot, [closebot_after]),
 }

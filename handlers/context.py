@@ -10,6 +10,7 @@ from typing import Any
 from handlers.ids import Command, command_names
 from sync.engine.runtime import Runtime
 from sync.ops.surface import Deps
+from sync.ports_cash import Payouts
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Surface:
     timezone: str = "UTC"
     flush: Callable[[], Any] = lambda: None  # send queued Slack messages now (best effort)
     after_retry: Callable[[], Any] = lambda: None  # run the engine and the alert sweep
+    payouts: Payouts | None = None  # Stripe's payouts, for `/payout`; None without Stripe
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Surface:
         return self  # shared by every request; Bolt deep-copies contexts for lazy listeners

@@ -14,6 +14,8 @@ class Command(StrEnum):
     SYNC_STATUS = "sync-status"
     DEAL_TRACE = "deal-trace"
     CREDIT = "credit"
+    PAYOUT = "payout"
+    AR_AGING = "ar-aging"
     HELP = "closebot"
 
 

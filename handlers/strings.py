@@ -11,6 +11,9 @@ HELP_LINES = (
     ("{credit} <invoice> <amount> <reason>", "request a credit (opens a form with no arguments)"),
     ("{help} dry-run <opportunity ID or name>",
      "what a sync of the deal would create in Stripe, the ERP and Salesforce; changes nothing"),
+    ("{ar_aging} [customer]", "open receivables by days past due, per currency, with a chart"),
+    ("{payout} <payout ID or date>", "a Stripe payout's gross, refunds, fees, disputes and "
+     "net, and whether the bank statement shows it"),
     ("{help} help", "this list"),
 )
 UNKNOWN_SUBCOMMAND = "I don't know “{text}”. Here is what I can do:"
@@ -130,3 +133,31 @@ def shorten(text: str, limit: int) -> str:
     cut = text[:limit - 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
+
+PAYOUT_USAGE = ("Usage: `{cmd} <payout ID or arrival date>`, e.g. `{cmd} po_1Pabc` or "
+                "`{cmd} 2026-03-05`.")
+PAYOUT_NONE = "No Stripe payout matches “{query}”. Try its ID (`po_…`) or its arrival date."
+PAYOUT_NO_STRIPE = "Stripe is not configured, so closebot can't read payouts."
+PAYOUT_TITLE = "Payout {id}: {amount}, arriving {arrival} ({status})"
+PAYOUT_LINES = (("Gross", "gross"), ("Refunds", "refunds"), ("Fees", "fees"),
+                ("Disputes", "disputes"), ("Other", "other"), ("Net", "net"))
+PAYOUT_ADDS_UP = "Its {count} balance transactions add up to the payout."
+PAYOUT_OFF = ("Its {count} balance transactions come to {net}, not the payout's {amount}: "
+              "a difference of {diff} to look into in Stripe.")
+PAYOUT_BANK = {
+    "matched": "Bank: matched to the line of {posted_on} (`{line}`, by {how}).",
+    "waiting": "Bank: no line yet; statements imported run to {covered}.",
+    "missing": ("Bank: *no line* though the statements imported run to {covered}: ask the bank "
+                "or Stripe where it is."),
+    "not_arriving": "Bank: none expected; the payout {status}.",
+}
+
+AGING_TITLE = "AR aging as of {as_of}"
+AGING_CURRENCY = "*{currency}*: open balances by days past due"
+AGING_NONE = "No open invoices: nothing is receivable."
+AGING_NONE_FOR = "No open invoices for customers matching “{customer}”."
+AGING_MORE = "and {count} more customers: `closebot books ar-aging` lists them all."
+AGING_NO_ERP = "closebot has no ERP connection here, so it can't read open invoices."
+AGING_CHART_COMMENT = "AR aging as of {as_of}"
+AGING_CHART_NOT_IN_CHANNEL = ("Invite closebot to this channel (`/invite @closebot`) to get the "
+                              "aging chart here.")

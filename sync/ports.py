@@ -294,6 +294,7 @@ class ErpInvoice:
     total_minor: int
     open_minor: int
     external_id: str | None = None
+    due_on: date | None = None  # for aging; None when the ERP gives none
 
 
 class ErpBooks(Protocol):

@@ -9,7 +9,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-SHARED = {"model", "money", "dates", "errors", "ports", "ports_books"}
+SHARED = {"model", "money", "dates", "errors", "ports", "ports_books", "ports_cash"}
 PRODUCT = ("app", "handlers", "sync", "storage", "sandbox")
 
 # unit → the units it may import (besides itself and the standard library / third parties).

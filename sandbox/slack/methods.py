@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.slack import files
 from sandbox.slack.limits import SlackError, check_message, check_view
 from sandbox.slack.workspace import TEAM_DOMAIN, Workspace
 
@@ -32,6 +33,11 @@ def _message(ws: Workspace, channel: str, ts: str) -> dict[str, Any]:
     if found is None:
         raise SlackError("message_not_found")
     return found
+
+
+@method("files.completeUploadExternal")
+def files_complete_upload_external(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    return files.complete(ws, args)
 
 
 @method("auth.test")

@@ -42,7 +42,10 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
-from sandbox.slack import conversations  # noqa: F401 - registers the conversations.* methods
+from sandbox.slack import (
+    conversations,  # noqa: F401 - registers the conversations.* methods
+    files,
+)
 from sandbox.slack.inspect import parse_users, posted_messages
 from sandbox.slack.limits import SlackError, check_message
 from sandbox.slack.methods import HANDLERS
@@ -53,7 +56,7 @@ from sandbox.slack.workspace import Workspace
 RESPONSE_URL_USES = 5
 DEFAULT_SCOPES = frozenset({
     "commands", "chat:write", "im:write", "users:read", "users:read.email", "usergroups:read",
-    "channels:read", "groups:read", "reactions:write",
+    "channels:read", "groups:read", "reactions:write", "files:write",
 })
 
 # Missing arguments Slack reports with a specific error rather than `invalid_arguments`.
@@ -218,6 +221,11 @@ class SlackRecorder(Startable):
         with self._lock:
             return copy.deepcopy(list(self._ws.views.values()))
 
+    def files(self) -> list[dict[str, Any]]:
+        """Files shared with `files.completeUploadExternal`, their bytes in `data`."""
+        with self._lock:
+            return [copy.deepcopy(f) for f in self._ws.files.values() if f["completed"]]
+
     def responses(self) -> list[dict[str, Any]]:
         """Each POST to a response_url: `{"url", "payload", "status"}`."""
         with self._lock:
@@ -242,6 +250,10 @@ class SlackRecorder(Startable):
                 response = self._api(parts[1], request)
             elif len(parts) == 4 and parts[0] == "actions":
                 response = self._hook(parts[2], request)
+            elif len(parts) == 3 and parts[:2] == ["upload", "v1"]:
+                status, text = files.receive(self._ws, parts[2], request.get_data(),
+                                             request.content_type or "")
+                response = Response(text, status=status, content_type="text/plain")
             elif len(parts) == 2 and parts[0] == "sandbox":
                 response = self._inspect(parts[1], request)
             else:
@@ -286,7 +298,9 @@ class SlackRecorder(Startable):
             raise SlackError("invalid_auth")
         if name == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode.url}, 200, {}
-        handler = HANDLERS.get(name)
+        upload = name == "files.getUploadURLExternal"
+        handler = HANDLERS.get(name) if not upload else (
+            lambda ws, a: files.get_upload_url(ws, a, self.url))
         if handler is None:
             raise SlackError("unknown_method", status=404, req_method=name)
         needed = None if spec.app_token else spec.missing_scope(self.scopes)

@@ -107,4 +107,11 @@ def load_methods() -> dict[str, MethodSpec]:
 # Methods Slack added after the 2021 description, with the arguments its docs require.
 LATER_METHODS = {
     "apps.connections.open": MethodSpec("apps.connections.open", (), (), app_token=True),
+    "files.getUploadURLExternal": MethodSpec(
+        "files.getUploadURLExternal", ("filename", "length"), ("alt_txt", "snippet_type"),
+        scopes=("files:write",)),
+    "files.completeUploadExternal": MethodSpec(
+        "files.completeUploadExternal", ("files",),
+        ("channel_id", "channels", "initial_comment", "thread_ts", "blocks"),
+        scopes=("files:write",)),
 }

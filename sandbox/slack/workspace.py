@@ -42,6 +42,7 @@ class Workspace:
         self.views: dict[str, dict[str, Any]] = {}
         self.homes: dict[str, str] = {}
         self.open_dms: set[str] = set()
+        self.files: dict[str, dict[str, Any]] = {}  # file_id → what was uploaded and shared
         self._last_us = 0
         self._ids = itertools.count(1)
         self.add_user(bot_user_id, email="", name="closebot", is_bot=True)

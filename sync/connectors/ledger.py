@@ -172,7 +172,7 @@ class LedgerErp:
                 yield [ErpInvoice(id=r.number, number=r.billing_number,
                                   customer_id=r.customer_number, currency=r.currency,
                                   total_minor=r.total_minor, open_minor=r.open_minor,
-                                  external_id=r.external_id) for r in rows]
+                                  external_id=r.external_id, due_on=r.due_on) for r in rows]
 
     def posted_invoices(self) -> list[PostedInvoice]:
         """Receivables as the general ledger holds them, traced to their invoices."""

@@ -259,7 +259,7 @@ class NetSuiteErp(NetSuiteTransport):
         symbols = {v: k for k, v in self._currency_map().items()}
         rows = self.suiteql(
             "SELECT id, tranid, externalid, entity, currency, foreigntotal, "
-            "foreignamountremaining FROM transaction WHERE type = 'CustInvc' "
+            "foreignamountremaining, duedate FROM transaction WHERE type = 'CustInvc' "
             "AND foreignamountremaining > 0 ORDER BY id")
         for page in _chunks(rows):
             yield [_open_invoice(r, symbols[r["currency"]]) for r in page]
@@ -313,7 +313,18 @@ def _open_invoice(row: dict[str, Any], currency: str) -> ErpInvoice:
     return ErpInvoice(id=str(row["id"]), number=row.get("tranid"), customer_id=str(row["entity"]),
                       currency=currency, total_minor=minor("foreigntotal"),
                       open_minor=minor("foreignamountremaining"),
-                      external_id=row.get("externalid"))
+                      external_id=row.get("externalid"), due_on=_day(row.get("duedate")))
+
+
+def _day(value: str | None) -> date | None:
+    """A SuiteQL date: ISO, or the account's default M/D/YYYY when no format is set."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        month, day, year = (int(part) for part in value.split("/"))
+        return date(year, month, day)
 
 
 def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

@@ -4,6 +4,7 @@ something still receivable. The go-live import links them to the CRM; nothing he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ class OpenInvoiceRow:
     currency: str
     total_minor: int
     open_minor: int
+    due_on: date | None = None
 
 
 def customers_after(session: Session, after: int, limit: int) -> list[CustomerRow]:
@@ -52,12 +54,12 @@ def open_invoices_after(session: Session, after: int, limit: int) -> tuple[list[
     rows = session.execute(
         select(LedgerInvoice.id, LedgerInvoice.number, LedgerInvoice.external_id,
                LedgerInvoice.billing_number, LedgerCustomer.number, LedgerInvoice.currency,
-               LedgerInvoice.total_minor, open_minor)
+               LedgerInvoice.total_minor, open_minor, LedgerInvoice.due_on)
         .join(LedgerCustomer, LedgerCustomer.id == LedgerInvoice.customer_id)
         .outerjoin(paid, paid.c.invoice_id == LedgerInvoice.id)
         .outerjoin(credited, credited.c.invoice_id == LedgerInvoice.id)
         .where(LedgerInvoice.id > after).order_by(LedgerInvoice.id).limit(limit)).all()
     # The page is cut on every invoice so that paging is by id; closed ones are dropped after.
-    found = [OpenInvoiceRow(*row[:7], int(row[7])) for row in rows]
+    found = [OpenInvoiceRow(*row[:7], int(row[7]), row[8]) for row in rows]
     last = rows[-1][0] if len(rows) == limit else None
     return [r for r in found if r.open_minor > 0], last

@@ -40,7 +40,7 @@ def test_events_interactivity_and_home(harness: Harness) -> None:
 def test_scopes_are_exactly_what_is_used() -> None:
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert scopes == {"commands", "chat:write", "im:write", "users:read", "users:read.email",
-                      "usergroups:read", "channels:read", "groups:read"}
+                      "usergroups:read", "channels:read", "groups:read", "files:write"}
 
 
 def test_command_names_can_be_renamed() -> None:

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
+import storage.bank_tables
 import storage.ledger
 import storage.ops_tables
 import storage.slack_tables
