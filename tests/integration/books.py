@@ -37,10 +37,16 @@ ACCOUNTS = {
 }
 
 
-@pytest.fixture(params=["ledger", "netsuite", "intacct"])
-def books_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
+def erp_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
     with SandboxStack(erp=request.param, slack=False) as stack:
         yield stack
+
+
+# Every ERP closebot posts to. Examples Sage Intacct does not book yet (contract changes,
+# renewals, cancellations, a credit split against deferred revenue) use `two_erps` instead.
+books_stack = pytest.fixture(params=["ledger", "netsuite", "intacct"], name="books_stack")(
+    erp_stack)
+two_erps = pytest.fixture(params=["ledger", "netsuite"], name="books_stack")(erp_stack)
 
 
 @pytest.fixture

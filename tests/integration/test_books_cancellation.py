@@ -40,7 +40,6 @@ from tests.integration.books import (
     K,
     advance_months,
     books_rt,  # noqa: F401 - a fixture
-    books_stack,  # noqa: F401 - a fixture
     deal_status,
     dollars,
     ledger_books,
@@ -49,6 +48,7 @@ from tests.integration.books import (
     recognize,
     seed,
     today,
+    two_erps,  # noqa: F401 - the books_stack fixture, on the ledger and NetSuite
 )
 
 

@@ -21,7 +21,6 @@ from tests.integration.books import (
     advance,
     advance_months,
     books_rt,  # noqa: F401 - a fixture
-    books_stack,  # noqa: F401 - a fixture: the ledger, then NetSuite
     dollars,
     mirrored,
     ns_lines,
@@ -29,6 +28,7 @@ from tests.integration.books import (
     recognize,
     replay_post,
     today,
+    two_erps,  # noqa: F401 - the books_stack fixture, on the ledger and NetSuite
 )
 from tests.integration.test_books_credit import _approve_credit, _billed, _books
 

@@ -33,7 +33,6 @@ from tests.integration.books import (
     K,
     advance,
     books_rt,  # noqa: F401 - a fixture
-    books_stack,  # noqa: F401 - a fixture
     current_period,
     deal_status,
     dollars,
@@ -45,6 +44,7 @@ from tests.integration.books import (
     seed,
     seed_acme,
     today,
+    two_erps,  # noqa: F401 - the books_stack fixture, on the ledger and NetSuite
 )
 
 
