@@ -22,12 +22,14 @@ from storage.ledger import (
 )
 from sync.ledger import listing, records, reports
 from sync.ledger.accounts import seed_chart
+from sync.ledger.cash import create_cash_entry
 from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
 from sync.ledger.recognition import recognize_due
 from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
 from sync.ledger.settlements import create_credit_memo, create_payment
+from sync.ports_cash import CashPosting
 
 R = TypeVar(
     "R", LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
@@ -197,6 +199,12 @@ class Ledger:
                 invoice=require(s, LedgerInvoice, invoice_external_id, lock=True),
                 kind=kind, posted_on=posted_on,
             ),
+        )
+
+    def post_cash(self, posting: CashPosting) -> str:
+        """One cash movement's entry (`sync.ledger.cash`), once per external id."""
+        return self._once(
+            LedgerJournalEntry, posting.external_id, lambda s: create_cash_entry(s, posting)
         )
 
     def recognize_revenue(self, *, through: date) -> int:
