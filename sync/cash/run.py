@@ -1,0 +1,80 @@
+"""One cash run: every payout reconciled, what couldn't be booked kept as a cash exception (one
+per billing object, refreshed while it recurs, resolved once a later run books it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import transaction
+from storage.ops_tables import CashException
+from storage.timeutil import utcnow
+from sync.cash.payouts import CashProblem, reconcile_dispute, reconcile_payouts
+from sync.ports_cash import CashErp, CashReads
+
+OPEN, RESOLVED = "open", "resolved"
+
+
+@dataclass
+class CashRun:
+    payouts: int = 0
+    settled: int = 0
+    transactions: int = 0
+    problems: list[CashProblem] = field(default_factory=list)
+
+
+def record(session: Session, scope: str, problems: Sequence[CashProblem]) -> None:
+    """Open (or refresh) an exception per problem of `scope` (a payout or a dispute); resolve
+    those of the same scope that no longer recur."""
+    now = utcnow()
+    current = {p.subject: p for p in problems}
+    for row in session.scalars(select(CashException).where(
+            CashException.payout_id == scope, CashException.status == OPEN)):
+        if row.subject not in current:
+            row.status, row.resolved_at, row.updated_at = RESOLVED, now, now
+    for problem in current.values():
+        row = session.get(CashException, problem.subject)
+        if row is None:
+            session.add(CashException(subject=problem.subject, payout_id=scope,
+                                      reason=problem.reason, status=OPEN, created_at=now,
+                                      updated_at=now))
+        else:
+            row.payout_id, row.reason, row.status, row.updated_at = scope, problem.reason, OPEN, now
+            row.resolved_at = None
+
+
+def run_cash(
+    reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], *,
+    arrival_gte: date | None = None,
+) -> CashRun:
+    run = CashRun()
+    for outcome in reconcile_payouts(reads, erp, arrival_gte=arrival_gte):
+        with transaction(sessions) as session:
+            record(session, outcome.payout_id, outcome.problems)
+        run.payouts += 1
+        run.settled += outcome.settled
+        run.transactions += outcome.transactions
+        run.problems.extend(outcome.problems[:100 - len(run.problems)])
+    return run
+
+
+def on_dispute(
+    reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], dispute_id: str, *,
+    today: date,
+) -> list[CashProblem]:
+    """A `charge.dispute.*` event: book the dispute as Stripe has it now."""
+    problems = reconcile_dispute(reads, erp, dispute_id, today=today)
+    with transaction(sessions) as session:
+        record(session, dispute_id, problems)
+    return problems
+
+
+def open_exceptions(sessions: sessionmaker[Session]) -> list[CashException]:
+    with sessions() as session:
+        return list(session.scalars(
+            select(CashException).where(CashException.status == OPEN)
+            .order_by(CashException.created_at)))

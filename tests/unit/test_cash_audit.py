@@ -1,0 +1,68 @@
+"""The cash run's exceptions and the cash audit, on the embedded ledger."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sync.cash.audit import audit_cash
+from sync.cash.run import on_dispute, open_exceptions, run_cash
+from sync.connectors.ledger_cash import LedgerCash
+from sync.ledger import Ledger
+from sync.ports_cash import CashDispute
+from tests.unit.cashbooks import DAY, D, StripeBalance, charge, dispute_out, paid_invoice
+
+
+class WithBalance(StripeBalance):
+    amounts: dict[str, int]
+
+    def balance(self) -> dict[str, int]:
+        return self.amounts
+
+
+def test_unknown_charge_is_an_exception_until_its_invoice_is_posted(
+    sessions: sessionmaker[Session],
+) -> None:
+    # po_1 settles in_a (1,000.00, fee 29.30) and in_b, which the ERP doesn't have yet
+    # (2,500.00, fee 72.80): 3,397.90. in_b's fee is booked, its gross isn't: Clearing
+    # = 1,000.00 - 102.10 - 3,397.90 = -2,500.00 and the audit names txn_b.
+    ledger = Ledger(sessions)
+    paid_invoice(ledger, "in_a", 1000 * D)
+    stripe = WithBalance()
+    stripe.amounts = {"USD": 0}
+    stripe.pay_out("po_1", 339790, [
+        charge("txn_a", "in_a", 1000 * D, 2930, "po_1"),
+        charge("txn_b", "in_b", 2500 * D, 7280, "po_1"),
+    ])
+    run = run_cash(stripe, LedgerCash(ledger), sessions)
+    assert (run.payouts, run.settled, run.transactions) == (1, 1, 2)
+    [exc] = open_exceptions(sessions)
+    assert exc.subject == "txn_b" and exc.payout_id == "po_1"
+    assert "USD 2,500.00 is on no invoice closebot posted" in exc.reason
+    findings = list(audit_cash(stripe, LedgerCash(ledger)))
+    assert [(f.kind, f.subject, f.erp_minor) for f in findings] == [
+        ("payout_not_settled", "po_1", -2500 * D),
+        ("clearing_vs_stripe_balance", "balance:USD", -2500 * D),
+    ]
+    assert "not booked: txn_b" in findings[0].reason
+    # The invoice is posted and paid; the next run finds nothing wrong and resolves it.
+    paid_invoice(ledger, "in_b", 2500 * D)
+    run_cash(stripe, LedgerCash(ledger), sessions)
+    assert open_exceptions(sessions) == []
+    assert list(audit_cash(stripe, LedgerCash(ledger))) == []
+
+
+def test_dispute_lost_before_its_withdrawal_is_an_exception_then_resolves(
+    sessions: sessionmaker[Session],
+) -> None:
+    ledger = Ledger(sessions)
+    paid_invoice(ledger, "in_a", 1000 * D)
+    stripe = StripeBalance()
+    stripe.disputes["dp_1"] = CashDispute("dp_1", "ch_a", "in_a", 1000 * D, "USD", "lost", DAY)
+    assert [p.subject for p in on_dispute(stripe, LedgerCash(ledger), sessions, "dp_1",
+                                          today=DAY)] == ["dp_1"]
+    assert [e.subject for e in open_exceptions(sessions)] == ["dp_1"]
+    out = dispute_out("txn_d", "in_a", 1000 * D, 1500, "po_2")
+    stripe.disputes["dp_1"] = CashDispute("dp_1", "ch_a", "in_a", 1000 * D, "USD", "lost", DAY,
+                                          (out,))
+    assert on_dispute(stripe, LedgerCash(ledger), sessions, "dp_1", today=DAY) == []
+    assert open_exceptions(sessions) == []
