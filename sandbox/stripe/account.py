@@ -11,9 +11,9 @@ which stripe-python raises as `PermissionError`.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
+from sandbox.stripe.balance import totals
 from sandbox.stripe.state import State
 from sandbox.stripe.wire import StripeError
 
@@ -25,10 +25,7 @@ _RESOURCE = {"subscription_items": "subscription", "invoiceitems": "invoice",
 
 
 def balance(st: State, params: dict[str, Any]) -> dict[str, Any]:
-    sums: dict[str, dict[str, int]] = {"available": defaultdict(int), "pending": defaultdict(int)}
-    for txn in st.all("balance_transaction"):
-        status = "available" if txn["status"] == "available" else "pending"
-        sums[status][txn["currency"]] += int(txn["net"])
+    sums = totals(st)
 
     def funds(status: str) -> list[dict[str, Any]]:
         found = sums[status] or {"usd": 0}

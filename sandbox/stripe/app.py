@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from werkzeug.wrappers import Request, Response
 
 from sandbox.stripe.account import RestrictedKeys
+from sandbox.stripe.cash_routes import CASH_ROUTES
 from sandbox.stripe.idempotency import IdempotencyKeys
 from sandbox.stripe.listing import expand
 from sandbox.stripe.objects import random_token
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 _COMPILED = [
     (route, re.compile("^" + re.sub(r":(\w+)", r"(?P<\1>[^/]+)", route.path) + "$"))
-    for route in ROUTES
+    for route in ROUTES + CASH_ROUTES
 ]
 
 

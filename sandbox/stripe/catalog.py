@@ -23,7 +23,11 @@ TEST_CARDS: dict[str, tuple[str, str, str | None]] = {
     "pm_card_mastercard": ("mastercard", "4444", None),
     "pm_card_chargeDeclined": ("visa", "0002", "generic_decline"),
     "pm_card_chargeDeclinedInsufficientFunds": ("visa", "9995", "insufficient_funds"),
+    "pm_card_createDispute": ("visa", "0259", None),
+    "pm_card_refundFail": ("visa", "5126", None),
 }
+# What happens after a successful charge on these test cards (see payments.py).
+AFTER_CHARGE = {"pm_card_createDispute": "dispute", "pm_card_refundFail": "refund_fails"}
 INTERVALS = ("day", "week", "month", "year")
 _MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
 
@@ -215,7 +219,7 @@ def materialize_payment_method(st: State, ref: str, *, param: str) -> dict[str, 
         pm["card"].update(brand=brand, display_brand=brand, last4=last4, exp_year=2034,
                           fingerprint=random_token(16), generated_from=None, wallet=None,
                           networks={"available": [brand], "preferred": None})
-        st.private(pm["id"])["decline_code"] = decline
+        st.private(pm["id"]).update(decline_code=decline, after_charge=AFTER_CHARGE.get(ref))
         return st.add(pm)
     return st.get("payment_method", ref, param=param)
 

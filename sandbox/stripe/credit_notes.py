@@ -14,7 +14,7 @@ from typing import Any
 
 from sandbox.stripe.invoices import mark_paid
 from sandbox.stripe.objects import build, list_object, new_id
-from sandbox.stripe.payments import create_refund
+from sandbox.stripe.refunds import create_refund
 from sandbox.stripe.state import State
 from sandbox.stripe.wire import invalid, missing, require
 

@@ -21,6 +21,7 @@ from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
 from sandbox.stripe import billing, invoices
 from sandbox.stripe.app import StripeApp
+from sandbox.stripe.cash_routes import clock_tasks
 from sandbox.stripe.clock import DAY, HOUR, Clock
 from sandbox.stripe.events import Events
 from sandbox.stripe.state import State
@@ -55,9 +56,7 @@ def _due(st: State, events: Events) -> list[Task]:
                     st, i, automatic=True)))
             if inv["due_date"] and not st.private(inv["id"]).get("overdue_sent"):
                 tasks.append((inv["due_date"] + 1, lambda i=inv: invoices.overdue(st, i)))
-    for txn in st.all("balance_transaction"):
-        if txn["status"] == "pending":
-            tasks.append((txn["available_on"], lambda t=txn: t.update(status="available")))
+    tasks += clock_tasks(st)
     retry = events.next_retry_at()
     if retry is not None:
         tasks.append((retry, events.release_due))
@@ -127,7 +126,7 @@ class StripeEmulator(Startable):
         test clocks (`POST /v1/test_helpers/test_clocks/{id}/advance`) each move the objects
         attached to one clock, but this emulator has one clock for everything, so it is moved
         here, with the same `frozen_time` (Unix seconds, later than now) Stripe's advance takes."""
-        if not environ.get("PATH_INFO", "").startswith("/sandbox/"):
+        if environ.get("PATH_INFO", "") != "/sandbox/clock":
             return self.app(environ, start_response)
         return self._clock(Request(environ))(environ, start_response)
 

@@ -216,8 +216,12 @@ def attempt_payment(st: State, inv: dict[str, Any], requested: str | None = None
                      amount_paid=None, amount_requested=pi["amount"], currency=inv["currency"],
                      invoice=inv["id"], is_default=True, status="open", livemode=False,
                      payment={"type": "payment_intent", "payment_intent": pi["id"]}))
+    pi["payment_method_types"] = [st.get("payment_method", pm)["type"]]
     error = confirm(st, pi, pm)
     inv.update(attempted=True, attempt_count=inv["attempt_count"] + 1)
+    if pi["status"] == "processing":  # a bank debit: the invoice is paid when it settles
+        inv["next_payment_attempt"] = None
+        return None
     if error:
         more = inv["collection_method"] == "charge_automatically" and inv["attempt_count"] < (
             MAX_ATTEMPTS) and inv["auto_advance"]
@@ -225,12 +229,29 @@ def attempt_payment(st: State, inv: dict[str, Any], requested: str | None = None
         st.emit("invoice.payment_failed", inv)
         _sync_subscription(st, inv, "failed")
         return error
+    _paid_by(st, inv, pi)
+    return None
+
+
+def _paid_by(st: State, inv: dict[str, Any], pi: dict[str, Any]) -> None:
     for row in st.all("invoice_payment"):
         if row["payment"].get("payment_intent") == pi["id"]:
             row.update(status="paid", amount_paid=pi["amount"])
             row["status_transitions"]["paid_at"] = st.now
     mark_paid(st, inv, amount=pi["amount"])
-    return None
+
+
+def after_bank_debit(st: State, pi: dict[str, Any]) -> None:
+    """A processing bank debit settled: its invoice is paid, or its payment failed."""
+    inv = next((i for i in st.all("invoice") if st.private(i["id"]).get("payment_intent")
+                == pi["id"] and i["status"] == "open"), None)
+    if inv is None:
+        return
+    if pi["status"] == "succeeded":
+        _paid_by(st, inv, pi)
+    else:
+        st.emit("invoice.payment_failed", inv)
+        _sync_subscription(st, inv, "failed")
 
 
 def pay(st: State, inv: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:

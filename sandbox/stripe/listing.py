@@ -37,6 +37,8 @@ EXPANDABLE: dict[str, set[str]] = {
     "customer_balance_transaction": {"customer", "invoice", "credit_note"},
     "invoice_payment": {"invoice", "payment.payment_intent", "payment.charge"},
     "payment_method": {"customer"},
+    "payout": {"balance_transaction", "failure_balance_transaction"},
+    "dispute": {"charge", "payment_intent"},
 }
 _LISTS = ("list", "search_result")
 

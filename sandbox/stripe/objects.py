@@ -25,7 +25,8 @@ PREFIXES = {
     "invoice_payment": "inpay", "payment_intent": "pi", "charge": "ch",
     "balance_transaction": "txn", "refund": "re", "credit_note": "cn",
     "credit_note_line_item": "cnli", "customer_balance_transaction": "cbtxn", "event": "evt",
-    "webhook_endpoint": "we", "payment_method": "pm", "tax_rate": "txr",
+    "webhook_endpoint": "we", "payment_method": "pm", "tax_rate": "txr", "payout": "po",
+    "dispute": "dp",
 }
 _ALPHABET = string.ascii_letters + string.digits
 

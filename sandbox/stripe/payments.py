@@ -1,19 +1,21 @@
-"""Payment intents, charges, balance transactions and refunds for test cards.
+"""Payment intents and their card charges; bank debits are handed to `ach.py`.
 
 Money model, as Stripe's: each successful card charge has a balance transaction with the card fee
-(2.9% + 30 minor units, rounded half up), `net = amount - fee`, and `available_on` two days after
-creation (status `pending` until the clock reaches it). A refund gets its own negative balance
-transaction and does not give the fee back. A decline leaves a failed charge with no balance
+(see `fees.py`), `net = amount - fee`, and `available_on` two days after creation (status
+`pending` until the clock reaches it). A decline leaves a failed charge with no balance
 transaction and answers HTTP 402 `card_error` carrying `decline_code`, `charge` and the intent.
+A charge made with `pm_card_createDispute` is disputed as soon as it succeeds, and one made with
+`pm_card_refundFail` has its refunds fail later, as those Stripe test cards do.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sandbox.stripe import ach, disputes, refunds
 from sandbox.stripe.catalog import materialize_payment_method, payment_method_card
-from sandbox.stripe.clock import DAY
-from sandbox.stripe.objects import build, list_object, new_id, random_token
+from sandbox.stripe.charges import collect, new_charge
+from sandbox.stripe.objects import build, new_id, random_token
 from sandbox.stripe.state import State, snapshot
 from sandbox.stripe.wire import StripeError, invalid, merge_metadata, require
 
@@ -30,35 +32,13 @@ PI_SPEC = {
                                                                   "allow_redirects": "str"},
     "off_session": "bool", "capture_method": "str", "setup_future_usage": "str",
     "statement_descriptor": "str", "statement_descriptor_suffix": "str", "return_url": "str",
+    "payment_method_data": ach.PM_SPEC, "mandate_data": "any", "payment_method_options": "any",
 }
-REFUND_SPEC = {"charge": "str", "payment_intent": "str", "amount": "int", "reason": "str",
-               "metadata": "meta"}
-
-
-def card_fee(amount: int) -> int:
-    return (amount * 29 + 500) // 1000 + 30
-
-
-def _balance_transaction(st: State, *, amount: int, fee: int, currency: str, source: str,
-                         kind: str, description: str | None) -> dict[str, Any]:
-    fee_details = [{"amount": fee, "application": None, "currency": currency,
-                    "description": "Stripe processing fees", "type": "stripe_fee"}] if fee else []
-    return st.add(build(
-        "balance_transaction", id=new_id("balance_transaction"), created=st.now,
-        amount=amount, fee=fee, fee_details=fee_details, net=amount - fee, currency=currency,
-        available_on=st.now + 2 * DAY, status="pending", source=source, type=kind,
-        reporting_category=kind, description=description,
-    ))
 
 
 def _charge(st: State, pi: dict[str, Any], pm: dict[str, Any],
             decline: str | None) -> dict[str, Any]:
-    ch_id = new_id("charge")
-    ch = build("charge", id=ch_id, created=st.now, amount=pi["amount"],
-               currency=pi["currency"], customer=pi["customer"], description=pi["description"],
-               payment_intent=pi["id"], payment_method=pm["id"], metadata=dict(pi["metadata"]),
-               calculated_statement_descriptor="CLOSEBOT", receipt_url=None,
-               refunds=list_object([], f"/v1/charges/{ch_id}/refunds"))
+    ch = new_charge(st, pi, pm)
     card = ch["payment_method_details"]["card"]
     card.update(brand=pm["card"]["brand"], last4=pm["card"]["last4"], network=pm["card"]["brand"],
                 fingerprint=pm["card"]["fingerprint"], exp_year=pm["card"]["exp_year"],
@@ -73,12 +53,7 @@ def _charge(st: State, pi: dict[str, Any], pm: dict[str, Any],
                        seller_message="The bank did not return any further details with this "
                        "decline.", type="issuer_declined")
     else:
-        txn = _balance_transaction(st, amount=pi["amount"], fee=card_fee(pi["amount"]),
-                                   currency=pi["currency"], source=ch_id, kind="charge",
-                                   description=pi["description"])
-        ch.update(status="succeeded", paid=True, captured=True, amount_captured=pi["amount"],
-                  balance_transaction=txn["id"],
-                  receipt_url=f"https://pay.stripe.com/receipts/payment/{random_token(40)}")
+        collect(st, ch)
         outcome.update(network_status="approved_by_network", reason=None, risk_level="normal",
                        seller_message="Payment complete.", type="authorized")
     return st.add(ch)
@@ -100,9 +75,9 @@ def new_payment_intent(st: State, *, amount: int, currency: str, customer: str |
 
 def confirm(st: State, pi: dict[str, Any], pm_ref: str | None) -> StripeError | None:
     """Charge the intent's card; returns the card error on decline (the caller raises it)."""
-    if pi["status"] == "succeeded":
+    if pi["status"] in ("succeeded", "processing"):
         raise invalid("This PaymentIntent's payment_method could not be updated because it has a "
-                      "status of succeeded.", code="payment_intent_unexpected_state")
+                      f"status of {pi['status']}.", code="payment_intent_unexpected_state")
     pm_ref = pm_ref or pi["payment_method"]
     if not pm_ref:
         raise invalid("You cannot confirm this PaymentIntent because it's missing a payment "
@@ -111,6 +86,14 @@ def confirm(st: State, pi: dict[str, Any], pm_ref: str | None) -> StripeError | 
     if pi["customer"] and pm["customer"] not in (None, pi["customer"]):
         raise invalid("The provided PaymentMethod belongs to another customer.",
                       param="payment_method")
+    if pm["type"] not in pi["payment_method_types"]:
+        raise invalid(f"The PaymentMethod provided ({pm['type']}) is not allowed for this "
+                      "PaymentIntent. Please attach a PaymentMethod of one of the following "
+                      f"types: {', '.join(pi['payment_method_types'])}.",
+                      param="payment_method", code="payment_intent_incompatible_payment_method")
+    if pm["type"] == "us_bank_account":
+        ach.begin(st, pi, pm)
+        return None
     _, decline = payment_method_card(st, pm["id"])
     ch = _charge(st, pi, pm, decline)
     pi.update(payment_method=pm["id"], latest_charge=ch["id"])
@@ -127,6 +110,11 @@ def confirm(st: State, pi: dict[str, Any], pm_ref: str | None) -> StripeError | 
     pi.update(status="succeeded", amount_received=pi["amount"], last_payment_error=None)
     st.emit("charge.succeeded", ch)
     st.emit("payment_intent.succeeded", pi)
+    after = st.private(pm["id"]).get("after_charge")
+    if after == "dispute":
+        disputes.open_dispute(st, ch["id"], {"reason": "fraudulent"})
+    elif after == "refund_fails":
+        refunds.mark_fails_later(st, ch["id"])
     return None
 
 
@@ -144,7 +132,12 @@ def create_payment_intent(st: State, p: dict[str, Any]) -> dict[str, Any]:
     pi = new_payment_intent(st, amount=p["amount"], currency=currency, customer=customer,
                             description=p.get("description"), metadata=p.get("metadata"))
     pi["receipt_email"] = p.get("receipt_email")
-    if p.get("payment_method"):
+    if p.get("payment_method_types"):
+        pi["payment_method_types"] = p["payment_method_types"]
+    if p.get("payment_method_data"):
+        pi["payment_method"] = ach.create_payment_method(st, p["payment_method_data"])["id"]
+        pi["status"] = "requires_confirmation"
+    elif p.get("payment_method"):
         pi["payment_method"] = materialize_payment_method(st, p["payment_method"],
                                                           param="payment_method")["id"]
         pi["status"] = "requires_confirmation"
@@ -184,43 +177,3 @@ def cancel_payment_intent(st: State, pi_id: str, p: dict[str, Any]) -> dict[str,
               cancellation_reason=p.get("cancellation_reason"))
     st.emit("payment_intent.canceled", pi)
     return pi
-
-
-def create_refund(st: State, p: dict[str, Any]) -> dict[str, Any]:
-    if not p.get("charge") and not p.get("payment_intent"):
-        raise invalid("One of the following params should be provided for this request: "
-                      "payment_intent or charge.", code="parameter_missing")
-    if p.get("charge"):
-        ch = st.get("charge", p["charge"], param="charge")
-    else:
-        pi = st.get("payment_intent", p["payment_intent"], param="payment_intent")
-        ch = st.find("charge", pi["latest_charge"])
-        if ch is None or pi["status"] != "succeeded":
-            raise invalid(f"This PaymentIntent ({pi['id']}) does not have a successful charge "
-                          "to refund.", param="payment_intent")
-    remaining = ch["amount_captured"] - ch["amount_refunded"]
-    amount = p.get("amount", remaining)
-    if ch["status"] != "succeeded" or remaining <= 0:
-        raise invalid(f"Charge {ch['id']} has already been refunded.",
-                      code="charge_already_refunded")
-    if amount <= 0 or amount > remaining:
-        raise invalid(f"Refund amount ({amount}) is greater than unrefunded amount on charge "
-                      f"({remaining})", param="amount")
-    re_id = new_id("refund")
-    txn = _balance_transaction(st, amount=-amount, fee=0, currency=ch["currency"], source=re_id,
-                               kind="refund", description="REFUND FOR CHARGE")
-    refund = st.add(build(
-        "refund", id=re_id, created=st.now, amount=amount, charge=ch["id"],
-        currency=ch["currency"], payment_intent=ch["payment_intent"], status="succeeded",
-        reason=p.get("reason"), balance_transaction=txn["id"], customer=ch["customer"],
-        metadata=p.get("metadata") or {}, payment_method=ch["payment_method"],
-        destination_details={"card": {"reference": None, "reference_status": "pending",
-                                      "reference_type": "acquirer_reference_number",
-                                      "type": "refund"}, "type": "card"},
-    ))
-    ch["amount_refunded"] += amount
-    ch["refunded"] = ch["amount_refunded"] == ch["amount_captured"]
-    ch["refunds"]["data"].insert(0, snapshot(refund))
-    st.emit("refund.created", refund)
-    st.emit("charge.refunded", ch)
-    return refund

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,8 @@ LABELS = {
     "charge": "charge", "balance_transaction": "balance transaction", "refund": "refund",
     "credit_note": "credit note", "customer_balance_transaction": "customer balance transaction",
     "event": "event", "webhook_endpoint": "webhook endpoint", "payment_method": "PaymentMethod",
-    "invoice_payment": "invoice payment", "tax_rate": "tax rate",
+    "invoice_payment": "invoice payment", "tax_rate": "tax rate", "payout": "payout",
+    "dispute": "dispute",
 }
 
 
@@ -67,9 +68,11 @@ class State:
 
     def all(self, kind: str) -> list[dict[str, Any]]:
         """Newest first, as Stripe lists: by `created`, ties broken by creation order."""
-        items = list(self.objects.get(kind, {}).values())
-        items.sort(key=lambda o: (o.get("created", 0), self._order.get(o["id"], 0)), reverse=True)
-        return items
+        return self.newest_first(self.objects.get(kind, {}).values())
+
+    def newest_first(self, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(items, key=lambda o: (o.get("created", 0), self._order.get(o["id"], 0)),
+                      reverse=True)
 
     def remove(self, kind: str, obj_id: str) -> None:
         self.objects.get(kind, {}).pop(obj_id, None)
