@@ -123,3 +123,11 @@ class CashErp(Protocol):
         ...
 
     def clearing_balance(self, currency: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class CashPorts:
+    """The billing balance and the ERP that books it, when both are configured."""
+
+    reads: CashReads
+    erp: CashErp
