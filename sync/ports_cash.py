@@ -102,6 +102,10 @@ class CashReads(Protocol):
         """Every balance transaction a payout settled, the payout's own included."""
         ...
 
+    def transactions(self, *, created_gte: date) -> Iterator[BalanceTxn]:
+        """Every balance transaction since `created_gte`, paid out or not, newest first."""
+        ...
+
     def dispute(self, dispute_id: str) -> CashDispute: ...
 
     def balance(self) -> dict[str, int]:

@@ -3,9 +3,9 @@ it netting to zero, and the billing balance against the Clearing account.
 
 A charge's gross reaches Clearing with its invoice's payment, so it counts as tied when the ERP
 has that invoice; everything else is tied by the entry keyed by its transaction. The balance
-check compares Stripe's balance (available + pending) with Clearing: the two agree once every
-transaction has been reconciled with its payout; until then the difference is what is still in
-Stripe's balance unreconciled (a charge's fee, a refund, a dispute not yet paid out).
+check compares Stripe's balance (available + pending) with Clearing plus what the cash run has
+still to book: transactions are booked when their payout is reconciled, so a charge's fee, a
+refund or a dispute not paid out yet is in Stripe's balance and not yet in Clearing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sync.cash.payouts import payout_posting
-from sync.cash.postings import CashInputError, for_transaction
+from sync.cash.postings import CashInputError, clearing_effect, for_transaction
 from sync.money import format_money
 from sync.ports_cash import CHARGE, PAYOUT, BalanceTxn, CashErp, CashPayout, CashReads
 
@@ -77,20 +77,54 @@ def check_payout(reads: CashReads, erp: CashErp, payout: CashPayout) -> CashFind
     )
 
 
+def unbooked(reads: CashReads, erp: CashErp, *, since: date) -> dict[str, int]:
+    """Per currency, what the balance transactions since `since` will still do to Clearing once
+    booked: those of payouts not reconciled yet, and those not paid out at all."""
+    found: dict[str, int] = {}
+    batch: list[BalanceTxn] = []
+
+    def settle() -> None:
+        keys = {t.id: f"stripe:{t.source_id if t.category == PAYOUT else t.id}" for t in batch}
+        posted = erp.posted(list(keys.values()))
+        for txn in batch:
+            try:
+                posting = for_transaction(txn)
+            except CashInputError:
+                posting = None
+            pending = clearing_effect(posting) if posting and keys[txn.id] not in posted else 0
+            if txn.category == CHARGE and (txn.invoice_id is None
+                                           or not erp.has_invoice(txn.invoice_id)):
+                pending += txn.amount_minor  # its gross, which no invoice's payment brought in
+            found[txn.currency] = found.get(txn.currency, 0) + pending
+        batch.clear()
+
+    for txn in reads.transactions(created_gte=since):
+        batch.append(txn)
+        if len(batch) == BATCH:
+            settle()
+    settle()
+    return found
+
+
 def audit_cash(
-    reads: CashReads, erp: CashErp, *, arrival_gte: date | None = None
+    reads: CashReads, erp: CashErp, *, since: date | None = None
 ) -> Iterator[CashFinding]:
-    for payout in reads.payouts(arrival_gte=arrival_gte):
+    """Each paid payout (arriving since `since`) nets Clearing to zero, and Clearing plus what
+    is still to be booked equals Stripe's balance (transactions since `since`)."""
+    for payout in reads.payouts(arrival_gte=since):
         if payout.status == "paid" and (found := check_payout(reads, erp, payout)):
             yield found
+    waiting = unbooked(reads, erp, since=since or date(2000, 1, 1))
     for currency, amount in sorted(reads.balance().items()):
         clearing = erp.clearing_balance(currency)
-        if clearing != amount:
+        still = waiting.get(currency, 0)
+        if clearing + still != amount:
             yield CashFinding(
                 "clearing_vs_stripe_balance",
                 f"Stripe's balance is {format_money(amount, currency)} but Stripe Clearing "
-                f"holds {format_money(clearing, currency)} (a difference of "
-                f"{format_money(clearing - amount, currency)}): reconcile the open payouts, "
-                "then look at the cash exceptions",
-                f"balance:{currency}", currency, amount, clearing,
+                f"holds {format_money(clearing, currency)}, and what closebot has still to book "
+                f"explains {format_money(still, currency)} of it: "
+                f"{format_money(amount - clearing - still, currency)} is booked wrong or "
+                "not at all. Compare Stripe's balance report with the Clearing account",
+                f"balance:{currency}", currency, amount, clearing + still,
             )

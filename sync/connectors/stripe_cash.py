@@ -50,6 +50,12 @@ class StripeCash(StripeReads):
             for txn in page:
                 yield self._txn(txn, payout_id)
 
+    def transactions(self, *, created_gte: date) -> Iterator[BalanceTxn]:
+        params = {"created": {"gte": _stamp(created_gte)}, "expand": ["data.source"]}
+        for page in self._pages("balance_transactions.list", "/v1/balance_transactions", params):
+            for txn in page:
+                yield self._txn(txn, None)
+
     def dispute(self, dispute_id: str) -> CashDispute:
         dp = self._call("disputes.retrieve", "get", f"/v1/disputes/{dispute_id}", {})
         withdrawals = tuple(self._txn({**t, "source": dp}, None)

@@ -57,7 +57,7 @@ def pay(stack: SandboxStack, invoice_id: str, card: str = "pm_card_visa") -> str
 
 
 def refund(stack: SandboxStack, charge: str, cents: int) -> dict[str, Any]:
-    return dict(stripe_client(stack).v1.refunds.create({"charge": charge, "amount": cents}))
+    return stripe_client(stack).v1.refunds.create({"charge": charge, "amount": cents}).to_dict()
 
 
 def sandbox_post(stack: SandboxStack, path: str, data: dict[str, str]) -> dict[str, Any]:

@@ -72,6 +72,13 @@ class StripeBalance:
     def payout_transactions(self, payout_id: str) -> Iterator[BalanceTxn]:
         yield from self.settled[payout_id][1]
 
+    def transactions(self, *, created_gte: date) -> Iterator[BalanceTxn]:
+        for payout, txns in self.settled.values():
+            yield from txns
+            if payout.status in {"paid", "in_transit"}:
+                yield BalanceTxn(f"txn_{payout.id}", "payout", -payout.amount_minor, 0,
+                                 -payout.amount_minor, "USD", DAY, payout.id)
+
     def dispute(self, dispute_id: str) -> CashDispute:
         return self.disputes[dispute_id]
 

@@ -8,7 +8,7 @@ from sync.cash.audit import audit_cash
 from sync.cash.run import on_dispute, open_exceptions, run_cash
 from sync.connectors.ledger_cash import LedgerCash
 from sync.ledger import Ledger
-from sync.ports_cash import CashDispute
+from sync.ports_cash import CLEARING, RECEIVABLE, CashDispute, CashPosting, Leg
 from tests.unit.cashbooks import DAY, D, StripeBalance, charge, dispute_out, paid_invoice
 
 
@@ -24,7 +24,8 @@ def test_unknown_charge_is_an_exception_until_its_invoice_is_posted(
 ) -> None:
     # po_1 settles in_a (1,000.00, fee 29.30) and in_b, which the ERP doesn't have yet
     # (2,500.00, fee 72.80): 3,397.90. in_b's fee is booked, its gross isn't: Clearing
-    # = 1,000.00 - 102.10 - 3,397.90 = -2,500.00 and the audit names txn_b.
+    # = 1,000.00 - 102.10 - 3,397.90 = -2,500.00 and the audit names txn_b. Stripe's balance (0)
+    # is Clearing plus that unbooked gross, so the balance check finds nothing else wrong.
     ledger = Ledger(sessions)
     paid_invoice(ledger, "in_a", 1000 * D)
     stripe = WithBalance()
@@ -41,8 +42,15 @@ def test_unknown_charge_is_an_exception_until_its_invoice_is_posted(
     findings = list(audit_cash(stripe, LedgerCash(ledger)))
     assert [(f.kind, f.subject, f.erp_minor) for f in findings] == [
         ("payout_not_settled", "po_1", -2500 * D),
-        ("clearing_vs_stripe_balance", "balance:USD", -2500 * D),
     ]
+    # Booked by hand wrongly (say 2,400.00 to Clearing): now the balance check speaks too.
+    ledger.post_cash(CashPosting("manual:1", "by hand", DAY, "USD", "txn_b", (
+        Leg(CLEARING, debit=2400 * D), Leg(RECEIVABLE, credit=2400 * D))))
+    assert [(f.kind, f.stripe_minor, f.erp_minor) for f in audit_cash(stripe, LedgerCash(ledger))
+            if f.kind == "clearing_vs_stripe_balance"] == [
+        ("clearing_vs_stripe_balance", 0, 2400 * D)]
+    ledger.post_cash(CashPosting("manual:2", "undo", DAY, "USD", "txn_b", (
+        Leg(RECEIVABLE, debit=2400 * D), Leg(CLEARING, credit=2400 * D))))
     assert "not booked: txn_b" in findings[0].reason
     # The invoice is posted and paid; the next run finds nothing wrong and resolves it.
     paid_invoice(ledger, "in_b", 2500 * D)
