@@ -23,6 +23,7 @@ from sync.ports_cash import (
     PAYOUT,
     REFUND,
     BalanceTxn,
+    CashDispute,
     CashErp,
     CashPayout,
     CashPosting,
@@ -135,7 +136,10 @@ def reconcile_dispute(
 ) -> list[CashProblem]:
     """Book a dispute as Stripe has it now, whatever order its events came in: its withdrawals
     and reinstatements first (each keyed by its transaction), then the loss if it was lost."""
-    dispute = reads.dispute(dispute_id)
+    return book_dispute(erp, reads.dispute(dispute_id), today=today)
+
+
+def book_dispute(erp: CashErp, dispute: CashDispute, *, today: date) -> list[CashProblem]:
     problems = [p for t in dispute.withdrawals if (p := post_transaction(erp, t)) is not None]
     if dispute.status != "lost" or problems:
         return problems

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import transaction
 from storage.ops_tables import CashException
 from storage.timeutil import utcnow
-from sync.cash.payouts import CashProblem, reconcile_dispute, reconcile_payouts
-from sync.ports_cash import CashErp, CashReads
+from sync.cash.payouts import CashProblem, book_dispute, reconcile_dispute, reconcile_payouts
+from sync.ports_cash import CashDispute, CashErp, CashReads
 
 OPEN, RESOLVED = "open", "resolved"
 
@@ -51,7 +51,14 @@ def run_cash(
     reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], *,
     arrival_gte: date | None = None,
 ) -> CashRun:
+    """Disputes first, so a dispute's withdrawal and its outcome are booked when they happen,
+    not only when a payout carries them; then every payout arriving since `arrival_gte`."""
     run = CashRun()
+    for dispute in reads.disputes(created_gte=arrival_gte):
+        problems = book_dispute(erp, dispute, today=dispute.closed_on or dispute_today(dispute))
+        with transaction(sessions) as session:
+            record(session, dispute.id, problems)
+        run.problems.extend(problems[:100 - len(run.problems)])
     for outcome in reconcile_payouts(reads, erp, arrival_gte=arrival_gte):
         with transaction(sessions) as session:
             record(session, outcome.payout_id, outcome.problems)
@@ -60,6 +67,10 @@ def run_cash(
         run.transactions += outcome.transactions
         run.problems.extend(outcome.problems[:100 - len(run.problems)])
     return run
+
+
+def dispute_today(dispute: CashDispute) -> date:
+    return max((t.created_on for t in dispute.withdrawals), default=date.today())
 
 
 def on_dispute(

@@ -57,7 +57,15 @@ class StripeCash(StripeReads):
                 yield self._txn(txn, None)
 
     def dispute(self, dispute_id: str) -> CashDispute:
-        dp = self._call("disputes.retrieve", "get", f"/v1/disputes/{dispute_id}", {})
+        return self._dispute(self._call("disputes.retrieve", "get", f"/v1/disputes/{dispute_id}",
+                                        {}))
+
+    def disputes(self, *, created_gte: date | None = None) -> Iterator[CashDispute]:
+        params = {"created": {"gte": _stamp(created_gte)}} if created_gte else {}
+        for page in self._pages("disputes.list", "/v1/disputes", params):
+            yield from (self._dispute(dp) for dp in page)
+
+    def _dispute(self, dp: dict[str, Any]) -> CashDispute:
         withdrawals = tuple(self._txn({**t, "source": dp}, None)
                             for t in sorted(dp.get("balance_transactions") or [],
                                             key=lambda t: int(t.get("created") or 0)))

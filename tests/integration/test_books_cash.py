@@ -9,15 +9,20 @@ paid out daily; the payout arrives the next day.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
 from sandbox.stack import SandboxStack
+from storage.ledger import LedgerCreditMemo
+from sync.cash.run import open_exceptions
 from sync.engine.runtime import Runtime
+from sync.ledger import Ledger
 from tests.integration.books import (
     advance,
     books_rt,  # noqa: F401 - a fixture
     journal_entries,
+    stripe_client,
 )
 from tests.integration.cash import (
     billed,
@@ -27,6 +32,8 @@ from tests.integration.cash import (
     findings,
     pay,
     payouts,
+    refund,
+    sandbox_post,
     stripe_balance,
 )
 
@@ -63,3 +70,149 @@ def test_payout_with_fees_across_three_customers(
     entries = journal_entries(sessions)
     cash(rt)  # a replay (a second scheduler tick, a restart) books nothing again
     assert journal_entries(sessions) == entries
+
+
+def test_partial_refunds_before_and_after_the_payout(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme pays 1,000.00 and is refunded 200.00 the same day: its funds aren't available yet,
+    so the refund waits for them, then leaves with the first payout: 1,000.00 - 29.30 - 200.00 =
+    770.70. A second refund of 100.00 after that payout waits on an empty balance until Globex's
+    2,500.00 is available: 2,500.00 - 72.80 - 100.00 = 2,327.20.
+
+                                           Dr          Cr
+        refunds (x2)   credit memos     300.00 (Deferred revenue)
+                       Customer credit             300.00
+                       Customer credit  300.00
+                       Clearing                    300.00
+
+    After: Cash 3,097.90 = 770.70 + 2,327.20 = 3,500.00 - 102.10 - 300.00; Clearing 0;
+    customer credit 0; Acme's invoice paid, with two credit memos of 200.00 and 100.00.
+    """
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    globex = billed(stack, rt, sessions, "Globex", 2500)
+    charge = pay(stack, acme)
+    assert refund(stack, charge, 200 * D)["status"] == "pending"  # short balance: it waits
+    sync_once(rt)
+    advance(stack, days=4)
+    assert payouts(stack) == [(77070, "paid")]
+    cash(rt)
+    assert cash_books(sessions)["Cash"] == 77070 and cash_books(sessions)["Clearing"] == 0
+    assert refund(stack, charge, 100 * D)["status"] == "pending"
+    pay(stack, globex)
+    sync_once(rt)
+    advance(stack, days=4)
+    assert payouts(stack) == [(77070, "paid"), (232720, "paid")]
+    run = cash(rt)
+    assert run.problems == []
+    books = cash_books(sessions)
+    assert (books["Cash"], books["Clearing"], books["Card fees"], books["Customer credit"],
+            books["AR"]) == (309790, 0, 10210, 0, 0)
+    with sessions() as s:
+        memos = [(m.amount_minor, m.to_customer_credit_minor) for m in s.scalars(
+            select(LedgerCreditMemo).order_by(LedgerCreditMemo.id))]
+    assert memos == [(200 * D, 200 * D), (100 * D, 100 * D)]  # on a paid invoice: owed back
+    view = Ledger(sessions).invoice(acme)
+    assert view is not None and (view.paid_minor, view.open_minor) == (1000 * D, 0)
+    assert stripe_balance(rt) == 0 and findings(rt) == []
+
+
+def test_dispute_won(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme's 1,000.00 card payment is disputed at once: 1,000.00 and a 15.00 fee leave the
+    balance. Booked when the cash run sees it, before any payout:
+
+                               Dr          Cr
+        dispute   Disputed   1,000.00
+                  Dispute fees  15.00
+                  Clearing              1,015.00
+
+    Clearing -15.00 (1,000.00 paid in - 1,015.00); Stripe's balance -44.30 is that plus the
+    29.30 card fee still to book. Won: the reverse, and the payout is the charge's 970.70.
+    After: Cash 970.70, Clearing 0, disputed funds 0, dispute fees 0, card fees 29.30.
+    """
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    pay(stack, acme, "pm_card_createDispute")
+    sync_once(rt)
+    cash(rt)
+    books = cash_books(sessions)
+    assert (books["Disputed funds"], books["Dispute fees"], books["Clearing"]) == (
+        1000 * D, 15 * D, -15 * D)
+    assert stripe_balance(rt) == -4430 and findings(rt) == []
+    (dispute,) = stripe_client(stack).v1.disputes.list().data
+    sandbox_post(stack, f"/sandbox/disputes/{dispute['id']}/decide", {"outcome": "won"})
+    advance(stack, days=4)
+    assert payouts(stack) == [(97070, "paid")]
+    assert cash(rt).problems == []
+    books = cash_books(sessions)
+    assert (books["Cash"], books["Clearing"], books["Disputed funds"], books["Dispute fees"],
+            books["Card fees"], books["Chargeback losses"]) == (97070, 0, 0, 0, 2930, 0)
+    assert stripe_balance(rt) == 0 and findings(rt) == []
+
+
+def test_dispute_lost(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """The same dispute, lost: Dr Chargeback losses 1,000.00 / Cr Disputed funds; the invoice
+    stays paid (policy: docs/cash.md) and the 15.00 fee stays an expense. The balance is
+    negative (970.70 - 1,015.00 = -44.30), so nothing is paid out until Globex's 2,500.00:
+    2,427.20 - 44.30 = 2,382.90 = 3,500.00 - 102.10 - 1,000.00 - 15.00.
+    """
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    globex = billed(stack, rt, sessions, "Globex", 2500)
+    pay(stack, acme, "pm_card_createDispute")
+    sync_once(rt)
+    (dispute,) = stripe_client(stack).v1.disputes.list().data
+    sandbox_post(stack, f"/sandbox/disputes/{dispute['id']}/decide", {"outcome": "lost"})
+    advance(stack, days=4)
+    assert payouts(stack) == []
+    cash(rt)
+    entries = journal_entries(sessions)
+    cash(rt)
+    assert journal_entries(sessions) == entries
+    pay(stack, globex)
+    sync_once(rt)
+    advance(stack, days=4)
+    assert payouts(stack) == [(238290, "paid")]
+    assert cash(rt).problems == []
+    books = cash_books(sessions)
+    assert (books["Cash"], books["Clearing"], books["AR"], books["Disputed funds"],
+            books["Dispute fees"], books["Chargeback losses"], books["Card fees"]) == (
+        238290, 0, 0, 0, 15 * D, 1000 * D, 10210)
+    assert stripe_balance(rt) == 0 and findings(rt) == []
+
+
+def test_refund_of_a_charge_made_before_go_live(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """A 1,000.00 card payment taken in Stripe before closebot (no invoice closebot posted), then
+    refunded 100.00. Paid out: 1,000.00 - 29.30 - 100.00 = 870.70. closebot books the fee and
+    the payout, and leaves the charge and the refund to a person as two cash exceptions: Clearing
+    -900.00 is exactly their 1,000.00 - 100.00, which the audit names on the payout.
+    """
+    stack, rt = books_stack, books_rt
+    client = stripe_client(stack)
+    customer = client.v1.customers.create({"name": "Old Customer"})["id"]
+    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": customer})["id"]
+    pi = client.v1.payment_intents.create({"amount": 1000 * D, "currency": "usd",
+                                           "customer": customer, "payment_method": pm,
+                                           "confirm": True})
+    refund(stack, str(pi["latest_charge"]), 100 * D)
+    advance(stack, days=4)
+    assert payouts(stack) == [(87070, "paid")]
+    run = cash(rt)
+    assert len(run.problems) == 2 and run.settled == 1
+    reasons = [e.reason for e in open_exceptions(sessions)]
+    assert any("of USD 1,000.00 is on no invoice closebot posted" in r for r in reasons)
+    assert any("refund" in r and "of USD 100.00 is for a charge on no invoice" in r
+               for r in reasons)
+    books = cash_books(sessions)
+    assert (books["Cash"], books["Card fees"], books["Clearing"]) == (87070, 2930, -900 * D)
+    assert [(f.kind, f.erp_minor) for f in findings(rt)] == [("payout_not_settled", -900 * D)]
+    entries = journal_entries(sessions)
+    cash(rt)
+    assert journal_entries(sessions) == entries and len(open_exceptions(sessions)) == 2

@@ -57,7 +57,7 @@ class StripeBalance:
     """Payouts and the transactions each settled, as Stripe lists them."""
 
     settled: dict[str, tuple[CashPayout, list[BalanceTxn]]] = field(default_factory=dict)
-    disputes: dict[str, CashDispute] = field(default_factory=dict)
+    disputes_by_id: dict[str, CashDispute] = field(default_factory=dict)
 
     def pay_out(self, payout_id: str, amount: int, txns: list[BalanceTxn],
                 status: str = "paid") -> CashPayout:
@@ -80,7 +80,10 @@ class StripeBalance:
                                  -payout.amount_minor, "USD", DAY, payout.id)
 
     def dispute(self, dispute_id: str) -> CashDispute:
-        return self.disputes[dispute_id]
+        return self.disputes_by_id[dispute_id]
+
+    def disputes(self, *, created_gte: date | None = None) -> Iterator[CashDispute]:
+        yield from self.disputes_by_id.values()
 
     def balance(self) -> dict[str, int]:
         return {}

@@ -65,12 +65,12 @@ def test_dispute_lost_before_its_withdrawal_is_an_exception_then_resolves(
     ledger = Ledger(sessions)
     paid_invoice(ledger, "in_a", 1000 * D)
     stripe = StripeBalance()
-    stripe.disputes["dp_1"] = CashDispute("dp_1", "ch_a", "in_a", 1000 * D, "USD", "lost", DAY)
+    disputes = stripe.disputes_by_id
+    disputes["dp_1"] = CashDispute("dp_1", "ch_a", "in_a", 1000 * D, "USD", "lost", DAY)
     assert [p.subject for p in on_dispute(stripe, LedgerCash(ledger), sessions, "dp_1",
                                           today=DAY)] == ["dp_1"]
     assert [e.subject for e in open_exceptions(sessions)] == ["dp_1"]
     out = dispute_out("txn_d", "in_a", 1000 * D, 1500, "po_2")
-    stripe.disputes["dp_1"] = CashDispute("dp_1", "ch_a", "in_a", 1000 * D, "USD", "lost", DAY,
-                                          (out,))
+    disputes["dp_1"] = CashDispute("dp_1", "ch_a", "in_a", 1000 * D, "USD", "lost", DAY, (out,))
     assert on_dispute(stripe, LedgerCash(ledger), sessions, "dp_1", today=DAY) == []
     assert open_exceptions(sessions) == []

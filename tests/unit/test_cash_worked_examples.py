@@ -122,7 +122,7 @@ def test_partial_refund_before_and_after_the_payout(sessions: sessionmaker[Sessi
 
 
 def _disputed(stripe: StripeBalance, status: str, txns: list[BalanceTxn]) -> None:
-    stripe.disputes["dp_1"] = CashDispute(
+    stripe.disputes_by_id["dp_1"] = CashDispute(
         "dp_1", "ch_txn_a", "in_a", 1000 * D, "USD", status, DAY, tuple(txns)
     )
 
