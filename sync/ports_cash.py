@@ -9,7 +9,7 @@ what the processor kept (negative when it gave a fee back). `net = amount - fee`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -49,6 +49,16 @@ class BalanceTxn:
     source_id: str | None = None
     invoice_id: str | None = None
     payout_id: str | None = None
+    # A charge names its billing customer instead: looking up each charge's invoice would cost
+    # one call per charge (see sync/connectors/stripe_cash.py).
+    customer_id: str | None = None
+
+
+Customers = Callable[[str], bool]  # is this billing customer one closebot bills?
+
+
+def no_customers(customer_id: str) -> bool:
+    return False
 
 
 @dataclass(frozen=True)

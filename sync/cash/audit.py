@@ -14,10 +14,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from sync.cash.payouts import payout_posting
+from sync.cash.payouts import is_known, payout_posting
 from sync.cash.postings import CashInputError, clearing_effect, for_transaction
 from sync.money import format_money
-from sync.ports_cash import CHARGE, PAYOUT, BalanceTxn, CashErp, CashPayout, CashReads
+from sync.ports_cash import (
+    CHARGE,
+    PAYOUT,
+    BalanceTxn,
+    CashErp,
+    CashPayout,
+    CashReads,
+    Customers,
+    no_customers,
+)
 
 BATCH = 100
 
@@ -32,7 +41,8 @@ class CashFinding:
     erp_minor: int
 
 
-def _tied(erp: CashErp, txns: list[BalanceTxn]) -> tuple[int, list[str]]:
+def _tied(erp: CashErp, txns: list[BalanceTxn], customers: Customers
+          ) -> tuple[int, list[str]]:
     """What these transactions' entries did to Clearing, and the ones no entry ties."""
     keys = {t.id: f"stripe:{t.id}" for t in txns}
     posted = erp.posted(list(keys.values()))
@@ -42,8 +52,7 @@ def _tied(erp: CashErp, txns: list[BalanceTxn]) -> tuple[int, list[str]]:
             posting = for_transaction(txn)
         except CashInputError:
             posting = None
-        orphan = txn.category == CHARGE and (txn.invoice_id is None
-                                             or not erp.has_invoice(txn.invoice_id))
+        orphan = txn.category == CHARGE and not is_known(erp, txn, customers)
         if orphan or (posting is not None and keys[txn.id] not in posted):
             loose.append(txn.id)
         effect += posted.get(keys[txn.id], 0)
@@ -52,16 +61,17 @@ def _tied(erp: CashErp, txns: list[BalanceTxn]) -> tuple[int, list[str]]:
     return effect, loose
 
 
-def check_payout(reads: CashReads, erp: CashErp, payout: CashPayout) -> CashFinding | None:
+def check_payout(reads: CashReads, erp: CashErp, payout: CashPayout,
+                 customers: Customers = no_customers) -> CashFinding | None:
     effect, loose, batch = 0, [], []
     for txn in reads.payout_transactions(payout.id):
         if txn.category == PAYOUT:
             continue
         batch.append(txn)
         if len(batch) == BATCH:
-            part, missing = _tied(erp, batch)
+            part, missing = _tied(erp, batch, customers)
             effect, loose, batch = effect + part, loose + missing[:20], []
-    part, missing = _tied(erp, batch)
+    part, missing = _tied(erp, batch, customers)
     effect += part + erp.posted([payout_posting(payout).external_id]).get(
         payout_posting(payout).external_id, 0)
     loose += missing
@@ -77,7 +87,8 @@ def check_payout(reads: CashReads, erp: CashErp, payout: CashPayout) -> CashFind
     )
 
 
-def unbooked(reads: CashReads, erp: CashErp, *, since: date) -> dict[str, int]:
+def unbooked(reads: CashReads, erp: CashErp, *, since: date,
+             customers: Customers = no_customers) -> dict[str, int]:
     """Per currency, what the balance transactions since `since` will still do to Clearing once
     booked: those of payouts not reconciled yet, and those not paid out at all."""
     found: dict[str, int] = {}
@@ -92,8 +103,7 @@ def unbooked(reads: CashReads, erp: CashErp, *, since: date) -> dict[str, int]:
             except CashInputError:
                 posting = None
             pending = clearing_effect(posting) if posting and keys[txn.id] not in posted else 0
-            if txn.category == CHARGE and (txn.invoice_id is None
-                                           or not erp.has_invoice(txn.invoice_id)):
+            if txn.category == CHARGE and not is_known(erp, txn, customers):
                 pending += txn.amount_minor  # its gross, which no invoice's payment brought in
             found[txn.currency] = found.get(txn.currency, 0) + pending
         batch.clear()
@@ -107,14 +117,15 @@ def unbooked(reads: CashReads, erp: CashErp, *, since: date) -> dict[str, int]:
 
 
 def audit_cash(
-    reads: CashReads, erp: CashErp, *, since: date | None = None
+    reads: CashReads, erp: CashErp, *, since: date | None = None,
+    customers: Customers = no_customers,
 ) -> Iterator[CashFinding]:
     """Each paid payout (arriving since `since`) nets Clearing to zero, and Clearing plus what
     is still to be booked equals Stripe's balance (transactions since `since`)."""
     for payout in reads.payouts(arrival_gte=since):
-        if payout.status == "paid" and (found := check_payout(reads, erp, payout)):
+        if payout.status == "paid" and (found := check_payout(reads, erp, payout, customers)):
             yield found
-    waiting = unbooked(reads, erp, since=since or date(2000, 1, 1))
+    waiting = unbooked(reads, erp, since=since or date(2000, 1, 1), customers=customers)
     for currency, amount in sorted(reads.balance().items()):
         clearing = erp.clearing_balance(currency)
         still = waiting.get(currency, 0)

@@ -28,7 +28,9 @@ from sync.ports_cash import (
     CashPayout,
     CashPosting,
     CashReads,
+    Customers,
     Leg,
+    no_customers,
 )
 
 
@@ -63,13 +65,23 @@ def _unknown_invoice(txn: BalanceTxn) -> str:
     )
 
 
-def post_transaction(erp: CashErp, txn: BalanceTxn) -> CashProblem | None:
+def is_known(erp: CashErp, txn: BalanceTxn, customers: Customers) -> bool:
+    """The invoice the money was for is in the ERP; for a charge, its customer is one closebot
+    bills (its gross came in with that invoice's payment)."""
+    if txn.invoice_id is not None:
+        return erp.has_invoice(txn.invoice_id)
+    return txn.category == CHARGE and txn.customer_id is not None and customers(txn.customer_id)
+
+
+def post_transaction(
+    erp: CashErp, txn: BalanceTxn, customers: Customers = no_customers
+) -> CashProblem | None:
     """Post one balance transaction's entry (once); a problem instead when it can't be."""
     try:
         posting = for_transaction(txn)
     except CashInputError as exc:
         return CashProblem(txn.id, exc.reason)
-    known = txn.invoice_id is not None and erp.has_invoice(txn.invoice_id)
+    known = is_known(erp, txn, customers)
     if needs_invoice(txn) and not known and txn.category != CHARGE:
         return CashProblem(txn.id, _unknown_invoice(txn))
     try:
@@ -97,7 +109,9 @@ def payout_posting(payout: CashPayout) -> CashPosting:
     )
 
 
-def reconcile_payout(reads: CashReads, erp: CashErp, payout: CashPayout) -> PayoutOutcome:
+def reconcile_payout(
+    reads: CashReads, erp: CashErp, payout: CashPayout, customers: Customers = no_customers
+) -> PayoutOutcome:
     outcome = PayoutOutcome(payout.id)
     settled_net = 0
     for txn in reads.payout_transactions(payout.id):
@@ -105,7 +119,7 @@ def reconcile_payout(reads: CashReads, erp: CashErp, payout: CashPayout) -> Payo
             continue  # the payout's own movement: posted below, from the payout
         outcome.transactions += 1
         settled_net += txn.net_minor
-        problem = post_transaction(erp, txn)
+        problem = post_transaction(erp, txn, customers)
         if problem is not None:
             outcome.problems.append(problem)
     if payout.status != "paid":
@@ -125,10 +139,11 @@ def reconcile_payout(reads: CashReads, erp: CashErp, payout: CashPayout) -> Payo
 
 
 def reconcile_payouts(
-    reads: CashReads, erp: CashErp, *, arrival_gte: date | None = None
+    reads: CashReads, erp: CashErp, *, arrival_gte: date | None = None,
+    customers: Customers = no_customers,
 ) -> Iterator[PayoutOutcome]:
     for payout in reads.payouts(arrival_gte=arrival_gte):
-        yield reconcile_payout(reads, erp, payout)
+        yield reconcile_payout(reads, erp, payout, customers)
 
 
 def reconcile_dispute(

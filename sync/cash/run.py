@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import transaction
 from storage.ops_tables import CashException
 from storage.timeutil import utcnow
+from sync.cash.audit import CashFinding, audit_cash
+from sync.cash.customers import BilledCustomers
 from sync.cash.payouts import CashProblem, book_dispute, reconcile_dispute, reconcile_payouts
 from sync.ports_cash import CashDispute, CashErp, CashReads
 
@@ -53,13 +55,13 @@ def run_cash(
 ) -> CashRun:
     """Disputes first, so a dispute's withdrawal and its outcome are booked when they happen,
     not only when a payout carries them; then every payout arriving since `arrival_gte`."""
-    run = CashRun()
+    run, customers = CashRun(), BilledCustomers(sessions)
     for dispute in reads.disputes(created_gte=arrival_gte):
         problems = book_dispute(erp, dispute, today=dispute.closed_on or dispute_today(dispute))
         with transaction(sessions) as session:
             record(session, dispute.id, problems)
         run.problems.extend(problems[:100 - len(run.problems)])
-    for outcome in reconcile_payouts(reads, erp, arrival_gte=arrival_gte):
+    for outcome in reconcile_payouts(reads, erp, arrival_gte=arrival_gte, customers=customers):
         with transaction(sessions) as session:
             record(session, outcome.payout_id, outcome.problems)
         run.payouts += 1
@@ -89,3 +91,10 @@ def open_exceptions(sessions: sessionmaker[Session]) -> list[CashException]:
         return list(session.scalars(
             select(CashException).where(CashException.status == OPEN)
             .order_by(CashException.created_at)))
+
+
+def cash_findings(
+    reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], *, since: date | None = None,
+) -> list[CashFinding]:
+    """The cash audit (`sync.cash.audit`) with closebot's billed customers."""
+    return list(audit_cash(reads, erp, since=since, customers=BilledCustomers(sessions)))

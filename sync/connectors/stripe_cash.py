@@ -3,9 +3,11 @@ each payout settled (`GET /v1/balance_transactions?payout=po_…`, 100 a page, t
 expanded in the same call), disputes and the balance.
 
 Stripe names what moved the balance in `reporting_category` (its many `type`s grouped as its
-reports group them). Since API version 2025-03-31 a charge no longer names its invoice: the
-invoice a payment intent paid is found through `GET /v1/invoice_payments`, once per payment
-intent and remembered (a bounded cache), and only for the transactions that need it.
+reports group them). Since API version 2025-03-31 a charge no longer names its invoice; the
+invoice a payment intent paid is found through `GET /v1/invoice_payments`, one call per payment
+intent (remembered in a bounded cache). That is paid only where the entry needs the invoice (a
+refund's credit memo, a dispute, a failed bank debit): a charge names its customer instead
+(`sync/cash/customers.py`), so a payout costs its transaction pages and nothing per charge.
 """
 
 from __future__ import annotations
@@ -92,15 +94,17 @@ class StripeCash(StripeReads):
         source = txn.get("source")
         category = CATEGORIES.get(str(txn.get("reporting_category")),
                                   str(txn.get("reporting_category") or txn.get("type")))
-        invoice = None
-        if category in {"charge", "refund", "refund_failure", "dispute", "dispute_reversal",
-                        "payment_failure"} and isinstance(source, dict):
+        invoice = customer = None
+        if category == "charge" and isinstance(source, dict):
+            customer = _id(source.get("customer"))
+        elif category in {"refund", "refund_failure", "dispute", "dispute_reversal",
+                          "payment_failure"} and isinstance(source, dict):
             invoice = self._invoice(_id(source.get("payment_intent")))
         return BalanceTxn(
             id=str(txn["id"]), category=category, amount_minor=int(txn["amount"]),
             fee_minor=int(txn.get("fee") or 0), net_minor=int(txn["net"]),
             currency=str(txn["currency"]).upper(), created_on=_day(txn["created"]),
-            source_id=_id(source), invoice_id=invoice, payout_id=payout_id,
+            source_id=_id(source), invoice_id=invoice, payout_id=payout_id, customer_id=customer,
         )
 
     def _invoice(self, payment_intent: str | None) -> str | None:

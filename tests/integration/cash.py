@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.jobs import sync_once
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
-from sync.cash.audit import CashFinding, audit_cash
-from sync.cash.run import CashRun, run_cash
+from sync.cash.audit import CashFinding
+from sync.cash.run import CashRun, cash_findings, run_cash
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
 from tests.integration.books import mirrored, seed, stripe_client, today
@@ -75,7 +75,7 @@ def cash(rt: Runtime) -> CashRun:
 
 def findings(rt: Runtime) -> list[CashFinding]:
     assert rt.cash is not None
-    return list(audit_cash(rt.cash.reads, rt.cash.erp))
+    return cash_findings(rt.cash.reads, rt.cash.erp, rt.sessions)
 
 
 def stripe_balance(rt: Runtime) -> int:
