@@ -134,6 +134,10 @@ class CashErp(Protocol):
         """Post once: a repeat of the same external ID returns the first record's number."""
         ...
 
+    def post_many(self, postings: Sequence[CashPosting]) -> None:
+        """Post those not posted yet, together (none of them takes a credit memo)."""
+        ...
+
     def posted(self, external_ids: Sequence[str]) -> dict[str, int]:
         """Of these external IDs, those posted, each with its net effect on Clearing."""
         ...

@@ -33,6 +33,8 @@ from sync.ports_cash import (
     no_customers,
 )
 
+PAGE = 100  # entries posted per ERP call, as Stripe pages its transactions
+
 
 @dataclass(frozen=True)
 class CashProblem:
@@ -74,9 +76,11 @@ def is_known(erp: CashErp, txn: BalanceTxn, customers: Customers) -> bool:
 
 
 def post_transaction(
-    erp: CashErp, txn: BalanceTxn, customers: Customers = no_customers
+    erp: CashErp, txn: BalanceTxn, customers: Customers = no_customers,
+    batch: list[CashPosting] | None = None,
 ) -> CashProblem | None:
-    """Post one balance transaction's entry (once); a problem instead when it can't be."""
+    """Post one balance transaction's entry (once); a problem instead when it can't be. With
+    `batch`, a plain entry (no credit memo to take first) joins it, for `flush` to post."""
     try:
         posting = for_transaction(txn)
     except CashInputError as exc:
@@ -85,7 +89,9 @@ def post_transaction(
     if needs_invoice(txn) and not known and txn.category != CHARGE:
         return CashProblem(txn.id, _unknown_invoice(txn))
     try:
-        if posting is not None:
+        if posting is not None and batch is not None and posting.credit_invoice is None:
+            batch.append(posting)
+        elif posting is not None:
             erp.post_cash(posting)
     except PermanentError as exc:
         if txn.category != REFUND:
@@ -98,6 +104,24 @@ def post_transaction(
     if needs_invoice(txn) and not known:
         return CashProblem(txn.id, _unknown_invoice(txn))
     return None
+
+
+def flush(erp: CashErp, batch: list[CashPosting]) -> list[CashProblem]:
+    """Post a page's plain entries in one go; one by one if the ERP refuses the lot, so only
+    the entry at fault becomes a problem."""
+    try:
+        erp.post_many(batch)
+        return []
+    except PermanentError:
+        problems = []
+        for posting in batch:
+            try:
+                erp.post_cash(posting)
+            except PermanentError as exc:
+                problems.append(CashProblem(posting.source_ref, exc.reason))
+        return problems
+    finally:
+        batch.clear()
 
 
 def payout_posting(payout: CashPayout) -> CashPosting:
@@ -114,14 +138,18 @@ def reconcile_payout(
 ) -> PayoutOutcome:
     outcome = PayoutOutcome(payout.id)
     settled_net = 0
+    batch: list[CashPosting] = []
     for txn in reads.payout_transactions(payout.id):
         if txn.category == PAYOUT:
             continue  # the payout's own movement: posted below, from the payout
         outcome.transactions += 1
         settled_net += txn.net_minor
-        problem = post_transaction(erp, txn, customers)
+        problem = post_transaction(erp, txn, customers, batch)
         if problem is not None:
             outcome.problems.append(problem)
+        if len(batch) >= PAGE:
+            outcome.problems += flush(erp, batch)
+    outcome.problems += flush(erp, batch)
     if payout.status != "paid":
         return outcome
     if settled_net != payout.amount_minor:

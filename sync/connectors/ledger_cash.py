@@ -40,6 +40,12 @@ class LedgerCash:
         except LedgerError as exc:
             raise PermanentError(str(exc), system=SYSTEM) from exc
 
+    def post_many(self, postings: Sequence[CashPosting]) -> None:
+        try:
+            self.ledger.post_cash_many(postings)
+        except LedgerError as exc:
+            raise PermanentError(str(exc), system=SYSTEM) from exc
+
     def posted(self, external_ids: Sequence[str]) -> dict[str, int]:
         return self.ledger.read(lambda s: clearing_effects(s, external_ids))  # type: ignore[no-any-return]
 

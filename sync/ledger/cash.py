@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from storage.ledger import LedgerJournalEntry, LedgerJournalLine
 from sync import ports_cash as roles
 from sync.ledger import accounts as acct
-from sync.ledger.journal import Leg, post_entry
+from sync.ledger.journal import EntryIn, Leg, post_entries, post_entry
 
 ACCOUNT_OF = {
     roles.CLEARING: acct.STRIPE_CLEARING,
@@ -25,14 +25,29 @@ ACCOUNT_OF = {
 }
 
 
-def create_cash_entry(session: Session, posting: roles.CashPosting) -> LedgerJournalEntry:
-    return post_entry(
-        session, external_id=posting.external_id, memo=posting.memo,
-        posted_on=posting.posted_on, currency=posting.currency, source_type="cash",
-        source_ref=posting.source_ref,
+def _entry(posting: roles.CashPosting) -> EntryIn:
+    return EntryIn(
+        external_id=posting.external_id, memo=posting.memo, posted_on=posting.posted_on,
+        currency=posting.currency, source_type="cash", source_ref=posting.source_ref,
         legs=[Leg(ACCOUNT_OF[leg.role], debit=leg.debit, credit=leg.credit)
               for leg in posting.legs],
     )
+
+
+def create_cash_entry(session: Session, posting: roles.CashPosting) -> LedgerJournalEntry:
+    e = _entry(posting)
+    return post_entry(session, external_id=e.external_id, memo=e.memo, posted_on=e.posted_on,
+                      currency=e.currency, source_type=e.source_type, source_ref=e.source_ref,
+                      legs=e.legs)
+
+
+def create_cash_entries(session: Session, postings: Sequence[roles.CashPosting]) -> int:
+    """Write the entries of `postings` whose external ids aren't in the journal yet, in bulk;
+    how many were written."""
+    have = set(session.scalars(select(LedgerJournalEntry.external_id).where(
+        LedgerJournalEntry.external_id.in_([p.external_id for p in postings]))))
+    fresh = {p.external_id: p for p in postings if p.external_id not in have}
+    return post_entries(session, [_entry(p) for p in fresh.values()])
 
 
 def clearing_effects(session: Session, external_ids: Sequence[str]) -> dict[str, int]:
