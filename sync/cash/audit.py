@@ -121,10 +121,17 @@ def audit_cash(
     customers: Customers = no_customers,
 ) -> Iterator[CashFinding]:
     """Each paid payout (arriving since `since`) nets Clearing to zero, and Clearing plus what
-    is still to be booked equals Stripe's balance (transactions since `since`)."""
+    is still to be booked equals Stripe's balance (transactions since `since`), once Stripe has
+    paid anything out."""
+    seen = 0
     for payout in reads.payouts(arrival_gte=since):
+        seen += 1
         if payout.status == "paid" and (found := check_payout(reads, erp, payout, customers)):
             yield found
+    if not seen:
+        # No money settles through Stripe here (invoices paid by wire or check, recorded out of
+        # band): there is no balance to compare Clearing with.
+        return
     waiting = unbooked(reads, erp, since=since or date(2000, 1, 1), customers=customers)
     for currency, amount in sorted(reads.balance().items()):
         clearing = erp.clearing_balance(currency)
