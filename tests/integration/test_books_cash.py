@@ -216,3 +216,40 @@ def test_refund_of_a_charge_made_before_go_live(
     entries = journal_entries(sessions)
     cash(rt)
     assert journal_entries(sessions) == entries and len(open_exceptions(sessions)) == 2
+
+
+def test_bank_debit_that_fails_after_three_days(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme pays its 1,000.00 invoice by ACH debit: the debit is processing, so Stripe's
+    invoice stays open and nothing is booked (no payment, no Clearing). Three days later the
+    bank returns it. The books never saw cash: AR 1,000.00, Clearing 0, Cash 0, no payout, no
+    fee, no cash exception; the invoice is still open in Stripe and in the ledger.
+    """
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    client = stripe_client(stack)
+    customer = client.v1.invoices.retrieve(acme)["customer"]
+    pm = client.v1.payment_methods.create({
+        "type": "us_bank_account", "billing_details": {"name": "Acme Corp"},
+        "us_bank_account": {"routing_number": "110000000", "account_number": "000123456789",
+                            "account_holder_type": "company"}})
+    client.v1.payment_methods.attach(pm["id"], {"customer": customer})
+    client.v1.invoices.pay(acme, {"payment_method": pm["id"]})
+    sync_once(rt)
+    assert cash_books(sessions)["AR"] == 1000 * D
+    advance(stack, days=3)
+    pi = client.v1.invoice_payments.list({"invoice": acme}).data[0]["payment"]["payment_intent"]
+    sandbox_post(stack, f"/sandbox/payment_intents/{pi}/fail",
+                 {"failure_code": "insufficient_funds"})
+    sync_once(rt)
+    advance(stack, days=4)
+    run = cash(rt)
+    assert (run.payouts, run.problems) == (0, []) and payouts(stack) == []
+    books = cash_books(sessions)
+    assert (books["AR"], books["Clearing"], books["Cash"], books["Card fees"]) == (
+        1000 * D, 0, 0, 0)
+    assert client.v1.invoices.retrieve(acme)["status"] == "open"
+    view = Ledger(sessions).invoice(acme)
+    assert view is not None and view.open_minor == 1000 * D
+    assert stripe_balance(rt) == 0 and findings(rt) == [] and open_exceptions(sessions) == []
