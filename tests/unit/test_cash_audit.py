@@ -1,15 +1,27 @@
-"""The cash run's exceptions and the cash audit, on the embedded ledger."""
+"""The cash run's exceptions, its crash safety, and the cash audit, on the embedded ledger."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync.cash.audit import audit_cash
 from sync.cash.run import on_dispute, open_exceptions, run_cash
 from sync.connectors.ledger_cash import LedgerCash
 from sync.ledger import Ledger
+from sync.ledger.accounts import CASH, STRIPE_CLEARING
 from sync.ports_cash import CLEARING, RECEIVABLE, CashDispute, CashPosting, Leg
-from tests.unit.cashbooks import DAY, D, StripeBalance, charge, dispute_out, paid_invoice
+from tests.unit.cashbooks import (
+    DAY,
+    D,
+    StripeBalance,
+    charge,
+    dispute_out,
+    entries,
+    paid_invoice,
+)
 
 
 class WithBalance(StripeBalance):
@@ -74,3 +86,39 @@ def test_dispute_lost_before_its_withdrawal_is_an_exception_then_resolves(
     disputes["dp_1"] = CashDispute("dp_1", "ch_a", "in_a", 1000 * D, "USD", "lost", DAY, (out,))
     assert on_dispute(stripe, LedgerCash(ledger), sessions, "dp_1", today=DAY) == []
     assert open_exceptions(sessions) == []
+
+
+class CrashingLedger(LedgerCash):
+    """The process dies once, right after a page of entries is committed."""
+
+    crashed = False
+
+    def post_many(self, postings: Sequence[CashPosting]) -> None:
+        super().post_many(postings)
+        if not self.crashed:
+            self.crashed = True
+            raise KeyboardInterrupt("killed")
+
+
+def test_a_crash_mid_payout_then_a_restart_books_everything_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Two payouts (see the worked examples): po_1 settles in_a and in_b, 3,397.90; po_2 settles
+    # in_c, 388.10. The first run dies after po_1's fee entries are committed, before its payout
+    # entry; the restart books the payout and po_2, and nothing twice: 3 fees + 2 payouts.
+    ledger = Ledger(sessions)
+    for inv, amount in (("in_a", 1000 * D), ("in_b", 2500 * D), ("in_c", 400 * D)):
+        paid_invoice(ledger, inv, amount)
+    stripe = StripeBalance()
+    stripe.pay_out("po_1", 339790, [charge("txn_a", "in_a", 1000 * D, 2930, "po_1"),
+                                    charge("txn_b", "in_b", 2500 * D, 7280, "po_1")])
+    stripe.pay_out("po_2", 38810, [charge("txn_c", "in_c", 400 * D, 1190, "po_2")])
+    before = entries(sessions)
+    with pytest.raises(KeyboardInterrupt):
+        run_cash(stripe, CrashingLedger(ledger), sessions)
+    assert entries(sessions) == before + 2
+    run = run_cash(stripe, LedgerCash(ledger), sessions)
+    assert (run.settled, run.problems) == (2, [])
+    assert entries(sessions) == before + 5
+    assert ledger.account_balance(STRIPE_CLEARING, "USD") == 0
+    assert ledger.account_balance(CASH, "USD") == 3786 * D
