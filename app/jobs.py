@@ -16,6 +16,7 @@ from storage.db import transaction
 from storage.tables import SyncRun
 from storage.timeutil import utcnow
 from sync.cash.run import run_cash
+from sync.engine import cash_alerts
 from sync.engine.billing_events import poll_events
 from sync.engine.intake import run_intake
 from sync.engine.runtime import Runtime
@@ -46,7 +47,8 @@ def reconcile_cash(rt: Runtime) -> Counter[str]:
     since = rt.now().date() - timedelta(days=CASH_WINDOW_DAYS)
     run = run_cash(rt.cash.reads, rt.cash.erp, rt.sessions, arrival_gte=since)
     return Counter({"payouts": run.payouts, "settled": run.settled,
-                    "transactions": run.transactions, "cash_exceptions": len(run.problems)})
+                    "transactions": run.transactions,
+                    "cash_exceptions": cash_alerts.surface(rt.sessions)})
 
 
 CASH_WINDOW_DAYS = 35

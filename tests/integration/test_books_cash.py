@@ -12,9 +12,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs import sync_once
+from app.jobs import run_job, sync_once
 from sandbox.stack import SandboxStack
 from storage.ledger import LedgerCreditMemo
+from storage.tables import SyncException
 from sync.cash.run import open_exceptions
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
@@ -214,8 +215,11 @@ def test_refund_of_a_charge_made_before_go_live(
     assert (books["Cash"], books["Card fees"], books["Clearing"]) == (87070, 2930, -900 * D)
     assert [(f.kind, f.erp_minor) for f in findings(rt)] == [("payout_not_settled", -900 * D)]
     entries = journal_entries(sessions)
-    cash(rt)
+    assert run_job(rt, "cash")["cash_exceptions"] == 2  # the scheduled job, run again
     assert journal_entries(sessions) == entries and len(open_exceptions(sessions)) == 2
+    with sessions() as s:  # one exception for people, which the alert sweep posts to Slack
+        (alert,) = s.scalars(select(SyncException).where(SyncException.kind == "cash"))
+    assert alert.status == "open" and alert.reason.startswith("2 money movement(s) in Stripe")
 
 
 def test_bank_debit_that_fails_after_three_days(
