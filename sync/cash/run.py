@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,7 @@ from sync.cash.payouts import CashProblem, book_dispute, reconcile_dispute, reco
 from sync.ports_cash import CashDispute, CashErp, CashReads
 
 OPEN, RESOLVED = "open", "resolved"
+DISPUTE_DAYS = 120
 
 
 @dataclass
@@ -56,7 +57,9 @@ def run_cash(
     """Disputes first, so a dispute's withdrawal and its outcome are booked when they happen,
     not only when a payout carries them; then every payout arriving since `arrival_gte`."""
     run, customers = CashRun(), BilledCustomers(sessions)
-    for dispute in reads.disputes(created_gte=arrival_gte):
+    # A card network takes up to ~75 days to decide: look back further for disputes.
+    opened = arrival_gte - timedelta(days=DISPUTE_DAYS) if arrival_gte else None
+    for dispute in reads.disputes(created_gte=opened):
         problems = book_dispute(erp, dispute, today=dispute.closed_on or dispute_today(dispute))
         with transaction(sessions) as session:
             record(session, dispute.id, problems)
