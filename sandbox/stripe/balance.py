@@ -2,7 +2,7 @@
 
 Every movement of funds is a balance transaction (`txn_…`) with Stripe's `type` and
 `reporting_category`: a charge (`charge`/`charge`, the fee inside its `fee` and `fee_details`), a
-refund (`refund`/`refund`), a refund that failed (`refund_failure`/`refund_failure`), a dispute
+refund (`refund`/`refund`), a refund that failed (`adjustment`/`refund_failure`), a dispute
 (`adjustment`/`dispute`), a won dispute (`adjustment`/`dispute_reversal`), a payout
 (`payout`/`payout`) and a failed payout (`payout_failure`/`payout_reversal`). Funds are `pending`
 until `available_on`, then `available`.
@@ -15,6 +15,8 @@ payout (its own negative one included) add up to zero, as Stripe's payout reconc
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +26,7 @@ from sandbox.stripe.objects import build, new_id
 from sandbox.stripe.state import State
 
 _KEY = "__balance__"
+_ORDER = itertools.count()
 
 
 def _books(st: State) -> dict[str, Any]:
@@ -31,7 +34,7 @@ def _books(st: State) -> dict[str, Any]:
     if books is None:
         books = st.internal[_KEY] = {
             "available": defaultdict(int), "pending": defaultdict(int),
-            "waiting": {}, "unswept": defaultdict(list), "payout_of": {},
+            "waiting": [], "unswept": defaultdict(list), "payout_of": {},
             "by_payout": {},
         }
     return books
@@ -58,7 +61,8 @@ def record(st: State, *, amount: int, currency: str, source: str, type: str,
         books["by_payout"].setdefault(payout, []).append(txn)
     elif txn["status"] == "pending":
         books["pending"][currency] += txn["net"]
-        books["waiting"][txn["id"]] = txn
+        # a heap on (available_on, creation order): the clock finds the next release in O(1)
+        heapq.heappush(books["waiting"], (when, next(_ORDER), txn))
     else:
         _settle(books, txn)
     return txn
@@ -74,18 +78,17 @@ def next_release(st: State) -> tuple[int, Callable[[], None]] | None:
     waiting = _books(st)["waiting"]
     if not waiting:
         return None
-    when = min(t["available_on"] for t in waiting.values())
-    return when, lambda: release(st)
+    return waiting[0][0], lambda: release(st)
 
 
 def release(st: State) -> None:
     books = _books(st)
-    for txn_id, txn in list(books["waiting"].items()):
-        if txn["available_on"] <= st.now:
-            del books["waiting"][txn_id]
-            txn["status"] = "available"
-            books["pending"][txn["currency"]] -= txn["net"]
-            _settle(books, txn)
+    waiting = books["waiting"]
+    while waiting and waiting[0][0] <= st.now:
+        txn = heapq.heappop(waiting)[2]
+        txn["status"] = "available"
+        books["pending"][txn["currency"]] -= txn["net"]
+        _settle(books, txn)
 
 
 def available(st: State, currency: str) -> int:

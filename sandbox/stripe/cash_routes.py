@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.stripe import ach, balance, disputes, invoices, payouts, refunds
+from sandbox.stripe import ach, balance, disputes, invoice_payments, invoices, payouts, refunds
 from sandbox.stripe.listing import paginate
 from sandbox.stripe.routes import LIST, Route
 from sandbox.stripe.state import State
@@ -62,6 +62,7 @@ CASH_ROUTES: list[Route] = [
     Route("GET", "/v1/payouts", PAYOUT_SPEC,
           lambda st, p: paginate(payouts.list_payouts(st, p), p, "/v1/payouts")),
     Route("GET", "/v1/payouts/:id", {}, _get("payout")),
+    Route("POST", "/v1/payouts", payouts.CREATE_SPEC, payouts.create_payout),
     Route("GET", "/v1/disputes", DISPUTE_SPEC,
           _rows("dispute", "/v1/disputes", "charge", "payment_intent")),
     Route("GET", "/v1/disputes/:id", {}, _get("dispute")),
@@ -70,6 +71,8 @@ CASH_ROUTES: list[Route] = [
     Route("POST", "/v1/disputes/:id/close", {},
           lambda st, p, id: disputes.close_dispute(st, id, p)),
     Route("POST", "/v1/payment_methods", ach.PM_SPEC, ach.create_payment_method),
+    Route("POST", "/v1/invoices/:id/attach_payment", invoice_payments.ATTACH_SPEC,
+          lambda st, p, id: invoice_payments.attach_payment(st, id, p)),
     Route("POST", "/sandbox/charges/:id/dispute", disputes.OPEN_SPEC,
           lambda st, p, id: disputes.open_dispute(st, id, p)),
     Route("POST", "/sandbox/disputes/:id/decide", disputes.DECIDE_SPEC,
@@ -81,6 +84,12 @@ CASH_ROUTES: list[Route] = [
     Route("POST", "/sandbox/payment_intents/:id/fail", ach.FAIL_SPEC,
           lambda st, p, id: ach.fail(st, id, p, _after_debit(st))),
 ]
+
+
+def listen(st: State) -> None:
+    """Hook the cash side's reactions to other parts of the emulator into the state."""
+    st.listeners.setdefault("payment_intent.succeeded", []).append(
+        invoice_payments.on_payment_succeeded)
 
 
 def clock_tasks(st: State) -> list[tuple[int, Any]]:

@@ -19,7 +19,7 @@ from sandbox.stripe.clock import DAY
 from sandbox.stripe.fees import DISPUTE_FEE
 from sandbox.stripe.objects import build, new_id
 from sandbox.stripe.state import State, changed, snapshot
-from sandbox.stripe.wire import invalid
+from sandbox.stripe.wire import invalid, merge_metadata
 
 REASONS = ("fraudulent", "product_not_received", "product_unacceptable", "duplicate",
            "subscription_canceled", "credit_not_processed", "unrecognized", "general")
@@ -86,8 +86,7 @@ def update_dispute(st: State, dp_id: str, p: dict[str, Any]) -> dict[str, Any]:
                           param=f"evidence[{sorted(unknown)[0]}]")
         dp["evidence"].update(p["evidence"])
         dp["evidence_details"]["has_evidence"] = True
-    if "metadata" in p:
-        dp["metadata"] = {**dp["metadata"], **(p["metadata"] or {})}
+    dp["metadata"] = merge_metadata(dp["metadata"], p.get("metadata"))
     if p.get("submit"):
         dp["status"] = "under_review"
         dp["evidence_details"]["submission_count"] += 1

@@ -4,7 +4,8 @@
 object made on the way carries the time it would have had on Stripe: renewals at each period end,
 draft invoices finalized (and charged) an hour after creation, retries of failed charges,
 `invoice.overdue` at the due date, subscriptions ending at `cancel_at`, incomplete subscriptions
-expiring after 23 h, balance transactions becoming available, webhook retries falling due.
+expiring after 23 h, balance transactions becoming available, the daily payout sweep and
+payout arrivals, ACH debits settling, refunds waiting for funds, webhook retries falling due.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.lifecycle import Startable
 from sandbox.server import ServedApp
-from sandbox.stripe import billing, invoices
+from sandbox.stripe import billing, invoices, payouts
 from sandbox.stripe.app import StripeApp
-from sandbox.stripe.cash_routes import clock_tasks
+from sandbox.stripe.cash_routes import clock_tasks, listen
 from sandbox.stripe.clock import DAY, HOUR, Clock
 from sandbox.stripe.events import Events
 from sandbox.stripe.state import State
@@ -67,10 +68,12 @@ class StripeEmulator(Startable):
     """A local Stripe API for stripe-python, served over plain HTTP on 127.0.0.1."""
 
     def __init__(self, *, api_key: str = "sk_test_closebot", start_time: int | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, payout_schedule: str = "daily") -> None:
         self.api_key = api_key
         self.state = State(clock=Clock(start_time), api_version=_ApiVersion.CURRENT)
         self.events = Events(self.state)
+        listen(self.state)
+        payouts.set_interval(self.state, payout_schedule)
         self.app = StripeApp(self.state, api_key)
         self._server = ServedApp(self._serve, port=port)
         self._running = False

@@ -6,7 +6,7 @@
 - Refunds and payouts cost nothing, and a refund does not give the original charge's fee back.
 
 Fees are charged in the charge's currency with the same figures whatever the currency, which is
-simpler than Stripe's per-country pricing and documented as a deviation in docs/stripe_emulator.md.
+simpler than Stripe's per-country pricing and documented as a deviation in docs/stripe-emulator.md.
 """
 
 from __future__ import annotations

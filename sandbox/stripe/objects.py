@@ -20,13 +20,13 @@ FIXTURES: dict[str, dict[str, Any]] = json.loads(
 )["resources"]
 
 PREFIXES = {
+    "payout": "po", "dispute": "dp",
     "customer": "cus", "product": "prod", "price": "price", "subscription": "sub",
     "subscription_item": "si", "invoice": "in", "line_item": "il", "invoiceitem": "ii",
     "invoice_payment": "inpay", "payment_intent": "pi", "charge": "ch",
     "balance_transaction": "txn", "refund": "re", "credit_note": "cn",
     "credit_note_line_item": "cnli", "customer_balance_transaction": "cbtxn", "event": "evt",
-    "webhook_endpoint": "we", "payment_method": "pm", "tax_rate": "txr", "payout": "po",
-    "dispute": "dp",
+    "webhook_endpoint": "we", "payment_method": "pm", "tax_rate": "txr",
 }
 _ALPHABET = string.ascii_letters + string.digits
 

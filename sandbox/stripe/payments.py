@@ -170,7 +170,7 @@ def confirm_payment_intent(st: State, pi_id: str, p: dict[str, Any]) -> dict[str
 
 def cancel_payment_intent(st: State, pi_id: str, p: dict[str, Any]) -> dict[str, Any]:
     pi = st.get("payment_intent", pi_id)
-    if pi["status"] in ("succeeded", "canceled"):
+    if pi["status"] in ("succeeded", "canceled", "processing"):
         raise invalid(f"You cannot cancel this PaymentIntent because it has a status of "
                       f"{pi['status']}.", code="payment_intent_unexpected_state")
     pi.update(status="canceled", canceled_at=st.now,

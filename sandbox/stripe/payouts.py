@@ -8,7 +8,10 @@ out. The payout is `in_transit` with an ACH `trace_id` (the reference the bank s
 carries) and arrives the next day (`arrival_date`): it becomes `paid` (`payout.paid`), then its
 reconciliation completes (`payout.reconciliation_completed`). A failed payout (`payout.failed`,
 forced through `POST /sandbox/payouts/{id}/fail`) returns its amount to the balance with a
-`payout_failure` transaction, which the next payout carries.
+`payout_failure` transaction, which the next payout carries. On the `manual` schedule
+(`StripeEmulator(payout_schedule="manual")`) nothing is swept and `POST /v1/payouts` pays out
+(`automatic: false`, and only its own transaction under `?payout=`, as Stripe lists those only
+for automatic payouts).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sandbox.stripe.clock import DAY
 from sandbox.stripe.listing import in_range
 from sandbox.stripe.objects import build, new_id
 from sandbox.stripe.state import State
-from sandbox.stripe.wire import invalid
+from sandbox.stripe.wire import invalid, require
 
 BANK_ACCOUNT = "ba_1CloseBotSandboxBank00"
 ROUTING_PREFIX = "11000000"  # the first eight digits of the test routing number 110000000
@@ -32,20 +35,31 @@ FAILURES = {
     "insufficient_funds": "Your Stripe account has insufficient funds to cover the payout.",
 }
 _KEY = "__payouts__"
+CREATE_SPEC = {"amount": "int", "currency": "str", "description": "str", "metadata": "meta",
+               "statement_descriptor": "str", "method": "str", "destination": "str"}
 
 
 def _schedule(st: State) -> dict[str, Any]:
     sched = st.internal.get(_KEY)
     if sched is None:
         sched = st.internal[_KEY] = {"next": (st.now // DAY + 1) * DAY, "sequence": 0,
-                                     "in_flight": {}}
+                                     "in_flight": {}, "interval": "daily"}
     return sched
+
+
+def set_interval(st: State, interval: str) -> None:
+    """`daily` (the default) or `manual`: no sweeps, payouts made with `POST /v1/payouts`."""
+    if interval not in ("daily", "manual"):
+        raise ValueError("the sandbox payout schedule is daily or manual")
+    _schedule(st)["interval"] = interval
 
 
 def tasks(st: State) -> list[tuple[int, Callable[[], None]]]:
     """The next daily sweep and the arrival of every payout still in transit."""
     sched = _schedule(st)
-    due: list[tuple[int, Callable[[], None]]] = [(sched["next"], lambda: sweep_all(st))]
+    due: list[tuple[int, Callable[[], None]]] = []
+    if sched["interval"] == "daily":
+        due.append((sched["next"], lambda: sweep_all(st)))
     for po in sched["in_flight"].values():
         due.append((po["arrival_date"], lambda p=po: arrive(st, p)))
     return due
@@ -61,15 +75,36 @@ def sweep_all(st: State) -> None:
             _create(st, currency, amount, sched)
 
 
-def _create(st: State, currency: str, amount: int, sched: dict[str, Any]) -> dict[str, Any]:
+def create_payout(st: State, p: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/payouts`: a manual payout, allowed as on Stripe only on a manual schedule."""
+    require(p, "amount", "currency")
+    sched = _schedule(st)
+    if sched["interval"] != "manual":
+        raise invalid("You cannot create manual payouts while automatic payouts are enabled; "
+                      "set the payout schedule to manual first.")
+    currency = p["currency"].lower()
+    if p["amount"] <= 0 or p["amount"] > balance.available(st, currency):
+        raise invalid("You have insufficient funds in your Stripe account for this transfer.",
+                      code="balance_insufficient", param="amount")
+    po = _create(st, currency, p["amount"], sched, automatic=False)
+    po.update(description=p.get("description"), metadata=p.get("metadata") or {},
+              statement_descriptor=p.get("statement_descriptor"),
+              method=p.get("method") or "standard")
+    return po
+
+
+def _create(st: State, currency: str, amount: int, sched: dict[str, Any], *,
+            automatic: bool = True) -> dict[str, Any]:
     po_id = new_id("payout")
-    balance.sweep(st, currency, po_id)
+    if automatic:
+        balance.sweep(st, currency, po_id)
     txn = balance.record(st, amount=-amount, currency=currency, source=po_id, type="payout",
                          description="STRIPE PAYOUT", payout=po_id)
     sched["sequence"] += 1
     po = st.add(build(
         "payout", id=po_id, created=st.now, amount=amount, currency=currency,
-        arrival_date=(st.now // DAY + 1) * DAY, automatic=True, balance_transaction=txn["id"],
+        arrival_date=(st.now // DAY + 1) * DAY, automatic=automatic,
+        balance_transaction=txn["id"],
         destination=BANK_ACCOUNT, description="STRIPE PAYOUT", metadata={}, method="standard",
         reconciliation_status="in_progress", source_type="card", status="in_transit",
         statement_descriptor=None, type="bank_account", failure_balance_transaction=None,

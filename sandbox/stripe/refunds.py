@@ -9,7 +9,8 @@ pending refunds too, as Stripe's does.
 
 A refund can fail after it succeeded (the card was closed): charges made with the test card
 `pm_card_refundFail` fail their refunds a day later, and `POST /sandbox/refunds/{id}/fail` fails
-one at once. The amount comes back to the balance (`refund_failure` transaction), the charge's
+one at once. The amount comes back to the balance (an `adjustment` transaction whose reporting
+category is `refund_failure`, as Stripe files failed refunds), the charge's
 `amount_refunded` goes down, and `refund.updated` and `refund.failed` are sent.
 """
 
@@ -53,6 +54,9 @@ def create_refund(st: State, p: dict[str, Any]) -> dict[str, Any]:
     if ch["disputed"] and st.private(ch["id"]).get("dispute_status") != "won":
         raise invalid(f"Charge {ch['id']} has been charged back; cannot issue a refund.",
                       code="charge_disputed")
+    if ch["status"] == "pending":
+        raise invalid(f"Charge {ch['id']} is still processing; it can be refunded once it "
+                      "succeeds.", code="charge_not_refundable")
     remaining = ch["amount_captured"] - ch["amount_refunded"]
     amount = p.get("amount", remaining)
     if ch["status"] != "succeeded" or remaining <= 0:
@@ -122,8 +126,8 @@ def fail(st: State, re_id: str, p: dict[str, Any]) -> dict[str, Any]:
     st.internal.get(_FAILING, {}).pop(re_id, None)
     before = snapshot(refund)
     txn = balance.record(st, amount=refund["amount"], currency=refund["currency"],
-                         source=re_id, type="refund_failure",
-                         description="REFUND FAILURE")
+                         source=re_id, type="adjustment", category="refund_failure",
+                         description=f"Refund failure for {refund['charge']}")
     refund.update(status="failed", failure_reason=p.get("failure_reason") or
                   "expired_or_canceled_card", failure_balance_transaction=txn["id"])
     ch = st.get("charge", refund["charge"])

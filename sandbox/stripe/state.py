@@ -17,14 +17,14 @@ from sandbox.stripe.clock import Clock
 from sandbox.stripe.wire import no_such
 
 LABELS = {
+    "payout": "payout", "dispute": "dispute",
     "customer": "customer", "product": "product", "price": "price",
     "subscription": "subscription", "subscription_item": "subscription item",
     "invoice": "invoice", "invoiceitem": "invoiceitem", "payment_intent": "payment_intent",
     "charge": "charge", "balance_transaction": "balance transaction", "refund": "refund",
     "credit_note": "credit note", "customer_balance_transaction": "customer balance transaction",
     "event": "event", "webhook_endpoint": "webhook endpoint", "payment_method": "PaymentMethod",
-    "invoice_payment": "invoice payment", "tax_rate": "tax rate", "payout": "payout",
-    "dispute": "dispute",
+    "invoice_payment": "invoice payment", "tax_rate": "tax rate",
 }
 
 
@@ -45,6 +45,9 @@ class State:
     # set by the events module; called as emit(type, object, previous_attributes)
     emitter: Callable[[str, dict[str, Any], dict[str, Any] | None], None] | None = None
     webhooks: Any = None  # the events.Events instance, for webhook endpoint creation
+    # what else happens in the emulator when an event is emitted: type → [fn(state, object)]
+    listeners: dict[str, list[Callable[[State, dict[str, Any]], None]]] = field(
+        default_factory=dict)
     _order: dict[str, int] = field(default_factory=dict)
     _counter: itertools.count = field(default_factory=itertools.count)
 
@@ -88,6 +91,8 @@ class State:
              previous: dict[str, Any] | None = None) -> None:
         if self.emitter is not None:
             self.emitter(event_type, copy.deepcopy(obj), previous)
+        for listener in self.listeners.get(event_type, ()):
+            listener(self, obj)
 
 
 def snapshot(obj: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,9 @@ import pytest
 import stripe
 
 from sandbox.stripe import StripeEmulator
+from tests.sandbox.test_stripe_emulator import client
+
+__all__ = ["client", "emu"]  # the client fixture binds to the `emu` of the module using it
 
 START = 1_767_225_600  # 2026-01-01T00:00:00Z, a Thursday
 HOUR, DAY = 3_600, 86_400
@@ -21,12 +24,6 @@ def emu() -> Iterator[StripeEmulator]:
     with StripeEmulator(start_time=START + HOUR) as emulator:
         yield emulator
         assert not emulator.failures, emulator.failures[0]
-
-
-@pytest.fixture
-def client(emu: StripeEmulator) -> stripe.StripeClient:
-    return stripe.StripeClient(emu.api_key, base_addresses={"api": emu.url},
-                               max_network_retries=3)
 
 
 def charge(client: stripe.StripeClient, amount: int, card: str = "pm_card_visa") -> Any:

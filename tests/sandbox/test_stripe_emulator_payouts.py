@@ -108,6 +108,8 @@ def test_a_failed_payout_returns_its_funds_to_the_next_payout(
     assert client.v1.payouts.retrieve(po.id).status == "failed"  # never becomes paid
     assert event_types(client, "payout.") == ["payout.created", "payout.failed",
                                               "payout.created"]
+    with pytest.raises(stripe.InvalidRequestError, match="automatic payouts are enabled"):
+        client.v1.payouts.create(params={"amount": 100, "currency": "usd"})
 
 
 def test_refunds_before_and_after_the_payout_and_one_that_waits(
@@ -168,8 +170,52 @@ def test_a_refund_that_fails_after_it_succeeded(emu: StripeEmulator,
     refund = client.v1.refunds.retrieve(refund.id)
     assert (refund.status, refund.failure_reason) == ("failed", "expired_or_canceled_card")
     back = client.v1.balance_transactions.retrieve(refund.failure_balance_transaction)
-    assert (back.type, back.amount) == ("refund_failure", 4_000)
+    assert (back.type, back.reporting_category, back.amount) == (
+        "adjustment", "refund_failure", 4_000)
     assert client.v1.charges.retrieve(ch.id).amount_refunded == 0
     assert "refund.failed" in event_types(client, "refund.")
     failed = trigger(emu, f"/sandbox/refunds/{manual.id}/fail")
     assert failed["status"] == "failed"
+
+
+def test_the_sandbox_clock_pays_out_each_currency_on_its_own(
+        emu: StripeEmulator, client: stripe.StripeClient) -> None:
+    """€500.00 (fee 14.80, net 485.20) and $80.00 (fee 2.62, net 77.38): two payouts on Jan 4."""
+    for amount, currency in ((50_000, "eur"), (8_000, "usd")):
+        client.v1.payment_intents.create(params={
+            "amount": amount, "currency": currency, "payment_method": "pm_card_visa",
+            "confirm": True})
+    moved = httpx.post(f"{emu.url}/sandbox/clock", data={"frozen_time": str(JAN[4] + 1)},
+                       headers={"Authorization": f"Bearer {emu.api_key}"})
+    assert moved.status_code == 200
+    payouts = client.v1.payouts.list().data
+    assert sorted((p.currency, p.amount) for p in payouts) == [("eur", 48_520), ("usd", 7_738)]
+    for po in payouts:
+        carried = client.v1.balance_transactions.list(params={"payout": po.id}).data
+        assert {t.currency for t in carried} == {po.currency}
+        assert sum(t.net for t in carried) == 0
+    eur = client.v1.balance_transactions.list(params={"currency": "eur", "type": "charge"})
+    assert [t.net for t in eur.data] == [48_520]
+    bal = client.v1.balance.retrieve()
+    assert sorted((f.currency, f.amount) for f in bal.available) == [("eur", 0), ("usd", 0)]
+
+
+def test_a_manual_schedule_pays_out_only_on_request() -> None:
+    """$100.00 (net 96.80) available Jan 3; no sweep; a manual $50.00 payout leaves 46.80."""
+    with StripeEmulator(start_time=START + HOUR, payout_schedule="manual") as emu:
+        client = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.url})
+        with pytest.raises(stripe.InvalidRequestError) as short:
+            client.v1.payouts.create(params={"amount": 5_000, "currency": "usd"})
+        assert short.value.code == "balance_insufficient"
+        charge(client, 10_000)
+        emu.advance(seconds=JAN[5] - emu.now)
+        assert client.v1.payouts.list().data == [] and balance(client) == (9_680, 0)
+        po = client.v1.payouts.create(params={"amount": 5_000, "currency": "usd",
+                                              "description": "Rent"})
+        assert (po.automatic, po.status, po.arrival_date) == (False, "in_transit", JAN[6])
+        assert balance(client) == (4_680, 0)
+        own = client.v1.balance_transactions.list(params={"payout": po.id}).data
+        assert [t.id for t in own] == [po.balance_transaction]
+        emu.advance(seconds=DAY)
+        assert client.v1.payouts.retrieve(po.id).status == "paid"
+        assert not emu.failures
