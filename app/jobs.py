@@ -15,6 +15,8 @@ from app import sandbox_clock
 from storage.db import transaction
 from storage.tables import SyncRun
 from storage.timeutil import utcnow
+from sync.cash.run import run_cash
+from sync.engine import cash_alerts
 from sync.engine.billing_events import poll_events
 from sync.engine.intake import run_intake
 from sync.engine.runtime import Runtime
@@ -37,6 +39,19 @@ def recognize_revenue(rt: Runtime) -> Counter[str]:
         ahead = timedelta(days=sandbox_clock.days_ahead(session))
     return Counter({"recognized": ledger.recognize_revenue(through=rt.now().date() + ahead)})
 
+def reconcile_cash(rt: Runtime) -> Counter[str]:
+    """Every payout of the last weeks decomposed and booked (`sync.cash`); a replay books
+    nothing twice, so the window overlaps the previous run's on purpose."""
+    if rt.cash is None:
+        return Counter()
+    since = rt.now().date() - timedelta(days=CASH_WINDOW_DAYS)
+    run = run_cash(rt.cash.reads, rt.cash.erp, rt.sessions, arrival_gte=since)
+    return Counter({"payouts": run.payouts, "settled": run.settled,
+                    "transactions": run.transactions,
+                    "cash_exceptions": cash_alerts.surface(rt.sessions)})
+
+
+CASH_WINDOW_DAYS = 35
 Job = Callable[[Runtime], Counter[str]]
 JOBS: dict[str, tuple[str, Job]] = {
     "intake": ("salesforce", run_intake),
@@ -44,11 +59,13 @@ JOBS: dict[str, tuple[str, Job]] = {
     "billing_events": ("stripe", poll_events),
     "reconcile": ("stripe", reconcile_open_invoices),
     "revenue": ("erp", recognize_revenue),
+    "cash": ("stripe", reconcile_cash),
     # The money audit across every system, its variances raised as exceptions (alerts).
     "books_reconciliation": ("audit", run_reconciliation),
 }
 # Jobs that must fire once per interval cluster-wide; the queue worker runs on every replica.
-SINGLETON_JOBS = ("intake", "billing_events", "reconcile", "revenue", "books_reconciliation")
+SINGLETON_JOBS = ("intake", "billing_events", "reconcile", "revenue", "books_reconciliation",
+                  "cash")
 
 
 @dataclass

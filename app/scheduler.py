@@ -41,6 +41,8 @@ def build_scheduler(
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     intervals = {"intake": intake_s, "worker": worker_s, "billing_events": events_s or intake_s,
                  "reconcile": reconcile_s, "revenue": revenue_s}
+    if rt.cash is not None:  # payouts booked as often as Stripe's daily payouts need
+        intervals["cash"] = reconcile_s
     if books_s:  # the money reconciliation; the demo leaves it out
         intervals["books_reconciliation"] = books_s
     for name, seconds in intervals.items():

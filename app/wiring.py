@@ -17,16 +17,19 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from sync.connectors.intacct import GlAccounts, IntacctErp
 from sync.connectors.ledger import LedgerErp
+from sync.connectors.ledger_cash import LedgerCash
 from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
+from sync.connectors.stripe_cash import StripeCash
 from sync.connectors.stripe_payouts import StripePayouts
 from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
 from sync.ledger import Ledger
 from sync.ports import Erp
+from sync.ports_cash import CashPorts
 
 
 class NotConfigured(RuntimeError):
@@ -156,16 +159,28 @@ def make_intacct(settings: Settings) -> IntacctErp:
     ), "intacct")
 
 
+def make_cash(settings: Settings, erp: Erp) -> CashPorts | None:
+    """Cash reconciliation runs on the embedded ledger; other ERPs don't book cash yet."""
+    ledger = getattr(erp, "ledger", None)
+    if settings.stripe_api_key is None or not isinstance(ledger, Ledger):
+        return None
+    reads = StripeCash(api_key=settings.stripe_api_key.get_secret_value(),
+                       api_base=settings.stripe_api_base, timeout=settings.stripe_timeout_s)
+    return CashPorts(reads=instrument(reads, "stripe"), erp=LedgerCash(ledger))
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtime:
+    erp = make_erp(settings, sessions)
     return Runtime(
         config=engine_config(settings),
         sessions=sessions,
         crm=instrument(make_crm(settings), "salesforce"),
         billing=instrument(make_billing(settings), "stripe"),
-        erp=make_erp(settings, sessions),
+        erp=erp,
         worker_id=worker_id(),
+        cash=make_cash(settings, erp),
     )

@@ -28,7 +28,7 @@ from sync.cash.bank_lines import parse_statement
 from sync.cash.bank_match import match
 from sync.engine.bank import import_statement
 from sync.money import from_minor
-from sync.ports_cash import Payout
+from sync.ports_bank import Payout
 
 FIRST = date(2026, 1, 1)
 

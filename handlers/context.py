@@ -10,7 +10,7 @@ from typing import Any
 from handlers.ids import Command, command_names
 from sync.engine.runtime import Runtime
 from sync.ops.surface import Deps
-from sync.ports_cash import Payouts
+from sync.ports_bank import Payouts
 
 
 @dataclass

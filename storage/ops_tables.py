@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, String
+from sqlalchemy import BigInteger, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -38,3 +38,18 @@ class JobLease(Base):
     last_slot: Mapped[int] = mapped_column(BigInteger, default=0)
     last_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CashException(Base):
+    """A money movement closebot couldn't book (see `sync.cash`), one row per billing object;
+    open until a later run books it, kept for the audit trail after that."""
+
+    __tablename__ = "cash_exceptions"
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    payout_id: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-SHARED = {"model", "money", "dates", "errors", "ports", "ports_books", "ports_cash"}
+SHARED = {"model", "money", "dates", "errors", "ports", "ports_books", "ports_cash", "ports_bank"}
 PRODUCT = ("app", "handlers", "sync", "storage", "sandbox")
 
 # unit → the units it may import (besides itself and the standard library / third parties).
@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "sync.ledger": {"sync.shared", "sync.revenue", "storage"},
     "sync.connectors": {"sync.shared", "sync.ledger"},
     "sync.engine": {"sync.shared", "sync.contracts", "sync.revenue", "sync.cash", "storage"},
-    "sync.ops": {"sync.shared", "sync.contracts", "sync.engine", "storage"},
+    "sync.ops": {"sync.shared", "sync.contracts", "sync.engine", "sync.cash", "storage"},
 }
 # Vendor SDKs and wire-level clients: the only units allowed to import each.
 VENDORS: dict[str, set[str]] = {

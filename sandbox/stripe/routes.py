@@ -58,6 +58,19 @@ def _list(kind: str, url: str, **filters: str) -> tuple[dict[str, Any], Handler]
     return spec, handler
 
 
+def _invoice_payments() -> tuple[dict[str, Any], Handler]:
+    """Stripe filters invoice payments by `payment[type]` and `payment[payment_intent]`."""
+    spec, plain = _list("invoice_payment", "/v1/invoice_payments", invoice="invoice",
+                        status="status", payment_intent="payment.payment_intent")
+
+    def handler(st: State, p: dict[str, Any]) -> dict[str, Any]:
+        wanted = p.pop("payment", None) or {}
+        if wanted.get("payment_intent"):
+            p["payment_intent"] = wanted["payment_intent"]
+        return plain(st, p)
+    return {**spec, "payment": {"type": "str", "payment_intent": "str"}}, handler
+
+
 def _field(obj: dict[str, Any], path: str) -> Any:
     for part in path.split("."):
         obj = obj.get(part) if isinstance(obj, dict) else None
@@ -229,8 +242,7 @@ _L = {
                       subscription="subscription", collection_method="collection_method"),
     "invoiceitems": _list("invoiceitem", "/v1/invoiceitems", customer="customer",
                           invoice="invoice"),
-    "invoice_payments": _list("invoice_payment", "/v1/invoice_payments", invoice="invoice",
-                              payment_intent="payment.payment_intent"),
+    "invoice_payments": _invoice_payments(),
     "payment_intents": _list("payment_intent", "/v1/payment_intents", customer="customer"),
     "charges": _list("charge", "/v1/charges", customer="customer",
                      payment_intent="payment_intent"),

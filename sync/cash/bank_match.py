@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sync.cash.bank_lines import BankLine
-from sync.ports_cash import BANK_LATE_DAYS, NOT_ARRIVING, Payout
+from sync.ports_bank import BANK_LATE_DAYS, NOT_ARRIVING, Payout
 
 # Banks post a payout on its arrival date, sometimes a day early (value-dated) and up to a few
 # days late around weekends and holidays.

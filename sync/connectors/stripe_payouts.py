@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.connectors.stripe_reads import StripeReads
 from sync.errors import PermanentError
-from sync.ports_cash import Payout, PayoutBreakdown
+from sync.ports_bank import Payout, PayoutBreakdown
 
 
 class StripePayouts(StripeReads):

@@ -23,7 +23,7 @@ from sync.cash.bank_lines import BankLine, Statement
 from sync.cash.bank_match import EARLY, LATE, Match, match, overdue
 from sync.engine import exceptions
 from sync.money import format_money
-from sync.ports_cash import Payout, Payouts
+from sync.ports_bank import Payout, Payouts
 
 UNMATCHED_LINE, MISSING_PAYOUT = "bank_line_unmatched", "payout_not_in_bank"
 SHOWN = 5  # items spelled out in an exception's reason; all are in its detail

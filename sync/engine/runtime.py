@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.timeutil import utcnow
 from sync.contracts.policy import PolicyLimits
 from sync.ports import Billing, Crm, Erp
+from sync.ports_cash import CashPorts
 
 log = logging.getLogger("closebot.engine")
 
@@ -41,3 +42,4 @@ class Runtime:
     erp: Erp
     worker_id: str
     now: Callable[[], datetime] = utcnow
+    cash: CashPorts | None = None  # Stripe's balance and the ERP's cash books (sync.cash)

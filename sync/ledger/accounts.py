@@ -12,6 +12,7 @@ from storage.ledger import LedgerAccount
 CASH = "1000"
 RECEIVABLE = "1100"
 STRIPE_CLEARING = "1200"
+DISPUTED_FUNDS = "1300"
 DEFERRED_REVENUE = "2100"
 CUSTOMER_CREDIT = "2200"
 SALES_TAX_PAYABLE = "2300"
@@ -20,6 +21,8 @@ SERVICES_REVENUE = "4100"
 CREDITS_ALLOWANCES = "4900"
 PROCESSING_FEES = "6100"
 BAD_DEBT_EXPENSE = "6200"
+DISPUTE_FEES = "6300"
+CHARGEBACK_LOSSES = "6400"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ CHART: tuple[Account, ...] = (
     Account(RECEIVABLE, "Accounts Receivable", "asset", "debit"),
     # Card and ACH money on its way from Stripe to the bank: cash only once the payout settles.
     Account(STRIPE_CLEARING, "Stripe Clearing", "asset", "debit"),
+    # Money a card network took back while a dispute is open: still ours until the dispute is lost.
+    Account(DISPUTED_FUNDS, "Disputed Funds", "asset", "debit"),
     Account(DEFERRED_REVENUE, "Deferred Revenue", "liability", "credit"),
     Account(CUSTOMER_CREDIT, "Customer Credit Balances", "liability", "credit"),
     # Tax billed on invoices is owed to the tax authority: never revenue, never deferred.
@@ -46,6 +51,9 @@ CHART: tuple[Account, ...] = (
     Account(PROCESSING_FEES, "Payment Processing Fees", "expense", "debit"),
     # A receivable written off as uncollectible (credit loss); the revenue earned stays.
     Account(BAD_DEBT_EXPENSE, "Bad Debt Expense", "expense", "debit"),
+    Account(DISPUTE_FEES, "Dispute Fees", "expense", "debit"),
+    # A dispute lost: the invoice stays paid, the money taken back is a loss.
+    Account(CHARGEBACK_LOSSES, "Chargeback Losses", "expense", "debit"),
 )
 BY_CODE = {a.code: a for a in CHART}
 

@@ -22,12 +22,14 @@ from storage.ledger import (
 )
 from sync.ledger import close, delivery, listing, records, reports
 from sync.ledger.accounts import seed_chart
+from sync.ledger.cash import create_cash_entries, create_cash_entry
 from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
 from sync.ledger.recognition import recognize_due
 from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
 from sync.ledger.settlements import create_credit_memo, create_payment
+from sync.ports_cash import CashPosting
 
 R = TypeVar(
     "R", LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
@@ -211,6 +213,24 @@ class Ledger:
                 kind=kind, posted_on=posted_on,
             ),
         )
+
+    def post_cash(self, posting: CashPosting) -> str:
+        """One cash movement's entry (`sync.ledger.cash`), once per external id."""
+        return self._once(
+            LedgerJournalEntry, posting.external_id, lambda s: create_cash_entry(s, posting)
+        )
+
+    def post_cash_many(self, postings: Sequence[CashPosting]) -> int:
+        """Post, in one transaction, those of `postings` not posted yet; how many were. A race
+        with another process posting the same ones retries them one by one."""
+        if not postings:
+            return 0
+        self._ensure_chart()
+        try:
+            with transaction(self._sessions) as session:
+                return create_cash_entries(session, postings)
+        except IntegrityError:
+            return sum(1 for p in postings if self.post_cash(p))
 
     def recognize_revenue(self, *, through: date) -> int:
         """Recognize every schedule row due by `through`; returns how many entries were posted."""

@@ -15,7 +15,9 @@ records on both sides and a reason a finance reader can act on:
 - the ERP's books per obligation (`audit_books`, embedded ledger); on NetSuite, each credit
   memo's contra revenue line against what the credit's invoice had earned (`audit_credits`);
 - a deal billed and then reopened (no longer closed-won) without an open exception;
-- write-back: the IDs on each Salesforce opportunity equal closebot's ID links.
+- write-back: the IDs on each Salesforce opportunity equal closebot's ID links;
+- cash (`audit_cash`, when Stripe's balance is read): each paid payout nets Stripe Clearing to
+  zero, and Clearing plus what is still to be booked equals Stripe's balance.
 Amounts are compared within `tolerance_minor` (minor units, default 0). It is also the oracle of
 the chaos and replica tests, and the nightly reconciliation (`sync.ops.reconcile`) runs it.
 """
@@ -41,6 +43,7 @@ from sync.engine.runtime import Runtime
 from sync.model import Contract
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
+from sync.ops.audit_cash import check_cash
 from sync.ops.audit_credits import check_credit_memos
 from sync.ops.audit_invoices import ErpView, check_invoices
 from sync.ops.audit_money import DealState, Totals, check_deal
@@ -141,6 +144,9 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
                      erp.name, {opp: view.name for opp, view in deals.items()})
     else:
         report.not_checked += NETSUITE_UNCHECKED
+    if rt.cash is not None:
+        step("Stripe payouts and balance checked against Clearing",
+             check_cash(found, rt.cash, rt.sessions, erp.name))
     with transaction(rt.sessions) as session:
         states = _states(session)
         open_kinds = _open_kinds(session)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.bank_tables import BankLineRow
-from sync.ports_cash import BANK_LATE_DAYS, NOT_ARRIVING, Payout, PayoutBreakdown, Payouts
+from sync.ports_bank import BANK_LATE_DAYS, NOT_ARRIVING, Payout, PayoutBreakdown, Payouts
 
 MATCHED, WAITING, MISSING, NOT_DUE = "matched", "waiting", "missing", "not_arriving"
 

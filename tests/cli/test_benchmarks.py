@@ -1,4 +1,4 @@
-"""The pipeline benchmark runs end to end on a small book, on either ERP, and reports its keys."""
+"""The benchmarks run end to end on a small book and report their keys."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bench.cash import run as cash_run
 from bench.pipeline import run
 
 
@@ -16,3 +17,14 @@ def test_pipeline_benchmark_settles_a_small_book(erp: str) -> None:
     assert set(result["calls_per_deal"]) == {"salesforce", "stripe", "erp"}
     assert result["calls_per_deal"]["stripe"] <= 3
     assert result["engine_ms_per_deal"] > 0 and result["peak_rss_mb"] > 0
+
+
+def test_cash_benchmark_reconciles_every_payout() -> None:
+    result = json.loads(json.dumps(cash_run(1_000)))  # what --json prints
+    assert (result["payouts"], result["settled"], result["problems"]) == (10, 10, 0)
+    assert result["clearing"] == 0 and result["audit_findings"] == []
+    # Transaction and payout pages are the floor; the rest is one invoice lookup per refund and
+    # the disputes page.
+    assert result["pages_vs_floor"] == 1.0
+    assert result["stripe_calls"] == result["floor"] + 5 + 1
+    assert result["cpu_ms_per_txn"] > 0 and result["peak_rss_mb"] > 0

@@ -108,7 +108,7 @@ def test_clean_books_pass(stack: SandboxStack, seeder: BookSeeder, runtime: Runt
     assert usd["stripe_open"] == usd["erp_receivable"] == 80 * K  # $20,000 fee + 2 x $30,000
     # Stripe is read in list pages, never one invoice at a time.
     assert stack.stripe.calls == {f"GET /v1/{kind}": 1 for kind in (
-        "products", "customers", "subscriptions", "invoices", "credit_notes")}
+        "products", "customers", "subscriptions", "invoices", "credit_notes", "payouts")}
 
 
 def follow_stripe_clock(stack: SandboxStack, runtime: Runtime) -> None:

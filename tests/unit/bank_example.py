@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from sync.ports_cash import Payout
+from sync.ports_bank import Payout
 
 FILES = Path(__file__).parent / "bank_files"
 FORMATS = {"statement.ofx": "OFX", "statement.bai": "BAI2", "statement.camt053.xml": "camt.053"}

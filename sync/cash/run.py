@@ -1,0 +1,103 @@
+"""One cash run: every payout reconciled, what couldn't be booked kept as a cash exception (one
+per billing object, refreshed while it recurs, resolved once a later run books it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import transaction
+from storage.ops_tables import CashException
+from storage.timeutil import utcnow
+from sync.cash.audit import CashFinding, audit_cash
+from sync.cash.customers import BilledCustomers
+from sync.cash.payouts import CashProblem, book_dispute, reconcile_dispute, reconcile_payouts
+from sync.ports_cash import CashDispute, CashErp, CashReads
+
+OPEN, RESOLVED = "open", "resolved"
+DISPUTE_DAYS = 120
+
+
+@dataclass
+class CashRun:
+    payouts: int = 0
+    settled: int = 0
+    transactions: int = 0
+    problems: list[CashProblem] = field(default_factory=list)
+
+
+def record(session: Session, scope: str, problems: Sequence[CashProblem]) -> None:
+    """Open (or refresh) an exception per problem of `scope` (a payout or a dispute); resolve
+    those of the same scope that no longer recur."""
+    now = utcnow()
+    current = {p.subject: p for p in problems}
+    for row in session.scalars(select(CashException).where(
+            CashException.payout_id == scope, CashException.status == OPEN)):
+        if row.subject not in current:
+            row.status, row.resolved_at, row.updated_at = RESOLVED, now, now
+    for problem in current.values():
+        row = session.get(CashException, problem.subject)
+        if row is None:
+            session.add(CashException(subject=problem.subject, payout_id=scope,
+                                      reason=problem.reason, status=OPEN, created_at=now,
+                                      updated_at=now))
+        else:
+            row.payout_id, row.reason, row.status, row.updated_at = scope, problem.reason, OPEN, now
+            row.resolved_at = None
+
+
+def run_cash(
+    reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], *,
+    arrival_gte: date | None = None,
+) -> CashRun:
+    """Disputes first, so a dispute's withdrawal and its outcome are booked when they happen,
+    not only when a payout carries them; then every payout arriving since `arrival_gte`."""
+    run, customers = CashRun(), BilledCustomers(sessions)
+    # A card network takes up to ~75 days to decide: look back further for disputes.
+    opened = arrival_gte - timedelta(days=DISPUTE_DAYS) if arrival_gte else None
+    for dispute in reads.disputes(created_gte=opened):
+        problems = book_dispute(erp, dispute, today=dispute.closed_on or dispute_today(dispute))
+        with transaction(sessions) as session:
+            record(session, dispute.id, problems)
+        run.problems.extend(problems[:100 - len(run.problems)])
+    for outcome in reconcile_payouts(reads, erp, arrival_gte=arrival_gte, customers=customers):
+        with transaction(sessions) as session:
+            record(session, outcome.payout_id, outcome.problems)
+        run.payouts += 1
+        run.settled += outcome.settled
+        run.transactions += outcome.transactions
+        run.problems.extend(outcome.problems[:100 - len(run.problems)])
+    return run
+
+
+def dispute_today(dispute: CashDispute) -> date:
+    return max((t.created_on for t in dispute.withdrawals), default=date.today())
+
+
+def on_dispute(
+    reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], dispute_id: str, *,
+    today: date,
+) -> list[CashProblem]:
+    """A `charge.dispute.*` event: book the dispute as Stripe has it now."""
+    problems = reconcile_dispute(reads, erp, dispute_id, today=today)
+    with transaction(sessions) as session:
+        record(session, dispute_id, problems)
+    return problems
+
+
+def open_exceptions(sessions: sessionmaker[Session]) -> list[CashException]:
+    with sessions() as session:
+        return list(session.scalars(
+            select(CashException).where(CashException.status == OPEN)
+            .order_by(CashException.created_at)))
+
+
+def cash_findings(
+    reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], *, since: date | None = None,
+) -> list[CashFinding]:
+    """The cash audit (`sync.cash.audit`) with closebot's billed customers."""
+    return list(audit_cash(reads, erp, since=since, customers=BilledCustomers(sessions)))

@@ -1,0 +1,53 @@
+"""`LedgerCash`: the `CashErp` port over the embedded ledger. A refund's credit memo is keyed by
+the refund (`refund:<re_…>`) and its cash entry by the balance transaction, so a crash between
+the two finds the memo and posts only the entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sync.errors import PermanentError
+from sync.ledger import Ledger, LedgerError
+from sync.ledger.accounts import STRIPE_CLEARING
+from sync.ledger.cash import clearing_effects
+from sync.ports_cash import CashPosting
+
+SYSTEM = "ledger"
+
+
+class LedgerCash:
+    name = SYSTEM
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._invoices: set[str] = set()  # known invoices never disappear: remember them
+
+    def has_invoice(self, invoice_id: str) -> bool:
+        if invoice_id not in self._invoices and self.ledger.invoice(invoice_id) is not None:
+            self._invoices.add(invoice_id)
+        return invoice_id in self._invoices
+
+    def post_cash(self, posting: CashPosting) -> str:
+        try:
+            if posting.credit_invoice is not None:
+                amount, invoice_id = posting.credit_invoice
+                self.ledger.post_credit_memo(
+                    external_id=f"refund:{posting.source_ref}", invoice_external_id=invoice_id,
+                    amount_minor=amount, currency=posting.currency, reason=posting.memo,
+                    posted_on=posting.posted_on,
+                )
+            return self.ledger.post_cash(posting)
+        except LedgerError as exc:
+            raise PermanentError(str(exc), system=SYSTEM) from exc
+
+    def post_many(self, postings: Sequence[CashPosting]) -> None:
+        try:
+            self.ledger.post_cash_many(postings)
+        except LedgerError as exc:
+            raise PermanentError(str(exc), system=SYSTEM) from exc
+
+    def posted(self, external_ids: Sequence[str]) -> dict[str, int]:
+        return self.ledger.read(lambda s: clearing_effects(s, external_ids))  # type: ignore[no-any-return]
+
+    def clearing_balance(self, currency: str) -> int:
+        return self.ledger.account_balance(STRIPE_CLEARING, currency)

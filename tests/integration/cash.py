@@ -1,0 +1,95 @@
+"""What the cash worked examples share: small card-paid deals, paying and refunding through the
+Stripe emulator, the cash run, and the ledger's cash accounts read back by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from sandbox.book import DealSpec, LineSpec
+from sandbox.stack import SandboxStack
+from sync.cash.audit import CashFinding
+from sync.cash.run import CashRun, cash_findings, run_cash
+from sync.engine.runtime import Runtime
+from sync.ledger import Ledger
+from tests.integration.books import mirrored, seed, stripe_client, today
+
+CASH_ACCOUNTS = {
+    "1000": "Cash", "1100": "AR", "1200": "Clearing", "1300": "Disputed funds",
+    "2200": "Customer credit", "4900": "Credits & allowances", "6100": "Card fees",
+    "6300": "Dispute fees", "6400": "Chargeback losses",
+}
+
+
+@pytest.fixture
+def books_stack() -> Iterator[SandboxStack]:
+    with SandboxStack(slack=False) as stack:
+        yield stack
+
+
+def billed(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session], account: str,
+           dollars: int) -> str:
+    """A one-year deal billed in one annual invoice of `dollars`, posted; its Stripe invoice."""
+    opp = seed(stack, DealSpec(
+        f"{account} - Platform", account, "dana@sales.example", "USD", "Annual", "Net 30", 12,
+        [LineSpec("Platform Subscription", 1, Decimal(dollars), "Recurring")], today(stack),
+    ))
+    sync_once(rt)
+    (invoice,) = mirrored(sessions, opp)
+    assert invoice.total_minor == dollars * 100
+    return invoice.billing_id
+
+
+def pay(stack: SandboxStack, invoice_id: str, card: str = "pm_card_visa") -> str:
+    """Pay the invoice by card; returns the charge."""
+    client = stripe_client(stack)
+    customer = client.v1.invoices.retrieve(invoice_id)["customer"]
+    pm = client.v1.payment_methods.attach(card, {"customer": customer})
+    client.v1.invoices.pay(invoice_id, {"payment_method": pm["id"]})
+    pi = client.v1.invoice_payments.list({"invoice": invoice_id}).data[0]["payment"]
+    return str(client.v1.payment_intents.retrieve(pi["payment_intent"])["latest_charge"])
+
+
+def refund(stack: SandboxStack, charge: str, cents: int) -> dict[str, Any]:
+    return stripe_client(stack).v1.refunds.create({"charge": charge, "amount": cents}).to_dict()
+
+
+def sandbox_post(stack: SandboxStack, path: str, data: dict[str, str]) -> dict[str, Any]:
+    """The emulator's stand-ins for what happens outside Stripe's API (a network's decision)."""
+    response = httpx.post(f"{stack.stripe.url}{path}", data=data,
+                          auth=(stack.stripe.api_key, ""))
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def cash(rt: Runtime) -> CashRun:
+    assert rt.cash is not None
+    return run_cash(rt.cash.reads, rt.cash.erp, rt.sessions)
+
+
+def findings(rt: Runtime) -> list[CashFinding]:
+    assert rt.cash is not None
+    return cash_findings(rt.cash.reads, rt.cash.erp, rt.sessions)
+
+
+def stripe_balance(rt: Runtime) -> int:
+    assert rt.cash is not None
+    return rt.cash.reads.balance().get("USD", 0)
+
+
+def payouts(stack: SandboxStack) -> list[tuple[int, str]]:
+    """(amount, status) of each payout, oldest first."""
+    found = stripe_client(stack).v1.payouts.list({"limit": 100}).data
+    return [(int(p["amount"]), str(p["status"])) for p in reversed(found)]
+
+
+def cash_books(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """The cash accounts' balances, debit positive, by name."""
+    trial = Ledger(sessions).trial_balance("USD")
+    return {name: trial.get(code, 0) for code, name in CASH_ACCOUNTS.items()}
