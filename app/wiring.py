@@ -19,6 +19,7 @@ from sync.connectors.intacct import GlAccounts, IntacctErp
 from sync.connectors.ledger import LedgerErp
 from sync.connectors.ledger_cash import LedgerCash
 from sync.connectors.netsuite import NetSuiteErp
+from sync.connectors.netsuite_cash import NetSuiteCash
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
@@ -29,7 +30,7 @@ from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
 from sync.ledger import Ledger
 from sync.ports import Erp
-from sync.ports_cash import CashPorts
+from sync.ports_cash import CashErp, CashPorts
 
 
 class NotConfigured(RuntimeError):
@@ -160,13 +161,21 @@ def make_intacct(settings: Settings) -> IntacctErp:
 
 
 def make_cash(settings: Settings, erp: Erp) -> CashPorts | None:
-    """Cash reconciliation runs on the embedded ledger; other ERPs don't book cash yet."""
+    """Cash reconciliation runs on the embedded ledger and NetSuite; Sage Intacct doesn't book
+    cash yet."""
     ledger = getattr(erp, "ledger", None)
-    if settings.stripe_api_key is None or not isinstance(ledger, Ledger):
+    books: CashErp
+    if isinstance(ledger, Ledger):
+        books = LedgerCash(ledger)
+    elif isinstance(erp, NetSuiteErp):
+        books = NetSuiteCash(erp)
+    else:
+        return None
+    if settings.stripe_api_key is None:
         return None
     reads = StripeCash(api_key=settings.stripe_api_key.get_secret_value(),
                        api_base=settings.stripe_api_base, timeout=settings.stripe_timeout_s)
-    return CashPorts(reads=instrument(reads, "stripe"), erp=LedgerCash(ledger))
+    return CashPorts(reads=instrument(reads, "stripe"), erp=books)
 
 
 def worker_id() -> str:

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.netsuite import rules, suiteql
+from sandbox.netsuite import cash, rules, suiteql
 from sandbox.netsuite.schema import (
     CURRENCY,
     CUSTOMER,
@@ -69,10 +69,11 @@ def _transaction_rows(store: Store) -> list[Row]:
     for rtype in TRANSACTION_TYPES:
         for r in store.all(rtype):
             is_payment = rtype is CUSTOMER_PAYMENT
+            entity = r.get("entity") or r.get("customer")
             rows.append({
                 "id": int(r["id"]), "tranid": r["tranId"], "externalid": r.get("externalId"),
                 "type": rtype.tran_code,
-                "entity": int(r["customer" if is_payment else "entity"]),
+                "entity": None if entity is None else int(entity),
                 "currency": int(r["currency"]), "trandate": r["tranDate"],
                 "duedate": r.get("dueDate") if rtype is INVOICE else None,
                 "foreigntotal": r["payment" if is_payment else "total"],
@@ -114,6 +115,13 @@ TABLES: dict[str, Table] = {
          "currency": "id", "trandate": "date", "duedate": "date", "foreigntotal": "number",
          "foreignamountremaining": "number", "status": "text", "memo": "text"},
         _transaction_rows,
+    ),
+    "account": Table({"id": "id", "acctnumber": "text", "fullname": "text", "accttype": "text"},
+                     cash.account_rows),
+    "transactionaccountingline": Table(
+        {"transaction": "id", "account": "id", "debit": "number", "credit": "number",
+         "amount": "number", "posting": "text"},
+        cash.accounting_line_rows,
     ),
     "transactionline": Table(
         {"transaction": "id", "linesequencenumber": "number", "item": "id", "memo": "text",

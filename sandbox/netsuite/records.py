@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.netsuite import sublists, values
+from sandbox.netsuite import cash, sublists, values
 from sandbox.netsuite.errors import NetSuiteError, invalid_content, nonexistent, user_error
 from sandbox.netsuite.rules import settle
 from sandbox.netsuite.schema import CREDIT_MEMO, INVOICE, Field, RecordType, record_type
@@ -188,4 +188,8 @@ def _read_value(f: Field, value: Any, resolve: sublists.Resolver) -> Any:
         return resolve(values.reference(value, f.name), f.target or "", f.name)
     if f.kind == "lines":
         return sublists.item_lines(value, resolve, f.name)
+    if f.kind == "glines":
+        return cash.gl_lines(value, resolve, f.name)
+    if f.kind == "refunds":
+        return cash.refund_lines(value, resolve, f.name)
     return sublists.apply_lines(value, resolve, f.name)

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sandbox.netsuite import values
+from sandbox.netsuite import cash, values
 from sandbox.netsuite.errors import user_error
-from sandbox.netsuite.schema import CREDIT_MEMO, CUSTOMER_PAYMENT, INVOICE, RecordType
+from sandbox.netsuite.schema import (
+    CREDIT_MEMO,
+    CUSTOMER_PAYMENT,
+    CUSTOMER_REFUND,
+    DEPOSIT,
+    INVOICE,
+    JOURNAL_ENTRY,
+    RecordType,
+)
 from sandbox.netsuite.store import Record, Store
 from sandbox.netsuite.wire import plain
 
@@ -37,6 +45,8 @@ def settle(store: Store, rtype: RecordType, record: Record, previous: Record | N
         _check_applications(store, rtype, record, record["payment"])
     if rtype is CREDIT_MEMO:
         _check_applications(store, rtype, record, record["total"])
+    if rtype in (DEPOSIT, CUSTOMER_REFUND, JOURNAL_ENTRY):
+        cash.settle_cash(store, rtype, record)
 
 
 def _check_lines(record: Record, record_places: int, *, allow_zero_total: bool) -> None:
@@ -126,7 +136,7 @@ def status(store: Store, rtype: RecordType, record: Record) -> tuple[str, str]:
     if rtype is INVOICE:
         return PAID_IN_FULL if invoice_balance(store, record)[1] == 0 else OPEN
     if rtype is CREDIT_MEMO:
-        return FULLY_APPLIED if record["unapplied"] == 0 else OPEN
+        return FULLY_APPLIED if amount_remaining(store, rtype, record) == 0 else OPEN
     if rtype is CUSTOMER_PAYMENT:
         return NOT_DEPOSITED
     return PENDING_FULFILLMENT
@@ -136,5 +146,5 @@ def amount_remaining(store: Store, rtype: RecordType, record: Record) -> Decimal
     if rtype is INVOICE:
         return invoice_balance(store, record)[1]
     if rtype is CREDIT_MEMO:
-        return Decimal(record["unapplied"])
+        return Decimal(record["unapplied"]) - cash.refunded(store, record["id"])
     return None

@@ -117,6 +117,8 @@ CUSTOMER_PAYMENT = RecordType(
     (
         _ref("customer", "customer"),
         *_TRANSACTION_HEAD,
+        # Without an account the payment waits in Undeposited Funds for a deposit.
+        _ref("account", "account", required=False),
         Field("payment", "money", required=True),
         Field("apply", "applies"),
     ),
@@ -141,10 +143,35 @@ CREDIT_MEMO = RecordType(
     tran_code="CustCred",
 )
 
+ACCOUNT = RecordType(
+    "account", (Field("acctNumber"), Field("acctName"), Field("acctType")), writable=False,
+    sequence="account",
+)
+# Cash records (sandbox/netsuite/cash.py has their rules and general-ledger lines).
+DEPOSIT = RecordType(
+    "deposit",
+    (_ref("account", "account"), *_TRANSACTION_HEAD, Field("other", "glines", required=True)),
+    computed=("tranId", "total", "status", *_TIMESTAMPS),
+    sequence=TRANSACTION_SEQUENCE, tran_prefix="DEP", tran_code="Deposit",
+)
+CUSTOMER_REFUND = RecordType(
+    "customerRefund",
+    (_ref("customer", "customer"), _ref("account", "account"), *_TRANSACTION_HEAD,
+     Field("apply", "refunds", required=True)),
+    computed=("tranId", "total", "status", *_TIMESTAMPS),
+    sequence=TRANSACTION_SEQUENCE, tran_prefix="CR", tran_code="CustRfnd",
+)
+JOURNAL_ENTRY = RecordType(
+    "journalEntry",
+    (*_TRANSACTION_HEAD, Field("line", "glines", required=True)),
+    computed=("tranId", "total", "status", *_TIMESTAMPS),
+    sequence=TRANSACTION_SEQUENCE, tran_prefix="JE", tran_code="Journal",
+)
+
 RECORD_TYPES: dict[str, RecordType] = {
     t.name.lower(): t
     for t in (CURRENCY, CUSTOMER, SERVICE_SALE_ITEM, SALES_ORDER, INVOICE, CUSTOMER_PAYMENT,
-              CREDIT_MEMO)
+              CREDIT_MEMO, ACCOUNT, DEPOSIT, CUSTOMER_REFUND, JOURNAL_ENTRY)
 }
 TRANSACTION_TYPES = tuple(t for t in RECORD_TYPES.values() if t.is_transaction)
 
@@ -157,6 +184,20 @@ SEEDED_CURRENCIES = (
     ("AUD", "Australian Dollar", 2),
     ("JPY", "Yen", 0),
 )
+
+
+# The chart the emulator starts with: (number, name, NetSuite account type).
+SEEDED_ACCOUNTS = (
+    ("1000", "Operating bank", "Bank"),
+    ("1100", "Accounts Receivable", "AcctRec"),
+    ("1200", "Undeposited Funds", "OthCurrAsset"),
+    ("1300", "Disputed funds", "OthCurrAsset"),
+    ("4000", "Sales", "Income"),
+    ("6100", "Payment processing fees", "Expense"),
+    ("6300", "Dispute fees", "Expense"),
+    ("6400", "Chargeback losses", "Expense"),
+)
+RECEIVABLES, UNDEPOSITED, SALES = "1100", "1200", "4000"
 
 
 def record_type(name: str) -> RecordType | None:

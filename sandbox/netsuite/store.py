@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.netsuite.schema import CURRENCY, RECORD_TYPES, SEEDED_CURRENCIES, RecordType
+from sandbox.netsuite.schema import (
+    ACCOUNT,
+    CURRENCY,
+    RECORD_TYPES,
+    SEEDED_ACCOUNTS,
+    SEEDED_CURRENCIES,
+    RecordType,
+)
 
 Record = dict[str, Any]
 Source = tuple[str, str]  # (record type, internal id) of a payment or credit memo
@@ -29,6 +36,8 @@ class Store:
         self._applied: dict[str, dict[Source, Decimal]] = defaultdict(dict)
         for symbol, name, precision in SEEDED_CURRENCIES:
             self.insert(CURRENCY, {"symbol": symbol, "name": name, "precision": precision})
+        for number, name, kind in SEEDED_ACCOUNTS:
+            self.insert(ACCOUNT, {"acctNumber": number, "acctName": name, "acctType": kind})
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -42,6 +51,9 @@ class Store:
     def all(self, rtype: RecordType) -> list[Record]:
         """Records in internal-id order (ids only grow, so insertion order is id order)."""
         return list(self._tables[rtype.name].values())
+
+    def account_id(self, number: str) -> str:
+        return next(r["id"] for r in self.all(ACCOUNT) if r["acctNumber"] == number)
 
     def currency_places(self, currency_id: str) -> int:
         return int(self._tables[CURRENCY.name][currency_id]["precision"])

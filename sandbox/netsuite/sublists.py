@@ -56,6 +56,9 @@ def _lines(value: Any, path: str, known: tuple[str, ...]) -> list[dict[str, Any]
     return items
 
 
+lines = _lines  # the cash records' sublists (sandbox/netsuite/cash.py) read the same envelope
+
+
 def _missing(label: str, path: str) -> Exception:
     return user_error(f"Please enter value(s) for: {label}", path)
 

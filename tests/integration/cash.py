@@ -1,5 +1,6 @@
 """What the cash worked examples share: small card-paid deals, paying and refunding through the
-Stripe emulator, the cash run, and the ledger's cash accounts read back by name."""
+Stripe emulator, the cash run, and the cash accounts read back by name from the ledger or from
+NetSuite's general ledger (SuiteQL `transactionaccountingline`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,27 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
+from storage.ledger import LedgerCreditMemo
 from sync.cash.audit import CashFinding
 from sync.cash.run import CashRun, cash_findings, run_cash
+from sync.connectors.netsuite import NetSuiteErp
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
-from tests.integration.books import mirrored, seed, stripe_client, today
+from tests.integration.books import (
+    dollars,
+    journal_entries,
+    mirrored,
+    ns_records,
+    seed,
+    stripe_client,
+    today,
+)
 
 CASH_ACCOUNTS = {
     "1000": "Cash", "1100": "AR", "1200": "Clearing", "1300": "Disputed funds",
@@ -27,9 +39,16 @@ CASH_ACCOUNTS = {
 }
 
 
-@pytest.fixture
-def books_stack() -> Iterator[SandboxStack]:
-    with SandboxStack(slack=False) as stack:
+# NetSuite's chart by number (sandbox/netsuite/schema.py, sync/connectors/netsuite_cash.py).
+NS_ACCOUNTS = {
+    "1000": "Cash", "1100": "AR", "1200": "Clearing", "1300": "Disputed funds",
+    "6100": "Card fees", "6300": "Dispute fees", "6400": "Chargeback losses",
+}
+
+
+@pytest.fixture(params=["ledger", "netsuite"])
+def books_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
+    with SandboxStack(erp=request.param, slack=False) as stack:
         yield stack
 
 
@@ -89,7 +108,46 @@ def payouts(stack: SandboxStack) -> list[tuple[int, str]]:
     return [(int(p["amount"]), str(p["status"])) for p in reversed(found)]
 
 
-def cash_books(sessions: sessionmaker[Session]) -> dict[str, int]:
-    """The cash accounts' balances, debit positive, by name."""
-    trial = Ledger(sessions).trial_balance("USD")
-    return {name: trial.get(code, 0) for code, name in CASH_ACCOUNTS.items()}
+def cash_books(rt: Runtime) -> dict[str, int]:
+    """The cash accounts' balances, debit positive, by name. On NetSuite a customer's credit is
+    an unapplied credit memo inside AR; it is shown apart, as the ledger keeps it."""
+    if not isinstance(rt.erp, NetSuiteErp):
+        trial = Ledger(rt.sessions).trial_balance("USD")
+        return {name: trial.get(code, 0) for code, name in CASH_ACCOUNTS.items()}
+    numbers = {row["id"]: row["acctnumber"]
+               for row in rt.erp.suiteql("SELECT id, acctnumber FROM account")}
+    books = dict.fromkeys(CASH_ACCOUNTS.values(), 0)
+    for line in rt.erp.suiteql("SELECT account, amount FROM transactionaccountingline"):
+        if (name := NS_ACCOUNTS.get(numbers[line["account"]])) is not None:
+            books[name] += dollars(line["amount"])
+    credit = sum(dollars(row["foreignamountremaining"]) for row in rt.erp.suiteql(
+        "SELECT foreignamountremaining FROM transaction WHERE type = 'CustCred'"))
+    books["Customer credit"], books["AR"] = -credit, books["AR"] + credit
+    return books
+
+
+def entries(rt: Runtime) -> int:
+    """Every entry the books hold: the ledger's journal entries, NetSuite's transactions."""
+    if not isinstance(rt.erp, NetSuiteErp):
+        return journal_entries(rt.sessions)
+    return len(list(rt.erp.suiteql("SELECT id FROM transaction")))
+
+
+def refund_memos(rt: Runtime, stack: SandboxStack) -> list[tuple[int, int]]:
+    """(amount, the part left to the customer's credit) of each refund's credit memo."""
+    if stack.netsuite is None:
+        with rt.sessions() as s:
+            return [(m.amount_minor, m.to_customer_credit_minor) for m in s.scalars(
+                select(LedgerCreditMemo).order_by(LedgerCreditMemo.id))]
+    return [(dollars(m["total"]), dollars(m["total"]) - dollars(m.get("applied", 0)))
+            for m in ns_records(stack, "creditMemo") if m["externalId"].startswith("refund:")]
+
+
+def invoice_state(rt: Runtime, stack: SandboxStack, invoice_id: str) -> tuple[int, int]:
+    """(paid, open) of an invoice in the books."""
+    if stack.netsuite is None:
+        view = Ledger(rt.sessions).invoice(invoice_id)
+        assert view is not None
+        return view.paid_minor, view.open_minor
+    (invoice,) = ns_records(stack, "invoice", invoice_id)
+    return dollars(invoice["amountPaid"]), dollars(invoice["amountRemaining"])

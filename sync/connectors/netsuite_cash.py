@@ -1,0 +1,180 @@
+"""`NetSuiteCash`: the `CashErp` port over NetSuite, as NetSuite users book Stripe by hand.
+
+Payments wait in Undeposited Funds (Stripe Clearing here) until a payout deposits them:
+- a payout (Cash / Clearing) is a `deposit` into the operating bank, one line from Clearing;
+- a refund is a `creditMemo` on its invoice (keyed `refund:<re_…>`; on a paid invoice it stays
+  unapplied, the customer's credit), paid out by a `customerRefund` from Clearing;
+- everything else (card fees, disputes, their reversals and losses, a failed refund or payout)
+  is a `journalEntry` with the posting's lines.
+Each record is written by external ID (the posting's; the memo's is the refund's), so a retry
+after a lost response or a crash between two records finds what exists and creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sync.connectors.netsuite import CREDIT_ITEM, NetSuiteErp
+from sync.connectors.netsuite_transport import SYSTEM
+from sync.errors import PermanentError
+from sync.money import from_minor, to_minor
+from sync.ports_cash import (
+    CASH,
+    CHARGEBACK_LOSSES,
+    CLEARING,
+    CUSTOMER_CREDIT,
+    DISPUTE_FEES,
+    DISPUTED_FUNDS,
+    PROCESSING_FEES,
+    RECEIVABLE,
+    CashPosting,
+)
+
+# Each role's account number in NetSuite's chart; customer credit is an unapplied credit memo,
+# which sits in Accounts Receivable.
+DEFAULT_ACCOUNTS: Mapping[str, str] = {
+    CASH: "1000", RECEIVABLE: "1100", CUSTOMER_CREDIT: "1100", CLEARING: "1200",
+    DISPUTED_FUNDS: "1300", PROCESSING_FEES: "6100", DISPUTE_FEES: "6300",
+    CHARGEBACK_LOSSES: "6400",
+}
+IN_LIST = 200  # external IDs per SuiteQL `IN (…)`
+
+
+class NetSuiteCash:
+    name = SYSTEM
+
+    def __init__(self, erp: NetSuiteErp, accounts: Mapping[str, str] = DEFAULT_ACCOUNTS) -> None:
+        self.erp = erp
+        self.numbers = dict(accounts)
+        self._ids: dict[str, str] = {}  # account number -> internal id
+        self._invoices: set[str] = set()  # known invoices never disappear: remember them
+
+    def has_invoice(self, invoice_id: str) -> bool:
+        if invoice_id not in self._invoices and self.erp._find("invoice", invoice_id):
+            self._invoices.add(invoice_id)
+        return invoice_id in self._invoices
+
+    def post_cash(self, posting: CashPosting) -> str:
+        net = _nets(posting)
+        first = ""
+        if posting.credit_invoice is not None and net.get(CUSTOMER_CREDIT, 0) > 0:
+            paid_back = net.pop(CUSTOMER_CREDIT)
+            net[CLEARING] = net.get(CLEARING, 0) + paid_back
+            first = self._refund(posting, paid_back)
+        if net.get(CASH, 0) > 0:
+            deposited = net.pop(CASH)
+            net[CLEARING] = net.get(CLEARING, 0) + deposited
+            first = self._deposit(posting, deposited)
+        lines = [(role, amount) for role, amount in net.items() if amount]
+        if lines:
+            journal = self._journal(posting, lines)
+            first = first or journal
+        return first
+
+    def post_many(self, postings: Sequence[CashPosting]) -> None:
+        for posting in postings:  # each by external ID: a page cut short resumes where it was
+            self.post_cash(posting)
+
+    def posted(self, external_ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        clearing = self._account(CLEARING)
+        for start in range(0, len(external_ids), IN_LIST):
+            chunk = ", ".join(_quoted(e) for e in external_ids[start:start + IN_LIST])
+            rows = self.erp.suiteql("SELECT id, externalid, currency FROM transaction "
+                                    f"WHERE externalid IN ({chunk})")
+            owners = {row["id"]: (row["externalid"], self.erp._symbol(row)) for row in rows}
+            for external_id, _ in owners.values():
+                found.setdefault(external_id, 0)
+            if not owners:
+                continue
+            for line in self.erp.suiteql(
+                    "SELECT transaction, amount FROM transactionaccountingline WHERE account = "
+                    f"{clearing} AND transaction IN ({', '.join(owners)})"):
+                external_id, currency = owners[str(line["transaction"])]
+                found[external_id] += to_minor(Decimal(line["amount"]), currency)
+        return found
+
+    def clearing_balance(self, currency: str) -> int:
+        """Clearing in the account's base currency (closebot books one currency per account)."""
+        rows = self.erp.suiteql("SELECT amount FROM transactionaccountingline WHERE account = "
+                                f"{self._account(CLEARING)}")
+        return sum(to_minor(Decimal(row["amount"]), currency) for row in rows)
+
+    # --- the records -----------------------------------------------------------------------
+
+    def _head(self, posting: CashPosting) -> dict[str, Any]:
+        return {"currency": {"id": self.erp._currency_id(posting.currency)},
+                "tranDate": posting.posted_on.isoformat(), "memo": posting.memo[:999]}
+
+    def _refund(self, posting: CashPosting, amount: int) -> str:
+        """The credit memo first (found by the refund on a retry), then the refund paying it."""
+        assert posting.credit_invoice is not None
+        credit, invoice_ref = posting.credit_invoice
+        memo_key = f"refund:{posting.source_ref}"
+        invoice = self.erp._get(f"invoice/eid:{invoice_ref}")
+        customer = str(invoice["entity"]["id"])
+        memo_id = self.erp._find("creditMemo", memo_key)
+        if memo_id is None:
+            remaining = to_minor(Decimal(str(invoice.get("amountRemaining") or 0)),
+                                 posting.currency)
+            body: dict[str, Any] = {
+                **self._head(posting), "entity": {"id": customer},
+                "item": {"items": [{"item": {"id": self.erp._item_id(CREDIT_ITEM)},
+                                    "description": posting.memo[:999], "quantity": 1,
+                                    "amount": self._money(credit, posting)}]},
+            }
+            if applied := min(credit, remaining):  # what the invoice still owes is settled
+                body["apply"] = {"items": [{"doc": {"id": str(invoice["id"])}, "apply": True,
+                                            "amount": self._money(applied, posting)}]}
+            memo_id = self.erp._upsert("creditMemo", memo_key, body)
+        return self.erp._upsert("customerRefund", posting.external_id, {
+            **self._head(posting), "customer": {"id": customer},
+            "account": {"id": self._account(CLEARING)},
+            "apply": {"items": [{"doc": {"id": memo_id}, "apply": True,
+                                 "amount": self._money(amount, posting)}]},
+        })
+
+    def _deposit(self, posting: CashPosting, amount: int) -> str:
+        return self.erp._upsert("deposit", posting.external_id, {
+            **self._head(posting), "account": {"id": self._account(CASH)},
+            "other": {"items": [{"account": {"id": self._account(CLEARING)},
+                                 "amount": self._money(amount, posting),
+                                 "memo": posting.memo[:999]}]},
+        })
+
+    def _journal(self, posting: CashPosting, lines: list[tuple[str, int]]) -> str:
+        return self.erp._upsert("journalEntry", posting.external_id, {
+            **self._head(posting),
+            "line": {"items": [
+                {"account": {"id": self._account(role)}, "memo": posting.memo[:999],
+                 ("debit" if amount > 0 else "credit"): self._money(abs(amount), posting)}
+                for role, amount in lines]},
+        })
+
+    def _money(self, minor: int, posting: CashPosting) -> Decimal:
+        return from_minor(minor, posting.currency)
+
+    def _account(self, role: str) -> str:
+        number = self.numbers[role]
+        if not self._ids:
+            self._ids = {row["acctnumber"]: str(row["id"])
+                         for row in self.erp.suiteql("SELECT id, acctnumber FROM account")}
+        if number not in self._ids:
+            raise PermanentError(
+                f"NetSuite has no account number {number} for {role.replace('_', ' ')}; add it "
+                "under Lists > Accounting > Accounts", system=SYSTEM)
+        return self._ids[number]
+
+
+def _nets(posting: CashPosting) -> dict[str, int]:
+    """Each role's debit less credit, in the order the posting names them."""
+    net: dict[str, int] = {}
+    for leg in posting.legs:
+        net[leg.role] = net.get(leg.role, 0) + leg.debit - leg.credit
+    return net
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
