@@ -84,8 +84,9 @@ class Renderer:
         if rtype in (CUSTOMER_PAYMENT, CREDIT_MEMO):
             out["applied"] = record["applied"]
             out["unapplied"] = record["unapplied"]
-        if rtype is CREDIT_MEMO:
-            out["amountRemaining"] = record["unapplied"]
+        if rtype is CREDIT_MEMO:  # what customer refunds paid out is no longer open either
+            out["unapplied"] = out["amountRemaining"] = rules.amount_remaining(
+                self.store, rtype, record)
         code, name = rules.status(self.store, rtype, record)
         out["status"] = {"id": code, "refName": name}
         return out

@@ -1,0 +1,84 @@
+"""NetSuite's cash records written through the connector are each made once: a refund stopped
+between its credit memo and its customer refund finishes on the retry, and a retry after a lost
+answer (the same posting again) finds the records instead of making new ones.
+
+Acme's 1,000.00 invoice is paid by card (the payment waits in Undeposited Funds, Clearing), then
+refunded 200.00 and the 800.00 left paid out (hand-computed):
+                                    Dr          Cr
+    payment       Clearing       1,000.00
+                  AR                         1,000.00
+    credit memo   Sales            200.00
+                  AR                           200.00
+    refund        AR               200.00
+                  Clearing                     200.00
+    payout        Cash             800.00
+                  Clearing                     800.00
+After: Clearing 0, Cash 800.00, AR 0, customer credit 0; one memo, one refund, one deposit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from sandbox.stack import SandboxStack
+from sync.connectors.netsuite_cash import NetSuiteCash
+from sync.engine.runtime import Runtime
+from sync.errors import PermanentError
+from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, CashPosting, Leg
+from tests.integration.books import books_rt, ns_records  # noqa: F401 - a fixture
+from tests.integration.cash import billed, cash_books, pay
+
+D = 100
+
+
+@pytest.fixture
+def books_stack() -> Iterator[SandboxStack]:
+    with SandboxStack(erp="netsuite", slack=False) as stack:
+        yield stack
+
+
+def counts(stack: SandboxStack) -> tuple[int, int, int]:
+    return tuple(len(ns_records(stack, kind))  # type: ignore[return-value]
+                 for kind in ("creditMemo", "customerRefund", "deposit"))
+
+
+def test_refund_and_payout_are_made_once_across_a_failure_and_retries(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    pay(stack, acme)
+    sync_once(rt)
+    assert rt.cash is not None and isinstance(rt.cash.erp, NetSuiteCash)
+    books = rt.cash.erp
+    refund = CashPosting(
+        external_id="stripe:txn_refund", memo="Stripe refund re_1", posted_on=date(2026, 1, 20),
+        currency="USD", source_ref="re_1",
+        legs=(Leg(CUSTOMER_CREDIT, debit=200 * D), Leg(CLEARING, credit=200 * D)),
+        credit_invoice=(200 * D, acme))
+    books.numbers[CLEARING] = "1299"  # the account is missing: stopped after the credit memo
+    with pytest.raises(PermanentError, match="no account number 1299 for clearing"):
+        books.post_cash(refund)
+    assert counts(stack) == (1, 0, 0)
+    books.numbers[CLEARING] = "1200"  # a person adds it; the run is retried
+    first = books.post_cash(refund)
+    assert books.post_cash(refund) == first  # the retry after a lost answer
+    assert counts(stack) == (1, 1, 0)
+    payout = CashPosting(
+        external_id="stripe:po_1", memo="Stripe payout po_1", posted_on=date(2026, 1, 23),
+        currency="USD", source_ref="po_1",
+        legs=(Leg(CASH, debit=800 * D), Leg(CLEARING, credit=800 * D)))
+    books.post_many([payout])
+    books.post_many([payout])
+    assert counts(stack) == (1, 1, 1)
+    assert books.posted(["stripe:txn_refund", "stripe:po_1", "stripe:nothing"]) == {
+        "stripe:txn_refund": -200 * D, "stripe:po_1": -800 * D}
+    balances = cash_books(rt)
+    assert (balances["Clearing"], balances["Cash"], balances["AR"],
+            balances["Customer credit"]) == (0, 800 * D, 0, 0)
+    assert books.clearing_balance("USD") == 0
