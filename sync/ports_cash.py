@@ -28,6 +28,9 @@ ROLES = (
     CHARGEBACK_LOSSES, CASH,
 )
 
+# A refund's credit memo is keyed by the refund (`refund:<re_…>`) in every ERP.
+REFUND_MEMO = "refund:"
+
 # What moved the balance (Stripe's `reporting_category`, which groups its many `type`s).
 CHARGE, REFUND, REFUND_FAILURE = "charge", "refund", "refund_failure"
 DISPUTE, DISPUTE_REVERSAL, PAYOUT, FEE = "dispute", "dispute_reversal", "payout", "fee"

@@ -10,7 +10,7 @@ from sync.errors import PermanentError
 from sync.ledger import Ledger, LedgerError
 from sync.ledger.accounts import STRIPE_CLEARING
 from sync.ledger.cash import clearing_effects
-from sync.ports_cash import CashPosting
+from sync.ports_cash import REFUND_MEMO, CashPosting
 
 SYSTEM = "ledger"
 
@@ -32,7 +32,8 @@ class LedgerCash:
             if posting.credit_invoice is not None:
                 amount, invoice_id = posting.credit_invoice
                 self.ledger.post_credit_memo(
-                    external_id=f"refund:{posting.source_ref}", invoice_external_id=invoice_id,
+                    external_id=f"{REFUND_MEMO}{posting.source_ref}",
+                    invoice_external_id=invoice_id,
                     amount_minor=amount, currency=posting.currency, reason=posting.memo,
                     posted_on=posting.posted_on,
                 )

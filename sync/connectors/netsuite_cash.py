@@ -29,6 +29,7 @@ from sync.ports_cash import (
     DISPUTED_FUNDS,
     PROCESSING_FEES,
     RECEIVABLE,
+    REFUND_MEMO,
     CashPosting,
 )
 
@@ -112,7 +113,7 @@ class NetSuiteCash:
         """The credit memo first (found by the refund on a retry), then the refund paying it."""
         assert posting.credit_invoice is not None
         credit, invoice_ref = posting.credit_invoice
-        memo_key = f"refund:{posting.source_ref}"
+        memo_key = f"{REFUND_MEMO}{posting.source_ref}"
         invoice = self.erp._get(f"invoice/eid:{invoice_ref}")
         customer = str(invoice["entity"]["id"])
         memo_id = self.erp._find("creditMemo", memo_key)

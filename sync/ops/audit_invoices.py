@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sync.ops.audit_variance import Found, Side, money
 from sync.ports import BilledCredit, BilledInvoice, PostedCredit, PostedInvoice, PostedOrder
+from sync.ports_cash import REFUND_MEMO
 
 
 @dataclass
@@ -35,6 +36,9 @@ class ErpView:
     def build(cls, name: str, invoices: list[PostedInvoice], credits: list[PostedCredit],
               orders: list[PostedOrder]) -> ErpView:
         memos: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        # A refund's credit memo is money paid back, not a Stripe credit note: Stripe's invoice
+        # stays billed, and the cash audit ties the refund out (Clearing per payout).
+        credits = [c for c in credits if not c.external_id.startswith(REFUND_MEMO)]
         for c in credits:
             if c.invoice_external_id:
                 memos[c.invoice_external_id].append((c.external_id, c.amount_minor))
