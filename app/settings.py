@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     netsuite_ca_bundle: str | None = None
     netsuite_concurrency: int = 5  # closebot's share of the account's concurrency limit
     netsuite_timeout_s: float = 30.0
+    # Cash account numbers by role, over the defaults (sync/connectors/netsuite_cash.py), as
+    # JSON: {"cash": "1010", "clearing": "1200", "processing_fees": "6110"}.
+    netsuite_cash_accounts: dict[str, str] = Field(default_factory=dict)
     # Sage Intacct (ERP=intacct): REST API with OAuth 2.0 client credentials.
     intacct_client_id: str | None = None
     intacct_client_secret: SecretStr | None = None

@@ -19,7 +19,7 @@ from sync.connectors.intacct import GlAccounts, IntacctErp
 from sync.connectors.ledger import LedgerErp
 from sync.connectors.ledger_cash import LedgerCash
 from sync.connectors.netsuite import NetSuiteErp
-from sync.connectors.netsuite_cash import NetSuiteCash
+from sync.connectors.netsuite_cash import DEFAULT_ACCOUNTS, NetSuiteCash
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
@@ -168,7 +168,7 @@ def make_cash(settings: Settings, erp: Erp) -> CashPorts | None:
     if isinstance(ledger, Ledger):
         books = LedgerCash(ledger)
     elif isinstance(erp, NetSuiteErp):
-        books = NetSuiteCash(erp)
+        books = NetSuiteCash(erp, {**DEFAULT_ACCOUNTS, **settings.netsuite_cash_accounts})
     else:
         return None
     if settings.stripe_api_key is None:

@@ -30,6 +30,7 @@ from sync.ports_cash import (
     PROCESSING_FEES,
     RECEIVABLE,
     REFUND_MEMO,
+    ROLES,
     CashPosting,
 )
 
@@ -47,6 +48,9 @@ class NetSuiteCash:
     name = SYSTEM
 
     def __init__(self, erp: NetSuiteErp, accounts: Mapping[str, str] = DEFAULT_ACCOUNTS) -> None:
+        if unknown := sorted(set(accounts) - set(ROLES)) or sorted(set(ROLES) - set(accounts)):
+            raise ValueError(f"NetSuite cash accounts: {', '.join(unknown)} is not a role, or has "
+                             f"no account; the roles are {', '.join(ROLES)}")
         self.erp = erp
         self.numbers = dict(accounts)
         self._ids: dict[str, str] = {}  # account number -> internal id

@@ -25,13 +25,15 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
+from app.wiring import build_runtime
 from sandbox.stack import SandboxStack
 from sync.connectors.netsuite_cash import NetSuiteCash
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError
-from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, CashPosting, Leg
+from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, PROCESSING_FEES, CashPosting, Leg
 from tests.integration.books import books_rt, ns_records  # noqa: F401 - a fixture
 from tests.integration.cash import billed, cash_books, pay
+from tests.integration.conftest import make_settings
 
 D = 100
 
@@ -82,3 +84,23 @@ def test_refund_and_payout_are_made_once_across_a_failure_and_retries(
     assert (balances["Clearing"], balances["Cash"], balances["AR"],
             balances["Customer credit"]) == (0, 800 * D, 0, 0)
     assert books.clearing_balance("USD") == 0
+
+
+def test_cash_accounts_are_a_setting(
+    books_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session],
+) -> None:
+    """NETSUITE_CASH_ACCOUNTS names the account of a role; one NetSuite lacks is refused with
+    the account's number, and a role closebot doesn't know stops the start."""
+    rt = build_runtime(make_settings(books_stack, db_url,
+                                     netsuite_cash_accounts={"processing_fees": "6999"}), sessions)
+    assert rt.cash is not None
+    fee = CashPosting(
+        external_id="stripe:txn_fee", memo="Stripe fee", posted_on=date(2026, 1, 20),
+        currency="USD", source_ref="ch_1",
+        legs=(Leg(PROCESSING_FEES, debit=30), Leg(CLEARING, credit=30)))
+    with pytest.raises(PermanentError, match="no account number 6999 for processing fees"):
+        rt.cash.erp.post_cash(fee)
+    assert ns_records(books_stack, "journalEntry") == []
+    with pytest.raises(ValueError, match="fees is not a role"):
+        build_runtime(make_settings(books_stack, db_url, netsuite_cash_accounts={"fees": "1"}),
+                      sessions)
