@@ -102,10 +102,13 @@ class NetSuiteCash:
         return found
 
     def clearing_balance(self, currency: str) -> int:
-        """Clearing in the account's base currency (closebot books one currency per account)."""
-        rows = self.erp.suiteql("SELECT amount FROM transactionaccountingline WHERE account = "
-                                f"{self._account(CLEARING)}")
-        return sum(to_minor(Decimal(row["amount"]), currency) for row in rows)
+        """Clearing's lines of the transactions in `currency`."""
+        ours = {row["id"] for row in self.erp.suiteql(
+            f"SELECT id FROM transaction WHERE currency = {self.erp._currency_id(currency)}")}
+        rows = self.erp.suiteql("SELECT transaction, amount FROM transactionaccountingline "
+                                f"WHERE account = {self._account(CLEARING)}")
+        return sum(to_minor(Decimal(row["amount"]), currency) for row in rows
+                   if row["transaction"] in ours)
 
     # --- the records -----------------------------------------------------------------------
 
