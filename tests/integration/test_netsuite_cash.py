@@ -18,21 +18,25 @@ After: Clearing 0, Cash 800.00, AR 0, customer credit 0; one memo, one refund, o
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
 from app.wiring import build_runtime
+from sandbox.faults import FaultPlan, FaultProxy
 from sandbox.stack import SandboxStack
+from storage.timeutil import utcnow
 from sync.connectors.netsuite_cash import NetSuiteCash
 from sync.engine.runtime import Runtime
-from sync.errors import PermanentError
+from sync.errors import PermanentError, TransientError
 from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, PROCESSING_FEES, CashPosting, Leg
-from tests.integration.books import books_rt, ns_records  # noqa: F401 - a fixture
-from tests.integration.cash import billed, cash_books, pay
+from tests.integration.books import advance, books_rt, ns_records  # noqa: F401 - a fixture
+from tests.integration.cash import billed, cash_books, pay, payouts, refund
+from tests.integration.cash import cash as run_cash
 from tests.integration.conftest import make_settings
 
 D = 100
@@ -104,3 +108,35 @@ def test_cash_accounts_are_a_setting(
     with pytest.raises(ValueError, match="fees is not a role"):
         build_runtime(make_settings(books_stack, db_url, netsuite_cash_accounts={"fees": "1"}),
                       sessions)
+
+
+def test_answers_lost_on_the_way_back_create_nothing_twice(
+    books_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session],
+) -> None:
+    """The cash run through a proxy that loses NetSuite's answers to every customer refund and
+    deposit (done in NetSuite, the connection reset on the way back), then runs again. Acme's
+    1,000.00 is refunded 200.00 the same day and paid out: 1,000.00 - 29.30 - 200.00 = 770.70.
+    After: one memo, one refund, one deposit; Cash 770.70, Clearing 0, fees 29.30, AR 0."""
+    stack = books_stack
+    assert stack.netsuite is not None
+    with FaultProxy(stack.netsuite.url, FaultPlan(), upstream_ca=str(stack.netsuite.ca_bundle),
+                    tls=stack.netsuite._ca, keep_host=True) as proxy:
+        rt = build_runtime(make_settings(stack, db_url, netsuite_base_url=proxy.url), sessions)
+        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
+        charge = pay(stack, billed(stack, rt, sessions, "Acme", 1000))
+        refund(stack, charge, 200 * D)
+        sync_once(rt)
+        advance(stack, days=4)
+        assert payouts(stack) == [(77070, "paid")]
+        proxy.set_plan(FaultPlan(rate=1.0, kinds=("drop_response",), only_paths=(
+            "/services/rest/record/v1/customerRefund", "/services/rest/record/v1/deposit")))
+        with contextlib.suppress(TransientError):
+            run_cash(rt)
+        assert proxy.injected["drop_response"] >= 1 and counts(stack)[1] == 1
+        proxy.set_plan(FaultPlan())
+        assert run_cash(rt).problems == []
+        run_cash(rt)
+        assert counts(stack) == (1, 1, 1)
+        books = cash_books(rt)
+        assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"],
+                books["Customer credit"]) == (77070, 0, 2930, 0, 0)
