@@ -55,7 +55,7 @@ class Renderer:
                 continue
             if f.kind == "ref":
                 out[f.name] = self.ref(f.target or "", value)
-            elif f.kind in ("lines", "applies"):
+            elif f.kind in ("lines", "applies", "glines", "refunds"):
                 out[f.name] = (self.sublist(rtype, record, f.name) if expand
                                else {"links": self.links(f"{href}/{f.name}")})
             else:
@@ -94,7 +94,10 @@ class Renderer:
     def sublist(self, rtype: RecordType, record: Record, name: str) -> dict[str, Any]:
         href = f"{self.href(rtype.name, record['id'])}/{name}"
         lines = record.get(name, [])
-        items = [self.item_line(i, line) if name == "item" else self.apply_line(line)
+        items = [self.item_line(i, line) if name == "item"
+                 else self.gl_line(i, line) if name in ("line", "other")
+                 else self.apply_line(line, "creditMemo" if rtype.name == "customerRefund"
+                                      else "invoice")
                  for i, line in enumerate(lines)]
         return {"links": self.links(href), "items": items, "count": len(items),
                 "totalResults": len(items), "hasMore": False, "offset": 0}
@@ -106,10 +109,20 @@ class Renderer:
                 out[key] = line[key]
         return out
 
-    def apply_line(self, line: dict[str, Any]) -> dict[str, Any]:
-        invoice = self.store.get(INVOICE, line["doc"]) or {}
-        return {"doc": self.ref("invoice", line["doc"]), "apply": True,
-                "amount": line["amount"], "refNum": invoice.get("tranId", "")}
+    def apply_line(self, line: dict[str, Any], doc_type: str = "invoice") -> dict[str, Any]:
+        rtype = record_type(doc_type)
+        assert rtype is not None
+        doc = self.store.get(rtype, line["doc"]) or {}
+        return {"doc": self.ref(doc_type, line["doc"]), "apply": True,
+                "amount": line["amount"], "refNum": doc.get("tranId", "")}
+
+    def gl_line(self, index: int, line: dict[str, Any]) -> dict[str, Any]:
+        """A journal line or a deposit's `other` line."""
+        out: dict[str, Any] = {"line": index + 1, "account": self.ref("account", line["account"])}
+        for key in ("debit", "credit", "amount", "memo"):
+            if line.get(key) is not None:
+                out[key] = line[key]
+        return out
 
 
 def _ref_name(rtype: RecordType, record: Record) -> str:
@@ -117,6 +130,8 @@ def _ref_name(rtype: RecordType, record: Record) -> str:
         return str(record.get("companyName", ""))
     if rtype.name == "currency":
         return str(record.get("name", ""))
+    if rtype.name == "account":
+        return f"{record.get('acctNumber', '')} {record.get('acctName', '')}"
     if rtype.name == "serviceSaleItem":
         return str(record.get("itemId", ""))
     if rtype is INVOICE:

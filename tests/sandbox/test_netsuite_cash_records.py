@@ -95,6 +95,11 @@ def test_refund_and_deposit_tie_out_in_the_general_ledger(ns: httpx.Client) -> N
     credit = decoded(ns.get(f"{REC}/creditMemo/{memo}"))
     assert credit["amountRemaining"] == 0
     assert credit["status"] == {"id": "B", "refName": "Fully Applied"}
+    paid_back = decoded(ns.get(f"{REC}/customerRefund/eid:stripe:txn_r?expandSubResources=true"))
+    (applied,) = paid_back["apply"]["items"]
+    assert (applied["doc"]["id"], applied["amount"], paid_back["total"]) == (
+        memo, Decimal("200"), Decimal("200"))
+    assert paid_back["account"]["refName"] == "1200 Undeposited Funds"
     kinds = suiteql(ns, "SELECT type FROM transaction WHERE externalid = 'stripe:txn_r'")
     assert [row["type"] for row in kinds.json()["items"]] == ["CustRfnd"]
 
