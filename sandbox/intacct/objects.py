@@ -27,7 +27,8 @@ CHART = (
     ("1010", "Undeposited funds", "debit"), ("1100", "Accounts receivable", "debit"),
     ("2100", "Deferred revenue", "credit"), ("2300", "Sales tax payable", "credit"),
     ("4000", "Subscription revenue", "credit"), ("4100", "Services revenue", "credit"),
-    ("6200", "Bad debt expense", "debit"), ("6100", "Payment processing fees", "debit"),
+    ("4900", "Credits and allowances", "debit"), ("6200", "Bad debt expense", "debit"),
+    ("6100", "Payment processing fees", "debit"),
 )
 CURRENCIES = {"USD": 2, "GBP": 2, "CAD": 2, "EUR": 2, "AUD": 2, "JPY": 0}
 

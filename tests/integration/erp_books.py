@@ -1,0 +1,98 @@
+"""One accounting outcome, read from whichever ERP the stack posts to, so each worked example
+asserts it once for the ledger, NetSuite and Sage Intacct.
+
+    AR        what customers still owe: open invoices less credits not yet applied
+    Revenue   what the invoices booked as revenue net of credits, deferred or already
+              recognized (NetSuite and Sage Intacct release deferred revenue with their own
+              schedules, which their emulators don't run; on the ledger it is deferred revenue
+              plus subscription and services revenue)
+    Contra    credits booked to Credits & Allowances (contra revenue)
+
+Sales orders, invoices and credits are listed by their totals where the ERP keeps them as
+records (NetSuite, Sage Intacct); the ledger keeps journal entries only, so they are None there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sandbox.stack import SandboxStack
+from sync.ledger import Ledger
+from sync.ledger.accounts import CREDITS_ALLOWANCES
+from tests.integration.books import (
+    dollars,
+    ia_lines,
+    ia_records,
+    ledger_books,
+    ns_lines,
+    ns_records,
+)
+
+# NetSuite items and Sage Intacct GL accounts that are not revenue (closebot's defaults).
+NS_NOT_REVENUE, NS_CONTRA = {"Sales tax", "Bad debt", "Credit"}, "Credit"
+IA_DEFERRED, IA_CONTRA = "2100", "4900"
+IA_INVOICE, IA_CREDIT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
+IA_ORDER = "order-entry/document::Sales Order"
+
+
+def erp_name(stack: SandboxStack) -> str:
+    return "netsuite" if stack.netsuite else "intacct" if stack.intacct else "ledger"
+
+
+def erp_books(stack: SandboxStack, sessions: sessionmaker[Session]) -> dict[str, int]:
+    """{"AR", "Revenue", "Contra"} in cents, as the ERP's own records say."""
+    if stack.netsuite is not None:
+        invoices, memos = ns_records(stack, "invoice"), ns_records(stack, "creditMemo")
+        return {"AR": sum(dollars(i["amountRemaining"]) for i in invoices)
+                - sum(dollars(m["amountRemaining"]) for m in memos),
+                "Revenue": _sum(ns_lines, invoices, NS_NOT_REVENUE, keep=False)
+                - _sum(ns_lines, memos, NS_NOT_REVENUE, keep=False),
+                "Contra": _sum(ns_lines, memos, {NS_CONTRA})}
+    if stack.intacct is not None:
+        invoices, credits = ia_records(stack, IA_INVOICE), ia_records(stack, IA_CREDIT)
+        # An adjustment's lines and what it has left to apply are negative in Sage.
+        return {"AR": sum(dollars(r["totalTxnAmountDue"]) for r in invoices + credits),
+                "Revenue": _sum(ia_lines, invoices + credits, {IA_DEFERRED}),
+                "Contra": -_sum(ia_lines, credits, {IA_CONTRA})}
+    books = ledger_books(sessions)
+    contra = Ledger(sessions).trial_balance("USD").get(CREDITS_ALLOWANCES, 0)
+    return {"AR": books["AR"], "Contra": contra,
+            "Revenue": books["Deferred revenue"] + books["Subscription revenue"]
+            + books["Services revenue"]}
+
+
+def erp_orders(stack: SandboxStack) -> list[int] | None:
+    """The sales orders' totals, smallest first."""
+    if stack.netsuite is not None:
+        return sorted(dollars(o["total"]) for o in ns_records(stack, "salesOrder"))
+    if stack.intacct is not None:
+        return sorted(dollars(o["totalTxnAmount"]) for o in ia_records(stack, IA_ORDER))
+    return None
+
+
+def erp_invoices(stack: SandboxStack) -> list[int] | None:
+    """The invoices' totals (tax included), smallest first."""
+    if stack.netsuite is not None:
+        return sorted(dollars(i["total"]) for i in ns_records(stack, "invoice"))
+    if stack.intacct is not None:
+        return sorted(dollars(i["totalTxnAmount"]) for i in ia_records(stack, IA_INVOICE))
+    return None
+
+
+def erp_credits(stack: SandboxStack) -> list[int] | None:
+    """The credit memos' (Sage Intacct: AR adjustments') totals as positive amounts."""
+    if stack.netsuite is not None:
+        return sorted(dollars(m["total"]) for m in ns_records(stack, "creditMemo"))
+    if stack.intacct is not None:
+        return sorted(-dollars(a["totalTxnAmount"]) for a in ia_records(stack, IA_CREDIT))
+    return None
+
+
+def _sum(lines_of: Callable[[dict[str, Any]], list[tuple[str, int]]],
+         records: list[dict[str, Any]], names: set[str], *, keep: bool = True) -> int:
+    """The lines of `records` whose item or account is (keep) or is not in `names`, summed."""
+    return sum(amount for record in records for name, amount in lines_of(record)
+               if (name in names) == keep)
