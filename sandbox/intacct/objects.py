@@ -21,6 +21,9 @@ JOURNAL_ENTRY = "general-ledger/journal-entry"
 ACCOUNT = "general-ledger/account"
 ITEM = "inventory-control/item"
 OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, SALES_ORDER, JOURNAL_ENTRY, ACCOUNT, ITEM)
+# An owned object: an adjustment's lines, read through the query service (each names its
+# adjustment as `arAdjustment`), written only with the adjustment.
+ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
 
 # A company's chart as a small SaaS company sets it up (id, name, normal balance).
 CHART = (

@@ -65,6 +65,7 @@ class IntacctErp(IntacctBooks):
     def __init__(self, *, accounts: GlAccounts | None = None, **transport: Any) -> None:
         super().__init__(**transport)
         self.accounts = accounts or GlAccounts()
+        self.credits_account = self.accounts.credits_allowances
         self._items: set[str] = set()
         self._owners: dict[str, tuple[str, str]] = {}  # invoice key → (customer id, currency)
 

@@ -29,6 +29,7 @@ from tests.integration.books import (
     mirrored,
     ns_lines,
     ns_records,
+    on_ledger,
     recognize,
     replay_post,
     today,
@@ -103,26 +104,34 @@ def test_a_credit_comes_out_of_deferred_revenue_on_either_erp(
     assert erp_credits(stack) in ([amount], None)
 
 
-def test_a_netsuite_credit_memo_booked_all_to_contra_revenue_is_a_variance(
+def test_a_credit_memo_booked_all_to_contra_revenue_is_a_variance(
     books_stack: SandboxStack, books_rt: Runtime,  # noqa: F811
     sessions: sessionmaker[Session],
 ) -> None:
     """$10,000 credited on day 10, when none of the subscription was earned: the memo's
-    "Subscription" line takes it from deferred revenue. Planted as it was booked before (one
-    "Credit" line of $10,000, Credits & Allowances), the audit reports $10,000 to contra revenue
-    against $0 earned."""
+    "Subscription" line (Sage Intacct: the adjustment's deferred revenue line) takes it from
+    deferred revenue. Planted as it was booked before (one "Credit" line of $10,000, Credits &
+    Allowances; on Sage Intacct, the line on GL account 4900), the audit reports $10,000 to
+    contra revenue against $0 earned."""
     stack, rt = books_stack, books_rt
-    if stack.netsuite is None:
+    if on_ledger(stack):
         pytest.skip("the ledger's credits are checked from its general ledger (test_books_credit)")
     opp, invoice = _billed(stack, rt, sessions)
     advance(stack, days=10)
     _approve_credit(rt, opp, invoice, 10 * K)
     assert run_audit(rt, require_alerts=False).ok
     (note,) = stack.stripe.objects("credit_note")
-    rt.erp._upsert("creditMemo", note["id"], {"item": {"items": [  # type: ignore[attr-defined]
-        {"item": {"id": rt.erp._item_id("Credit")}, "quantity": 1,  # type: ignore[attr-defined]
-         "amount": 10_000, "description": "service concession"}]}})
-    assert _ns_memo(stack)[0] == [("Credit", 10 * K)]
+    if stack.netsuite is not None:
+        rt.erp._upsert("creditMemo", note["id"], {"item": {"items": [  # type: ignore[attr-defined]
+            {"item": {"id": rt.erp._item_id("Credit")},  # type: ignore[attr-defined]
+             "quantity": 1, "amount": 10_000, "description": "service concession"}]}})
+        assert _ns_memo(stack)[0] == [("Credit", 10 * K)]
+    else:
+        assert stack.intacct is not None
+        (adjustment,) = ia_records(stack, IA_CREDIT, note["id"])
+        (line,) = stack.intacct.store.rows[IA_CREDIT][adjustment["key"]]["lines"]
+        line["glAccount"] = {"id": "4900"}
+    assert erp_books(stack, sessions)["Contra"] == 10 * K
 
     report = run_audit(rt, require_alerts=False)
     (variance,) = report.failing
