@@ -20,13 +20,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.stack import SandboxStack
-from sync.ledger import Ledger
-from sync.ledger.accounts import CREDITS_ALLOWANCES
+from sync.ledger import Ledger, audit_view
 from tests.integration.books import (
     dollars,
     ia_lines,
     ia_records,
-    ledger_books,
+    mirrored,
     ns_lines,
     ns_records,
 )
@@ -42,26 +41,61 @@ def erp_name(stack: SandboxStack) -> str:
     return "netsuite" if stack.netsuite else "intacct" if stack.intacct else "ledger"
 
 
-def erp_books(stack: SandboxStack, sessions: sessionmaker[Session]) -> dict[str, int]:
-    """{"AR", "Revenue", "Contra"} in cents, as the ERP's own records say."""
+def erp_books(stack: SandboxStack, sessions: sessionmaker[Session], opp: str | None = None
+              ) -> dict[str, int]:
+    """{"AR", "Revenue", "Contra"} in cents, as the ERP's own records say: of the deal `opp`
+    (its invoices, and the credits on them), or of the whole books."""
+    keys = None if opp is None else _billing_keys(stack, sessions, opp)
     if stack.netsuite is not None:
-        invoices, memos = ns_records(stack, "invoice"), ns_records(stack, "creditMemo")
-        return {"AR": sum(dollars(i["amountRemaining"]) for i in invoices)
-                - sum(dollars(m["amountRemaining"]) for m in memos),
-                "Revenue": _sum(ns_lines, invoices, NS_NOT_REVENUE, keep=False)
-                - _sum(ns_lines, memos, NS_NOT_REVENUE, keep=False),
-                "Contra": _sum(ns_lines, memos, {NS_CONTRA})}
+        return _netsuite_books(stack, keys)
     if stack.intacct is not None:
-        invoices, credits = ia_records(stack, IA_INVOICE), ia_records(stack, IA_CREDIT)
-        # An adjustment's lines and what it has left to apply are negative in Sage.
-        return {"AR": sum(dollars(r["totalTxnAmountDue"]) for r in invoices + credits),
-                "Revenue": _sum(ia_lines, invoices + credits, {IA_DEFERRED}),
-                "Contra": -_sum(ia_lines, credits, {IA_CONTRA})}
-    books = ledger_books(sessions)
-    contra = Ledger(sessions).trial_balance("USD").get(CREDITS_ALLOWANCES, 0)
-    return {"AR": books["AR"], "Contra": contra,
-            "Revenue": books["Deferred revenue"] + books["Subscription revenue"]
-            + books["Services revenue"]}
+        return _intacct_books(stack, keys)
+    return _ledger_books(sessions, opp, keys)
+
+
+def _billing_keys(stack: SandboxStack, sessions: sessionmaker[Session], opp: str) -> set[str]:
+    """The deal's Stripe invoice ids, its credit note ids and its closure keys: the references
+    closebot gives their ERP records."""
+    invoices = {i.billing_id for i in mirrored(sessions, opp)}
+    notes = {n["id"] for n in stack.stripe.objects("credit_note") if n["invoice"] in invoices}
+    closures = {f"{i}:{kind}" for i in invoices for kind in ("void", "uncollectible")}
+    return invoices | notes | closures
+
+
+def _netsuite_books(stack: SandboxStack, keys: set[str] | None) -> dict[str, int]:
+    invoices, memos = (
+        [r for r in ns_records(stack, kind) if keys is None or r.get("externalId") in keys]
+        for kind in ("invoice", "creditMemo"))
+    return {"AR": sum(dollars(i["amountRemaining"]) for i in invoices)
+            - sum(dollars(m["amountRemaining"]) for m in memos),
+            "Revenue": _sum(ns_lines, invoices, NS_NOT_REVENUE, keep=False)
+            - _sum(ns_lines, memos, NS_NOT_REVENUE, keep=False),
+            "Contra": _sum(ns_lines, memos, {NS_CONTRA})}
+
+
+def _intacct_books(stack: SandboxStack, keys: set[str] | None) -> dict[str, int]:
+    invoices, credits = (
+        [r for r in ia_records(stack, obj) if keys is None or r.get("referenceNumber") in keys]
+        for obj in (IA_INVOICE, IA_CREDIT))
+    # An adjustment's lines and what it has left to apply are negative in Sage.
+    return {"AR": sum(dollars(r["totalTxnAmountDue"]) for r in invoices + credits),
+            "Revenue": _sum(ia_lines, invoices + credits, {IA_DEFERRED}),
+            "Contra": -_sum(ia_lines, credits, {IA_CONTRA})}
+
+
+def _ledger_books(sessions: sessionmaker[Session], opp: str | None, keys: set[str] | None
+                  ) -> dict[str, int]:
+    """From the general ledger's postings, each traced to its invoice or sales order."""
+    books = {"AR": 0, "Revenue": 0, "Contra": 0}
+    role = {"receivable": ("AR", 1), "deferred_revenue": ("Revenue", -1),
+            "revenue": ("Revenue", -1), "contra_revenue": ("Contra", 1)}
+    for p in Ledger(sessions).read(audit_view.postings):
+        ours = keys is None or p.invoice_external_id in keys or (
+            p.order_external_id or "").startswith(f"{opp}:")
+        if ours and p.role in role:
+            name, sign = role[p.role]
+            books[name] += sign * p.amount_minor
+    return books
 
 
 def erp_orders(stack: SandboxStack) -> list[int] | None:

@@ -91,6 +91,9 @@ def test_an_add_on_with_its_own_end_date_bills_only_its_own_months(
     report = run_audit(rt, require_alerts=False)
     assert not report.failing, report.problems()
     assert erp_books(stack, sessions) == {"AR": 145 * K, "Revenue": 145 * K, "Contra": 0}
+    assert [erp_books(stack, sessions, opp) for opp in (platform, addon)] == [
+        {"AR": 120 * K, "Revenue": 120 * K, "Contra": 0},
+        {"AR": 25 * K, "Revenue": 25 * K, "Contra": 0}]
     if not on_ledger(stack):
         assert [t for t in erp_invoices(stack) or [] if t] == [10 * K, 15 * K, 120 * K]
         return

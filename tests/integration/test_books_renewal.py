@@ -128,6 +128,10 @@ def test_a_renewal_with_a_7_percent_uplift_continues_the_subscription(
     assert None not in orders and len(orders) == 2, "a sales order per deal"
     assert erp_books(stack, sessions) == {
         "AR": FIRST + RENEWAL, "Revenue": FIRST + RENEWAL, "Contra": 0}
+    # Each deal books its own term: the renewal's revenue is never the first deal's.
+    assert [erp_books(stack, sessions, opp) for opp in (first, renewal)] == [
+        {"AR": FIRST, "Revenue": FIRST, "Contra": 0},
+        {"AR": RENEWAL, "Revenue": RENEWAL, "Contra": 0}]
     if not on_ledger(stack):
         assert erp_invoices(stack) == erp_orders(stack) == [FIRST, RENEWAL]
         return
