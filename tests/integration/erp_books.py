@@ -1,5 +1,5 @@
-"""One accounting outcome, read from whichever ERP the stack posts to, so each worked example
-asserts it once for the ledger, NetSuite and Sage Intacct.
+"""One accounting outcome, of one deal or of the whole books, read from whichever ERP the stack
+posts to, so each worked example asserts it once for the ledger, NetSuite and Sage Intacct.
 
     AR        what customers still owe: open invoices less credits not yet applied
     Revenue   what the invoices booked as revenue net of credits, deferred or already
@@ -30,7 +30,8 @@ from tests.integration.books import (
     ns_records,
 )
 
-# NetSuite items and Sage Intacct GL accounts that are not revenue (closebot's defaults).
+# NetSuite's items that are not the invoice's revenue, and its contra revenue item; Sage
+# Intacct's deferred revenue and contra revenue GL accounts (closebot's defaults).
 NS_NOT_REVENUE, NS_CONTRA = {"Sales tax", "Bad debt", "Credit"}, "Credit"
 IA_DEFERRED, IA_CONTRA = "2100", "4900"
 IA_INVOICE, IA_CREDIT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
