@@ -52,19 +52,20 @@ def _ns_memo(stack: SandboxStack) -> tuple[list[tuple[str, int]], int]:
     (3, 10 * K, 10 * K, 0),       # 3 months earned, 70,000 still deferred
     (3, 75 * K, 70 * K, 5 * K),   # beyond what is deferred: 5,000 is contra revenue
 ])
-def test_a_credit_comes_out_of_deferred_revenue_on_either_erp(
+def test_a_credit_comes_out_of_deferred_revenue_on_every_erp(
     books_stack: SandboxStack, books_rt: Runtime,  # noqa: F811
     sessions: sessionmaker[Session],
     months: int, amount: int, deferred: int, contra: int,
 ) -> None:
     """The seed deal's $120,000 invoice; a credit after `months` months (+10 days).
 
-                              ledger                       NetSuite credit memo
-        part not yet earned   Dr Deferred  `deferred`     "Subscription" line `deferred`
-        beyond it             Dr Contra    `contra`       "Credit" line `contra`
-        the credit            Cr AR        `amount`       applied to the invoice
+                              ledger                 NetSuite credit memo         Sage adjustment
+        part not yet earned   Dr Deferred `deferred`  "Subscription" `deferred`    2100 -`deferred`
+        beyond it             Dr Contra   `contra`    "Credit" line `contra`       4900 -`contra`
+        the credit            Cr AR       `amount`    applied to the invoice       applied
 
-    Then AR = 120,000 - amount on both, and the audit is clean on both. On the ledger after the
+    Then on every ERP AR = 120,000 - amount, revenue booked 120,000 - deferred, contra revenue
+    `contra`, and the audit is clean. On the ledger after the
     term: deferred 0, recognized 120,000 - amount + contra, contra `contra`.
     """
     stack, rt = books_stack, books_rt
