@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     intacct_deferred_revenue_account: str = "2100"  # what invoice lines credit
     intacct_sales_tax_account: str = "2300"
     intacct_bad_debt_account: str = "6200"
+    intacct_credits_allowances_account: str = "4900"  # contra revenue
     intacct_undeposited_funds_account: str = "1010"  # where payments land
 
     # Slack.

@@ -156,6 +156,7 @@ def make_intacct(settings: Settings) -> IntacctErp:
             deferred_revenue=settings.intacct_deferred_revenue_account,
             sales_tax=settings.intacct_sales_tax_account,
             bad_debt=settings.intacct_bad_debt_account,
+            credits_allowances=settings.intacct_credits_allowances_account,
             undeposited_funds=settings.intacct_undeposited_funds_account),
     ), "intacct")
 

@@ -106,7 +106,7 @@ class PostedCredit:
     currency: str
     invoice_external_id: str | None = None
     # What the memo books to contra revenue (Credits & Allowances), where the ERP's books are
-    # read line by line (NetSuite); None where the audit reads the general ledger instead.
+    # read line by line (NetSuite, Sage Intacct); None where the audit reads the general ledger.
     contra_minor: int | None = None
 
 

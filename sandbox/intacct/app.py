@@ -96,6 +96,11 @@ class IntacctApp:
             return 201, {"ia::result": {"key": created["key"], "id": created["id"],
                                         "href": o.href(obj, created["key"])},
                          "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0}}
+        if key is not None and request.method == "PATCH":
+            updated = store.update(obj, key, _json(request))
+            return 200, {"ia::result": {"key": updated["key"], "id": updated["id"],
+                                        "href": o.href(obj, updated["key"])},
+                         "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0}}
         if request.method != "GET":
             raise method_not_allowed(request.method)
         with store.lock:

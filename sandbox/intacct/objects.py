@@ -21,13 +21,17 @@ JOURNAL_ENTRY = "general-ledger/journal-entry"
 ACCOUNT = "general-ledger/account"
 ITEM = "inventory-control/item"
 OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, SALES_ORDER, JOURNAL_ENTRY, ACCOUNT, ITEM)
+# An owned object: an adjustment's lines, read through the query service (each names its
+# adjustment as `arAdjustment`), written only with the adjustment.
+ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
 
 # A company's chart as a small SaaS company sets it up (id, name, normal balance).
 CHART = (
     ("1010", "Undeposited funds", "debit"), ("1100", "Accounts receivable", "debit"),
     ("2100", "Deferred revenue", "credit"), ("2300", "Sales tax payable", "credit"),
     ("4000", "Subscription revenue", "credit"), ("4100", "Services revenue", "credit"),
-    ("6200", "Bad debt expense", "debit"), ("6100", "Payment processing fees", "debit"),
+    ("4900", "Credits and allowances", "debit"), ("6200", "Bad debt expense", "debit"),
+    ("6100", "Payment processing fees", "debit"),
 )
 CURRENCIES = {"USD": 2, "GBP": 2, "CAD": 2, "EUR": 2, "AUD": 2, "JPY": 0}
 

@@ -30,6 +30,19 @@ def record(store: Store, obj: str, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def adjustment_lines(store: Store) -> list[dict[str, Any]]:
+    """Every adjustment's lines as rows of their own, each naming its adjustment."""
+    rows = []
+    for adjustment in store.rows[o.ADJUSTMENT].values():
+        currency = adjustment["currency"]["txnCurrency"]
+        for n, line in enumerate(adjustment["lines"], start=1):
+            rows.append(_strings({**line, "key": f"{adjustment['key']}-{n}",
+                                  "currency": {"txnCurrency": currency},
+                                  "arAdjustment": {"key": adjustment["key"],
+                                                   "id": adjustment["id"]}}, currency))
+    return rows
+
+
 def _strings(value: Any, currency: str) -> Any:
     if isinstance(value, Decimal):
         return o.money(value, currency)

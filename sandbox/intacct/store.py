@@ -66,17 +66,38 @@ class Store:
         return {"id": gl_id, "name": str(body.get("name") or gl_id),
                 "normalBalance": body.get("normalBalance") or "debit", "status": "active"}
 
-    def _document(self, body: dict[str, Any]) -> dict[str, Any]:
-        customer = self._customer_of(body)
-        currency = self._txn_currency(body)
+    def update(self, obj: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PATCH of a sales order: the lines given without a `key` are added to it (how Sage's
+        REST API adds to an owned collection); its header stays as it is. Posted AR documents
+        are changed by adjustments and payments, not here."""
+        with self.lock:
+            record = self.find(obj, key)
+            if obj != o.SALES_ORDER:
+                raise invalid(f"A {obj.rpartition('/')[2]} can't be changed once posted")
+            added = self._order_lines([line for line in body.get("lines") or []
+                                       if isinstance(line, dict) and not line.get("key")])
+            if self.total(record) + sum((line["txnAmount"] for line in added), ZERO) < 0:
+                raise invalid("A sales order's total can't be negative", field="lines")
+            record["lines"] = record["lines"] + added
+            return record
+
+    def _order_lines(self, given: list[dict[str, Any]]) -> list[dict[str, Any]]:
         lines = []
-        for n, line in enumerate(body.get("lines") or []):
+        for n, line in enumerate(given):
             item = o.ref(line, "item")
             self._exists(o.ITEM, item, f"lines[{n}].item.id", "item")
             lines.append({"item": {"id": item}, "quantity": str(line.get("quantity") or "1"),
                           "txnAmount": o.amount(line.get("txnAmount"), f"lines[{n}].txnAmount"),
                           "memo": line.get("memo"), "revRecStartDate": line.get("revRecStartDate"),
                           "revRecEndDate": line.get("revRecEndDate")})
+        return lines
+
+    def _document(self, body: dict[str, Any]) -> dict[str, Any]:
+        customer = self._customer_of(body)
+        currency = self._txn_currency(body)
+        lines = self._order_lines(body.get("lines") or [])
+        if self.total({"lines": lines}) < 0:
+            raise invalid("A sales order's total can't be negative", field="lines")
         if not lines:
             raise invalid("A sales order needs at least one line", field="lines")
         number = f"SO{self._next + 1:05d}"

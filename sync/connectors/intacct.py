@@ -28,8 +28,14 @@ from typing import Any
 
 from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.intacct_books import IntacctBooks
+from sync.connectors.intacct_change import amends_in_place, lower_amended_order
 from sync.connectors.intacct_transport import SYSTEM
-from sync.connectors.netsuite_closures import BAD_DEBT_ITEM, TAX_ITEM, write_off_lines
+from sync.connectors.netsuite_closures import (
+    BAD_DEBT_ITEM,
+    TAX_ITEM,
+    credit_lines,
+    write_off_lines,
+)
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
@@ -38,7 +44,7 @@ from sync.ports import ErpCustomer
 CUSTOMER, ITEM = "accounts-receivable/customer", "inventory-control/item"
 INVOICE, PAYMENT = "accounts-receivable/invoice", "accounts-receivable/payment"
 ADJUSTMENT, ORDER = "accounts-receivable/adjustment", "order-entry/document::Sales Order"
-DEFERRED = "deferred"
+DEFERRED, CREDIT = "deferred", "credit"
 _GL = re.compile(r"GL account (\S+?):? ")
 
 
@@ -49,6 +55,7 @@ class GlAccounts:
     deferred_revenue: str = "2100"
     sales_tax: str = "2300"
     bad_debt: str = "6200"
+    credits_allowances: str = "4900"  # contra revenue: a credit beyond what was deferred
     undeposited_funds: str = "1010"
 
 
@@ -58,6 +65,7 @@ class IntacctErp(IntacctBooks):
     def __init__(self, *, accounts: GlAccounts | None = None, **transport: Any) -> None:
         super().__init__(**transport)
         self.accounts = accounts or GlAccounts()
+        self.credits_account = self.accounts.credits_allowances
         self._items: set[str] = set()
         self._owners: dict[str, tuple[str, str]] = {}  # invoice key → (customer id, currency)
 
@@ -80,6 +88,8 @@ class IntacctErp(IntacctBooks):
                   "txnAmount": str(from_minor(o.amount_minor, currency)),
                   "memo": o.product[:1000], "revRecStartDate": o.service_start.isoformat(),
                   "revRecEndDate": o.service_end.isoformat()} for o in contract.obligations]
+        if amends_in_place(contract):
+            return lower_amended_order(self, contract, lines)
         return self._create(ORDER, {
             "customer": {"id": customer_id}, "currency": {"txnCurrency": currency},
             "transactionDate": contract.billing.start.isoformat(),
@@ -131,7 +141,11 @@ class IntacctErp(IntacctBooks):
                          "txnAmount": str(from_minor(payment.amount_minor, payment.currency))}]})
 
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str:
-        lines = [(DEFERRED, credit.reason, credit.amount_minor)]
+        """Booked as NetSuite's credit memo is (`netsuite_closures.credit_lines`): deferred
+        revenue for what the invoice had not earned on the credit's date, contra revenue for
+        the rest."""
+        lines = credit_lines(credit, recurring_item=DEFERRED, one_time_item=DEFERRED,
+                             credit_item=CREDIT)
         return self._credit(credit.billing_id, invoice_id, credit.currency, lines,
                             credit.created_at.date().isoformat(),
                             f"Stripe credit note {credit.billing_id}: {credit.reason}")
@@ -171,6 +185,7 @@ class IntacctErp(IntacctBooks):
         settings = {self.accounts.deferred_revenue: "INTACCT_DEFERRED_REVENUE_ACCOUNT",
                     self.accounts.sales_tax: "INTACCT_SALES_TAX_ACCOUNT",
                     self.accounts.bad_debt: "INTACCT_BAD_DEBT_ACCOUNT",
+                    self.accounts.credits_allowances: "INTACCT_CREDITS_ALLOWANCES_ACCOUNT",
                     self.accounts.undeposited_funds: "INTACCT_UNDEPOSITED_FUNDS_ACCOUNT"}
         if (found := _GL.search(text)) and found.group(1) in settings:
             account = found.group(1)
@@ -195,7 +210,8 @@ class IntacctErp(IntacctBooks):
         customer_id = str(invoice["customer"]["id"])
         if key is None:
             account = {DEFERRED: self.accounts.deferred_revenue, TAX_ITEM: self.accounts.sales_tax,
-                       BAD_DEBT_ITEM: self.accounts.bad_debt}
+                       BAD_DEBT_ITEM: self.accounts.bad_debt,
+                       CREDIT: self.accounts.credits_allowances}
             key = self._create(ADJUSTMENT, {
                 "customer": {"id": customer_id}, "currency": {"txnCurrency": currency},
                 "adjustmentDate": on, "referenceNumber": reference,

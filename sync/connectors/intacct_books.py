@@ -1,6 +1,7 @@
 """What the audit and the go-live import read back from Sage Intacct, through the query service
-(pages of up to 4,000 rows, never one request per record): closebot's invoices, adjustments and
-sales orders by the `referenceNumber` it gave them, and invoices still open."""
+(pages of up to 4,000 rows, never one request per record): closebot's invoices, adjustments (and
+what their lines book to contra revenue) and sales orders by the `referenceNumber` it gave them,
+and invoices still open."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sync.ports import ErpInvoice, PostedCredit, PostedInvoice, PostedOrder
 
 _INVOICE, _ADJUSTMENT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
 _ORDER, _PAYMENT = "order-entry/document::Sales Order", "accounts-receivable/payment"
+_ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
 _CURRENCY = "currency.txnCurrency"
 _OURS = [{"$ne": {"referenceNumber": None}}]
 
@@ -29,12 +31,21 @@ class IntacctBooks(IntacctTransport):
                               _minor(r, "totalTxnAmountDue"), _minor(r, "totalTxnAmount"),
                               r[_CURRENCY]) for r in rows]
 
+    credits_account = "4900"  # Credits & Allowances (contra revenue), as the chart numbers it
+
     def posted_credits(self) -> list[PostedCredit]:
         """Adjustments by the credit note (or closure key) they carry; an adjustment's amount is
-        negative in Sage, a credit's is positive here."""
-        rows = self.query(_ADJUSTMENT, ["referenceNumber", "totalTxnAmount", _CURRENCY], _OURS)
+        negative in Sage, a credit's is positive here. What each books to contra revenue is
+        read from its lines, one query for all of them."""
+        contra: Counter[str] = Counter()
+        for line in self.query(_ADJUSTMENT_LINE, ["arAdjustment.key", "txnAmount", _CURRENCY],
+                               [{"$eq": {"glAccount.id": self.credits_account}}]):
+            contra[str(line["arAdjustment.key"])] -= _minor(line, "txnAmount")
+        rows = self.query(_ADJUSTMENT, ["key", "referenceNumber", "totalTxnAmount", _CURRENCY],
+                          _OURS)
         return [PostedCredit(r["referenceNumber"], -_minor(r, "totalTxnAmount"), r[_CURRENCY],
-                             _closed_invoice(r["referenceNumber"])) for r in rows]
+                             _closed_invoice(r["referenceNumber"]), contra[str(r["key"])])
+                for r in rows]
 
     def sales_orders(self) -> list[PostedOrder]:
         rows = self.query(_ORDER, ["referenceNumber", "totalTxnAmount", _CURRENCY], _OURS)

@@ -25,6 +25,7 @@ def diagnose(erp: IntacctErp) -> list[Check]:
     wanted = {"INTACCT_DEFERRED_REVENUE_ACCOUNT": erp.accounts.deferred_revenue,
               "INTACCT_SALES_TAX_ACCOUNT": erp.accounts.sales_tax,
               "INTACCT_BAD_DEBT_ACCOUNT": erp.accounts.bad_debt,
+              "INTACCT_CREDITS_ALLOWANCES_ACCOUNT": erp.accounts.credits_allowances,
               "INTACCT_UNDEPOSITED_FUNDS_ACCOUNT": erp.accounts.undeposited_funds}
     try:
         have = {r["id"] for r in erp.query("general-ledger/account", ["id"],

@@ -106,6 +106,10 @@ class IntacctTransport:
         self.created += 1
         return key
 
+    def _update(self, obj: str, key: str, body: dict[str, Any]) -> None:
+        """PATCH a record: the fields given change, lines without a `key` are added."""
+        self._call(f"update {obj}", "PATCH", f"/objects/{obj}/{key}", body=body)
+
     def _get(self, obj: str, key: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call(f"get {obj}", "GET", f"/objects/{obj}/{key}")[
             "ia::result"]

@@ -9,6 +9,7 @@ it there and adds nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sync.errors import PermanentError
@@ -21,21 +22,24 @@ ORDER = "salesOrder"
 KEPT = ("entity", "currency", "tranDate", "startDate", "endDate", "otherRefNum", "memo")
 
 
-def _amended_order(ns: NetSuiteErp, contract: Contract) -> tuple[str, str]:
+def amended_order(find: Callable[[str], str | None], contract: Contract, *, erp: str,
+                  system: str) -> tuple[str, str]:
+    """(key, id) of the sales order of the latest earlier version the ERP holds."""
     for version in range(contract.version - 1, 0, -1):
         key = f"{contract.opportunity_id}:v{version}"
-        found = ns._find(ORDER, key)
+        found = find(key)
         if found:
             return key, found
     raise PermanentError(
-        f"The change order of {contract.name} lowers the contract, but NetSuite holds no sales "
+        f"The change order of {contract.name} lowers the contract, but {erp} holds no sales "
         "order of an earlier version to lower: post that version's sales order, then Retry.",
-        system="netsuite")
+        system=system)
 
 
 def lower_amended_order(ns: NetSuiteErp, contract: Contract, lines: list[dict[str, Any]]) -> str:
     """Add the change order's lines to the amended version's sales order; its id."""
-    key, order_id = _amended_order(ns, contract)
+    key, order_id = amended_order(lambda k: ns._find(ORDER, k), contract, erp="NetSuite",
+                                  system="netsuite")
     record = ns._get(f"{ORDER}/{order_id}?expandSubResources=true")
     held = [{"item": {"id": str(line["item"]["id"])}, "description": line.get("description"),
              "quantity": line.get("quantity"), "amount": line.get("amount")}

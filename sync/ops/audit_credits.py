@@ -1,9 +1,11 @@
-"""Credits approved in Slack, checked in an ERP that keeps its own revenue schedules (NetSuite).
+"""Credits approved in Slack, checked in an ERP that keeps its own revenue schedules (NetSuite,
+Sage Intacct).
 
 The embedded ledger's credits are checked per obligation from its general ledger
 (`audit_books`). NetSuite's are read from the credit memos' lines: each memo may book to contra
 revenue (its "Credit" line) only the part of the credit its invoice had already earned on the
-credit's date; the rest must come out of deferred revenue through the invoice's own items. What
+credit's date; the rest must come out of deferred revenue through the invoice's own items (Sage
+Intacct's AR adjustments say the same by GL account, Credits & Allowances or deferred). What
 was earned is closebot's record of the credit (the approval's note, with each invoice line and
 what it had earned, `sync.engine.invoice_closures.with_earned`).
 """

@@ -42,11 +42,9 @@ def erp_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
         yield stack
 
 
-# Every ERP closebot posts to. Examples Sage Intacct does not book yet (contract changes,
-# renewals, cancellations, a credit split against deferred revenue) use `two_erps` instead.
+# Every ERP closebot posts to.
 books_stack = pytest.fixture(params=["ledger", "netsuite", "intacct"], name="books_stack")(
     erp_stack)
-two_erps = pytest.fixture(params=["ledger", "netsuite"], name="books_stack")(erp_stack)
 
 
 @pytest.fixture

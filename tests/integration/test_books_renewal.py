@@ -42,16 +42,16 @@ from tests.integration.books import (
     K,
     advance_months,
     books_rt,  # noqa: F401 - a fixture
+    books_stack,  # noqa: F401 - a fixture, on each ERP
     deal_status,
-    dollars,
     ledger_books,
     midnight,
-    ns_records,
+    on_ledger,
     recognize,
     seed,
     today,
-    two_erps,  # noqa: F401 - the books_stack fixture, on the ledger and NetSuite
 )
+from tests.integration.erp_books import erp_books, erp_invoices, erp_name, erp_orders
 
 FIRST = 120 * K
 RENEWAL = 128_400 * 100  # $120,000 x 1.07
@@ -123,13 +123,17 @@ def test_a_renewal_with_a_7_percent_uplift_continues_the_subscription(
     report = run_audit(rt, require_alerts=False)
     assert not report.failing, report.problems()
 
-    erp = "netsuite" if stack.netsuite is not None else "ledger"
+    erp = erp_name(stack)
     orders = {_sales_order(sessions, first, erp), _sales_order(sessions, renewal, erp)}
     assert None not in orders and len(orders) == 2, "a sales order per deal"
-    if stack.netsuite is not None:
-        assert sorted(dollars(i["total"]) for i in ns_records(stack, "invoice")) == [
-            FIRST, RENEWAL]
-        assert len(ns_records(stack, "salesOrder")) == 2
+    assert erp_books(stack, sessions) == {
+        "AR": FIRST + RENEWAL, "Revenue": FIRST + RENEWAL, "Contra": 0}
+    # Each deal books its own term: the renewal's revenue is never the first deal's.
+    assert [erp_books(stack, sessions, opp) for opp in (first, renewal)] == [
+        {"AR": FIRST, "Revenue": FIRST, "Contra": 0},
+        {"AR": RENEWAL, "Revenue": RENEWAL, "Contra": 0}]
+    if not on_ledger(stack):
+        assert erp_invoices(stack) == erp_orders(stack) == [FIRST, RENEWAL]
         return
     assert ledger_books(sessions) == {
         "AR": FIRST + RENEWAL, "Deferred revenue": 0, "Sales tax payable": 0,

@@ -208,3 +208,40 @@ def test_requests_beyond_the_concurrency_limit_get_429(
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
     assert error(refused)["code"] == "tooManyRequests"
     assert api.get(f"{AR}/customer").status_code == 200
+
+
+def test_a_sales_order_is_lowered_by_lines_added_to_it_never_below_zero(
+        api: httpx.Client) -> None:
+    # $1,200.00 ordered; a PATCH adds a -$360.00 line (total $840.00); another -$900.00 would
+    # take it below zero and is refused; an order without lines, or a negative one, is too.
+    customer(api, "C-SO")
+    created(api.post("/objects/inventory-control/item", json={"id": "Seats"}))
+    orders = "/objects/order-entry/document::Sales Order"
+    line = {"item": {"id": "Seats"}, "txnAmount": "1200.00"}
+    key = created(api.post(orders, json={"customer": {"id": "C-SO"}, "lines": [line]}))
+    changed = api.patch(f"{orders}/{key}", json={"lines": [{**line, "txnAmount": "-360.00"}]})
+    assert changed.status_code == 200, changed.text
+    shown = api.get(f"{orders}/{key}").json()["ia::result"]
+    assert (shown["totalTxnAmount"], len(shown["lines"])) == ("840.00", 2)
+    below = api.patch(f"{orders}/{key}", json={"lines": [{**line, "txnAmount": "-900.00"}]})
+    assert below.status_code == 400 and "can't be negative" in error(below)["message"]
+    for lines in ([], [{**line, "txnAmount": "-1.00"}]):
+        refused = api.post(orders, json={"customer": {"id": "C-SO"}, "lines": lines})
+        assert refused.status_code == 400
+    assert api.get(f"{orders}/{key}").json()["ia::result"]["totalTxnAmount"] == "840.00"
+    posted = invoice(api, "C-SO", "10.00")
+    assert api.patch(f"{AR}/invoice/{posted}", json={"lines": [line]}).status_code == 400
+
+
+def test_adjustment_lines_are_queried_by_account_and_name_their_adjustment(
+        api: httpx.Client) -> None:
+    customer(api, "C-ADJ")
+    credit = created(api.post(f"{AR}/adjustment", json={"customer": {"id": "C-ADJ"}, "lines": [
+        {"glAccount": {"id": "2100"}, "txnAmount": "-700.00"},
+        {"glAccount": {"id": "4900"}, "txnAmount": "-50.00"}]}))
+    rows = api.post("/services/core/query", json={
+        "object": "accounts-receivable/adjustment-line",
+        "fields": ["arAdjustment.key", "glAccount.id", "txnAmount"],
+        "filters": [{"$eq": {"arAdjustment.key": credit}}, {"$eq": {"glAccount.id": "4900"}}],
+    }).json()["ia::result"]
+    assert rows == [{"arAdjustment.key": credit, "glAccount.id": "4900", "txnAmount": "-50.00"}]
