@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -53,3 +53,20 @@ class CashException(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CashFact(Base):
+    """A refund or a dispute closebot booked, tied to the deal whose invoice it touches, for the
+    CRM write-back (refunded amount, dispute status). One row per billing object."""
+
+    __tablename__ = "cash_facts"
+
+    object_id: Mapped[str] = mapped_column(String(255), primary_key=True)  # re_… or dp_…
+    kind: Mapped[str] = mapped_column(String(16))  # refund | dispute
+    invoice_id: Mapped[str] = mapped_column(String(64))
+    opportunity_id: Mapped[str] = mapped_column(String(32), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(24))  # a refund's "booked"; a dispute's status
+    occurred_on: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

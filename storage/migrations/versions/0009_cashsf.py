@@ -1,0 +1,37 @@
+"""cash facts: the refunds and disputes closebot booked, per deal, for the CRM write-back
+
+Revision ID: 0009_cashsf
+Revises: 0008
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_cashsf"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "cash_facts",
+        sa.Column("object_id", sa.String(length=255), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("invoice_id", sa.String(length=64), nullable=False),
+        sa.Column("opportunity_id", sa.String(length=32), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("object_id", name=op.f("pk_cash_facts")),
+    )
+    op.create_index(op.f("ix_cash_facts_opportunity_id"), "cash_facts", ["opportunity_id"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_cash_facts_opportunity_id"), table_name="cash_facts")
+    op.drop_table("cash_facts")

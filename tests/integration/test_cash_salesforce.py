@@ -1,0 +1,150 @@
+"""Cash facts written back to the opportunity: a payment (Payment Date, Outstanding Balance),
+refunds (Refunded Amount) and a dispute (Dispute Status), each from what closebot booked on the
+ledger, through the Stripe and Salesforce emulators. Card fees are the emulator's 2.9% + $0.30:
+$1,000.00 → $29.30; $2,500.00 → $72.80.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from sandbox.book import DealSpec, LineSpec
+from sandbox.stack import SandboxStack
+from sync.engine.runtime import Runtime
+from tests.integration.books import (
+    advance,
+    books_rt,  # noqa: F401 - a fixture
+    journal_entries,
+    mirrored,
+    seed,
+    stripe_client,
+    today,
+)
+from tests.integration.cash import (
+    books_stack,  # noqa: F401 - a fixture
+    cash,
+    cash_books,
+    findings,
+    pay,
+    payouts,
+    refund,
+    sandbox_post,
+)
+
+D = 100  # $1.00 in cents
+CASH_FIELDS = ("Invoice_Status__c", "Outstanding_Balance__c", "Payment_Date__c",
+               "Refunded_Amount__c", "Dispute_Status__c")
+
+
+def _billed(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session], account: str,
+            dollars: int) -> tuple[str, str]:
+    """A one-year deal billed in one annual invoice of `dollars`: (opportunity, invoice)."""
+    opp = seed(stack, DealSpec(
+        f"{account} - Platform", account, "dana@sales.example", "USD", "Annual", "Net 30", 12,
+        [LineSpec("Platform Subscription", 1, Decimal(dollars), "Recurring")], today(stack),
+    ))
+    sync_once(rt)
+    (invoice,) = mirrored(sessions, opp)
+    return opp, invoice.billing_id
+
+
+def _opportunity(stack: SandboxStack, opp: str) -> tuple[Any, ...]:
+    record = stack.salesforce.get("Opportunity", opp)
+    money = ("Outstanding_Balance__c", "Refunded_Amount__c")
+    return tuple(
+        None if record.get(f) is None else
+        Decimal(str(record[f])) if f in money else str(record[f]) for f in CASH_FIELDS)
+
+
+def test_a_payment_sets_the_paid_date_and_clears_the_balance(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme is billed 1,000.00 and pays it by card the same day: Salesforce goes from Open,
+    1,000.00 outstanding, to Paid on that day, 0.00 outstanding; nothing refunded or disputed.
+    The ledger: Clearing 1,000.00 (the payment) until the cash run; AR 0."""
+    stack, rt = books_stack, books_rt
+    opp, invoice = _billed(stack, rt, sessions, "Acme", 1000)
+    assert _opportunity(stack, opp) == ("Open", Decimal("1000"), None, None, None)
+    pay(stack, invoice)
+    sync_once(rt)
+    assert _opportunity(stack, opp) == (
+        "Paid", Decimal("0"), today(stack).isoformat(), None, None)
+    books = cash_books(sessions)
+    assert (books["AR"], books["Clearing"]) == (0, 1000 * D)
+
+
+def test_refunds_are_written_back_once_booked(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme pays 1,000.00 and is refunded 200.00, then 100.00 after the first payout (paid out
+    with Globex's 2,500.00). Salesforce shows a refund only once closebot booked its credit memo:
+    nothing after the refund alone, 200.00 after the first cash run, 300.00 after the second.
+
+        first payout   1,000.00 - 29.30 - 200.00            =   770.70
+        second payout  2,500.00 - 72.80 - 100.00            = 2,327.20
+        Cash 3,097.90; Clearing 0; Customer credit 0 (owed, then paid back); card fees 102.10.
+    A rerun of the cash run changes nothing, in the ledger or in Salesforce.
+    """
+    stack, rt = books_stack, books_rt
+    acme_opp, acme = _billed(stack, rt, sessions, "Acme", 1000)
+    _, globex = _billed(stack, rt, sessions, "Globex", 2500)
+    charge = pay(stack, acme)
+    paid_on = today(stack).isoformat()
+    refund(stack, charge, 200 * D)
+    sync_once(rt)
+    assert _opportunity(stack, acme_opp) == ("Paid", Decimal("0"), paid_on, None, None)
+    advance(stack, days=4)
+    assert payouts(stack) == [(77070, "paid")]
+    assert cash(rt).problems == []
+    sync_once(rt)
+    assert _opportunity(stack, acme_opp) == ("Paid", Decimal("0"), paid_on, Decimal("200"), None)
+    refund(stack, charge, 100 * D)
+    pay(stack, globex)
+    sync_once(rt)
+    advance(stack, days=4)
+    assert payouts(stack) == [(77070, "paid"), (232720, "paid")]
+    assert cash(rt).problems == []
+    sync_once(rt)
+    assert _opportunity(stack, acme_opp)[3] == Decimal("300")
+    books = cash_books(sessions)
+    assert (books["Cash"], books["Clearing"], books["Customer credit"], books["Card fees"]) == (
+        309790, 0, 0, 10210)
+    assert findings(rt) == []
+    written = stack.salesforce.get("Opportunity", acme_opp)["Last_Sync_Time__c"]
+    entries = journal_entries(sessions)
+    cash(rt)
+    sync_once(rt)
+    assert journal_entries(sessions) == entries
+    assert stack.salesforce.get("Opportunity", acme_opp)["Last_Sync_Time__c"] == written
+
+
+def test_a_dispute_status_follows_the_booked_dispute(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme's 1,000.00 card payment is disputed at once; once the cash run books the withdrawal
+    (Dr Disputed funds 1,000.00, Dr Dispute fees 15.00 / Cr Clearing 1,015.00) Salesforce says
+    Needs Response; lost, it books Dr Chargeback losses 1,000.00 / Cr Disputed funds and
+    Salesforce says Lost. The invoice stays paid (docs/cash.md), nothing refunded.
+    After: Disputed funds 0, Dispute fees 15.00, Chargeback losses 1,000.00, Clearing -15.00
+    (1,000.00 in, 1,015.00 out; the 29.30 card fee is booked with the payout, none yet)."""
+    stack, rt = books_stack, books_rt
+    opp, invoice = _billed(stack, rt, sessions, "Acme", 1000)
+    pay(stack, invoice, "pm_card_createDispute")
+    sync_once(rt)
+    assert _opportunity(stack, opp)[4] is None
+    assert cash(rt).problems == []
+    sync_once(rt)
+    assert _opportunity(stack, opp)[::3] == ("Paid", None)  # status, refunded
+    assert _opportunity(stack, opp)[4] == "Needs Response"
+    (dispute,) = stripe_client(stack).v1.disputes.list().data
+    sandbox_post(stack, f"/sandbox/disputes/{dispute['id']}/decide", {"outcome": "lost"})
+    assert cash(rt).problems == []
+    sync_once(rt)
+    assert _opportunity(stack, opp)[4] == "Lost"
+    books = cash_books(sessions)
+    assert (books["Disputed funds"], books["Dispute fees"], books["Chargeback losses"],
+            books["Clearing"], books["AR"]) == (0, 15 * D, 1000 * D, -15 * D, 0)
