@@ -15,7 +15,7 @@ from storage.ops_tables import CashException
 from storage.timeutil import utcnow
 from sync.cash.audit import CashFinding, audit_cash
 from sync.cash.customers import BilledCustomers
-from sync.cash.facts import RecordingErp, dispute_fact, save
+from sync.cash.facts import RecordingErp, RecordingReads, dispute_fact, payout_fact, save
 from sync.cash.payouts import CashProblem, book_dispute, reconcile_payouts
 from sync.ports_cash import CashDispute, CashErp, CashReads
 
@@ -59,6 +59,7 @@ def run_cash(
     not only when a payout carries them; then every payout arriving since `arrival_gte`."""
     run, customers = CashRun(), BilledCustomers(sessions)
     recording = RecordingErp(erp)
+    seen = RecordingReads(reads, recording.notes, customers)
     # A card network takes up to ~75 days to decide: look back further for disputes.
     opened = arrival_gte - timedelta(days=DISPUTE_DAYS) if arrival_gte else None
     for dispute in reads.disputes(created_gte=opened):
@@ -67,11 +68,13 @@ def run_cash(
         with transaction(sessions) as session:
             _keep(session, recording, dispute, problems, today=today)
         run.problems.extend(problems[:100 - len(run.problems)])
-    for outcome in reconcile_payouts(reads, recording, arrival_gte=arrival_gte,
+    for outcome in reconcile_payouts(seen, recording, arrival_gte=arrival_gte,
                                      customers=customers):
+        payout = recording.notes.payouts.get(outcome.payout_id)
+        settled = [payout_fact(payout)] if outcome.settled and payout else []
         with transaction(sessions) as session:
             record(session, outcome.payout_id, outcome.problems)
-            save(session, recording.take())
+            save(session, [*recording.take(), *settled])
         run.payouts += 1
         run.settled += outcome.settled
         run.transactions += outcome.transactions

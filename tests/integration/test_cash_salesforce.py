@@ -6,6 +6,7 @@ $1,000.00 → $29.30; $2,500.00 → $72.80.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.jobs import sync_once
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
+from storage.db import transaction
+from sync.cash.bank_lines import parse_statement
+from sync.connectors.stripe_payouts import StripePayouts
+from sync.engine.bank import import_statement
 from sync.engine.runtime import Runtime
+from sync.ops.queries import find_trace
 from tests.integration.books import (
     advance,
     books_rt,  # noqa: F401 - a fixture
@@ -148,3 +154,62 @@ def test_a_dispute_status_follows_the_booked_dispute(
     books = cash_books(sessions)
     assert (books["Disputed funds"], books["Dispute fees"], books["Chargeback losses"],
             books["Clearing"], books["AR"]) == (0, 15 * D, 1000 * D, -15 * D, 0)
+
+
+def _camt(day: str, amount: str, text: str) -> bytes:
+    """A one-line camt.053 statement of account 4000123456 (USD)."""
+    entry = (f"<Ntry><Amt Ccy=\"USD\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd>"
+             f"</Sts><BookgDt><Dt>{day}</Dt></BookgDt><AcctSvcrRef>B-1</AcctSvcrRef><NtryDtls>"
+             f"<TxDtls><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
+    return ('<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:'
+            'xsd:camt.053.001.08"><BkToCstmrStmt><Stmt><Id>S1</Id><Acct><Id><Othr><Id>4000123456'
+            f'</Id></Othr></Id></Acct>{entry}</Stmt></BkToCstmrStmt></Document>').encode()
+
+
+def test_the_trace_follows_the_payment_and_the_refund_to_the_bank_line(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme pays 1,000.00 by card and is refunded 200.00 the same day; both leave Stripe in one
+    payout of 1,000.00 - 29.30 - 200.00 = 770.70, which the bank statement shows on its arrival
+    day. The trace (`/deal-trace`, `closebot trace`) goes invoice → charge → payout → bank line,
+    and refund → the same payout → the same line; before the statement, the bank hop waits."""
+    stack, rt = books_stack, books_rt
+    opp, invoice = _billed(stack, rt, sessions, "Acme", 1000)
+    charge = pay(stack, invoice)
+    paid_on = today(stack).isoformat()
+    refunded = refund(stack, charge, 200 * D)["id"]
+    sync_once(rt)
+    advance(stack, days=4)
+    (payout,) = stripe_client(stack).v1.payouts.list().data
+    assert (payout["amount"], payout["status"]) == (77070, "paid")
+    arrival = datetime.fromtimestamp(payout["arrival_date"], UTC).date().isoformat()
+    assert cash(rt).problems == []
+    assert cash_books(sessions)["Cash"] == 77070
+
+    def cash_hops() -> list[tuple[str, str | None, str]]:
+        with transaction(sessions) as session:
+            answer = find_trace(session, opp, erp="ledger")
+        start = [h["hop"] for h in answer.hops].index("Payment") + 1
+        return [(h["hop"], h["id"], h["state"]) for h in answer.hops[start:]
+                if h["hop"].startswith(("Stripe charge", "Stripe refund", "Stripe payout",
+                                        "Bank line"))]
+
+    assert cash_hops() == [
+        ("Stripe charge", charge, "ok"), ("Stripe payout", payout["id"], "ok"),
+        ("Bank line", None, "not yet"),
+        ("Stripe refund", refunded, "ok"), ("Stripe payout", payout["id"], "ok"),
+        ("Bank line", None, "not yet")]
+    source = StripePayouts(api_key=stack.stripe.api_key, api_base=stack.stripe.url)
+    statement = parse_statement(_camt(arrival, "770.70", "STRIPE PAYOUT"))
+    assert len(import_statement(sessions, statement, source).matched) == 1
+    line = "4000123456:B-1"
+    assert cash_hops() == [
+        ("Stripe charge", charge, "ok"), ("Stripe payout", payout["id"], "ok"),
+        ("Bank line", line, "ok"),
+        ("Stripe refund", refunded, "ok"), ("Stripe payout", payout["id"], "ok"),
+        ("Bank line", line, "ok")]
+    with transaction(sessions) as session:
+        details = {h["hop"]: h.get("detail") for h in find_trace(session, opp, erp="ledger").hops}
+    assert details["Stripe charge"] == f"USD 1,000.00 on {paid_on}"
+    assert details["Stripe payout"] == f"USD 770.70 arriving {arrival}"
+    assert details["Bank line"] == f"USD 770.70 on {arrival} · 4000123456 · B-1"
