@@ -118,6 +118,9 @@ def open_exceptions(sessions: sessionmaker[Session]) -> list[CashException]:
 
 def cash_findings(
     reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], *, since: date | None = None,
+    figures: dict[str, dict[str, int]] | None = None,
 ) -> list[CashFinding]:
-    """The cash audit (`sync.cash.audit`) with closebot's billed customers."""
-    return list(audit_cash(reads, erp, since=since, customers=BilledCustomers(sessions)))
+    """The cash audit (`sync.cash.audit`) with closebot's billed customers; `figures` receives
+    Stripe's balance and Clearing per currency."""
+    return list(audit_cash(reads, erp, since=since, customers=BilledCustomers(sessions),
+                           figures=figures))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
+from handlers import blocks_alerts
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
@@ -20,7 +21,9 @@ from sync.cash.bank_lines import parse_statement
 from sync.connectors.stripe_payouts import StripePayouts
 from sync.engine.bank import import_statement
 from sync.engine.runtime import Runtime
+from sync.ops.digest import snapshot
 from sync.ops.queries import find_trace
+from sync.ops.reconcile import run_reconciliation
 from tests.integration.books import (
     advance,
     books_rt,  # noqa: F401 - a fixture
@@ -213,3 +216,62 @@ def test_the_trace_follows_the_payment_and_the_refund_to_the_bank_line(
     assert details["Stripe charge"] == f"USD 1,000.00 on {paid_on}"
     assert details["Stripe payout"] == f"USD 770.70 arriving {arrival}"
     assert details["Bank line"] == f"USD 770.70 on {arrival} · 4000123456 · B-1"
+
+
+def test_the_digest_ties_out_the_three_systems(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme (1,000.00, paid by card) and Globex (2,500.00, open), one payout of 1,000.00 -
+    29.30 = 970.70, matched to its bank line. The nightly reconciliation's figures, in the
+    digest:
+        Booked (Salesforce)  3,500.00 = 1,000.00 + 2,500.00
+        Billed (Stripe)      3,500.00 + 0.00 still to bill
+        Invoiced (ERP)       3,500.00 · 2,500.00 receivable (Globex)
+        Deposits (ERP)         970.70 · 970.70 matched in the bank
+        Stripe balance           0.00 = Clearing 0.00 + 0.00 to book
+    No variance. Then Salesforce is edited to show Acme owing 100.00: the next reconciliation's
+    variance names the opportunity and the digest shows it with its records."""
+    stack, rt = books_stack, books_rt
+    acme_opp, acme = _billed(stack, rt, sessions, "Acme", 1000)
+    _billed(stack, rt, sessions, "Globex", 2500)
+    pay(stack, acme)
+    sync_once(rt)
+    advance(stack, days=4)
+    (payout,) = stripe_client(stack).v1.payouts.list().data
+    assert payout["amount"] == 97070
+    arrival = datetime.fromtimestamp(payout["arrival_date"], UTC).date().isoformat()
+    assert cash(rt).problems == []
+    source = StripePayouts(api_key=stack.stripe.api_key, api_base=stack.stripe.url)
+    import_statement(sessions, parse_statement(_camt(arrival, "970.70", "STRIPE PAYOUT")), source)
+    run_reconciliation(rt)
+    text = _digest_text(sessions)
+    for line in ("*Booked (Salesforce)*\nUSD 3,500.00",
+                 "*Billed (Stripe)*\nUSD 3,500.00 + USD 0.00 still to bill",
+                 "*Invoiced (ERP)*\nUSD 3,500.00 · USD 2,500.00 receivable",
+                 "*Deposits (ERP)*\nUSD 970.70 · USD 970.70 matched in the bank",
+                 "*Stripe balance*\nUSD 0.00",
+                 "*Stripe Clearing*\nUSD 0.00 + USD 0.00 to book",
+                 "no variance"):
+        assert line in text, line
+    stack.salesforce.update("Opportunity", acme_opp, {"Outstanding_Balance__c": 100})
+    sync_once(rt)  # intake reads the edit, so the deal isn't in flight at the reconciliation
+    run_reconciliation(rt)
+    text = _digest_text(sessions)
+    assert "no variance" not in text
+    assert "Salesforce shows USD 100.00 outstanding but Stripe says USD 0.00" in text
+    assert f"records: Salesforce {acme_opp}" in text
+
+
+def _digest_text(sessions: sessionmaker[Session]) -> str:
+    """The digest message as the daily job renders it for Slack."""
+    with transaction(sessions) as session:
+        digest = snapshot(session, now=datetime.now(UTC), today=datetime.now(UTC).date())
+    _, blocks = blocks_alerts.digest(digest)
+
+    def texts(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [t for k, v in node.items()
+                    for t in ([v] if k == "text" and isinstance(v, str) else texts(v))]
+        return [t for v in node for t in texts(v)] if isinstance(node, list) else []
+
+    return "\n".join(texts(blocks))
