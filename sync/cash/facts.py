@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage import queue
@@ -161,6 +161,7 @@ def save(session: Session, facts: Iterable[Fact]) -> set[str]:
     invoices = {row.billing_id: row for row in session.scalars(
         select(BillingInvoice).where(BillingInvoice.billing_id.in_(wanted)))} if wanted else {}
     changed: dict[str, int] = {}
+    fresh: list[dict[str, object]] = []
     for fact in facts:
         invoice = invoices.get(fact.invoice_id or "")
         if fact.kind in (REFUND, DISPUTE) and (invoice is None or not invoice.opportunity_id):
@@ -169,7 +170,7 @@ def save(session: Session, facts: Iterable[Fact]) -> set[str]:
                   "opportunity_id": invoice.opportunity_id if invoice else None}
         row = stored.get(fact.object_id)
         if row is None:
-            session.add(CashFact(object_id=fact.object_id, updated_at=now, **values))
+            fresh.append({"object_id": fact.object_id, "updated_at": now, **values})
         elif any(getattr(row, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(row, key, value)
@@ -178,6 +179,8 @@ def save(session: Session, facts: Iterable[Fact]) -> set[str]:
             continue
         if invoice is not None and invoice.opportunity_id and fact.kind in (REFUND, DISPUTE):
             changed[invoice.opportunity_id] = invoice.contract_version or 0
+    if fresh:  # a payout's charges: one statement, not one per row
+        session.execute(insert(CashFact), fresh)
     for opportunity_id, version in changed.items():
         queue.arm(session, opportunity_id=opportunity_id, version=version, step="writeback")
     return set(changed)
