@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
 from handlers import blocks_alerts
+from handlers.blocks_status import trace_message
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
@@ -212,7 +213,10 @@ def test_the_trace_follows_the_payment_and_the_refund_to_the_bank_line(
         ("Stripe refund", refunded, "ok"), ("Stripe payout", payout["id"], "ok"),
         ("Bank line", line, "ok")]
     with transaction(sessions) as session:
-        details = {h["hop"]: h.get("detail") for h in find_trace(session, opp, erp="ledger").hops}
+        answer = find_trace(session, opp, erp="ledger")
+    details = {h["hop"]: h.get("detail") for h in answer.hops}
+    shown = str(trace_message(answer, cmd="/deal-trace"))  # what /deal-trace posts
+    assert f"*Bank line*: `{line}`" in shown and f"*Stripe payout*: `{payout['id']}`" in shown
     assert details["Stripe charge"] == f"USD 1,000.00 on {paid_on}"
     assert details["Stripe payout"] == f"USD 770.70 arriving {arrival}"
     assert details["Bank line"] == f"USD 770.70 on {arrival} · 4000123456 · B-1"
