@@ -23,6 +23,7 @@ from storage.tables import BillingInvoice
 from storage.timeutil import utcnow
 from sync.ports_cash import (
     CHARGE,
+    REFUND_FAILURE,
     BalanceTxn,
     CashDispute,
     CashErp,
@@ -34,6 +35,7 @@ from sync.ports_cash import (
 from sync.ports_cash import REFUND as REFUND_CATEGORY
 
 REFUND, DISPUTE, PAYMENT, PAYOUT_KIND = "refund", "dispute", "payment", "payout"
+FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,11 @@ class RecordingReads:
                     txn.created_on, customer_id=txn.customer_id, payout_id=payout_id))
             elif txn.category == REFUND_CATEGORY and txn.source_id:
                 self._notes.payout_of[txn.source_id] = payout_id
+            elif txn.category == REFUND_FAILURE and txn.source_id and txn.invoice_id:
+                # The money came back: the customer wasn't refunded after all.
+                self._notes.facts.append(Fact(
+                    txn.source_id, REFUND, txn.invoice_id, txn.currency, txn.amount_minor,
+                    FAILED, txn.created_on, payout_id=payout_id))
             yield txn
 
     def transactions(self, *, created_gte: date) -> Iterator[BalanceTxn]:
@@ -151,7 +158,12 @@ FIELDS = ("kind", "invoice_id", "opportunity_id", "customer_id", "payout_id", "c
 def save(session: Session, facts: Iterable[Fact]) -> set[str]:
     """Store the facts (a page at a time: one read of those stored, one of their invoices);
     arm the write-back of each deal whose refunds or disputes changed. Returns those deals."""
-    facts = list({f.object_id: f for f in facts}.values())
+    unique: dict[str, Fact] = {}
+    for fact in facts:  # a payout lists newest first: a refund's failure before the refund
+        held = unique.get(fact.object_id)
+        if held is None or held.status != FAILED:
+            unique[fact.object_id] = fact
+    facts = list(unique.values())
     if not facts:
         return set()
     now = utcnow()
@@ -169,6 +181,8 @@ def save(session: Session, facts: Iterable[Fact]) -> set[str]:
         values = {**{k: getattr(fact, k) for k in FIELDS if k != "opportunity_id"},
                   "opportunity_id": invoice.opportunity_id if invoice else None}
         row = stored.get(fact.object_id)
+        if row is not None and row.status == FAILED and fact.kind == REFUND:
+            continue  # a failed refund stays failed when a rerun books the refund again
         if row is None:
             fresh.append({"object_id": fact.object_id, "updated_at": now, **values})
         elif any(getattr(row, k) != v for k, v in values.items()):

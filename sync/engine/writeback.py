@@ -159,7 +159,8 @@ def _cash_fields(facts: list[CashFact], invoices: list[BillingInvoice]) -> dict[
     if refunds:
         currency = invoices[0].currency if invoices else refunds[0].currency
         fields["Refunded_Amount__c"] = from_minor(
-            sum(f.amount_minor for f in refunds if f.currency == currency), currency)
+            sum(f.amount_minor for f in refunds if f.currency == currency
+                and f.status != "failed"), currency)
     disputes = [f for f in facts if f.kind == "dispute"]
     if disputes:
         fields["Dispute_Status__c"] = DISPUTE_STATUS.get(disputes[-1].status, "Under Review")

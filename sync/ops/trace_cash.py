@@ -62,7 +62,8 @@ def cash_hops(session: Session, invoices: Sequence[BillingInvoice]) -> dict[str,
 def _carried(label: str, fact: CashFact, payouts: dict[str, CashFact],
              banks: dict[str | None, BankLineRow]) -> list[Hop]:
     """The fact, the payout that carried it, and that payout's bank line."""
-    found = [{"hop": label, "id": fact.object_id, "state": "ok", "detail": _money(fact)}]
+    state = "failed" if fact.status == "failed" else "ok"
+    found = [{"hop": label, "id": fact.object_id, "state": state, "detail": _money(fact)}]
     payout = payouts.get(fact.payout_id or "")
     if payout is None:
         found.append({"hop": "Stripe payout", "id": fact.payout_id, "state": "not yet",

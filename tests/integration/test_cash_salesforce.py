@@ -279,3 +279,31 @@ def _digest_text(sessions: sessionmaker[Session]) -> str:
         return [t for v in node for t in texts(v)] if isinstance(node, list) else []
 
     return "\n".join(texts(blocks))
+
+
+def test_a_refund_that_fails_is_no_longer_refunded(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme pays 1,000.00 by a card whose refunds fail; a 200.00 refund leaves the balance
+    with the first payout, then fails a day later and comes back with the second (Dr Clearing /
+    Cr Customer credit: still owed to Acme). Salesforce shows 0.00 refunded: the customer never
+    got the money, though the refund's credit memo was booked.
+        payout 1  1,000.00 - 29.30 - 200.00 = 770.70
+        payout 2                      200.00
+        Cash 970.70; Clearing 0; Customer credit 200.00 owed (-200.00, debit positive)
+    """
+    stack, rt = books_stack, books_rt
+    opp, invoice = _billed(stack, rt, sessions, "Acme", 1000)
+    charge = pay(stack, invoice, "pm_card_refundFail")
+    refund(stack, charge, 200 * D)
+    sync_once(rt)
+    advance(stack, days=5)
+    assert payouts(stack) == [(77070, "paid"), (20000, "paid")]
+    assert cash(rt).problems == []
+    sync_once(rt)
+    assert _opportunity(stack, opp)[3] == Decimal("0")
+    books = cash_books(sessions)
+    assert (books["Cash"], books["Clearing"], books["Customer credit"]) == (97070, 0, -200 * D)
+    cash(rt)
+    sync_once(rt)
+    assert _opportunity(stack, opp)[3] == Decimal("0")  # a rerun doesn't count it again
