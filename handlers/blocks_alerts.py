@@ -18,6 +18,7 @@ from handlers.blocks import (
     view_blocks,
 )
 from handlers.blocks_cards import card_blocks
+from handlers.blocks_tieout import tieout_blocks
 from handlers.ids import Action
 from handlers.markup import mention, mrkdwn
 from sync.ops.alerts import Alert, GroupAlert
@@ -85,7 +86,7 @@ def _numbers(d: Digest) -> list[Block]:
 
 def digest(d: Digest) -> Message:
     title = strings.DIGEST_TITLE.format(day=d.day.isoformat())
-    return outgoing(title, [header(title), *_numbers(d)])
+    return outgoing(title, [header(title), *_numbers(d), *tieout_blocks(d.tieout)])
 
 
 def home_view(d: Digest) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -53,3 +53,23 @@ class CashException(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CashFact(Base):
+    """What the cash run saw and booked, one row per billing object: a refund or a dispute on a
+    deal's invoice (for the CRM write-back), a charge of a billed customer and the payout that
+    carried it, a settled payout (for the chain of custody)."""
+
+    __tablename__ = "cash_facts"
+
+    object_id: Mapped[str] = mapped_column(String(255), primary_key=True)  # re_, dp_, ch_, po_…
+    kind: Mapped[str] = mapped_column(String(16))  # refund | dispute | payment | payout
+    invoice_id: Mapped[str | None] = mapped_column(String(64))
+    opportunity_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payout_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(24))  # a dispute's status; else booked | paid
+    occurred_on: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

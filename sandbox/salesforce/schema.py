@@ -185,6 +185,7 @@ def _build() -> dict[str, SObjectDef]:
               _s("Sync_Error__c", 32768, type="textarea"),
               _s("Approval_Status__c", type="picklist"),
               _t("Payment_Date__c", "date"), _n("Outstanding_Balance__c", precision=16),
+              _n("Refunded_Amount__c", precision=16), _s("Dispute_Status__c", type="picklist"),
               _t("Last_Sync_Time__c", "datetime")):
         opp.add(f)
 

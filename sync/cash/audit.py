@@ -118,7 +118,7 @@ def unbooked(reads: CashReads, erp: CashErp, *, since: date,
 
 def audit_cash(
     reads: CashReads, erp: CashErp, *, since: date | None = None,
-    customers: Customers = no_customers,
+    customers: Customers = no_customers, figures: dict[str, dict[str, int]] | None = None,
 ) -> Iterator[CashFinding]:
     """Each paid payout (arriving since `since`) nets Clearing to zero, and Clearing plus what
     is still to be booked equals Stripe's balance (transactions since `since`), once Stripe has
@@ -136,6 +136,9 @@ def audit_cash(
     for currency, amount in sorted(reads.balance().items()):
         clearing = erp.clearing_balance(currency)
         still = waiting.get(currency, 0)
+        if figures is not None:  # for the digest's tie-out, as the audit saw them
+            figures[currency] = {"stripe_balance": amount, "clearing": clearing,
+                                 "clearing_to_book": still}
         if clearing + still != amount:
             yield CashFinding(
                 "clearing_vs_stripe_balance",

@@ -15,7 +15,8 @@ from storage.ops_tables import CashException
 from storage.timeutil import utcnow
 from sync.cash.audit import CashFinding, audit_cash
 from sync.cash.customers import BilledCustomers
-from sync.cash.payouts import CashProblem, book_dispute, reconcile_dispute, reconcile_payouts
+from sync.cash.facts import RecordingErp, RecordingReads, dispute_fact, payout_fact, save
+from sync.cash.payouts import CashProblem, book_dispute, reconcile_payouts
 from sync.ports_cash import CashDispute, CashErp, CashReads
 
 OPEN, RESOLVED = "open", "resolved"
@@ -57,21 +58,38 @@ def run_cash(
     """Disputes first, so a dispute's withdrawal and its outcome are booked when they happen,
     not only when a payout carries them; then every payout arriving since `arrival_gte`."""
     run, customers = CashRun(), BilledCustomers(sessions)
+    recording = RecordingErp(erp)
+    seen = RecordingReads(reads, recording.notes, customers)
     # A card network takes up to ~75 days to decide: look back further for disputes.
     opened = arrival_gte - timedelta(days=DISPUTE_DAYS) if arrival_gte else None
     for dispute in reads.disputes(created_gte=opened):
-        problems = book_dispute(erp, dispute, today=dispute.closed_on or dispute_today(dispute))
+        today = dispute.closed_on or dispute_today(dispute)
+        problems = book_dispute(recording, dispute, today=today)
         with transaction(sessions) as session:
-            record(session, dispute.id, problems)
+            _keep(session, recording, dispute, problems, today=today)
         run.problems.extend(problems[:100 - len(run.problems)])
-    for outcome in reconcile_payouts(reads, erp, arrival_gte=arrival_gte, customers=customers):
+    for outcome in reconcile_payouts(seen, recording, arrival_gte=arrival_gte,
+                                     customers=customers):
+        payout = recording.notes.payouts.get(outcome.payout_id)
+        settled = [payout_fact(payout)] if outcome.settled and payout else []
         with transaction(sessions) as session:
             record(session, outcome.payout_id, outcome.problems)
+            save(session, [*recording.take(), *settled])
         run.payouts += 1
         run.settled += outcome.settled
         run.transactions += outcome.transactions
         run.problems.extend(outcome.problems[:100 - len(run.problems)])
     return run
+
+
+def _keep(
+    session: Session, recording: RecordingErp, dispute: CashDispute,
+    problems: Sequence[CashProblem], *, today: date,
+) -> None:
+    """A dispute's exceptions, and, once it is booked, its status for the deal's CRM record."""
+    record(session, dispute.id, problems)
+    booked = None if problems else dispute_fact(dispute, today=today)
+    save(session, [*recording.take(), *([booked] if booked else [])])
 
 
 def dispute_today(dispute: CashDispute) -> date:
@@ -83,9 +101,11 @@ def on_dispute(
     today: date,
 ) -> list[CashProblem]:
     """A `charge.dispute.*` event: book the dispute as Stripe has it now."""
-    problems = reconcile_dispute(reads, erp, dispute_id, today=today)
+    recording = RecordingErp(erp)
+    dispute = reads.dispute(dispute_id)
+    problems = book_dispute(recording, dispute, today=today)
     with transaction(sessions) as session:
-        record(session, dispute_id, problems)
+        _keep(session, recording, dispute, problems, today=today)
     return problems
 
 
@@ -98,6 +118,9 @@ def open_exceptions(sessions: sessionmaker[Session]) -> list[CashException]:
 
 def cash_findings(
     reads: CashReads, erp: CashErp, sessions: sessionmaker[Session], *, since: date | None = None,
+    figures: dict[str, dict[str, int]] | None = None,
 ) -> list[CashFinding]:
-    """The cash audit (`sync.cash.audit`) with closebot's billed customers."""
-    return list(audit_cash(reads, erp, since=since, customers=BilledCustomers(sessions)))
+    """The cash audit (`sync.cash.audit`) with closebot's billed customers; `figures` receives
+    Stripe's balance and Clearing per currency."""
+    return list(audit_cash(reads, erp, since=since, customers=BilledCustomers(sessions),
+                           figures=figures))

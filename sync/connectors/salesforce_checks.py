@@ -21,7 +21,7 @@ WRITTEN: dict[str, tuple[str, ...]] = {
         "Sync_Status__c", "Sync_Error__c", "Last_Sync_Time__c", "Approval_Status__c",
         "Stripe_Customer_Id__c", "Stripe_Subscription_Id__c", "ERP_Customer_Id__c",
         "ERP_Sales_Order_Id__c", "ERP_Invoice_Id__c", "Invoice_Number__c", "Invoice_Status__c",
-        "Payment_Date__c", "Outstanding_Balance__c",
+        "Payment_Date__c", "Outstanding_Balance__c", "Refunded_Amount__c", "Dispute_Status__c",
     ),
     "Account": ("Stripe_Customer_Id__c", "ERP_Customer_Id__c"),
     "OpportunityLineItem": (),

@@ -41,6 +41,8 @@ LABELS: dict[str, str] = {
     "Invoice_Status__c": "Invoice Status",
     "Payment_Date__c": "Payment Date",
     "Outstanding_Balance__c": "Outstanding Balance",
+    "Refunded_Amount__c": "Refunded Amount",
+    "Dispute_Status__c": "Dispute Status",
     "Sync_Status__c": "Sync Status",
     "Sync_Error__c": "Sync Error",
     "Approval_Status__c": "Approval Status",

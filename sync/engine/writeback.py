@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import links
+from storage.ops_tables import CashFact
 from storage.tables import Approval, BillingInvoice, Deal, IdLink, SyncException
 from sync.money import from_minor
 from sync.ports import CrmUpdate
@@ -65,11 +66,20 @@ def desired_updates(
         select(BillingInvoice).where(BillingInvoice.opportunity_id.in_(ids))
     ):
         invoices[row.opportunity_id or ""].append(row)
-    return {
+    cash: dict[str, list[CashFact]] = defaultdict(list)
+    for fact in session.scalars(
+        select(CashFact).where(CashFact.opportunity_id.in_(ids))
+        .order_by(CashFact.occurred_on, CashFact.object_id)
+    ):
+        cash[fact.opportunity_id].append(fact)
+    updates = {
         opp: _update(deals[opp], found, errors.get(opp), approvals.get(opp),
                      invoices.get(opp, []), erp=erp, now=now)
         for opp in ids
     }
+    for opp, update in updates.items():
+        update.fields.update(_cash_fields(cash.get(opp, []), invoices.get(opp, [])))
+    return updates
 
 
 def _update(
@@ -131,4 +141,27 @@ def _invoice_fields(rows: list[BillingInvoice]) -> dict[str, Any]:
         fields["ERP_Invoice_Id__c"] = latest.erp_invoice_id
     if paid:
         fields["Payment_Date__c"] = max(paid).date()
+    return fields
+
+
+# Stripe's dispute statuses as the picklist shows them. An inquiry the bank closed without a
+# chargeback (`warning_closed`) or one prevented before it became one leaves the money with us.
+DISPUTE_STATUS = {"needs_response": "Needs Response", "warning_needs_response": "Needs Response",
+                  "under_review": "Under Review", "warning_under_review": "Under Review",
+                  "won": "Won", "warning_closed": "Won", "prevented": "Won", "lost": "Lost"}
+
+
+def _cash_fields(facts: list[CashFact], invoices: list[BillingInvoice]) -> dict[str, Any]:
+    """What was refunded (booked credit memos, summed in the deal's invoice currency: a deal is
+    billed in one) and the latest dispute's status; nothing for a deal with neither."""
+    fields: dict[str, Any] = {}
+    refunds = [f for f in facts if f.kind == "refund"]
+    if refunds:
+        currency = invoices[0].currency if invoices else refunds[0].currency
+        fields["Refunded_Amount__c"] = from_minor(
+            sum(f.amount_minor for f in refunds if f.currency == currency
+                and f.status != "failed"), currency)
+    disputes = [f for f in facts if f.kind == "dispute"]
+    if disputes:
+        fields["Dispute_Status__c"] = DISPUTE_STATUS.get(disputes[-1].status, "Under Review")
     return fields

@@ -144,9 +144,10 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
                      erp.name, {opp: view.name for opp, view in deals.items()})
     else:
         report.not_checked += NETSUITE_UNCHECKED
+    cash_figures: dict[str, dict[str, int]] = {}
     if rt.cash is not None:
         step("Stripe payouts and balance checked against Clearing",
-             check_cash(found, rt.cash, rt.sessions, erp.name))
+             check_cash(found, rt.cash, rt.sessions, erp.name, cash_figures))
     with transaction(rt.sessions) as session:
         states = _states(session)
         open_kinds = _open_kinds(session)
@@ -161,6 +162,8 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     for opp, view in sorted(deals.items()):
         if opp in states:
             check_deal(found, totals, view, states[opp], billed.get(opp, DealBilling()), erp)
+    for currency, figures in cash_figures.items():
+        totals.add(currency, **figures)
     report.totals = totals.to_dict()
     report.variances = excuse(found.variances, open_kinds)
     step("deals compared across the systems", len(deals))

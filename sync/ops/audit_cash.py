@@ -16,11 +16,12 @@ ATTEMPTS = 4
 
 
 def check_cash(found: Found, cash: CashPorts, sessions: sessionmaker[Session],
-               erp_name: str) -> int:
-    """Add a variance per finding; returns how many payouts and balances were checked."""
+               erp_name: str, figures: dict[str, dict[str, int]] | None = None) -> int:
+    """Add a variance per finding; returns how many payouts and balances were checked.
+    `figures` receives Stripe's balance and Clearing per currency."""
     for attempt in range(ATTEMPTS):
         try:
-            findings = cash_findings(cash.reads, cash.erp, sessions)
+            findings = cash_findings(cash.reads, cash.erp, sessions, figures=figures)
             break
         except TransientError as exc:  # read again: the audit reads, it changes nothing
             if attempt == ATTEMPTS - 1:

@@ -104,7 +104,10 @@ def check_deal(found: Found, totals: Totals, view: CrmDealView, state: DealState
     if term_end is not None and end is not None:
         _term(found, view, billing, end, term_end)
     stripe_open, erp_open = _balances(found, view, billing, erp)
+    invoiced = sum(erp.invoices[i.id].total_minor - erp.invoices[i.id].reversed_minor
+                   for i in billing.invoices if i.status != "draft" and i.id in erp.invoices)
     totals.add(cur, booked=booked, billed=billed, scheduled=scheduled, erp_orders=ordered,
+               erp_invoiced=invoiced,
                concessions=billing.concessions, stripe_open=stripe_open, erp_receivable=erp_open)
 
 

@@ -17,6 +17,7 @@ from sync.ops import outbox
 from sync.ops.approval_cards import ApprovalCard, card_for
 from sync.ops.approvals import needed, requester_id
 from sync.ops.surface import Deps
+from sync.ops.tieout import Tieout, latest
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Digest:
     overdue: int
     overdue_amounts: list[str] = field(default_factory=list)
     waiting_for_you: list[ApprovalCard] = field(default_factory=list)
+    tieout: Tieout | None = None  # the last nightly reconciliation's three-way figures
 
 
 def snapshot(session: Session, *, now: datetime, today: date) -> Digest:
@@ -53,6 +55,7 @@ def snapshot(session: Session, *, now: datetime, today: date) -> Digest:
         open_exceptions=count(SyncException, SyncException.status == "open"),
         overdue=sum(int(n) for _c, n, _a in overdue_rows),
         overdue_amounts=[format_money(v, c) for c, v in sorted(totals.items())],
+        tieout=latest(session),
     )
 
 

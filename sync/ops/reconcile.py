@@ -21,6 +21,7 @@ from sync.engine.intake import cursor_value
 from sync.engine.runtime import Runtime
 from sync.ops.audit import run_audit
 from sync.ops.audit_variance import Variance
+from sync.ops.tieout import keep
 
 SHOWN = 3  # variances spelled out in an alert; the rest are counted (all are in the detail)
 NOT_RAISED = ("unalerted_exception",)  # about alerts themselves, which this job makes
@@ -61,6 +62,7 @@ def run_reconciliation(rt: Runtime) -> Counter[str]:
                                    resolution="the books agree again at the nightly "
                                    "reconciliation")
                 counts["resolved"] += 1
+        keep(session, report.totals, [v for found in by_deal.values() for v in found])
     return counts
 
 

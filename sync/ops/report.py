@@ -17,6 +17,7 @@ from storage.tables import (
     SyncException,
 )
 from sync.money import format_money, from_minor
+from sync.ops.trace_cash import cash_hops
 
 
 def deal_summaries(session: Session, *, erp: str = "ledger") -> list[dict[str, Any]]:
@@ -134,10 +135,12 @@ def trace(session: Session, opportunity_id: str, *, erp: str = "ledger") -> list
     hop("Stripe customer", summary["stripe"]["customer"])
     hop("Stripe subscription", summary["stripe"]["subscription"],
         expected=not held and any(o["recurring"] for o in summary["obligations"]))
-    for inv in session.scalars(
+    invoices = list(session.scalars(
         select(BillingInvoice).where(BillingInvoice.opportunity_id == opportunity_id)
         .order_by(BillingInvoice.issued_on)
-    ):
+    ))
+    cash = cash_hops(session, invoices)
+    for inv in invoices:
         hops.append({"hop": "Stripe invoice", "id": inv.billing_id, "state": inv.status,
                      "detail": f"{inv.number} · {format_money(inv.total_minor, inv.currency)}"})
         hop(f"{erp} invoice for {inv.number}", inv.erp_invoice_id,
@@ -145,6 +148,7 @@ def trace(session: Session, opportunity_id: str, *, erp: str = "ledger") -> list
         if inv.amount_paid_minor:
             hops.append({"hop": "Payment", "id": f"{inv.billing_id}:paid", "state": "ok",
                          "detail": format_money(inv.amount_paid_minor, inv.currency)})
+        hops += cash[inv.billing_id]
     hop(f"{erp} customer", summary["erp"]["customer"])
     hop(f"{erp} sales order", summary["erp"]["sales_order"])
     if summary["exception"]:
