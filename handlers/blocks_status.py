@@ -18,7 +18,7 @@ def help_message(names: dict[Command, str], *, unknown: str | None = None) -> di
     keys = {"invoice_status": names[Command.INVOICE_STATUS],
             "sync_status": names[Command.SYNC_STATUS], "deal_trace": names[Command.DEAL_TRACE],
             "credit": names[Command.CREDIT], "payout": names[Command.PAYOUT],
-            "ar_aging": names[Command.AR_AGING],
+            "ar_aging": names[Command.AR_AGING], "revenue": names[Command.REVENUE],
             "help": names[Command.HELP]}
     lines = [f"• `{usage.format(**keys)}`: {what}" for usage, what in strings.HELP_LINES]
     blocks: list[Block] = [header(strings.HELP_TITLE)]

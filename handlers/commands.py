@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from handlers import commands_aging, strings
+from handlers import commands_aging, commands_revenue, strings
 from handlers.blocks_dryrun import dry_run_message
 from handlers.blocks_invoice import ephemeral, invoice_answer
 from handlers.blocks_modals import credit_modal
@@ -127,5 +127,6 @@ COMMANDS = {
     Command.CREDIT: (credit, [flush_after]),
     Command.PAYOUT: (payout, [payout_after]),
     Command.AR_AGING: (commands_aging.aging, [commands_aging.aging_after]),
+    Command.REVENUE: (commands_revenue.revenue, [commands_revenue.revenue_after]),
     Command.HELP: (closebot, [closebot_after]),
 }

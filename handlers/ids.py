@@ -16,6 +16,7 @@ class Command(StrEnum):
     CREDIT = "credit"
     PAYOUT = "payout"
     AR_AGING = "ar-aging"
+    REVENUE = "revenue"
     HELP = "closebot"
 
 

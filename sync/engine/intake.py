@@ -118,7 +118,7 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
             deal, version=(latest.version + 1) if latest else 1,
             required=rt.config.required_fields,
         )
-        contract = allocate(contract, ssp.book(session, contract.currency))
+        contract = allocate(contract, ssp.prices(session, deal.lines, contract.currency))
     except InvalidDeal as invalid:
         return _reject(session, row, invalid)
     except MissingSsp as missing:

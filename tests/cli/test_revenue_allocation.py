@@ -87,3 +87,48 @@ def test_half_off_implementation_is_held_then_allocated(tmp_path: Path) -> None:
         audit = closebot("audit", "--json", "--no-alerts", env=env, cwd=tmp_path)
         report = json.loads(audit.stdout)
         assert report["variances"] == [] and report["ok"], audit.stdout
+
+
+def test_ssps_from_the_salesforce_product_allocate_and_a_bad_range_is_held(
+        tmp_path: Path) -> None:
+    # Same deal and same figures as above, with the SSPs on the Salesforce products instead of
+    # closebot's table: Implementation Services SSP__c 20,000 (a point); Platform Subscription
+    # SSP__c 9,000 .. SSP_High__c 11,000 a month, so its 10,000 a month is inside the range
+    # (standalone 100,000). Allocation 110,000 x 20/120 = 18,333.33 and x 100/120 = 91,666.67:
+    # Trial balance AR 110,000.00 Dr; Deferred 91,666.67, Services 18,333.33 Cr.
+    # A second deal sells Training (SSP__c 5,000, SSP_High__c 4,000: a range holding no price)
+    # at 50% off beside the platform: held, naming the product and the fields by label.
+    with SandboxStack(slack=False) as stack:
+        seeder = BookSeeder(stack.salesforce)
+        seeder.seed(DealSpec(
+            "Acme Corp - Platform 2026", "Acme Corp", "dana@acme-sales.example", "USD",
+            "Annual", "Net 30", 10,
+            [LineSpec(IMPL, 1, Decimal("20000"), "One-Time", Decimal("50")),
+             LineSpec(PLATFORM, 1, Decimal("100000"), "Recurring")], date.today()))
+        seeder.seed(DealSpec(
+            "Beta LLC - Platform 2026", "Beta LLC", "dana@acme-sales.example", "USD",
+            "Annual", "Net 30", 10,
+            [LineSpec("Training", 1, Decimal("5000"), "One-Time", Decimal("50")),
+             LineSpec(PLATFORM, 1, Decimal("100000"), "Recurring")], date.today()))
+        ssps = {IMPL: {"SSP__c": 20000}, PLATFORM: {"SSP__c": 9000, "SSP_High__c": 11000},
+                "Training": {"SSP__c": 5000, "SSP_High__c": 4000}}
+        for product in stack.salesforce.records("Product2"):
+            stack.salesforce.update("Product2", product["Id"], ssps[product["Name"]])
+        env = clean_env(**stack.env(), DATABASE_URL=f"sqlite:///{tmp_path / 'rev.db'}",
+                        DISCOUNT_APPROVAL_PCT="60")
+        _ok(env, tmp_path, "sync", "--once")
+
+        [invoice] = stack.stripe.objects("invoice")
+        assert invoice["total"] == 11_000_000
+        assert _balances(env, tmp_path) == {
+            "Accounts Receivable": (11_000_000, 0), "Deferred Revenue": (0, 9_166_667),
+            "Services Revenue": (0, 1_833_333)}
+        schedule = json.loads(_ok(env, tmp_path, "books", "schedule", "acme", "--json"))
+        by_product = {o["description"]: o for o in schedule["obligations"]}
+        assert by_product[IMPL]["allocated_minor"] == 1_833_333
+        assert by_product[PLATFORM]["allocated_minor"] == 9_166_667
+        held = json.loads(_ok(env, tmp_path, "exceptions", "list", "--json"))
+        reasons = " ".join(str(e) for e in (held if isinstance(held, list) else [held]))
+        assert ("Training: the SSP High USD 4,000.00 is below the Standalone Selling Price "
+                "USD 5,000.00") in reasons
+        assert "Traceback" not in reasons
