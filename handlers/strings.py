@@ -175,3 +175,12 @@ REVENUE_NONE = "Nothing left to recognize: no contract has revenue still planned
 REVENUE_RPO = ("*{currency}* remaining performance obligations: *{total}*\n"
                "current (next 12 months) {current} · non-current {non_current}")
 REVENUE_MORE = "and {count} more: `closebot books waterfall` lists them all."
+
+DELIVERY_AWAITING = "*{product}* ({amount}) waits for its delivery"
+DELIVERY_PENDING = "*{product}* ({amount}) delivered on {on:%d %b %Y}, not recognized yet"
+DELIVERY_MARK = "Mark delivered"
+DELIVERY_UNDO = "Undo delivery"
+DELIVERED = ("{product}: delivered on {on:%d %b %Y}, marked by <@{user}>; {amount} is recognized "
+             "on that day.")
+DELIVERY_UNDONE = ("{product}: delivery undone by <@{user}>; {amount} waits for its delivery "
+                   "again.")
