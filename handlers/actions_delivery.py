@@ -17,7 +17,7 @@ from handlers.requests import Click
 from sync.money import format_money
 from sync.ops import deliveries
 from sync.ops.surface import UserError
-from sync.ports_revenue import Deliverable
+from sync.ports_revenue import Delivered
 
 SHOWN = 10
 
@@ -29,14 +29,14 @@ def delivery_blocks(s: Surface, opportunity_id: str | None) -> list[Block]:
     return [_block(opportunity_id, d) for d in s.deliveries.deliverables(opportunity_id)[:SHOWN]]
 
 
-def _block(opportunity_id: str, d: Deliverable) -> Block:
+def _block(opportunity_id: str, d: Delivered) -> Block:
     amount = format_money(d.amount_minor, d.currency)
     value = json.dumps([opportunity_id, d.product])
-    if d.delivered_on is None:
+    if d.on is None:
         text = strings.DELIVERY_AWAITING.format(product=d.product, amount=amount)
         return section(text, accessory=button(strings.DELIVERY_MARK, Action.DELIVER, value,
                                               style="primary"))
-    text = strings.DELIVERY_PENDING.format(product=d.product, amount=amount, on=d.delivered_on)
+    text = strings.DELIVERY_PENDING.format(product=d.product, amount=amount, on=d.on)
     return section(text, accessory=button(strings.DELIVERY_UNDO, Action.UNDO_DELIVERY, value))
 
 

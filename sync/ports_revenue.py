@@ -15,24 +15,16 @@ class DeliveryRefused(ValueError):
 
 @dataclass(frozen=True)
 class Delivered:
-    product: str
-    on: date | None  # None: awaiting delivery again
-    amount_minor: int
-    currency: str
-
-
-@dataclass(frozen=True)
-class Deliverable:
-    """A point-in-time obligation of a deal's current contract version, not recognized yet."""
+    """A point-in-time obligation not recognized yet: delivered `on`, or (None) awaiting it."""
 
     product: str
-    delivered_on: date | None  # None: awaiting its delivery
+    on: date | None
     amount_minor: int
     currency: str
 
 
 class Deliveries(Protocol):
-    def deliverables(self, opportunity_id: str) -> list[Deliverable]: ...
+    def deliverables(self, opportunity_id: str) -> list[Delivered]: ...
 
     def mark_delivered(self, *, opportunity_id: str, product: str, on: date | None, by: str,
                        today: date, allowed: frozenset[str] = frozenset()) -> Delivered: ...

@@ -16,23 +16,23 @@ from storage import audit
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrder, LedgerSalesOrderLine
 from sync.ledger import periods
 from sync.ledger.errors import LedgerError
-from sync.ports_revenue import Deliverable, Delivered
+from sync.ports_revenue import Delivered
 from sync.ports_revenue import DeliveryRefused as Refused
 from sync.revenue.delivery import AWAITING, delivery_problem
 
-__all__ = ["Deliverable", "Delivered", "DeliveryRefused", "deliverables", "mark"]
+__all__ = ["Delivered", "DeliveryRefused", "deliverables", "mark"]
 
 
 class DeliveryRefused(LedgerError, Refused):
     """A delivery a person asked for that can't be recorded; the message says why."""
 
 
-def deliverables(session: Session, opportunity_id: str) -> list[Deliverable]:
+def deliverables(session: Session, opportunity_id: str) -> list[Delivered]:
     """The point-in-time obligations of the deal's latest contract version still to be
     recognized (stopped ones left out): awaiting delivery, or delivered and not posted yet."""
     found = session.execute(_rows(opportunity_id)).all()
     latest = found[0][1].id if found else None
-    return [Deliverable(line.description, None if row.recognize_on == AWAITING
+    return [Delivered(line.description, None if row.recognize_on == AWAITING
                         else row.recognize_on, int(row.amount_minor), row.currency)
             for line, order, row in found
             if order.id == latest and row.journal_entry_id is None and row.stopped_by_id is None]

@@ -44,6 +44,19 @@ def _balances(env: dict[str, str], cwd: Path) -> dict[str, tuple[int, int]]:
     return {a["name"]: (a["debit_minor"], a["credit_minor"]) for a in usd["accounts"]}
 
 
+def _allocated(stack: SandboxStack, env: dict[str, str], cwd: Path) -> dict[str, dict]:
+    """The Acme deal billed at contract prices and allocated 18,333.33 / 91,666.67."""
+    [invoice] = stack.stripe.objects("invoice")
+    assert invoice["total"] == 11_000_000  # contract prices are billed
+    assert _balances(env, cwd) == {
+        "Accounts Receivable": (11_000_000, 0), "Deferred Revenue": (0, 9_166_667),
+        "Services Revenue": (0, 1_833_333)}
+    schedule = json.loads(_ok(env, cwd, "books", "schedule", "acme", "--json"))
+    by_product = {o["description"]: o for o in schedule["obligations"]}
+    assert by_product[IMPL]["allocated_minor"] == 1_833_333
+    return by_product
+
+
 def test_half_off_implementation_is_held_then_allocated(tmp_path: Path) -> None:
     with SandboxStack(slack=False) as stack:
         BookSeeder(stack.salesforce).seed(DealSpec(
@@ -68,14 +81,7 @@ def test_half_off_implementation_is_held_then_allocated(tmp_path: Path) -> None:
             "high_minor": 1_000_000, "updated_by": "controller@acme.example"}
         _ok(env, tmp_path, "sync", "--once")
 
-        [invoice] = stack.stripe.objects("invoice")
-        assert invoice["total"] == 11_000_000  # contract prices are billed
-        assert _balances(env, tmp_path) == {
-            "Accounts Receivable": (11_000_000, 0), "Deferred Revenue": (0, 9_166_667),
-            "Services Revenue": (0, 1_833_333)}
-        schedule = json.loads(_ok(env, tmp_path, "books", "schedule", "acme", "--json"))
-        by_product = {o["description"]: o for o in schedule["obligations"]}
-        assert by_product[IMPL]["allocated_minor"] == 1_833_333
+        by_product = _allocated(stack, env, tmp_path)
         assert [p["amount_minor"] for p in by_product[PLATFORM]["periods"]] == (
             [916_667] * 7 + [916_666] * 3)
 
@@ -118,14 +124,7 @@ def test_ssps_from_the_salesforce_product_allocate_and_a_bad_range_is_held(
                         DISCOUNT_APPROVAL_PCT="60")
         _ok(env, tmp_path, "sync", "--once")
 
-        [invoice] = stack.stripe.objects("invoice")
-        assert invoice["total"] == 11_000_000
-        assert _balances(env, tmp_path) == {
-            "Accounts Receivable": (11_000_000, 0), "Deferred Revenue": (0, 9_166_667),
-            "Services Revenue": (0, 1_833_333)}
-        schedule = json.loads(_ok(env, tmp_path, "books", "schedule", "acme", "--json"))
-        by_product = {o["description"]: o for o in schedule["obligations"]}
-        assert by_product[IMPL]["allocated_minor"] == 1_833_333
+        by_product = _allocated(stack, env, tmp_path)
         assert by_product[PLATFORM]["allocated_minor"] == 9_166_667
         held = json.loads(_ok(env, tmp_path, "exceptions", "list", "--json"))
         reasons = " ".join(str(e) for e in (held if isinstance(held, list) else [held]))
