@@ -96,6 +96,20 @@ def set_price(session: Session, *, product: str, ssp: Ssp, by: str | None) -> No
     session.flush()
 
 
+def held_ids(session: Session, limit: int = 200) -> list[str]:
+    """Deals held for a missing or impossible SSP: read again from the CRM on each intake, since
+    a product's SSP set in Salesforce doesn't change the deal, so the deal's poll misses it."""
+    rows = session.scalars(
+        select(SyncException).where(SyncException.status == "open",
+                                    SyncException.kind == "validation",
+                                    SyncException.opportunity_id.is_not(None))
+        .order_by(SyncException.id)
+    )
+    found = {exc.opportunity_id for exc in rows
+             if {SSP_FIELD, SSP_HIGH_FIELD} & set(exc.fields or []) and exc.opportunity_id}
+    return sorted(found)[:limit]
+
+
 def held_for_ssp(session: Session) -> Iterator[Deal]:
     """Deals held for a missing SSP since which some SSP was set: worth accepting again."""
     newest = session.scalar(select(func.max(StandaloneSellingPrice.updated_at)))

@@ -23,6 +23,7 @@ platform 10,000 a month (100,000 standalone). Worked by hand before any code:
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -106,7 +107,7 @@ def test_ssps_from_the_salesforce_product_allocate_and_a_bad_range_is_held(
     # at 50% off beside the platform: held, naming the product and the fields by label.
     with SandboxStack(slack=False) as stack:
         seeder = BookSeeder(stack.salesforce)
-        seeder.seed(DealSpec(
+        acme = seeder.seed(DealSpec(
             "Acme Corp - Platform 2026", "Acme Corp", "dana@acme-sales.example", "USD",
             "Annual", "Net 30", 10,
             [LineSpec(IMPL, 1, Decimal("20000"), "One-Time", Decimal("50")),
@@ -120,8 +121,10 @@ def test_ssps_from_the_salesforce_product_allocate_and_a_bad_range_is_held(
                 "Training": {"SSP__c": 5000, "SSP_High__c": 4000}}
         for product in stack.salesforce.records("Product2"):
             stack.salesforce.update("Product2", product["Id"], ssps[product["Name"]])
+        time.sleep(1.1)  # Acme changed last, a second on: the intake cursor passes Beta for good
+        stack.salesforce.update("Opportunity", acme, {"Description": "Signed"})
         env = clean_env(**stack.env(), DATABASE_URL=f"sqlite:///{tmp_path / 'rev.db'}",
-                        DISCOUNT_APPROVAL_PCT="60")
+                        DISCOUNT_APPROVAL_PCT="60", INTAKE_OVERLAP_S="0")
         _ok(env, tmp_path, "sync", "--once")
 
         by_product = _allocated(stack, env, tmp_path)
@@ -131,3 +134,24 @@ def test_ssps_from_the_salesforce_product_allocate_and_a_bad_range_is_held(
         assert ("Training: the SSP High USD 4,000.00 is below the Standalone Selling Price "
                 "USD 5,000.00") in reasons
         assert "Traceback" not in reasons
+
+        # Fixed in Salesforce (SSP High 6,000): the product changed, not the deal, yet the next
+        # sync takes the held deal again. Training sold at 2,500 is below its range 5,000 ..
+        # 6,000, so its standalone value is 5,000; the platform's is 100,000. Price 102,500:
+        # Training 10,250,000 x 500,000 / 10,500,000 = 488,095.24 -> 488,095 cents; platform
+        # 9,761,904.76 -> 9,761,904 + the 1 cent left (largest remainder) = 9,761,905.
+        # 4,880.95 + 97,619.05 = 102,500.00. Trial balance, both deals: AR 110,000 + 102,500 =
+        # 212,500.00 Dr; Services 18,333.33 + 4,880.95 = 23,214.28 Cr; Deferred 212,500.00 -
+        # 23,214.28 = 189,285.72 Cr.
+        [training] = [p for p in stack.salesforce.records("Product2") if p["Name"] == "Training"]
+        stack.salesforce.update("Product2", training["Id"], {"SSP_High__c": 6000})
+        _ok(env, tmp_path, "sync", "--once")
+        assert sorted(i["total"] for i in stack.stripe.objects("invoice")) == [
+            10_250_000, 11_000_000]
+        assert _balances(env, tmp_path) == {
+            "Accounts Receivable": (21_250_000, 0), "Deferred Revenue": (0, 18_928_572),
+            "Services Revenue": (0, 2_321_428)}
+        beta = json.loads(_ok(env, tmp_path, "books", "schedule", "beta", "--json"))
+        assert {o["description"]: o["allocated_minor"] for o in beta["obligations"]} == {
+            "Training": 488_095, PLATFORM: 9_761_905}
+        assert json.loads(_ok(env, tmp_path, "exceptions", "list", "--json")) == []
