@@ -37,12 +37,12 @@ IMPL = "Implementation Services"
 MARKER, STRANGER = "UREQUEST1", "USTRANGER"
 
 
-@pytest.fixture
-def live(recorder: SlackRecorder, db_url: str,
+@pytest.fixture(params=["urequest1@example.com"])
+def live(request: pytest.FixtureRequest, recorder: SlackRecorder, db_url: str,
          sessions: sessionmaker[Session]) -> Iterator[tuple[Harness, Any, str]]:
     with SandboxStack(slack=False) as stack:
         settings = pipeline_settings(recorder, db_url, stack).model_copy(update={
-            "recognize_on_delivery": True, "delivery_markers": "urequest1@example.com"})
+            "recognize_on_delivery": True, "delivery_markers": request.param})
         runtime = build_runtime(settings, sessions)
         opportunity = BookSeeder(stack.salesforce).seed(demo_deals()[0])
         sync_once(runtime)
@@ -112,3 +112,14 @@ def test_mark_delivered_from_slack_refuses_a_stranger_and_can_be_undone(
     assert _audit(harness) == [
         ("revenue.delivery_refused", STRANGER), ("revenue.delivered", MARKER),
         ("revenue.delivery_undone", MARKER), ("revenue.delivered", MARKER)]
+
+
+@pytest.mark.parametrize("live", [""], indirect=True)
+def test_without_delivery_markers_nobody_marks_from_slack(live: tuple[Harness, Any, str]
+                                                          ) -> None:
+    harness, _, opportunity = live
+    opening = _books(harness)
+    refused = _click(harness, "delivery.mark", json.dumps([opportunity, IMPL]), MARKER)
+    assert "Nobody may mark deliveries from Slack yet: set DELIVERY_MARKERS" in refused
+    assert _books(harness) == opening
+    assert _audit(harness) == [("revenue.delivery_refused", MARKER)]
