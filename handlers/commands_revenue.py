@@ -16,11 +16,14 @@ from handlers.uploads import upload_chart
 from sync.ledger.waterfall import waterfall
 from sync.ops.queries import read
 
+ERP_NAMES = {"netsuite": "NetSuite", "intacct": "Sage Intacct"}
+
 
 def revenue(ack: Any, body: dict[str, Any], context: Any) -> None:
     cmd, s = SlashCommand.parse(body), surface(context)
     if s.deps.erp != "ledger":
-        return ack(ephemeral(strings.REVENUE_NOT_LEDGER.format(erp=s.deps.erp.capitalize())))
+        erp = ERP_NAMES.get(s.deps.erp, s.deps.erp)
+        return ack(ephemeral(strings.REVENUE_NOT_LEDGER.format(erp=erp)))
     as_of = _as_of(cmd, s)
     if isinstance(as_of, str):
         return ack(ephemeral(as_of))

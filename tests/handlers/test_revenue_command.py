@@ -22,7 +22,7 @@ from app.wiring import build_runtime
 from sandbox.book import BookSeeder, demo_deals
 from sandbox.slack import SlackRecorder
 from sandbox.stack import SandboxStack
-from tests.handlers.conftest import Harness, pipeline_settings, start, wait_for
+from tests.handlers.conftest import Harness, pipeline_settings, slack_settings, start, wait_for
 
 
 @pytest.fixture
@@ -76,3 +76,12 @@ def test_revenue_refuses_a_past_month_and_nonsense_without_a_chart(live: Harness
     assert "2020-01 is over: the waterfall shows what is still to be recognized" in past
     assert "Usage: `/revenue [month]`" in _command(live, "next quarter", "C0FINALERTS")
     assert live.recorder.responses() == [] and live.recorder.files() == []
+
+
+def test_revenue_on_netsuite_says_where_the_schedules_are(
+        recorder: SlackRecorder, db_url: str, sessions: sessionmaker[Session]) -> None:
+    settings = slack_settings(recorder, db_url, erp="netsuite")
+    for harness in start(settings, sessions, recorder):
+        said = _command(harness, "", "C0FINALERTS")
+        assert "with NetSuite as the ERP, its revenue schedules are kept there" in said
+        assert harness.recorder.files() == []
