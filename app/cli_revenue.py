@@ -186,9 +186,9 @@ def waterfall(
     day = _as_of(as_of) or sandbox_clock.today(sessions)
     found = read(sessions, build, as_of=day, months=months, by=by)
     if chart is not None:
-        from app.revenue_chart import render
+        from handlers.chart_revenue import waterfall_chart
 
-        render(found, chart)
+        chart.write_bytes(waterfall_chart(found))
     if as_json:
         typer.echo(json.dumps({
             "as_of": found.as_of, "by": by, "columns": found.columns,

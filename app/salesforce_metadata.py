@@ -81,7 +81,7 @@ def load_fields(source: Path = SOURCE) -> list[FieldSpec]:
             description=_text(root, "description") or "",
             written=grants.get(f"{sobject}.{name}", (False, False))[1],
         ))
-    order = {"Opportunity": 0, "OpportunityLineItem": 1, "Account": 2}
+    order = {"Opportunity": 0, "OpportunityLineItem": 1, "Product2": 2, "Account": 3}
     return sorted(fields, key=lambda f: (order.get(f.sobject, 9), f.written, f.name))
 
 

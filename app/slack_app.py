@@ -24,6 +24,7 @@ from handlers.ids import command_names
 from handlers.render import BlockRenderer
 from sync.engine.runtime import Runtime
 from sync.engine.worker import run_until_idle
+from sync.ledger import Ledger
 from sync.ops import alerts, outbox
 from sync.ops.surface import ApproverPolicy, Channels, Deps, Directory, Links
 
@@ -71,7 +72,9 @@ def build_surface(settings: Settings, sessions: sessionmaker[Session], runtime: 
 
     return Surface(deps=deps, rt=runtime, names=command_names(settings.slack_commands),
                    timezone=settings.digest_timezone, flush=flush, after_retry=after_retry,
-                   payouts=make_payouts(settings) if settings.stripe_api_key else None)
+                   payouts=make_payouts(settings) if settings.stripe_api_key else None,
+                   deliveries=Ledger(sessions) if settings.erp == "ledger" else None,
+                   delivery_markers=settings.delivery_marker_set)
 
 
 def create_app(settings: Settings, sessions: sessionmaker[Session], runtime: Runtime | None, *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import strings
+from handlers import actions_delivery, strings
 from handlers.blocks_invoice import invoice_answer
 from handlers.blocks_modals import dismiss_modal, reject_modal
 from handlers.blocks_status import trace_message
@@ -70,7 +70,9 @@ def pick_deal(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> Non
     ack()
     click, s = Click.parse(body), surface(context)
     answer = queries.read(s.deps.sessions, queries.find_trace, query=click.value, erp=s.deps.erp)
-    respond(replace_original=True, **trace_message(answer, cmd=s.names[Command.DEAL_TRACE]))
+    respond(replace_original=True, **trace_message(
+        answer, cmd=s.names[Command.DEAL_TRACE],
+        extra=actions_delivery.delivery_blocks(s, answer.opportunity_id)))
 
 
 def link(ack: Any) -> None:
@@ -85,4 +87,6 @@ ACTIONS = {
     Action.PICK_CUSTOMER: (pick_customer, []),
     Action.PICK_DEAL: (pick_deal, []),
     Action.LINK: (link, []),
+    Action.DELIVER: (actions_delivery.deliver, []),
+    Action.UNDO_DELIVERY: (actions_delivery.undo_delivery, []),
 }

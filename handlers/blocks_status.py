@@ -18,7 +18,7 @@ def help_message(names: dict[Command, str], *, unknown: str | None = None) -> di
     keys = {"invoice_status": names[Command.INVOICE_STATUS],
             "sync_status": names[Command.SYNC_STATUS], "deal_trace": names[Command.DEAL_TRACE],
             "credit": names[Command.CREDIT], "payout": names[Command.PAYOUT],
-            "ar_aging": names[Command.AR_AGING],
+            "ar_aging": names[Command.AR_AGING], "revenue": names[Command.REVENUE],
             "help": names[Command.HELP]}
     lines = [f"• `{usage.format(**keys)}`: {what}" for usage, what in strings.HELP_LINES]
     blocks: list[Block] = [header(strings.HELP_TITLE)]
@@ -57,7 +57,9 @@ def status_message(view: StatusView) -> dict[str, Any]:
     return ephemeral(strings.STATUS_TITLE, message(blocks))
 
 
-def trace_message(answer: TraceAnswer, *, cmd: str) -> dict[str, Any]:
+def trace_message(answer: TraceAnswer, *, cmd: str, extra: list[Block] | None = None
+                  ) -> dict[str, Any]:
+    """The deal's hops; `extra` (its deliveries to mark) below them."""
     query = answer.query
     if answer.choices:
         text = strings.TRACE_PICK.format(query=query)
@@ -77,4 +79,5 @@ def trace_message(answer: TraceAnswer, *, cmd: str) -> dict[str, Any]:
         lines.append(f"{mark} *{hop['hop']}*: `{hop['id'] or '-'}`{detail}")
     title = f"Chain of custody: {answer.name}"
     chunks = ["\n".join(lines[i:i + 10]) for i in range(0, len(lines), 10)]
-    return ephemeral(title, message([header(title), *[section(c) for c in chunks]]))
+    return ephemeral(title, message([header(title), *[section(c) for c in chunks],
+                                     *(extra or [])]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from handlers import commands_aging, strings
+from handlers import actions_delivery, commands_aging, commands_revenue, strings
 from handlers.blocks_dryrun import dry_run_message
 from handlers.blocks_invoice import ephemeral, invoice_answer
 from handlers.blocks_modals import credit_modal
@@ -47,7 +47,8 @@ def deal_trace_after(body: dict[str, Any], respond: Any, context: Any, client: A
         return
     answer = queries.read(s.deps.sessions, queries.find_trace, query=cmd.text, erp=s.deps.erp,
                           crm=s.rt.crm if s.rt else None)
-    respond(**trace_message(answer, cmd=cmd.command))
+    respond(**trace_message(answer, cmd=cmd.command,
+                            extra=actions_delivery.delivery_blocks(s, answer.opportunity_id)))
 
 
 def credit(ack: Any, body: dict[str, Any], context: Any, client: Any) -> None:
@@ -127,5 +128,6 @@ COMMANDS = {
     Command.CREDIT: (credit, [flush_after]),
     Command.PAYOUT: (payout, [payout_after]),
     Command.AR_AGING: (commands_aging.aging, [commands_aging.aging_after]),
+    Command.REVENUE: (commands_revenue.revenue, [commands_revenue.revenue_after]),
     Command.HELP: (closebot, [closebot_after]),
 }

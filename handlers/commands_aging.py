@@ -1,11 +1,9 @@
 """`/ar-aging [customer]`: the aging answered to the person, and its chart uploaded to the
-channel with `files_upload_v2` (Slack's external upload)."""
+channel."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from slack_sdk.errors import SlackApiError
 
 from handlers import strings
 from handlers.blocks_aging import aging_message
@@ -13,6 +11,7 @@ from handlers.blocks_invoice import ephemeral
 from handlers.chart_aging import aging_chart
 from handlers.context import surface
 from handlers.requests import SlashCommand
+from handlers.uploads import upload_chart
 from sync.ops.aging import ar_aging
 
 
@@ -28,15 +27,7 @@ def aging_after(body: dict[str, Any], respond: Any, context: Any, client: Any) -
         return
     found = ar_aging(s.rt.erp, s.today(), cmd.text.strip() or None)
     respond(**aging_message(found))
-    if not found.totals:
-        return
-    try:
-        client.files_upload_v2(
-            channel=cmd.channel_id, file=aging_chart(found),
-            filename=f"ar-aging-{found.as_of}.png", title=strings.AGING_TITLE.format(
-                as_of=found.as_of),
-            initial_comment=strings.AGING_CHART_COMMENT.format(as_of=found.as_of))
-    except SlackApiError as error:
-        if error.response.get("error") not in ("not_in_channel", "channel_not_found"):
-            raise
-        respond(**ephemeral(strings.AGING_CHART_NOT_IN_CHANNEL))
+    if found.totals:
+        upload_chart(client, respond, channel=cmd.channel_id, png=aging_chart(found),
+                     filename=f"ar-aging-{found.as_of}.png",
+                     title=strings.AGING_TITLE.format(as_of=found.as_of), what="aging chart")

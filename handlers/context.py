@@ -11,6 +11,7 @@ from handlers.ids import Command, command_names
 from sync.engine.runtime import Runtime
 from sync.ops.surface import Deps
 from sync.ports_bank import Payouts
+from sync.ports_revenue import Deliveries
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Surface:
     flush: Callable[[], Any] = lambda: None  # send queued Slack messages now (best effort)
     after_retry: Callable[[], Any] = lambda: None  # run the engine and the alert sweep
     payouts: Payouts | None = None  # Stripe's payouts, for `/payout`; None without Stripe
+    deliveries: Deliveries | None = None  # "Mark delivered"; None unless the embedded ledger
+    delivery_markers: frozenset[str] = frozenset()  # DELIVERY_MARKERS: Slack IDs or emails
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Surface:
         return self  # shared by every request; Bolt deep-copies contexts for lazy listeners

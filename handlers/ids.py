@@ -16,6 +16,7 @@ class Command(StrEnum):
     CREDIT = "credit"
     PAYOUT = "payout"
     AR_AGING = "ar-aging"
+    REVENUE = "revenue"
     HELP = "closebot"
 
 
@@ -32,6 +33,8 @@ class Action(StrEnum):
     DISMISS = "exception.dismiss"
     PICK_CUSTOMER = "invoice.pick_customer"
     PICK_DEAL = "trace.pick_deal"
+    DELIVER = "delivery.mark"
+    UNDO_DELIVERY = "delivery.undo"
     LINK = "link.open"  # link buttons; Slack still sends a click, which is acknowledged
 
 

@@ -12,6 +12,8 @@ HELP_LINES = (
     ("{help} dry-run <opportunity ID or name>",
      "what a sync of the deal would create in Stripe, the ERP and Salesforce; changes nothing"),
     ("{ar_aging} [customer]", "open receivables by days past due, per currency, with a chart"),
+    ("{revenue} [month]", "the revenue still to be recognized, month by month, and the RPO "
+     "(current and non-current), with a chart"),
     ("{payout} <payout ID or date>", "a Stripe payout's gross, refunds, fees, disputes and "
      "net, and whether the bank statement shows it"),
     ("{help} help", "this list"),
@@ -162,6 +164,27 @@ AGING_NONE = "No open invoices: nothing is receivable."
 AGING_NONE_FOR = "No open invoices for customers matching “{customer}”."
 AGING_MORE = "and {count} more customers: `closebot books ar-aging` lists them all."
 AGING_NO_ERP = "closebot has no ERP connection here, so it can't read open invoices."
-AGING_CHART_COMMENT = "AR aging as of {as_of}"
-AGING_CHART_NOT_IN_CHANNEL = ("Invite closebot to this channel (`/invite @closebot`) to get the "
-                              "aging chart here.")
+CHART_NOT_IN_CHANNEL = ("Invite closebot to this channel (`/invite @closebot`) to get the {what} "
+                        "here.")
+
+REVENUE_TITLE = "Revenue waterfall as of {as_of:%d %b %Y}"
+REVENUE_USAGE = ("Usage: `{cmd} [month]`, e.g. `{cmd}` for this month on or `{cmd} 2027-01`: "
+                 "what is still to be recognized, month by month, and the RPO.")
+REVENUE_PAST = ("{period} is over: the waterfall shows what is still to be recognized from "
+                "today on, so ask for {current} or a later month (`closebot close` prints a past "
+                "month's deferred-revenue roll-forward).")
+REVENUE_NOT_LEDGER = ("The revenue waterfall comes from closebot's embedded ledger; with "
+                      "{erp} as the ERP, its revenue schedules are kept there.")
+REVENUE_NONE = "Nothing left to recognize: no contract has revenue still planned."
+REVENUE_RPO = ("*{currency}* remaining performance obligations: *{total}*\n"
+               "current (next 12 months) {current} · non-current {non_current}")
+REVENUE_MORE = "and {count} more: `closebot books waterfall` lists them all."
+
+DELIVERY_AWAITING = "*{product}* ({amount}) waits for its delivery"
+DELIVERY_PENDING = "*{product}* ({amount}) delivered on {on:%d %b %Y}, not recognized yet"
+DELIVERY_MARK = "Mark delivered"
+DELIVERY_UNDO = "Undo delivery"
+DELIVERED = ("{product}: delivered on {on:%d %b %Y}, marked by <@{user}>; {amount} is recognized "
+             "on that day.")
+DELIVERY_UNDONE = ("{product}: delivery undone by <@{user}>; {amount} waits for its delivery "
+                   "again.")

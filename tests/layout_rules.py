@@ -9,7 +9,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-SHARED = {"model", "money", "dates", "errors", "ports", "ports_books", "ports_cash", "ports_bank"}
+SHARED = {"model", "money", "dates", "errors", "ports", "ports_books", "ports_cash", "ports_bank",
+          "ports_revenue"}
 PRODUCT = ("app", "handlers", "sync", "storage", "sandbox")
 
 # unit → the units it may import (besides itself and the standard library / third parties).

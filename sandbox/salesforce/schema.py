@@ -193,7 +193,8 @@ def _build() -> dict[str, SObjectDef]:
     _common(product, owned=False)
     for f in (_s("Name", nillable=False), _s("ProductCode"), _s("Family", type="picklist"),
               _t("IsActive", "boolean", nillable=False, default=False),
-              _s("Description", 4000, type="textarea")):
+              _s("Description", 4000, type="textarea"), _n("SSP__c", precision=16),
+              _n("SSP_High__c", precision=16)):
         product.add(f)
 
     pricebook = SObjectDef("Pricebook2", "01s")

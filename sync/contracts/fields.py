@@ -50,6 +50,8 @@ LABELS: dict[str, str] = {
     "Billing_Email__c": "Billing Email",
     "Billing_Type__c": "Billing Type",
     "Service_End_Date__c": "Service End Date",
+    "SSP__c": "Standalone Selling Price",
+    "SSP_High__c": "SSP High",
 }
 
 

@@ -39,15 +39,26 @@ def run_intake(rt: Runtime) -> Counter[str]:
         counts.update(reaccept_held(session, rt).values())
         row = session.get(Cursor, CURSOR)
         since = datetime.fromisoformat(row.value) - rt.config.intake_overlap if row else None
+        held = ssp.held_ids(session)
+    if held:
+        _accept_page(rt, rt.crm.closed_won(held), counts)
     for page in rt.crm.closed_won_since(since):
-        with transaction(rt.sessions) as session:
-            known = Known.load(session, [d.opportunity_id for d in page])
-            for deal in page:
-                counts[accept(session, rt, deal, known=known)] += 1
-            known.flush(session)
-            _advance_cursor(session, max(d.modstamp for d in page))
+        _accept_page(rt, page, counts, advance=True)
         counts["pages"] += 1
     return counts
+
+
+def _accept_page(rt: Runtime, page: list[DealRecord], counts: Counter[str], *,
+                 advance: bool = False) -> None:
+    if not page:
+        return
+    with transaction(rt.sessions) as session:
+        known = Known.load(session, [d.opportunity_id for d in page])
+        for deal in page:
+            counts[accept(session, rt, deal, known=known)] += 1
+        known.flush(session)
+        if advance:
+            _advance_cursor(session, max(d.modstamp for d in page))
 
 
 def _advance_cursor(session: Session, modstamp: datetime) -> None:
@@ -118,7 +129,7 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
             deal, version=(latest.version + 1) if latest else 1,
             required=rt.config.required_fields,
         )
-        contract = allocate(contract, ssp.book(session, contract.currency))
+        contract = allocate(contract, ssp.prices(session, deal.lines, contract.currency))
     except InvalidDeal as invalid:
         return _reject(session, row, invalid)
     except MissingSsp as missing:

@@ -7,29 +7,35 @@ audit log with who did it. An obligation is named by its deal and product, as pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from storage import audit
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrder, LedgerSalesOrderLine
 from sync.ledger import periods
 from sync.ledger.errors import LedgerError
+from sync.ports_revenue import Delivered
+from sync.ports_revenue import DeliveryRefused as Refused
 from sync.revenue.delivery import AWAITING, delivery_problem
 
+__all__ = ["Delivered", "DeliveryRefused", "deliverables", "mark"]
 
-class DeliveryRefused(LedgerError):
+
+class DeliveryRefused(LedgerError, Refused):
     """A delivery a person asked for that can't be recorded; the message says why."""
 
 
-@dataclass(frozen=True)
-class Delivered:
-    product: str
-    on: date | None  # None: awaiting delivery again
-    amount_minor: int
-    currency: str
+def deliverables(session: Session, opportunity_id: str) -> list[Delivered]:
+    """The point-in-time obligations of the deal's latest contract version still to be
+    recognized (stopped ones left out): awaiting delivery, or delivered and not posted yet."""
+    found = session.execute(_rows(opportunity_id)).all()
+    latest = found[0][1].id if found else None
+    return [Delivered(line.description, None if row.recognize_on == AWAITING
+                        else row.recognize_on, int(row.amount_minor), row.currency)
+            for line, order, row in found
+            if order.id == latest and row.journal_entry_id is None and row.stopped_by_id is None]
 
 
 def mark(session: Session, *, opportunity_id: str, product: str, on: date | None, by: str,
@@ -63,15 +69,7 @@ def mark(session: Session, *, opportunity_id: str, product: str, on: date | None
 def _obligation(session: Session, opportunity_id: str, product: str
                 ) -> tuple[LedgerSalesOrderLine, LedgerSalesOrder, LedgerRevenueSchedule]:
     found = session.execute(
-        select(LedgerSalesOrderLine, LedgerSalesOrder, LedgerRevenueSchedule)
-        .join(LedgerSalesOrder, LedgerSalesOrder.id == LedgerSalesOrderLine.sales_order_id)
-        .join(LedgerRevenueSchedule,
-              LedgerRevenueSchedule.sales_order_line_id == LedgerSalesOrderLine.id)
-        .where(LedgerSalesOrder.external_id.like(f"{_escaped(opportunity_id)}:v%", escape="\\"),
-               LedgerSalesOrderLine.recognition == "point_in_time")
-        .order_by(LedgerSalesOrder.id.desc())
-        .with_for_update(of=LedgerRevenueSchedule)
-    ).all()
+        _rows(opportunity_id).with_for_update(of=LedgerRevenueSchedule)).all()
     named = [f for f in found if f[0].description.casefold() == product.casefold()]
     if not named:
         products = sorted({f[0].description for f in found})
@@ -79,6 +77,19 @@ def _obligation(session: Session, opportunity_id: str, product: str
         raise DeliveryRefused(f"this deal has no product “{product}” delivered at a point in "
                               f"time{known}")
     return named[0]
+
+
+def _rows(opportunity_id: str) -> Select[tuple[LedgerSalesOrderLine, LedgerSalesOrder,
+                                                 LedgerRevenueSchedule]]:
+    return (
+        select(LedgerSalesOrderLine, LedgerSalesOrder, LedgerRevenueSchedule)
+        .join(LedgerSalesOrder, LedgerSalesOrder.id == LedgerSalesOrderLine.sales_order_id)
+        .join(LedgerRevenueSchedule,
+              LedgerRevenueSchedule.sales_order_line_id == LedgerSalesOrderLine.id)
+        .where(LedgerSalesOrder.external_id.like(f"{_escaped(opportunity_id)}:v%", escape="\\"),
+               LedgerSalesOrderLine.recognition == "point_in_time")
+        .order_by(LedgerSalesOrder.id.desc(), LedgerSalesOrderLine.id)
+    )
 
 
 def _escaped(text: str) -> str:

@@ -127,6 +127,11 @@ class Ledger:
             return delivery.mark(session, opportunity_id=opportunity_id, product=product, on=on,
                                  by=by, today=today, allowed=allowed)
 
+    def deliverables(self, opportunity_id: str) -> list[delivery.Delivered]:
+        """The deal's point-in-time obligations not recognized yet, see `sync.ledger.delivery`."""
+        with transaction(self._sessions) as session:
+            return delivery.deliverables(session, opportunity_id)
+
     def close_period(self, *, period: str, by: str, today: date) -> close.CloseReport:
         """Month-end close, see `sync.ledger.close`."""
         self._ensure_chart()

@@ -104,9 +104,24 @@ def test_largest_remainder_adds_back(total: int) -> None:
     assert sum(largest_remainder(total, [2, 10, 1])) == total
 
 
-@pytest.mark.xfail(strict=True, reason="not built yet: SSPs read from the Salesforce product "
-                   "field SSP__c (only closebot's own table is read)")
 def test_ssp_is_read_from_the_salesforce_product() -> None:
     from sync.connectors.salesforce import LINE_FIELDS
 
     assert "Product2.SSP__c" in LINE_FIELDS
+
+
+def test_salesforce_product_fields_give_points_ranges_and_refuse_an_empty_range() -> None:
+    from sync.contracts.normalize import InvalidDeal
+    from sync.engine.ssp import from_lines
+
+    lines = [{"Product2.Name": IMPL, "Product2.SSP__c": 20000.0, "Product2.SSP_High__c": None},
+             {"Product2.Name": PLATFORM, "Product2.SSP__c": "9000.5",
+              "Product2.SSP_High__c": 11000},
+             {"Product2.Name": "Training", "Product2.SSP__c": None}]
+    assert from_lines(lines, "USD") == {IMPL: Ssp(2_000_000, 2_000_000, "USD"),
+                                        PLATFORM: Ssp(900_050, 1_100_000, "USD")}
+    with pytest.raises(InvalidDeal) as raised:
+        from_lines([{"Product2.Name": "Training", "Product2.SSP__c": 5000,
+                     "Product2.SSP_High__c": 4000}], "USD")
+    assert [p.field for p in raised.value.problems] == ["SSP_High__c"]
+    assert "Training: the SSP High USD 4,000.00 is below" in str(raised.value)

@@ -65,7 +65,8 @@ def test_reads_and_writes_are_on_the_right_objects() -> None:
             assert (sobject or "Opportunity", field) in FIELDS, name
     for name in LINE_FIELDS:
         if name.endswith("__c"):
-            assert ("OpportunityLineItem", name) in FIELDS, name
+            sobject, _, field = name.rpartition(".")
+            assert (sobject or "OpportunityLineItem", field) in FIELDS, name
     written = {("Opportunity", name)
                for name in CUSTOM.findall((ROOT / "sync/engine/writeback.py").read_text())}
     written |= {("Account", "Stripe_Customer_Id__c"), ("Account", "ERP_Customer_Id__c")}

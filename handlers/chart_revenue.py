@@ -1,9 +1,16 @@
-"""The revenue waterfall as a PNG (matplotlib's Agg backend: no display needed): one stacked
-bar per month, a segment per contract (the largest eight, the rest together), per currency."""
+"""The revenue waterfall as a PNG, for `/revenue` and `closebot books waterfall --chart`: one
+stacked bar per month, a segment per contract (the largest eight, the rest together), a panel
+per currency. Drawn with matplotlib's Agg backend on a `Figure` of its own, never pyplot's
+global state, so concurrent requests don't draw on each other's figure."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure
 
 from sync.ledger.waterfall import LATER, Waterfall
 from sync.money import from_minor
@@ -11,17 +18,13 @@ from sync.money import from_minor
 TOP = 8
 
 
-def render(chart: Waterfall, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
+def waterfall_chart(chart: Waterfall) -> bytes:
+    """PNG bytes. Bar heights are floats for drawing only; the figures stay exact elsewhere."""
     currencies = sorted({r.currency for r in chart.rows}) or ["USD"]
     months = [c for c in chart.columns if c[:4].isdigit()] + [LATER]
-    fig, axes = plt.subplots(len(currencies), 1, figsize=(11, 4 * len(currencies)),
-                             squeeze=False)
-    for ax, currency in zip(axes[:, 0], currencies, strict=True):
+    fig = Figure(figsize=(11, 4 * len(currencies)), dpi=100)
+    for n, currency in enumerate(currencies, start=1):
+        ax = fig.add_subplot(len(currencies), 1, n)
         rows = [r for r in chart.rows if r.currency == currency]
         shown, rest = rows[:TOP], rows[TOP:]
         bottoms = [0.0] * len(months)
@@ -33,7 +36,6 @@ def render(chart: Waterfall, path: Path) -> Path:
                     merged[k] = merged.get(k, 0) + v
             series.append((f"{len(rest)} more", merged))
         for label, cells in series:
-            # Plotting only: the figures themselves stay exact in the table and the JSON.
             heights = [float(from_minor(cells.get(m, 0), currency)) for m in months]
             ax.bar(months, heights, bottom=bottoms, label=label)
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
@@ -43,6 +45,6 @@ def render(chart: Waterfall, path: Path) -> Path:
         if series:
             ax.legend(fontsize="small", loc="upper right")
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()

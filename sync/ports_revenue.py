@@ -1,0 +1,30 @@
+"""What a surface (Slack) asks of the books about point-in-time obligations: which of a deal's
+obligations wait for their delivery or were delivered and not recognized yet, and marking or
+undoing a delivery. The embedded ledger keeps the schedules and implements it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+
+class DeliveryRefused(ValueError):
+    """A delivery a person asked for that can't be recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A point-in-time obligation not recognized yet: delivered `on`, or (None) awaiting it."""
+
+    product: str
+    on: date | None
+    amount_minor: int
+    currency: str
+
+
+class Deliveries(Protocol):
+    def deliverables(self, opportunity_id: str) -> list[Delivered]: ...
+
+    def mark_delivered(self, *, opportunity_id: str, product: str, on: date | None, by: str,
+                       today: date, allowed: frozenset[str] = frozenset()) -> Delivered: ...
