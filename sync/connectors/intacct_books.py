@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -69,15 +70,21 @@ class IntacctBooks(IntacctTransport):
 
     def open_invoices(self) -> Iterator[list[ErpInvoice]]:
         rows = self.query(_INVOICE, ["key", "invoiceNumber", "referenceNumber", "customer.id",
-                                     "totalTxnAmount", "totalTxnAmountDue", _CURRENCY],
+                                     "totalTxnAmount", "totalTxnAmountDue", "dueDate",
+                                     _CURRENCY],
                           [{"$gt": {"totalTxnAmountDue": "0"}}])
         while page := list(islice(rows, 1000)):
             yield [ErpInvoice(id=str(r["key"]), number=r.get("invoiceNumber"),
                               customer_id=str(r["customer.id"]), currency=r[_CURRENCY],
                               total_minor=_minor(r, "totalTxnAmount"),
                               open_minor=_minor(r, "totalTxnAmountDue"),
-                              external_id=r.get("referenceNumber"))
+                              external_id=r.get("referenceNumber"),
+                              due_on=_day(r.get("dueDate")))
                    for r in page]
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
 
 
 def _minor(row: dict[str, Any], column: str) -> int:
