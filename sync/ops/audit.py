@@ -140,8 +140,9 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
                          crm_modified={opp: v.modified_at for opp, v in deals.items()})
     ledger = books.ledger_books()
     if ledger is not None:
-        check_ledger(found, ledger, list(erp.invoices.values()), list(erp.credits.values()),
-                     erp.name, {opp: view.name for opp, view in deals.items()})
+        check_ledger(found, ledger, list(erp.invoices.values()),
+                     [*erp.credits.values(), *erp.refunds], erp.name,
+                     {opp: view.name for opp, view in deals.items()})
     else:
         report.not_checked += NETSUITE_UNCHECKED
     cash_figures: dict[str, dict[str, int]] = {}

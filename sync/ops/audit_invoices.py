@@ -31,6 +31,8 @@ class ErpView:
     orders: list[PostedOrder] = field(default_factory=list)
     # Credit memos the ERP itself ties to an invoice: invoice → [(memo, amount)].
     memos_of: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # Refunds' credit memos: left to the cash audit here, but they take deferred revenue too.
+    refunds: list[PostedCredit] = field(default_factory=list)
 
     @classmethod
     def build(cls, name: str, invoices: list[PostedInvoice], credits: list[PostedCredit],
@@ -38,12 +40,13 @@ class ErpView:
         memos: dict[str, list[tuple[str, int]]] = defaultdict(list)
         # A refund's credit memo is money paid back, not a Stripe credit note: Stripe's invoice
         # stays billed, and the cash audit ties the refund out (Clearing per payout).
+        refunds = [c for c in credits if c.external_id.startswith(REFUND_MEMO)]
         credits = [c for c in credits if not c.external_id.startswith(REFUND_MEMO)]
         for c in credits:
             if c.invoice_external_id:
                 memos[c.invoice_external_id].append((c.external_id, c.amount_minor))
         return cls(name, {i.external_id: i for i in invoices},
-                   {c.external_id: c for c in credits}, orders, dict(memos))
+                   {c.external_id: c for c in credits}, orders, dict(memos), refunds)
 
     def orders_of(self, opportunity_id: str) -> list[PostedOrder]:
         return [o for o in self.orders if o.external_id.startswith(f"{opportunity_id}:v")]
