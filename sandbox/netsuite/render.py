@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.netsuite import rules
+from sandbox.netsuite import billing, rules
 from sandbox.netsuite.schema import (
     CREDIT_MEMO,
     CUSTOMER,
     CUSTOMER_PAYMENT,
     INVOICE,
+    SALES_ORDER,
     RecordType,
     record_type,
 )
@@ -78,6 +79,8 @@ class Renderer:
         if "total" in record:
             out["total"] = record["total"]
         if rtype is INVOICE:
+            if record.get("createdFrom") is not None:
+                out["createdFrom"] = self.ref("salesOrder", record["createdFrom"])
             paid, remaining = rules.invoice_balance(self.store, record)
             out["amountPaid"] = paid
             out["amountRemaining"] = remaining
@@ -95,12 +98,16 @@ class Renderer:
         lines = record.get(name, [])
         items = [self.item_line(i, line) if name == "item" else self.apply_line(line)
                  for i, line in enumerate(lines)]
+        if rtype is SALES_ORDER and name == "item":
+            for item, done in zip(items, billing.line_billed(self.store, record), strict=True):
+                item["quantityBilled"] = done
         return {"links": self.links(href), "items": items, "count": len(items),
                 "totalResults": len(items), "hasMore": False, "offset": 0}
 
     def item_line(self, index: int, line: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"line": index + 1, "item": self.ref("serviceSaleItem", line["item"])}
-        for key in ("description", "quantity", "rate", "amount"):
+        for key in ("description", "quantity", "rate", "amount", "orderLine", "revRecStartDate",
+                    "revRecEndDate"):
             if line.get(key) is not None:
                 out[key] = line[key]
         return out

@@ -107,7 +107,7 @@ INVOICE = RecordType(
         Field("otherRefNum", max_length=45),
         Field("item", "lines", required=True),
     ),
-    computed=("total", "amountPaid", "amountRemaining", "status", *_TIMESTAMPS),
+    computed=("total", "amountPaid", "amountRemaining", "status", "createdFrom", *_TIMESTAMPS),
     sequence=TRANSACTION_SEQUENCE,
     tran_prefix="INV",
     tran_code="CustInvc",

@@ -27,6 +27,8 @@ class Store:
         self._sequences: dict[str, int] = defaultdict(int)
         self._numbers: dict[str, int] = defaultdict(int)
         self._applied: dict[str, dict[Source, Decimal]] = defaultdict(dict)
+        # sales order id → invoice id → {order line number: amount that invoice bills of it}
+        self._billed: dict[str, dict[str, dict[int, Decimal]]] = defaultdict(dict)
         for symbol, name, precision in SEEDED_CURRENCIES:
             self.insert(CURRENCY, {"symbol": symbol, "name": name, "precision": precision})
 
@@ -60,6 +62,14 @@ class Store:
              if source_type == kind),
             Decimal(0),
         )
+
+    def billed(self, order_id: str) -> dict[int, Decimal]:
+        """What the invoices created from a sales order bill of each of its lines."""
+        out: dict[int, Decimal] = defaultdict(Decimal)
+        for lines in self._billed[order_id].values():
+            for number, amount in lines.items():
+                out[number] += amount
+        return dict(out)
 
     def snapshot(self, record: Record) -> Record:
         return copy.deepcopy(record)
@@ -96,6 +106,12 @@ class Store:
                 self._applied[line["doc"]].pop(source, None)
             for line in record["apply"]:
                 self._applied[line["doc"]][source] = line["amount"]
+        if record.get("createdFrom") is not None:
+            billed: dict[int, Decimal] = defaultdict(Decimal)
+            for line in record.get("item", []):
+                if line.get("orderLine") is not None:
+                    billed[line["orderLine"]] += line["amount"]
+            self._billed[record["createdFrom"]][record["id"]] = dict(billed)
 
 
 def _now() -> datetime:

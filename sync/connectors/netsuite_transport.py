@@ -57,6 +57,7 @@ class NetSuiteTransport:
         self._currencies: dict[str, str] = {}  # ISO code → NetSuite internal id
         self._items: dict[str, str] = {}  # product name → service item internal id
         self._invoices: dict[str, tuple[str, str]] = {}  # invoice id → (customer id, currency)
+        self._order_items: dict[str, list[str]] = {}  # sales order id → item id of each line
 
     def _upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
         response = self._call(f"upsert {record_type}", "PUT",
