@@ -24,6 +24,7 @@ from sandbox.netsuite.errors import (
     invalid_parameter,
     method_not_allowed,
     nonexistent,
+    request_limit,
     throttled,
 )
 from sandbox.netsuite.paging import page_of
@@ -81,7 +82,7 @@ class NetSuiteApp:
     def governed(self, request: Request) -> Reply:
         if not self.emu.gate.enter():
             self.emu.count("throttled")
-            raise throttled()
+            raise request_limit() if self.emu.limit_refusal == "SSS" else throttled()
         try:
             try:
                 self.emu.auth.verify(

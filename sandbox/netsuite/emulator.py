@@ -25,10 +25,15 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
     consumer and token credentials generated here. The account starts with six currencies
     (1 USD, 2 GBP, 3 CAD, 4 EUR, 5 AUD, 6 JPY). `records` and `get` read the store directly and
     are not API calls: they neither count in `calls` nor take a concurrency slot.
+
+    A request over `concurrency_limit` is refused before anything else happens: with HTTP 429
+    CONCURRENCY_LIMIT_EXCEEDED, or with `limit_refusal="SSS"` as RESTlet-style integrations see
+    it, HTTP 400 SSS_REQUEST_LIMIT_EXCEEDED.
     """
 
     def __init__(
-        self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0
+        self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0,
+        limit_refusal: str = "429",
     ) -> None:
         HttpsEndpoint.__init__(self, port=port)
         CallMeter.__init__(self)
@@ -39,6 +44,7 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
         self.token_secret = secrets.token_hex(32)
         self.store = Store()
         self.gate = ConcurrencyGate(concurrency_limit)
+        self.limit_refusal = limit_refusal
         self.auth = TokenAuth(Credentials(account_id, self.consumer_key, self.consumer_secret,
                                           self.token_id, self.token_secret))
 
