@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     netsuite_ca_bundle: str | None = None
     netsuite_concurrency: int = 5  # closebot's share of the account's concurrency limit
     netsuite_timeout_s: float = 30.0
+    # Where closebot's NetSuite records book, by internal ID (docs/netsuite.md).
+    netsuite_subsidiary: str | None = None  # required by a OneWorld account
+    netsuite_department: str | None = None
+    netsuite_class: str | None = None
+    netsuite_location: str | None = None
+    netsuite_income_account: str | None = None  # on closebot's items
+    netsuite_tax_code: str | None = None  # on invoice and order lines
     # Sage Intacct (ERP=intacct): REST API with OAuth 2.0 client credentials.
     intacct_client_id: str | None = None
     intacct_client_secret: SecretStr | None = None

@@ -28,12 +28,14 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
 
     A request over `concurrency_limit` is refused before anything else happens: with HTTP 429
     CONCURRENCY_LIMIT_EXCEEDED, or with `limit_refusal="SSS"` as RESTlet-style integrations see
-    it, HTTP 400 SSS_REQUEST_LIMIT_EXCEEDED.
+    it, HTTP 400 SSS_REQUEST_LIMIT_EXCEEDED. With `one_world` the account is a OneWorld one
+    (see `oneworld`): a customer without a subsidiary, or a currency its subsidiary does not
+    allow, is refused.
     """
 
     def __init__(
         self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0,
-        limit_refusal: str = "429",
+        limit_refusal: str = "429", one_world: bool = False,
     ) -> None:
         HttpsEndpoint.__init__(self, port=port)
         CallMeter.__init__(self)
@@ -43,6 +45,7 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
         self.token_id = secrets.token_hex(32)
         self.token_secret = secrets.token_hex(32)
         self.store = Store()
+        self.store.one_world = one_world
         self.gate = ConcurrencyGate(concurrency_limit)
         self.limit_refusal = limit_refusal
         self.auth = TokenAuth(Credentials(account_id, self.consumer_key, self.consumer_secret,

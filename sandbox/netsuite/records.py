@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.netsuite import sublists, values
+from sandbox.netsuite import oneworld, sublists, values
 from sandbox.netsuite.billing import invoice_from_order
 from sandbox.netsuite.errors import NetSuiteError, invalid_content, nonexistent, user_error
 from sandbox.netsuite.rules import settle
@@ -108,6 +108,7 @@ class Records:
                 f'A {rtype.name} record with the external ID "{eid}" already exists.',
                 path="externalId",
             )
+        oneworld.check(self.store, rtype, record)
         settle(self.store, rtype, record, None)
         if rtype.tran_prefix and record.get("tranId") is None:
             record["tranId"] = f"{rtype.tran_prefix}{self.store.next_number(rtype)}"
@@ -126,6 +127,7 @@ class Records:
                     f'A {rtype.name} record with the external ID "{eid}" already exists.',
                     path="externalId",
                 )
+        oneworld.check(self.store, rtype, record)
         settle(self.store, rtype, record, existing)
         self.store.replace(rtype, record)
 

@@ -110,6 +110,8 @@ class Renderer:
                     "revRecEndDate"):
             if line.get(key) is not None:
                 out[key] = line[key]
+        if line.get("taxCode") is not None:
+            out["taxCode"] = self.ref("salesTaxItem", line["taxCode"])
         return out
 
     def apply_line(self, line: dict[str, Any]) -> dict[str, Any]:
@@ -127,4 +129,6 @@ def _ref_name(rtype: RecordType, record: Record) -> str:
         return str(record.get("itemId", ""))
     if rtype is INVOICE:
         return f"Invoice #{record.get('tranId', '')}"
+    if not rtype.is_transaction:
+        return str(record.get("name") or record.get("itemId") or record.get("acctName") or "")
     return str(record.get("tranId", ""))

@@ -58,10 +58,31 @@ _TRANSACTION_HEAD = (
 CURRENCY = RecordType(
     "currency", (Field("symbol"), Field("name")), writable=False, sequence="currency"
 )
+# Setup records closebot refers to by internal id (settings), seeded and read-only here.
+SUBSIDIARY = RecordType(
+    "subsidiary", (Field("name"), _ref("currency", "currency")), writable=False,
+    sequence="subsidiary")
+ACCOUNT = RecordType(
+    "account", (Field("acctNumber"), Field("acctName")), writable=False, sequence="account")
+DEPARTMENT = RecordType("department", (Field("name"),), writable=False, sequence="department")
+CLASSIFICATION = RecordType(
+    "classification", (Field("name"),), writable=False, sequence="classification")
+LOCATION = RecordType("location", (Field("name"),), writable=False, sequence="location")
+SALES_TAX_ITEM = RecordType(
+    "salesTaxItem", (Field("itemId"),), writable=False, sequence="item")
+# Where a transaction books: its subsidiary (OneWorld) and its segments.
+_PLACEMENT = (
+    _ref("subsidiary", "subsidiary", required=False),
+    _ref("department", "department", required=False),
+    _ref("class", "classification", required=False),
+    _ref("location", "location", required=False),
+)
+
 CUSTOMER = RecordType(
     "customer",
     (
         Field("companyName", required=True, max_length=83),
+        _ref("subsidiary", "subsidiary", required=False),
         Field("email", "email", max_length=254),
         _ref("currency", "currency"),
         _EXTERNAL_ID,
@@ -77,6 +98,7 @@ SERVICE_SALE_ITEM = RecordType(
         Field("itemId", required=True, max_length=250),
         Field("displayName", max_length=250),
         Field("description"),
+        _ref("incomeAccount", "account", required=False),
         _EXTERNAL_ID,
     ),
     computed=_TIMESTAMPS,
@@ -87,6 +109,7 @@ SALES_ORDER = RecordType(
     (
         _ref("entity", "customer"),
         *_TRANSACTION_HEAD,
+        *_PLACEMENT,
         Field("startDate", "date"),
         Field("endDate", "date"),
         Field("otherRefNum", max_length=45),
@@ -102,6 +125,7 @@ INVOICE = RecordType(
     (
         _ref("entity", "customer"),
         *_TRANSACTION_HEAD,
+        *_PLACEMENT,
         Field("dueDate", "date", required=True),
         Field("tranId", max_length=45),
         Field("otherRefNum", max_length=45),
@@ -143,8 +167,9 @@ CREDIT_MEMO = RecordType(
 
 RECORD_TYPES: dict[str, RecordType] = {
     t.name.lower(): t
-    for t in (CURRENCY, CUSTOMER, SERVICE_SALE_ITEM, SALES_ORDER, INVOICE, CUSTOMER_PAYMENT,
-              CREDIT_MEMO)
+    for t in (CURRENCY, SUBSIDIARY, ACCOUNT, DEPARTMENT, CLASSIFICATION, LOCATION,
+              SALES_TAX_ITEM, CUSTOMER, SERVICE_SALE_ITEM, SALES_ORDER, INVOICE,
+              CUSTOMER_PAYMENT, CREDIT_MEMO)
 }
 TRANSACTION_TYPES = tuple(t for t in RECORD_TYPES.values() if t.is_transaction)
 

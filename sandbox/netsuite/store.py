@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sandbox.netsuite import oneworld
 from sandbox.netsuite.schema import CURRENCY, RECORD_TYPES, SEEDED_CURRENCIES, RecordType
 
 Record = dict[str, Any]
@@ -29,8 +30,10 @@ class Store:
         self._applied: dict[str, dict[Source, Decimal]] = defaultdict(dict)
         # sales order id → invoice id → {order line number: amount that invoice bills of it}
         self._billed: dict[str, dict[str, dict[int, Decimal]]] = defaultdict(dict)
+        self.one_world = False  # set by the emulator: customers then need a subsidiary
         for symbol, name, precision in SEEDED_CURRENCIES:
             self.insert(CURRENCY, {"symbol": symbol, "name": name, "precision": precision})
+        oneworld.seed(self)
 
     # -- reads ---------------------------------------------------------------------------------
 

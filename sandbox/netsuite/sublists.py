@@ -18,7 +18,7 @@ Resolver = Callable[[values.Ref, str, str], str]  # (ref, target record type, er
 # NetSuite keeps unit prices and quantities finer than any currency's precision.
 UNIT_PLACES = 8
 ITEM_LINE_FIELDS = ("item", "description", "quantity", "rate", "amount", "orderLine",
-                    "revRecStartDate", "revRecEndDate")
+                    "revRecStartDate", "revRecEndDate", "taxCode")
 APPLY_LINE_FIELDS = ("doc", "apply", "amount")
 
 
@@ -86,6 +86,9 @@ def item_lines(value: Any, resolve: Resolver, path: str = "item") -> list[dict[s
         for name in ("revRecStartDate", "revRecEndDate"):
             if line.get(name) is not None:
                 stored[name] = values.day(line[name], f"{where}.{name}")
+        if line.get("taxCode") is not None:
+            stored["taxCode"] = resolve(values.reference(line["taxCode"], f"{where}.taxCode"),
+                                        "salesTaxItem", f"{where}.taxCode")
         if line.get("orderLine") is not None:
             stored["orderLine"] = _line_number(line["orderLine"], f"{where}.orderLine")
         out.append(stored)

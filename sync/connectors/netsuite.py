@@ -44,6 +44,7 @@ class NetSuiteErp(NetSuiteTransport):
         body: dict[str, Any] = {
             "companyName": customer.name[:83],
             "currency": {"id": self._currency_id(currency)},
+            **self.setup.head(with_segments=False),
         }
         if customer.email:
             body["email"] = customer.email
@@ -60,6 +61,7 @@ class NetSuiteErp(NetSuiteTransport):
                 "quantity": o.quantity,
                 "amount": from_minor(o.amount_minor, currency),
                 **rev_rec_dates(o),
+                **({"taxCode": {"id": self.setup.tax_code}} if self.setup.tax_code else {}),
             }
             for o in contract.obligations
         ]
@@ -74,6 +76,7 @@ class NetSuiteErp(NetSuiteTransport):
             "otherRefNum": contract.opportunity_id,
             "memo": f"Salesforce opportunity {contract.opportunity_id} v{contract.version}",
             "item": {"items": lines},
+            **self.setup.head(),
         }
         order_id = self._upsert("salesOrder", contract.order_key, body)
         self._order_items[order_id] = [str(line["item"]["id"]) for line in lines]
@@ -102,6 +105,8 @@ class NetSuiteErp(NetSuiteTransport):
                 "amount": from_minor(ln.amount_minor, currency)}
             number = order_line(self, sales_order_id, ln) if sales_order_id else None
             line.update({"orderLine": number} if number else period_dates(ln))
+            if self.setup.tax_code:
+                line["taxCode"] = {"id": self.setup.tax_code}
             lines.append(line)
         if invoice.tax_minor:
             lines.append({"item": {"id": self._item_id(TAX_ITEM)}, "description": "Sales tax",
@@ -117,6 +122,7 @@ class NetSuiteErp(NetSuiteTransport):
             "dueDate": (invoice.due_on or issued).isoformat(),
             "memo": memo,
             "item": {"items": lines},
+            **self.setup.head(),
         }
         if invoice.number:
             body["tranId"] = invoice.number
@@ -305,9 +311,11 @@ class NetSuiteErp(NetSuiteTransport):
 
     def _item_id(self, product: str) -> str:
         if product not in self._items:
+            body: dict[str, Any] = {"itemId": product[:60], "displayName": product[:60]}
+            if self.setup.income_account and product != TAX_ITEM:
+                body["incomeAccount"] = {"id": self.setup.income_account}
             self._items[product] = self._upsert(
-                "serviceSaleItem", f"closebot-item:{product[:200]}",
-                {"itemId": product[:60], "displayName": product[:60]})
+                "serviceSaleItem", f"closebot-item:{product[:200]}", body)
         return self._items[product]
 
     def _invoice_owner(self, invoice_id: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from sync.connectors.exact_json import dumps, loads
+from sync.connectors.netsuite_setup import NetSuiteSetup, explain
 from sync.connectors.oauth1 import TokenAuth
 from sync.dates import Seconds
 from sync.errors import CredentialsRefused, PermanentError, TransientError
@@ -44,6 +45,7 @@ class NetSuiteTransport:
         concurrency: int = 5,
         limit_retries: int = 5,
         backoff: Seconds = 0.25,
+        setup: NetSuiteSetup | None = None,
     ) -> None:
         self.account_id = account_id
         self.http = httpx.Client(
@@ -59,6 +61,7 @@ class NetSuiteTransport:
         # The account's concurrency limit is shared by every integration; stay under our share.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._limit_retries, self._backoff = limit_retries, backoff
+        self.setup = setup or NetSuiteSetup()
         self._currencies: dict[str, str] = {}  # ISO code → NetSuite internal id
         self._items: dict[str, str] = {}  # product name → service item internal id
         self._invoices: dict[str, tuple[str, str]] = {}  # invoice id → (customer id, currency)
@@ -133,6 +136,8 @@ def _error(response: httpx.Response) -> Exception:
         return CredentialsRefused("NetSuite refused closebot's credentials (token-based auth)",
                                   system=SYSTEM, detail=detail)
     path = first.get("o:errorPath")
+    if reason := explain(path, str(first.get("detail") or "")):
+        return PermanentError(reason, system=SYSTEM, detail=detail)
     where = f" at {path}" if path else ""
     return PermanentError(f"NetSuite rejected the record{where}: {first.get('detail') or code}",
                           system=SYSTEM, detail=detail)
