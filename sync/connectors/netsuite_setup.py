@@ -9,14 +9,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# body field → (what a finance person calls it, the setting that names it)
+# body field → (what a finance person calls it, the setting that names it, its record type)
 FIELDS = {
-    "subsidiary": ("subsidiary", "NETSUITE_SUBSIDIARY"),
-    "department": ("department", "NETSUITE_DEPARTMENT"),
-    "class": ("class", "NETSUITE_CLASS"),
-    "location": ("location", "NETSUITE_LOCATION"),
-    "incomeAccount": ("income account", "NETSUITE_INCOME_ACCOUNT"),
-    "taxCode": ("tax code", "NETSUITE_TAX_CODE"),
+    "subsidiary": ("subsidiary", "NETSUITE_SUBSIDIARY", "subsidiary"),
+    "department": ("department", "NETSUITE_DEPARTMENT", "department"),
+    "class": ("class", "NETSUITE_CLASS", "classification"),
+    "location": ("location", "NETSUITE_LOCATION", "location"),
+    "incomeAccount": ("income account", "NETSUITE_INCOME_ACCOUNT", "account"),
+    "taxCode": ("tax code", "NETSUITE_TAX_CODE", "salesTaxItem"),
 }
 _INVALID_VALUE = re.compile(r"Invalid Field Value (\S+) for the following field")
 _NOT_ALLOWED = re.compile(r"currency (\w+) is not available for the subsidiary (.+?)\.?$")
@@ -39,6 +39,12 @@ class NetSuiteSetup:
                        "location": self.location}
         return {name: {"id": value} for name, value in values.items() if value}
 
+    def configured(self) -> list[tuple[str, str]]:
+        """(body field, internal ID) of each setting that is set."""
+        values = (self.subsidiary, self.department, self.class_, self.location,
+                  self.income_account, self.tax_code)
+        return [(field, value) for field, value in zip(FIELDS, values, strict=True) if value]
+
 
 def explain(path: str | None, detail: str) -> str | None:
     """A finance person's reason for a refusal about these settings; None for any other."""
@@ -53,7 +59,7 @@ def explain(path: str | None, detail: str) -> str | None:
                 "currencies in NetSuite (Setup > Company > Subsidiaries), or set "
                 "NETSUITE_SUBSIDIARY to one that does, then Retry.")
     if field in FIELDS and (found := _INVALID_VALUE.search(detail)):
-        label, setting = FIELDS[field]
+        label, setting, _ = FIELDS[field]
         return (f"NetSuite has no {label} with internal ID {found.group(1)}: set {setting} to "
                 f"the internal ID of an existing {label} in NetSuite, then Retry.")
     return None
