@@ -22,6 +22,7 @@ from sync.errors import CredentialsRefused, PermanentError, TransientError
 
 SYSTEM = "netsuite"
 RECORDS = "/services/rest/record/v1"
+GOVERNANCE = "/services/rest/system/v1/governanceLimits"
 _ID_IN_LOCATION = re.compile(r"/([^/]+)$")
 
 
@@ -60,6 +61,9 @@ class NetSuiteTransport:
         self.calls = 0
         # The account's concurrency limit is shared by every integration; stay under our share.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self.concurrency = max(1, concurrency)
+        self._governed = threading.Lock()
+        self._limit_read = False
         self._limit_retries, self._backoff = limit_retries, backoff
         self.setup = setup or NetSuiteSetup()
         self._currencies: dict[str, str] = {}  # ISO code → NetSuite internal id
@@ -95,6 +99,8 @@ class NetSuiteTransport:
               missing_ok: bool = False) -> httpx.Response:
         """One HTTP request (the single choke point that telemetry wraps), errors translated."""
         sent = {"Content-Type": "application/json", **(headers or {})} if body else headers
+        if not self._limit_read:
+            self._read_limit()
         for attempt in range(self._limit_retries + 1):
             self.calls += 1
             with self._slots:
@@ -115,6 +121,26 @@ class NetSuiteTransport:
             return response
         raise _error(response)
 
+
+    def _read_limit(self) -> None:
+        """Before the first request: the concurrency NetSuite allows this integration (its own
+        limit, else the account's unallocated one), and closebot's share cut to fit it. Only
+        an administrator's token may read it; otherwise the configured share stands."""
+        with self._governed:
+            if self._limit_read:
+                return
+            self._limit_read = True
+            self.calls += 1
+            try:
+                response = self.http.get(GOVERNANCE)
+                limits = loads(response.content) if response.status_code == 200 else {}
+            except (httpx.TransportError, ValueError):
+                return
+            allowed = limits.get("integrationConcurrencyLimit") or limits.get(
+                "unallocatedConcurrencyLimit") or limits.get("accountConcurrencyLimit")
+            if isinstance(allowed, int) and 0 < allowed < self.concurrency:
+                self.concurrency = allowed
+                self._slots = threading.BoundedSemaphore(allowed)
 
 
 def _error(response: httpx.Response) -> Exception:

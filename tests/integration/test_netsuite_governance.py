@@ -35,11 +35,15 @@ def _upsert_all(ns: NetSuiteErp) -> list[str]:
 
 @pytest.mark.parametrize("refusal", ["429", "SSS"])
 def test_refused_requests_are_sent_again_after_a_pause(refusal: str) -> None:
-    # The account allows 1 request at a time; closebot is configured for 4, more than its
-    # share, so the account refuses some: each refused one is paused and sent again.
-    with NetSuiteEmulator(concurrency_limit=1, limit_refusal=refusal) as emu:
+    # The account allows 2 requests at a time and another integration holds one of them, so
+    # the account refuses some of closebot's (2, the limit it read): each refused one is
+    # paused and sent again.
+    with NetSuiteEmulator(concurrency_limit=2, limit_refusal=refusal) as emu:
+        assert emu.gate.enter()  # the other integration's request, held open
         ns = _client(emu, concurrency=4, backoff=0.01, limit_retries=12)
         ids = _upsert_all(ns)
+        emu.gate.leave()
+        assert ns.concurrency == 2
         assert emu.calls["throttled"] > 0
         assert len(set(ids)) == CUSTOMERS == len(emu.records("customer"))
         assert ns.calls == sum(emu.calls.values())  # the refused ones count as calls too
@@ -62,5 +66,21 @@ def test_a_limit_that_never_frees_up_is_a_retryable_failure(refusal: str) -> Non
         ns = _client(emu, backoff=0.001, limit_retries=2)
         with pytest.raises(TransientError, match="over its concurrency limit"):
             ns.upsert_customer(Customer(crm_account_id="001BUSY", name="Busy"), currency="USD")
-        assert emu.calls["throttled"] == 3 and ns.calls == 3
+        # The limit can't be read either (refused too): 1 + 3 tries, all refused.
+        assert emu.calls["throttled"] == 4 and ns.calls == 4
         emu.gate.leave()
+
+
+@pytest.mark.parametrize(("integration_limit", "share"), [(None, 3), (2, 2)])
+def test_the_share_is_cut_to_the_limit_netsuite_reports(
+    integration_limit: int | None, share: int
+) -> None:
+    # The account allows 3; closebot is configured for 5. It reads governanceLimits first and
+    # keeps to 3, or to the 2 an administrator allocated to its integration: never refused.
+    with NetSuiteEmulator(concurrency_limit=3, integration_limit=integration_limit) as emu:
+        ns = _client(emu, concurrency=5)
+        _upsert_all(ns)
+        assert ns.concurrency == share
+        assert emu.calls["GET governanceLimits"] == 1
+        assert emu.calls.get("throttled", 0) == 0
+        assert len(emu.records("customer")) == CUSTOMERS
