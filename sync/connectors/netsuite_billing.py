@@ -52,7 +52,9 @@ def order_line(ns: NetSuiteErp, order_id: str, line: InvoiceLine) -> int | None:
 
 def bill_order(ns: NetSuiteErp, order_id: str, external_id: str, body: dict[str, Any]) -> str:
     """The invoice made from the order; on a retry, the one made before, brought up to date."""
-    head = {k: v for k, v in body.items() if k not in ("entity", "currency")}
+    # The customer comes from the order; the currency is said again, so that the invoice is
+    # always in the currency billed.
+    head = {k: v for k, v in body.items() if k != "entity"}
     try:
         response = ns._call("bill sales order", "POST",
                             f"{RECORDS}/salesOrder/{order_id}/!transform/invoice",
