@@ -64,6 +64,14 @@ def _erp_line(settings: Settings) -> tuple[str, bool]:
     else:
         missing, url = settings.missing_netsuite(), settings.netsuite_base_url
         who = f"account {settings.netsuite_account_id}, token-based auth set"
+        placed = [f"{name} {value}" for name, value in (
+            ("subsidiary", settings.netsuite_subsidiary),
+            ("department", settings.netsuite_department), ("class", settings.netsuite_class),
+            ("location", settings.netsuite_location),
+            ("income account", settings.netsuite_income_account),
+            ("tax code", settings.netsuite_tax_code)) if value]
+        if placed:
+            who += f", books to {', '.join(placed)}"
     if missing:
         return f"erp         : {settings.erp} MISSING: set {', '.join(missing)}", False
     return (f"erp         : {settings.erp} configured ({_kind(url) if url else 'real'}, {who})",

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     # Cash account numbers by role, over the defaults (sync/connectors/netsuite_cash.py), as
     # JSON: {"cash": "1010", "clearing": "1200", "processing_fees": "6110"}.
     netsuite_cash_accounts: dict[str, str] = Field(default_factory=dict)
+    # Where closebot's NetSuite records book, by internal ID (docs/netsuite.md).
+    netsuite_subsidiary: str | None = None  # required by a OneWorld account
+    netsuite_department: str | None = None
+    netsuite_class: str | None = None
+    netsuite_location: str | None = None
+    netsuite_income_account: str | None = None  # on closebot's items
+    netsuite_tax_code: str | None = None  # on invoice and order lines
     # Sage Intacct (ERP=intacct): REST API with OAuth 2.0 client credentials.
     intacct_client_id: str | None = None
     intacct_client_secret: SecretStr | None = None

@@ -20,6 +20,7 @@ from sync.connectors.ledger import LedgerErp
 from sync.connectors.ledger_cash import LedgerCash
 from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.netsuite_cash import DEFAULT_ACCOUNTS, NetSuiteCash
+from sync.connectors.netsuite_setup import NetSuiteSetup
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
@@ -137,6 +138,11 @@ def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
         ca_bundle=settings.netsuite_ca_bundle,
         timeout=settings.netsuite_timeout_s,
         concurrency=settings.netsuite_concurrency,
+        setup=NetSuiteSetup(
+            subsidiary=settings.netsuite_subsidiary, department=settings.netsuite_department,
+            class_=settings.netsuite_class, location=settings.netsuite_location,
+            income_account=settings.netsuite_income_account,
+            tax_code=settings.netsuite_tax_code),
     ), "netsuite")
 
 

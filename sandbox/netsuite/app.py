@@ -24,6 +24,7 @@ from sandbox.netsuite.errors import (
     invalid_parameter,
     method_not_allowed,
     nonexistent,
+    request_limit,
     throttled,
 )
 from sandbox.netsuite.paging import page_of
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
+GOVERNANCE_PATH = "/services/rest/system/v1/governanceLimits"
 RECORD_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=singular-resource"
 COLLECTION_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=collection"
 _TRUE_FALSE = {"true": True, "false": False}
@@ -81,7 +83,7 @@ class NetSuiteApp:
     def governed(self, request: Request) -> Reply:
         if not self.emu.gate.enter():
             self.emu.count("throttled")
-            raise throttled()
+            raise request_limit() if self.emu.limit_refusal == "SSS" else throttled()
         try:
             try:
                 self.emu.auth.verify(
@@ -107,6 +109,11 @@ class NetSuiteApp:
             if request.method != "POST":
                 raise method_not_allowed(request.method, ["POST"])
             return self.suiteql(request)
+        if unquote(path).rstrip("/") == GOVERNANCE_PATH:
+            self.emu.count(f"{request.method} governanceLimits")
+            if request.method != "GET":
+                raise method_not_allowed(request.method, ["GET"])
+            return Reply(200, self.emu.governance_limits())
         prefix = RECORD_PATH + "/"
         if not path.startswith(prefix):
             self.emu.count("not found")

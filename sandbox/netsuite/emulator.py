@@ -25,10 +25,18 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
     consumer and token credentials generated here. The account starts with six currencies
     (1 USD, 2 GBP, 3 CAD, 4 EUR, 5 AUD, 6 JPY). `records` and `get` read the store directly and
     are not API calls: they neither count in `calls` nor take a concurrency slot.
+
+    A request over `concurrency_limit` is refused before anything else happens: with HTTP 429
+    CONCURRENCY_LIMIT_EXCEEDED, or with `limit_refusal="SSS"` as RESTlet-style integrations see
+    it, HTTP 400 SSS_REQUEST_LIMIT_EXCEEDED. With `one_world` the account is a OneWorld one
+    (see `oneworld`): a customer without a subsidiary, or a currency its subsidiary does not
+    allow, is refused.
     """
 
     def __init__(
-        self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0
+        self, *, account_id: str = "1234567_SB1", concurrency_limit: int = 5, port: int = 0,
+        limit_refusal: str = "429", one_world: bool = False,
+        integration_limit: int | None = None,
     ) -> None:
         HttpsEndpoint.__init__(self, port=port)
         CallMeter.__init__(self)
@@ -38,7 +46,10 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
         self.token_id = secrets.token_hex(32)
         self.token_secret = secrets.token_hex(32)
         self.store = Store()
+        self.store.one_world = one_world
         self.gate = ConcurrencyGate(concurrency_limit)
+        self.limit_refusal = limit_refusal
+        self.integration_limit = integration_limit
         self.auth = TokenAuth(Credentials(account_id, self.consumer_key, self.consumer_secret,
                                           self.token_id, self.token_secret))
 
@@ -58,6 +69,20 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
             "NETSUITE_TOKEN_SECRET": self.token_secret,
             "NETSUITE_CA_BUNDLE": str(self.ca_bundle),
         }
+
+    def governance_limits(self) -> dict[str, Any]:
+        """`GET /services/rest/system/v1/governanceLimits`: the account's concurrency limit, what
+        is left unallocated, and this integration's own limit when one is allocated to it."""
+        limit = self.gate.limit
+        allocated = self.integration_limit or 0
+        body: dict[str, Any] = {"accountConcurrencyLimit": limit,
+                                "unallocatedConcurrencyLimit": max(1, limit - allocated)}
+        if self.integration_limit:
+            body |= {"integrationConcurrencyLimit": self.integration_limit,
+                     "limitType": "integrationSpecific"}
+        else:
+            body["limitType"] = "unallocated"
+        return body
 
     # -- direct access (no API call) -----------------------------------------------------------
 

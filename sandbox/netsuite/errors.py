@@ -69,6 +69,12 @@ def throttled() -> NetSuiteError:
     return NetSuiteError("CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL, status=429)
 
 
+def request_limit() -> NetSuiteError:
+    """The refusal RESTlet-style integrations get over the account's limit: a 400 whose code
+    says so (SSS_REQUEST_LIMIT_EXCEEDED), not a 429."""
+    return NetSuiteError("SSS_REQUEST_LIMIT_EXCEEDED", CONCURRENCY_DETAIL, status=400)
+
+
 def method_not_allowed(method: str, allowed: list[str]) -> NetSuiteError:
     return NetSuiteError(
         "INVALID_METHOD",

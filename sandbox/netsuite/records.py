@@ -12,10 +12,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.netsuite import cash, sublists, values
+from sandbox.netsuite import cash, oneworld, sublists, values
+from sandbox.netsuite.billing import invoice_from_order
 from sandbox.netsuite.errors import NetSuiteError, invalid_content, nonexistent, user_error
 from sandbox.netsuite.rules import settle
-from sandbox.netsuite.schema import CREDIT_MEMO, INVOICE, Field, RecordType, record_type
+from sandbox.netsuite.schema import (
+    CREDIT_MEMO,
+    INVOICE,
+    SALES_ORDER,
+    Field,
+    RecordType,
+    record_type,
+)
 from sandbox.netsuite.store import Record, Store
 
 NONEXISTENT_RECORD = (
@@ -68,15 +76,18 @@ class Records:
     def transform(self, source: RecordType, key: str, target: RecordType, body: Any) -> str:
         """A new `target` record made from an existing `source` one (Transforming Records).
 
-        Only invoice → credit memo is emulated: the memo copies the invoice's customer, currency
-        and item lines and applies itself to what is still open on the invoice; the body may set
-        more of the memo's fields (an external id, the date, a memo). The date defaults to today.
+        Sales order → invoice is `billing.invoice_from_order`. Invoice → credit memo: the memo
+        copies the invoice's customer, currency and item lines and applies itself to what is
+        still open on the invoice; the body may set more of the memo's fields (an external id,
+        the date, a memo). The date defaults to today.
         """
-        if (source, target) != (INVOICE, CREDIT_MEMO):
+        if (source, target) not in ((INVOICE, CREDIT_MEMO), (SALES_ORDER, INVOICE)):
             raise user_error(f"You can't transform a {source.name} into a {target.name}.")
         with self.store.lock:
             found = self.find(source, key)
             changes = self._read(target, body) if body is not None else {}
+            if source is SALES_ORDER:
+                return self._insert(target, invoice_from_order(self.store, found, changes))
             still_open = found["total"] - self.store.applied_to(str(found["id"]))
             record: dict[str, Any] = {
                 "entity": found["entity"], "currency": found["currency"],
@@ -97,6 +108,7 @@ class Records:
                 f'A {rtype.name} record with the external ID "{eid}" already exists.',
                 path="externalId",
             )
+        oneworld.check(self.store, rtype, record)
         settle(self.store, rtype, record, None)
         if rtype.tran_prefix and record.get("tranId") is None:
             record["tranId"] = f"{rtype.tran_prefix}{self.store.next_number(rtype)}"
@@ -115,6 +127,7 @@ class Records:
                     f'A {rtype.name} record with the external ID "{eid}" already exists.',
                     path="externalId",
                 )
+        oneworld.check(self.store, rtype, record)
         settle(self.store, rtype, record, existing)
         self.store.replace(rtype, record)
 

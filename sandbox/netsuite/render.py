@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.netsuite import rules
+from sandbox.netsuite import billing, rules
 from sandbox.netsuite.schema import (
     CREDIT_MEMO,
     CUSTOMER,
     CUSTOMER_PAYMENT,
     INVOICE,
+    SALES_ORDER,
     RecordType,
     record_type,
 )
@@ -78,6 +79,8 @@ class Renderer:
         if "total" in record:
             out["total"] = record["total"]
         if rtype is INVOICE:
+            if record.get("createdFrom") is not None:
+                out["createdFrom"] = self.ref("salesOrder", record["createdFrom"])
             paid, remaining = rules.invoice_balance(self.store, record)
             out["amountPaid"] = paid
             out["amountRemaining"] = remaining
@@ -99,14 +102,20 @@ class Renderer:
                  else self.apply_line(line, "creditMemo" if rtype.name == "customerRefund"
                                       else "invoice")
                  for i, line in enumerate(lines)]
+        if rtype is SALES_ORDER and name == "item":
+            for item, done in zip(items, billing.line_billed(self.store, record), strict=True):
+                item["quantityBilled"] = done
         return {"links": self.links(href), "items": items, "count": len(items),
                 "totalResults": len(items), "hasMore": False, "offset": 0}
 
     def item_line(self, index: int, line: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"line": index + 1, "item": self.ref("serviceSaleItem", line["item"])}
-        for key in ("description", "quantity", "rate", "amount"):
+        for key in ("description", "quantity", "rate", "amount", "orderLine", "revRecStartDate",
+                    "revRecEndDate"):
             if line.get(key) is not None:
                 out[key] = line[key]
+        if line.get("taxCode") is not None:
+            out["taxCode"] = self.ref("salesTaxItem", line["taxCode"])
         return out
 
     def apply_line(self, line: dict[str, Any], doc_type: str = "invoice") -> dict[str, Any]:
@@ -136,4 +145,6 @@ def _ref_name(rtype: RecordType, record: Record) -> str:
         return str(record.get("itemId", ""))
     if rtype is INVOICE:
         return f"Invoice #{record.get('tranId', '')}"
+    if not rtype.is_transaction:
+        return str(record.get("name") or record.get("itemId") or record.get("acctName") or "")
     return str(record.get("tranId", ""))

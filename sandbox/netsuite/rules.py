@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sandbox.netsuite import cash, values
+from sandbox.netsuite import billing, cash, values
 from sandbox.netsuite.errors import user_error
 from sandbox.netsuite.schema import (
     CREDIT_MEMO,
@@ -25,7 +25,6 @@ from sandbox.netsuite.wire import plain
 
 OPEN, PAID_IN_FULL = ("A", "Open"), ("B", "Paid In Full")
 FULLY_APPLIED = ("B", "Fully Applied")
-PENDING_FULFILLMENT = ("B", "Pending Fulfillment")
 NOT_DEPOSITED = ("B", "Not Deposited")
 
 
@@ -139,7 +138,7 @@ def status(store: Store, rtype: RecordType, record: Record) -> tuple[str, str]:
         return FULLY_APPLIED if amount_remaining(store, rtype, record) == 0 else OPEN
     if rtype is CUSTOMER_PAYMENT:
         return NOT_DEPOSITED
-    return PENDING_FULFILLMENT
+    return billing.order_status(store, record)
 
 
 def amount_remaining(store: Store, rtype: RecordType, record: Record) -> Decimal | None:

@@ -58,10 +58,33 @@ _TRANSACTION_HEAD = (
 CURRENCY = RecordType(
     "currency", (Field("symbol"), Field("name")), writable=False, sequence="currency"
 )
+# Setup records closebot refers to by internal id (settings), seeded and read-only here.
+SUBSIDIARY = RecordType(
+    "subsidiary", (Field("name"), _ref("currency", "currency")), writable=False,
+    sequence="subsidiary")
+ACCOUNT = RecordType(
+    "account", (Field("acctNumber"), Field("acctName"), Field("acctType")), writable=False,
+    sequence="account",
+)
+DEPARTMENT = RecordType("department", (Field("name"),), writable=False, sequence="department")
+CLASSIFICATION = RecordType(
+    "classification", (Field("name"),), writable=False, sequence="classification")
+LOCATION = RecordType("location", (Field("name"),), writable=False, sequence="location")
+SALES_TAX_ITEM = RecordType(
+    "salesTaxItem", (Field("itemId"),), writable=False, sequence="item")
+# Where a transaction books: its subsidiary (OneWorld) and its segments.
+_PLACEMENT = (
+    _ref("subsidiary", "subsidiary", required=False),
+    _ref("department", "department", required=False),
+    _ref("class", "classification", required=False),
+    _ref("location", "location", required=False),
+)
+
 CUSTOMER = RecordType(
     "customer",
     (
         Field("companyName", required=True, max_length=83),
+        _ref("subsidiary", "subsidiary", required=False),
         Field("email", "email", max_length=254),
         _ref("currency", "currency"),
         _EXTERNAL_ID,
@@ -77,6 +100,7 @@ SERVICE_SALE_ITEM = RecordType(
         Field("itemId", required=True, max_length=250),
         Field("displayName", max_length=250),
         Field("description"),
+        _ref("incomeAccount", "account", required=False),
         _EXTERNAL_ID,
     ),
     computed=_TIMESTAMPS,
@@ -87,6 +111,7 @@ SALES_ORDER = RecordType(
     (
         _ref("entity", "customer"),
         *_TRANSACTION_HEAD,
+        *_PLACEMENT,
         Field("startDate", "date"),
         Field("endDate", "date"),
         Field("otherRefNum", max_length=45),
@@ -102,12 +127,13 @@ INVOICE = RecordType(
     (
         _ref("entity", "customer"),
         *_TRANSACTION_HEAD,
+        *_PLACEMENT,
         Field("dueDate", "date", required=True),
         Field("tranId", max_length=45),
         Field("otherRefNum", max_length=45),
         Field("item", "lines", required=True),
     ),
-    computed=("total", "amountPaid", "amountRemaining", "status", *_TIMESTAMPS),
+    computed=("total", "amountPaid", "amountRemaining", "status", "createdFrom", *_TIMESTAMPS),
     sequence=TRANSACTION_SEQUENCE,
     tran_prefix="INV",
     tran_code="CustInvc",
@@ -143,10 +169,6 @@ CREDIT_MEMO = RecordType(
     tran_code="CustCred",
 )
 
-ACCOUNT = RecordType(
-    "account", (Field("acctNumber"), Field("acctName"), Field("acctType")), writable=False,
-    sequence="account",
-)
 # Cash records (sandbox/netsuite/cash.py has their rules and general-ledger lines).
 DEPOSIT = RecordType(
     "deposit",
@@ -170,8 +192,9 @@ JOURNAL_ENTRY = RecordType(
 
 RECORD_TYPES: dict[str, RecordType] = {
     t.name.lower(): t
-    for t in (CURRENCY, CUSTOMER, SERVICE_SALE_ITEM, SALES_ORDER, INVOICE, CUSTOMER_PAYMENT,
-              CREDIT_MEMO, ACCOUNT, DEPOSIT, CUSTOMER_REFUND, JOURNAL_ENTRY)
+    for t in (CURRENCY, SUBSIDIARY, ACCOUNT, DEPARTMENT, CLASSIFICATION, LOCATION,
+              SALES_TAX_ITEM, CUSTOMER, SERVICE_SALE_ITEM, SALES_ORDER, INVOICE,
+              CUSTOMER_PAYMENT, CREDIT_MEMO, DEPOSIT, CUSTOMER_REFUND, JOURNAL_ENTRY)
 }
 TRANSACTION_TYPES = tuple(t for t in RECORD_TYPES.values() if t.is_transaction)
 
@@ -188,11 +211,12 @@ SEEDED_CURRENCIES = (
 
 # The chart the emulator starts with: (number, name, NetSuite account type).
 SEEDED_ACCOUNTS = (
+    ("4000", "Subscription Revenue", "Income"),
+    ("4100", "Services Revenue", "Income"),
     ("1000", "Operating bank", "Bank"),
     ("1100", "Accounts Receivable", "AcctRec"),
     ("1200", "Undeposited Funds", "OthCurrAsset"),
     ("1300", "Disputed funds", "OthCurrAsset"),
-    ("4000", "Sales", "Income"),
     ("6100", "Payment processing fees", "Expense"),
     ("6300", "Dispute fees", "Expense"),
     ("6400", "Chargeback losses", "Expense"),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sandbox.netsuite import oneworld
 from sandbox.netsuite.schema import (
     ACCOUNT,
     CURRENCY,
@@ -34,10 +35,14 @@ class Store:
         self._sequences: dict[str, int] = defaultdict(int)
         self._numbers: dict[str, int] = defaultdict(int)
         self._applied: dict[str, dict[Source, Decimal]] = defaultdict(dict)
+        # sales order id → invoice id → {order line number: amount that invoice bills of it}
+        self._billed: dict[str, dict[str, dict[int, Decimal]]] = defaultdict(dict)
+        self.one_world = False  # set by the emulator: customers then need a subsidiary
         for symbol, name, precision in SEEDED_CURRENCIES:
             self.insert(CURRENCY, {"symbol": symbol, "name": name, "precision": precision})
         for number, name, kind in SEEDED_ACCOUNTS:
             self.insert(ACCOUNT, {"acctNumber": number, "acctName": name, "acctType": kind})
+        oneworld.seed(self)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -72,6 +77,14 @@ class Store:
              if source_type == kind),
             Decimal(0),
         )
+
+    def billed(self, order_id: str) -> dict[int, Decimal]:
+        """What the invoices created from a sales order bill of each of its lines."""
+        out: dict[int, Decimal] = defaultdict(Decimal)
+        for lines in self._billed[order_id].values():
+            for number, amount in lines.items():
+                out[number] += amount
+        return dict(out)
 
     def snapshot(self, record: Record) -> Record:
         return copy.deepcopy(record)
@@ -108,6 +121,12 @@ class Store:
                 self._applied[line["doc"]].pop(source, None)
             for line in record["apply"]:
                 self._applied[line["doc"]][source] = line["amount"]
+        if record.get("createdFrom") is not None:
+            billed: dict[int, Decimal] = defaultdict(Decimal)
+            for line in record.get("item", []):
+                if line.get("orderLine") is not None:
+                    billed[line["orderLine"]] += line["amount"]
+            self._billed[record["createdFrom"]][record["id"]] = dict(billed)
 
 
 def _now() -> datetime:

@@ -17,7 +17,8 @@ Resolver = Callable[[values.Ref, str, str], str]  # (ref, target record type, er
 
 # NetSuite keeps unit prices and quantities finer than any currency's precision.
 UNIT_PLACES = 8
-ITEM_LINE_FIELDS = ("item", "description", "quantity", "rate", "amount")
+ITEM_LINE_FIELDS = ("item", "description", "quantity", "rate", "amount", "orderLine",
+                    "revRecStartDate", "revRecEndDate", "taxCode")
 APPLY_LINE_FIELDS = ("doc", "apply", "amount")
 
 
@@ -85,8 +86,26 @@ def item_lines(value: Any, resolve: Resolver, path: str = "item") -> list[dict[s
             if line.get(name) is not None:
                 number = values.number(line[name], f"{where}.{name}")
                 stored[name] = values.places(number, UNIT_PLACES, f"{where}.{name}")
+        for name in ("revRecStartDate", "revRecEndDate"):
+            if line.get(name) is not None:
+                stored[name] = values.day(line[name], f"{where}.{name}")
+        if line.get("taxCode") is not None:
+            stored["taxCode"] = resolve(values.reference(line["taxCode"], f"{where}.taxCode"),
+                                        "salesTaxItem", f"{where}.taxCode")
+        if line.get("orderLine") is not None:
+            stored["orderLine"] = _line_number(line["orderLine"], f"{where}.orderLine")
         out.append(stored)
     return out
+
+
+def _line_number(value: Any, path: str) -> int:
+    """`orderLine`: the 1-based `line` of the sales order line an invoice line bills."""
+    number = values.number(value, path)
+    if number != number.to_integral_value() or number < 1:
+        raise invalid_content(
+            f"Invalid content in the request body: {path} must be a line number (1 or more).",
+            path)
+    return int(number)
 
 
 def apply_lines(value: Any, resolve: Resolver, path: str = "apply") -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.exact_json import loads
+from sync.connectors.netsuite_billing import bill_order, order_line, period_dates, rev_rec_dates
 from sync.connectors.netsuite_change import lower_amended_order, lowers
 from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
 from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
@@ -43,6 +44,7 @@ class NetSuiteErp(NetSuiteTransport):
         body: dict[str, Any] = {
             "companyName": customer.name[:83],
             "currency": {"id": self._currency_id(currency)},
+            **self.setup.head(with_segments=False),
         }
         if customer.email:
             body["email"] = customer.email
@@ -58,6 +60,8 @@ class NetSuiteErp(NetSuiteTransport):
                 # not multiply out to it, so NetSuite is given the quantity and amount only.
                 "quantity": o.quantity,
                 "amount": from_minor(o.amount_minor, currency),
+                **rev_rec_dates(o),
+                **({"taxCode": {"id": self.setup.tax_code}} if self.setup.tax_code else {}),
             }
             for o in contract.obligations
         ]
@@ -72,8 +76,11 @@ class NetSuiteErp(NetSuiteTransport):
             "otherRefNum": contract.opportunity_id,
             "memo": f"Salesforce opportunity {contract.opportunity_id} v{contract.version}",
             "item": {"items": lines},
+            **self.setup.head(),
         }
-        return self._upsert("salesOrder", contract.order_key, body)
+        order_id = self._upsert("salesOrder", contract.order_key, body)
+        self._order_items[order_id] = [str(line["item"]["id"]) for line in lines]
+        return order_id
 
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
@@ -87,10 +94,23 @@ class NetSuiteErp(NetSuiteTransport):
             if found is None:
                 raise not_itemized(invoice, SYSTEM)
             return found
-        lines = [(self._item_id(RECURRING_ITEM if ln.recurring else ONE_TIME_ITEM),
-                  ln.description, ln.amount_minor) for ln in invoice.lines]
+        # Stripe's line descriptions are one of a kind (periods, quantities), so invoice lines
+        # use two standing items and carry the description as text; a line that bills an order
+        # line names it and takes the order line's revenue terms.
+        lines: list[dict[str, Any]] = []
+        for ln in invoice.lines:
+            line: dict[str, Any] = {
+                "item": {"id": self._item_id(RECURRING_ITEM if ln.recurring else ONE_TIME_ITEM)},
+                "description": ln.description[:999], "quantity": 1,
+                "amount": from_minor(ln.amount_minor, currency)}
+            number = order_line(self, sales_order_id, ln) if sales_order_id else None
+            line.update({"orderLine": number} if number else period_dates(ln))
+            if self.setup.tax_code:
+                line["taxCode"] = {"id": self.setup.tax_code}
+            lines.append(line)
         if invoice.tax_minor:
-            lines.append((self._item_id(TAX_ITEM), "Sales tax", invoice.tax_minor))
+            lines.append({"item": {"id": self._item_id(TAX_ITEM)}, "description": "Sales tax",
+                          "quantity": 1, "amount": from_minor(invoice.tax_minor, currency)})
         issued = invoice.issued_on or datetime.now(UTC).date()
         memo = f"Stripe invoice {invoice.billing_id}"
         if sales_order_id:
@@ -101,19 +121,17 @@ class NetSuiteErp(NetSuiteTransport):
             "tranDate": issued.isoformat(),
             "dueDate": (invoice.due_on or issued).isoformat(),
             "memo": memo,
-            # Stripe's line descriptions are one of a kind (periods, quantities), so invoice
-            # lines use two standing items and carry the description as text.
-            "item": {"items": [
-                {"item": {"id": item}, "description": description[:999], "quantity": 1,
-                 "amount": from_minor(amount, currency)}
-                for item, description, amount in lines
-            ]},
+            "item": {"items": lines},
+            **self.setup.head(),
         }
         if invoice.number:
             body["tranId"] = invoice.number
         if invoice.opportunity_id:
             body["otherRefNum"] = invoice.opportunity_id
-        erp_id = self._upsert("invoice", invoice.billing_id, body)
+        if sales_order_id:
+            erp_id = bill_order(self, sales_order_id, invoice.billing_id, body)
+        else:
+            erp_id = self._upsert("invoice", invoice.billing_id, body)
         self._invoices[erp_id] = (customer_id, currency)
         return erp_id
 
@@ -293,9 +311,11 @@ class NetSuiteErp(NetSuiteTransport):
 
     def _item_id(self, product: str) -> str:
         if product not in self._items:
+            body: dict[str, Any] = {"itemId": product[:60], "displayName": product[:60]}
+            if self.setup.income_account and product != TAX_ITEM:
+                body["incomeAccount"] = {"id": self.setup.income_account}
             self._items[product] = self._upsert(
-                "serviceSaleItem", f"closebot-item:{product[:200]}",
-                {"itemId": product[:60], "displayName": product[:60]})
+                "serviceSaleItem", f"closebot-item:{product[:200]}", body)
         return self._items[product]
 
     def _invoice_owner(self, invoice_id: str) -> tuple[str, str]:

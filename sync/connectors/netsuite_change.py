@@ -42,7 +42,8 @@ def lower_amended_order(ns: NetSuiteErp, contract: Contract, lines: list[dict[st
                                   system="netsuite")
     record = ns._get(f"{ORDER}/{order_id}?expandSubResources=true")
     held = [{"item": {"id": str(line["item"]["id"])}, "description": line.get("description"),
-             "quantity": line.get("quantity"), "amount": line.get("amount")}
+             "quantity": line.get("quantity"), "amount": line.get("amount"),
+             **{k: line[k] for k in ("revRecStartDate", "revRecEndDate") if line.get(k)}}
             for line in record["item"]["items"]]
     marked = [(o.line_id, line) for o, line in zip(contract.obligations, lines, strict=True)]
     new = [{**line, "description": f"{line_id}: {line['description']}"[:999]}

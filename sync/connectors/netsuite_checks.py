@@ -9,6 +9,7 @@ touches nothing but closebot's own three items.
 from __future__ import annotations
 
 from sync.connectors.netsuite import CREDIT_ITEM, ONE_TIME_ITEM, RECURRING_ITEM, NetSuiteErp
+from sync.connectors.netsuite_setup import FIELDS
 from sync.errors import PermanentError, SyncError
 from sync.ports import Check
 
@@ -54,4 +55,23 @@ def diagnose(erp: NetSuiteErp) -> list[Check]:
     except SyncError as error:
         checks.append(Check(SYSTEM, False, f"closebot can't create its service items: "
                                            f"{error.reason}", _fix(error)))
-    return checks
+    return checks + _setup(erp)
+
+
+def _setup(erp: NetSuiteErp) -> list[Check]:
+    """The subsidiary, segments, income account and tax code closebot is set to book to."""
+    found: list[str] = []
+    for field, value in erp.setup.configured():
+        label, setting, record_type = FIELDS[field]
+        try:
+            record = erp._get(f"{record_type}/{value}")
+        except PermanentError:
+            return [Check(SYSTEM, False, f"NetSuite has no {label} with internal ID {value}",
+                          f"set {setting} to the internal ID of an existing {label}")]
+        except SyncError as error:
+            return [Check(SYSTEM, False, f"can't read the {label}: {error.reason}", _fix(error))]
+        name = record.get("name") or record.get("acctName") or record.get("itemId") or value
+        found.append(f"{label} {name}")
+    if not found:
+        return []
+    return [Check(SYSTEM, True, f"records book to {', '.join(found)}")]

@@ -4,21 +4,25 @@ NetSuite's errors turned into transient or permanent ones."""
 
 from __future__ import annotations
 
+import random
 import re
 import ssl
 import threading
+import time
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from sync.connectors.exact_json import dumps, loads
+from sync.connectors.netsuite_setup import NetSuiteSetup, explain
 from sync.connectors.oauth1 import TokenAuth
 from sync.dates import Seconds
 from sync.errors import CredentialsRefused, PermanentError, TransientError
 
 SYSTEM = "netsuite"
 RECORDS = "/services/rest/record/v1"
+GOVERNANCE = "/services/rest/system/v1/governanceLimits"
 _ID_IN_LOCATION = re.compile(r"/([^/]+)$")
 
 
@@ -40,6 +44,9 @@ class NetSuiteTransport:
         ca_bundle: str | None = None,
         timeout: Seconds = 30.0,
         concurrency: int = 5,
+        limit_retries: int = 5,
+        backoff: Seconds = 0.25,
+        setup: NetSuiteSetup | None = None,
     ) -> None:
         self.account_id = account_id
         self.http = httpx.Client(
@@ -54,9 +61,15 @@ class NetSuiteTransport:
         self.calls = 0
         # The account's concurrency limit is shared by every integration; stay under our share.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self.concurrency = max(1, concurrency)
+        self._governed = threading.Lock()
+        self._limit_read = False
+        self._limit_retries, self._backoff = limit_retries, backoff
+        self.setup = setup or NetSuiteSetup()
         self._currencies: dict[str, str] = {}  # ISO code → NetSuite internal id
         self._items: dict[str, str] = {}  # product name → service item internal id
         self._invoices: dict[str, tuple[str, str]] = {}  # invoice id → (customer id, currency)
+        self._order_items: dict[str, list[str]] = {}  # sales order id → item id of each line
 
     def _upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
         response = self._call(f"upsert {record_type}", "PUT",
@@ -85,20 +98,49 @@ class NetSuiteTransport:
               params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
               missing_ok: bool = False) -> httpx.Response:
         """One HTTP request (the single choke point that telemetry wraps), errors translated."""
-        self.calls += 1
         sent = {"Content-Type": "application/json", **(headers or {})} if body else headers
-        with self._slots:
-            try:
-                response = self.http.request(
-                    method, path, params=params, headers=sent,
-                    content=dumps(body) if body is not None else None)
-            except httpx.TransportError as error:
-                raise TransientError("NetSuite could not be reached", system=SYSTEM,
-                                     detail=f"{type(error).__name__}: {error}") from error
+        if not self._limit_read:
+            self._read_limit()
+        for attempt in range(self._limit_retries + 1):
+            self.calls += 1
+            with self._slots:
+                try:
+                    response = self.http.request(
+                        method, path, params=params, headers=sent,
+                        content=dumps(body) if body is not None else None)
+                except httpx.TransportError as error:
+                    raise TransientError("NetSuite could not be reached", system=SYSTEM,
+                                         detail=f"{type(error).__name__}: {error}") from error
+            if not over_limit(response) or attempt == self._limit_retries:
+                break
+            # Refused before NetSuite did anything, so sending it again is safe, writes too;
+            # the pause doubles (with jitter) so integrations sharing the account spread out.
+            wait = _retry_after(response) or self._backoff * 2 ** attempt
+            time.sleep(wait * (0.5 + random.random() / 2))
         if response.status_code < 300 or (missing_ok and response.status_code == 404):
             return response
         raise _error(response)
 
+
+    def _read_limit(self) -> None:
+        """Before the first request: the concurrency NetSuite allows this integration (its own
+        limit, else the account's unallocated one), and closebot's share cut to fit it. Only
+        an administrator's token may read it; otherwise the configured share stands."""
+        with self._governed:
+            if self._limit_read:
+                return
+            self._limit_read = True
+            self.calls += 1
+            try:
+                response = self.http.get(GOVERNANCE)
+                limits = loads(response.content) if response.status_code == 200 else {}
+            except (httpx.TransportError, ValueError):
+                return
+            allowed = limits.get("integrationConcurrencyLimit") or limits.get(
+                "unallocatedConcurrencyLimit") or limits.get("accountConcurrencyLimit")
+            if isinstance(allowed, int) and 0 < allowed < self.concurrency:
+                self.concurrency = allowed
+                self._slots = threading.BoundedSemaphore(allowed)
 
 
 def _error(response: httpx.Response) -> Exception:
@@ -110,7 +152,7 @@ def _error(response: httpx.Response) -> Exception:
     first = details[0] if isinstance(details[0], dict) else {}
     code = first.get("o:errorCode") or f"HTTP {status}"
     detail = f"{code}: {first.get('detail') or response.reason_phrase}"[:1000]
-    if status == 429:
+    if over_limit(response):
         return TransientError("NetSuite is over its concurrency limit", system=SYSTEM,
                               detail=detail, retry_after=_retry_after(response))
     if status >= 500:
@@ -120,9 +162,19 @@ def _error(response: httpx.Response) -> Exception:
         return CredentialsRefused("NetSuite refused closebot's credentials (token-based auth)",
                                   system=SYSTEM, detail=detail)
     path = first.get("o:errorPath")
+    if reason := explain(path, str(first.get("detail") or "")):
+        return PermanentError(reason, system=SYSTEM, detail=detail)
     where = f" at {path}" if path else ""
     return PermanentError(f"NetSuite rejected the record{where}: {first.get('detail') or code}",
                           system=SYSTEM, detail=detail)
+
+
+def over_limit(response: httpx.Response) -> bool:
+    """NetSuite refused the request for the account's concurrency limit: HTTP 429, or the 400
+    with SSS_REQUEST_LIMIT_EXCEEDED that RESTlet-style governance answers."""
+    if response.status_code == 429:
+        return True
+    return response.status_code == 400 and b"SSS_REQUEST_LIMIT_EXCEEDED" in response.content
 
 
 def _retry_after(response: httpx.Response) -> Seconds | None:

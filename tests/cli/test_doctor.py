@@ -215,6 +215,17 @@ def test_netsuite_healthy_and_with_a_wrong_token(netsuite_doctor: Doctor) -> Non
         "SuiteAnalytics Workbook"]
 
 
+def test_netsuite_setup_records_are_checked(netsuite_doctor: Doctor) -> None:
+    assert netsuite_doctor.failing(NETSUITE_SUBSIDIARY="1", NETSUITE_CLASS="7") == [
+        "✗ NetSuite: NetSuite has no class with internal ID 7 — set NETSUITE_CLASS to the "
+        "internal ID of an existing class"]
+    code, lines, output = netsuite_doctor.run(NETSUITE_SUBSIDIARY="2", NETSUITE_CLASS="1",
+                                              NETSUITE_TAX_CODE="1")
+    assert code == 0, output
+    assert ("✓ NetSuite: records book to subsidiary UK Ltd, class SaaS, tax code -Not Taxable-"
+            in lines), output
+
+
 
 def test_an_invalid_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -53,3 +53,13 @@ def test_missing_netsuite_settings_are_named_and_secrets_never_shown() -> None:
     text = "\n".join(lines)
     assert "netsuite configured (real, account 1234567" in text
     assert "cs-very-secret" not in text
+
+
+def test_config_check_shows_where_netsuite_records_book() -> None:
+    settings = Settings(erp="netsuite", netsuite_account_id="1234567", netsuite_consumer_key="ck",
+                        netsuite_consumer_secret="cs", netsuite_token_id="tk",
+                        netsuite_token_secret="ts", netsuite_subsidiary="2",
+                        netsuite_tax_code="7", _env_file=None)  # type: ignore[call-arg]
+    lines, _ = check(settings)
+    assert ("erp         : netsuite configured (real, account 1234567, token-based auth set, "
+            "books to subsidiary 2, tax code 7)") in lines
