@@ -119,6 +119,6 @@ def test_records_carry_the_configured_subsidiary_segments_account_and_tax_code(
     totals = sorted(Decimal(str(i["total"])) for i in ns.records("invoice"))
     assert totals == [Decimal("30000"), Decimal("120000")]
     assert {i["incomeAccount"]["refName"] for i in ns.records("serviceSaleItem")} == {
-        "Subscription Revenue"}
+        "4000 Subscription Revenue"}  # an account's name shows its number
     report = run_audit(runtime, require_alerts=False)
     assert report.ok, report.problems()
