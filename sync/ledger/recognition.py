@@ -108,8 +108,8 @@ def recognize_due(session: Session, *, through: date) -> int:
             "source_type": "revenue_schedule", "source_ref": str(row_id), "reverses_id": None,
         })
         links.append({"id": row_id, "journal_entry_id": entry_id})
-    session.execute(insert(LedgerJournalLine), lines)
-    session.execute(insert(LedgerJournalEntry), entries)
+    session.execute(insert(LedgerJournalLine.__table__), lines)  # Core: no ORM per row
+    session.execute(insert(LedgerJournalEntry.__table__), entries)
     # After the entries exist (the key is checked); by primary key, one executemany.
     session.execute(update(schedule), links)
     session.flush()
