@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.ledger import (
@@ -107,10 +107,12 @@ def recognize_due(session: Session, *, through: date) -> int:
             "posted_on": posted_on, "currency": currency, "total_minor": amount,
             "source_type": "revenue_schedule", "source_ref": str(row_id), "reverses_id": None,
         })
-        links.append({"id": row_id, "journal_entry_id": entry_id})
+        links.append({"row_id": row_id, "entry_id": entry_id})
     session.execute(insert(LedgerJournalLine.__table__), lines)  # Core: no ORM per row
     session.execute(insert(LedgerJournalEntry.__table__), entries)
-    # After the entries exist (the key is checked); by primary key, one executemany.
-    session.execute(update(schedule), links)
+    # After the entries exist (the key is checked); one executemany by primary key.
+    table = schedule.__table__
+    session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                    .values(journal_entry_id=bindparam("entry_id")), links)
     session.flush()
     return len(entries)
