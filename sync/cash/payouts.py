@@ -33,7 +33,9 @@ from sync.ports_cash import (
     no_customers,
 )
 
-PAGE = 100  # entries posted per ERP call, as Stripe pages its transactions
+# Entries posted per ERP call: a payout of up to 1,000 transactions in one transaction (memory
+# stays bounded; each ERP call has a fixed cost that 100 a call paid ten times as often).
+PAGE = 1_000
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sync.connectors.stripe_get import StripeGet
 from sync.connectors.stripe_objects import day
 from sync.connectors.stripe_reads import PAGE, StripeReads
 from sync.ports_cash import BalanceTxn, CashDispute, CashPayout
@@ -33,6 +34,18 @@ class StripeCash(StripeReads):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._invoice_of: dict[str, str | None] = {}
+        self._get = StripeGet(api_key=kwargs["api_key"], api_base=kwargs.get("api_base"),
+                              timeout=float(kwargs.get("timeout", 30.0)))
+
+    def _call(self, kind: str, method: str, path: str, params: dict[str, Any], *,
+              key: str | None = None) -> dict[str, Any]:
+        """Reads go through `StripeGet` (a page decoded once); anything else through the SDK."""
+        if method != "get":
+            return super()._call(kind, method, path, params, key=key)
+        if self._before_call is not None:
+            self._before_call()
+        self.calls[kind] += 1
+        return self._get.get(path, params)
 
     def payouts(self, *, arrival_gte: date | None = None) -> Iterator[CashPayout]:
         params: dict[str, Any] = {}

@@ -73,14 +73,17 @@ def import_statement(sessions: sessionmaker[Session], statement: Statement,
 def _store(session: Session, statement: Statement) -> int:
     """Insert the lines not yet stored; the count before and after says how many were new."""
     before = session.scalar(select(func.count()).select_from(BankLineRow)) or 0
+    now = utcnow()
     rows = [dict(key=line.key, account=line.account[:64], posted_on=line.posted_on,
                  amount_minor=line.amount_minor, currency=line.currency,
                  reference=line.reference[:120], text=line.text, format=statement.format,
-                 imported_at=utcnow())
+                 imported_at=now)
             for line in statement.lines]
     insert = upsert_insert(dialect_of(session))
     for i in range(0, len(rows), CHUNK):
-        session.execute(insert(BankLineRow).on_conflict_do_nothing(index_elements=["key"]),
+        # The table, not the mapped class: a plain executemany, no ORM bookkeeping per row.
+        session.execute(insert(BankLineRow.__table__)
+                        .on_conflict_do_nothing(index_elements=["key"]),
                         rows[i:i + CHUNK])
     return (session.scalar(select(func.count()).select_from(BankLineRow)) or 0) - before
 

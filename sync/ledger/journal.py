@@ -88,13 +88,13 @@ def post_entries(session: Session, entries: Sequence[EntryIn]) -> int:
     totals = [check_balanced(e.legs) for e in entries]
     ids = next_ids(session, LedgerJournalEntry.__tablename__, len(entries))
     prefix = PREFIXES[LedgerJournalEntry.__tablename__]
-    session.execute(insert(LedgerJournalLine), [
+    session.execute(insert(LedgerJournalLine.__table__), [  # Core: no ORM bookkeeping per row
         {"entry_id": entry_id, "line_no": i, "account_code": leg.account,
          "debit_minor": leg.debit, "credit_minor": leg.credit, "currency": e.currency}
         for entry_id, e in zip(ids, entries, strict=True)
         for i, leg in enumerate(e.legs, start=1)
     ])
-    session.execute(insert(LedgerJournalEntry), [
+    session.execute(insert(LedgerJournalEntry.__table__), [
         {"id": entry_id, "number": f"{prefix}-{entry_id:06d}", "external_id": e.external_id,
          "memo": e.memo[:500], "posted_on": e.posted_on, "currency": e.currency,
          "total_minor": total, "source_type": e.source_type, "source_ref": e.source_ref}

@@ -8,6 +8,7 @@ point-in-time obligation is one period, recognized on delivery, which is the ser
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from sync.money import split_evenly
@@ -32,12 +33,20 @@ def plan(*, amount_minor: int, start: date, end: date, recognition: str) -> list
     """The recognition periods of one obligation, in order."""
     if recognition == "point_in_time":
         return [Period(start, start, start, amount_minor)]
+    bounds, ends = _calendar(start, end)
+    new = tuple.__new__  # what `Period(...)` does, without its keyword handling per period
+    return [new(Period, (s, e, e, amount)) for s, e, amount
+            in zip(bounds, ends, split_evenly(amount_minor, len(bounds)), strict=True)]
+
+
+@lru_cache(maxsize=4_096)
+def _calendar(start: date, end: date) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """Each period's first and last day. A book has few distinct service terms (contracts
+    start on a handful of days), so each is worked out once."""
     count = months_between(start, end)
     # Each month boundary once: period i runs from boundary i to the day before boundary i + 1.
     bounds = _month_starts(start, count)
-    ends = [b - _DAY for b in bounds[1:]] + [end]
-    return [Period(s, e, e, amount) for s, e, amount
-            in zip(bounds, ends, split_evenly(amount_minor, count), strict=True)]
+    return tuple(bounds), (*(b - _DAY for b in bounds[1:]), end)
 
 
 _DAY = timedelta(days=1)
