@@ -1,7 +1,7 @@
 """cash facts: refunds, disputes, charges and payouts the cash run booked, for the CRM
 write-back and the chain of custody
 
-Revision ID: 0009_cashsf
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_cashsf"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
