@@ -12,14 +12,14 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
+from handlers.chart_aging import money_axis
 from sync.ledger.waterfall import LATER, Waterfall
-from sync.money import from_minor
 
 TOP = 8
 
 
 def waterfall_chart(chart: Waterfall) -> bytes:
-    """PNG bytes. Bar heights are floats for drawing only; the figures stay exact elsewhere."""
+    """PNG bytes. Bars are drawn in minor units; the axis prints them as money."""
     currencies = sorted({r.currency for r in chart.rows}) or ["USD"]
     months = [c for c in chart.columns if c[:4].isdigit()] + [LATER]
     fig = Figure(figsize=(11, 4 * len(currencies)), dpi=100)
@@ -27,7 +27,7 @@ def waterfall_chart(chart: Waterfall) -> bytes:
         ax = fig.add_subplot(len(currencies), 1, n)
         rows = [r for r in chart.rows if r.currency == currency]
         shown, rest = rows[:TOP], rows[TOP:]
-        bottoms = [0.0] * len(months)
+        bottoms = [0] * len(months)
         series = [(r.contract, r.cells) for r in shown]
         if rest:
             merged: dict[str, int] = {}
@@ -36,11 +36,12 @@ def waterfall_chart(chart: Waterfall) -> bytes:
                     merged[k] = merged.get(k, 0) + v
             series.append((f"{len(rest)} more", merged))
         for label, cells in series:
-            heights = [float(from_minor(cells.get(m, 0), currency)) for m in months]
+            heights = [cells.get(m, 0) for m in months]
             ax.bar(months, heights, bottom=bottoms, label=label)
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         ax.set_title(f"Revenue waterfall ({currency}) as of {chart.as_of:%d %b %Y}")
         ax.set_ylabel(currency)
+        ax.yaxis.set_major_formatter(money_axis(currency))
         ax.tick_params(axis="x", rotation=45)
         if series:
             ax.legend(fontsize="small", loc="upper right")

@@ -26,7 +26,7 @@ def check_cash(found: Found, cash: CashPorts, sessions: sessionmaker[Session],
         except TransientError as exc:  # read again: the audit reads, it changes nothing
             if attempt == ATTEMPTS - 1:
                 raise
-            time.sleep(min(float(exc.retry_after or 0.5 * 2 ** attempt), 5.0))
+            time.sleep(min(exc.retry_after or 0.5 * 2 ** attempt, 5.0))
     for f in findings:
         stripe_side = ("the payout's balance transactions, net" if f.kind == "payout_not_settled"
                        else "balance, available and pending")
