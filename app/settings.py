@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     slack_commands: str = ""  # renames, e.g. "invoice-status=/inv,credit=/cb-credit"
     slack_credit_approvers: str = ""  # comma-separated user IDs; empty → slack_approvers
     slack_credit_approver_group: str | None = None
+    slack_close_approvers: str = ""  # comma-separated user IDs; empty → slack_approvers
+    month_end_close_card: bool = True  # a two-person close card once a month has ended
     slack_group_alert_min: int = 5  # this many items failing for one cause → one grouped alert
     slack_outbox_interval_s: int = 5
     slack_alerts_interval_s: int = 30

@@ -45,6 +45,7 @@ def build_deps(settings: Settings, sessions: sessionmaker[Session], directory: D
             credit_users=_ids(settings.slack_credit_approvers),
             credit_group=settings.slack_credit_approver_group,
             two_approvers_minor=settings.credit_two_approvers_minor,
+            close_users=_ids(settings.slack_close_approvers),
             operators=settings.operator_ids),
         channels=Channels(alerts=settings.slack_alerts_channel,
                           approvals=settings.slack_approvals_channel,
@@ -74,6 +75,7 @@ def build_surface(settings: Settings, sessions: sessionmaker[Session], runtime: 
                    timezone=settings.digest_timezone, flush=flush, after_retry=after_retry,
                    payouts=make_payouts(settings) if settings.stripe_api_key else None,
                    deliveries=Ledger(sessions) if settings.erp == "ledger" else None,
+                   closes=Ledger(sessions) if settings.erp == "ledger" else None,
                    delivery_markers=settings.delivery_marker_set)
 
 

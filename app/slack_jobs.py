@@ -9,9 +9,10 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from app import sandbox_clock
 from app.settings import Settings
 from handlers.context import Surface
-from sync.ops import alerts, approvals, digest
+from sync.ops import alerts, approvals, digest, month_end
 
 log = logging.getLogger("closebot.slack.jobs")
 COMMON = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
@@ -49,3 +50,10 @@ def add_slack_jobs(scheduler: BackgroundScheduler, surface: Surface, settings: S
         _safely("slack_digest", lambda: digest.post_digest(deps, timezone=tz)),
         CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=settings.digest_timezone),
         id="slack_digest", **COMMON)
+    if surface.closes is not None and settings.month_end_close_card:
+        closes, sessions = surface.closes, deps.sessions
+        scheduler.add_job(
+            _safely("slack_close", lambda: month_end.run(
+                deps, closes, today=sandbox_clock.today(sessions))),
+            CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=tz),
+            id="slack_close", **COMMON)

@@ -11,7 +11,7 @@ from handlers.blocks_status import trace_message
 from handlers.context import surface
 from handlers.ids import Action, Command
 from handlers.requests import Click, int_value
-from sync.ops import alerts, approvals, credits, queries
+from sync.ops import alerts, approvals, credits, month_end, queries
 
 
 def approve(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
@@ -28,6 +28,8 @@ def approve_after(body: dict[str, Any], respond: Any, context: Any, client: Any)
     ref = approvals.ApprovalRef.decode(Click.parse(body).value)
     if s.rt is not None:
         credits.apply(s.rt, s.deps, ref.id)
+    if s.closes is not None:  # a close card's second approval closes the period now
+        month_end.apply_approved(s.deps, s.closes, today=s.today())
     s.flush()
 
 

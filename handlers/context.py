@@ -11,7 +11,7 @@ from handlers.ids import Command, command_names
 from sync.engine.runtime import Runtime
 from sync.ops.surface import Deps
 from sync.ports_bank import Payouts
-from sync.ports_revenue import Deliveries
+from sync.ports_revenue import Deliveries, PeriodCloses
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Surface:
     payouts: Payouts | None = None  # Stripe's payouts, for `/payout`; None without Stripe
     deliveries: Deliveries | None = None  # "Mark delivered"; None unless the embedded ledger
     delivery_markers: frozenset[str] = frozenset()  # DELIVERY_MARKERS: Slack IDs or emails
+    closes: PeriodCloses | None = None  # the month-end close card; None unless the ledger
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Surface:
         return self  # shared by every request; Bolt deep-copies contexts for lazy listeners

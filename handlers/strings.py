@@ -93,7 +93,7 @@ REJECT_MODAL_TITLE = "Reject request"
 REJECT_REASON = "Why is this rejected? (goes to Salesforce)"
 DISMISS_MODAL_TITLE = "Dismiss exception"
 DISMISS_REASON = "Why can this be dismissed?"
-FIRST_APPROVAL = "Recorded your approval. This credit needs a second approver."
+FIRST_APPROVAL = "Recorded your approval. This request needs a second, different approver."
 DECIDED = "Recorded: {status}."
 RETRY_QUEUED = "Retrying now; the alert updates when it is through."
 DISMISSED = "Dismissed."
@@ -101,7 +101,7 @@ ASK = "Ask {who}."
 
 CARD_HEADER = {"credit": "💳 Credit request", "discount": "🏷️ Discount above policy",
                "terms": "📅 Unusual payment terms", "amendment": "📈 Large amendment",
-               "flagged": "🚩 Flagged for review"}
+               "flagged": "🚩 Flagged for review", "close": "🗓️ Month-end close"}
 CARD_STATUS = {"pending": "⏳ Waiting for approval", "approved": "✅ Approved",
                "rejected": "⛔ Rejected"}
 REMINDER = "⏰ Reminder: this request has been waiting for {hours} or more."

@@ -28,3 +28,57 @@ class Deliveries(Protocol):
 
     def mark_delivered(self, *, opportunity_id: str, product: str, on: date | None, by: str,
                        today: date, allowed: frozenset[str] = frozenset()) -> Delivered: ...
+
+
+@dataclass(frozen=True)
+class RevenueDue:
+    """Revenue a close would post: the schedule rows due by its last day, not recognized yet."""
+
+    currency: str
+    amount_minor: int
+    entries: int
+
+
+class RollForwardLine(Protocol):
+    """One currency's deferred-revenue roll-forward, as a close reports it."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def opening(self) -> int: ...
+    @property
+    def billings(self) -> int: ...
+    @property
+    def credits(self) -> int: ...
+    @property
+    def recognized(self) -> int: ...
+    @property
+    def closing(self) -> int: ...
+    @property
+    def ledger_balance(self) -> int: ...
+    @property
+    def ties(self) -> bool: ...
+
+
+class ClosedPeriod(Protocol):
+    @property
+    def period(self) -> str: ...
+    @property
+    def posted(self) -> int: ...
+    @property
+    def already_closed(self) -> bool: ...
+    @property
+    def closed_by(self) -> str: ...
+    @property
+    def roll_forward(self) -> tuple[RollForwardLine, ...]: ...
+
+
+class PeriodCloses(Protocol):
+    """Month-end close as the Slack close card asks for it; the books that keep the schedules
+    implement it."""
+
+    def is_closed(self, period: str) -> bool: ...
+
+    def revenue_due(self, *, through: date) -> list[RevenueDue]: ...
+
+    def close_period(self, *, period: str, by: str, today: date) -> ClosedPeriod: ...

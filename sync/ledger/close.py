@@ -17,11 +17,17 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from storage import audit
-from storage.ledger import LedgerJournalEntry, LedgerJournalLine, LedgerPeriod
+from storage.ledger import (
+    LedgerJournalEntry,
+    LedgerJournalLine,
+    LedgerPeriod,
+    LedgerRevenueSchedule,
+)
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.errors import LedgerError
 from sync.ledger.periods import name_of, parse_period
 from sync.ledger.recognition import recognize_due
+from sync.ports_revenue import RevenueDue
 
 
 @dataclass(frozen=True)
@@ -107,3 +113,20 @@ def _balance(session: Session, currency: str, end: date) -> int:
                LedgerJournalLine.currency == currency, LedgerJournalEntry.posted_on <= end)
     )
     return int(total or 0)
+
+
+def is_closed(session: Session, period: str) -> bool:
+    return session.get(LedgerPeriod, name_of(parse_period(period)[0])) is not None
+
+
+def revenue_due(session: Session, through: date) -> list[RevenueDue]:
+    """What a close through `through` would recognize, per currency (the rows `recognize_due`
+    would post)."""
+    row = LedgerRevenueSchedule
+    found = session.execute(
+        select(row.currency, func.sum(row.amount_minor), func.count())
+        .where(row.recognize_on <= through, row.journal_entry_id.is_(None),
+               row.stopped_by_id.is_(None), row.amount_minor != 0)
+        .group_by(row.currency).order_by(row.currency)
+    ).all()
+    return [RevenueDue(currency, int(total), int(count)) for currency, total, count in found]

@@ -30,6 +30,7 @@ from sync.ledger.recognition import recognize_due
 from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
 from sync.ledger.settlements import create_credit_memo, create_payment
 from sync.ports_cash import CashPosting
+from sync.ports_revenue import RevenueDue
 
 R = TypeVar(
     "R", LedgerCustomer, LedgerSalesOrder, LedgerInvoice, LedgerPayment, LedgerCreditMemo,
@@ -137,6 +138,15 @@ class Ledger:
         self._ensure_chart()
         with transaction(self._sessions) as session:
             return close.close_period(session, period=period, by=by, today=today)
+
+    def is_closed(self, period: str) -> bool:
+        with transaction(self._sessions) as session:
+            return close.is_closed(session, period)
+
+    def revenue_due(self, *, through: date) -> list[RevenueDue]:
+        """What a close through `through` would recognize, per currency."""
+        with transaction(self._sessions) as session:
+            return close.revenue_due(session, through)
 
     def post_invoice(
         self,

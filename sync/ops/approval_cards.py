@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -52,6 +53,15 @@ def card_for(session: Session, ap: Approval, deps: Deps, needed: int) -> Approva
                     "original": format_money(invoice.amount_remaining_minor, invoice.currency)
                     if invoice else "", "proposed": amount}]
         link = deps.links.stripe_invoice(ap.subject)
+    elif ap.kind == "close":
+        ends = payload.get("ends_on")
+        customer = f"{date.fromisoformat(ends):%B %Y}" if ends else ap.subject
+        title = f"Close the books for {customer}"
+        downstream = ("On approval by two different people: the period's revenue is posted, the "
+                      "period is locked (anything later that belongs in it posts on the first "
+                      "open day, with a note) and the deferred-revenue roll-forward is posted "
+                      "here. On reject: the period stays open and a new card follows.")
+        reasons, link = list(ap.reasons or []), None
     else:
         deal = session.get(Deal, ap.opportunity_id) if ap.opportunity_id else None
         title = f"{payload.get('deal') or (deal.name if deal else ap.subject)} · {amount}"

@@ -77,7 +77,7 @@ def check(
 
 def needed(ap: Approval, deps: Deps) -> int:
     big = ap.kind == "credit" and (ap.amount_minor or 0) > deps.policy.two_approvers_minor
-    return 2 if big else 1
+    return 2 if big or ap.kind == "close" else 1
 
 
 def decide(deps: Deps, ref: ApprovalRef, *, user: str, approve: bool,
@@ -127,7 +127,7 @@ def _apply(session: Session, ap: Approval, *, by: str) -> None:
         if ap.status == "approved":
             credit.arm(session, ap)
         return
-    if not ap.opportunity_id:
+    if not ap.opportunity_id:  # a month-end close runs after this commit (sync.ops.month_end)
         return
     deal = session.get(Deal, ap.opportunity_id)
     opp, version = ap.opportunity_id, ap.contract_version
@@ -146,6 +146,7 @@ def _audit(session: Session, ap: Approval, *, user: str, verdict: str, reason: s
     downstream = []
     if final and ap.status == "approved":
         downstream = [f"work_item:{ap.opportunity_id}:credit:{ap.id}" if ap.kind == "credit"
+                      else f"close:{ap.subject}" if ap.kind == "close"
                       else f"work_item:{ap.opportunity_id}:v{ap.contract_version}:bill"]
     audit.append(session, action=f"approval.{verdict if final else 'first_approval'}",
                  actor=user, opportunity_id=ap.opportunity_id, subject=f"approval:{ap.id}",

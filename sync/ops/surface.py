@@ -97,6 +97,7 @@ class ApproverPolicy:
     credit_users: frozenset[str] = frozenset()
     credit_group: str | None = None
     two_approvers_minor: int = 500_000
+    close_users: frozenset[str] = frozenset()  # a month-end close; empty → the approvers
     operators: frozenset[str] = frozenset()  # may retry / dismiss failed syncs, beside approvers
 
     def allows(self, kind: str, user: str, directory: Directory) -> bool:
@@ -117,6 +118,8 @@ class ApproverPolicy:
     def _deciders(self, kind: str) -> tuple[frozenset[str], str | None]:
         if kind == "credit" and (self.credit_users or self.credit_group):
             return self.credit_users, self.credit_group
+        if kind == "close" and self.close_users:
+            return self.close_users, None
         return self.users, self.group
 
 
