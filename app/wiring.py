@@ -120,9 +120,15 @@ def make_payouts(settings: Settings) -> StripePayouts:
     return StripePayouts(**_stripe_options(settings))
 
 
+def make_ledger(settings: Settings, sessions: sessionmaker[Session]) -> Ledger:
+    """The embedded ledger, posting in the functional currency when one is set."""
+    return Ledger(sessions, functional_currency=settings.functional_currency)
+
+
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
     if settings.erp == "ledger":
-        return LedgerErp(Ledger(sessions), recognize_on_delivery=settings.recognize_on_delivery)
+        return LedgerErp(make_ledger(settings, sessions),
+                         recognize_on_delivery=settings.recognize_on_delivery)
     if settings.erp == "intacct":
         return make_intacct(settings)
     if missing := settings.missing_netsuite():
