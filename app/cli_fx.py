@@ -69,7 +69,7 @@ def show_command(
     from datetime import date
 
     from app.cli_support import existing_database
-    from sync.ledger.fx_rates import FxRateMissingError, rate_on, summary
+    from sync.ledger.fx_rates import FxRateMissingError, rate_on, shown, summary
 
     sessions = existing_database(load_settings())
     with sessions() as session:
@@ -85,7 +85,7 @@ def show_command(
                 rate = rate_on(session, base, quote, day)
             except FxRateMissingError as error:
                 raise CliFailure(error.reason) from None
-            typer.echo(f"{base}/{quote} on {day}: {rate}")
+            typer.echo(f"{base}/{quote} on {day}: {shown(rate)}")
             return
         rows = summary(session)
     if not rows:

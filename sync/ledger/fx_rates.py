@@ -116,6 +116,11 @@ def _rate(value: str, n: int, pair: str) -> Decimal:
     return rate
 
 
+def shown(rate: Decimal) -> str:
+    """A rate as people write it: 1.1 stored as 1.100000000000 reads 1.1."""
+    return format(rate.normalize(), "f")
+
+
 @dataclass(frozen=True)
 class Imported:
     added: int
@@ -139,8 +144,8 @@ def store(session: Session, rates: Iterable[Rate], *, source: str) -> Imported:
             unchanged += 1
         else:
             raise FxFileError(
-                f"{r.base}/{r.quote} on {r.on_date.isoformat()} is already loaded at {known}, "
-                f"the file says {r.rate}; rates in use are not replaced")
+                f"{r.base}/{r.quote} on {r.on_date.isoformat()} is already loaded at "
+                f"{shown(known)}, the file says {shown(r.rate)}; rates in use are not replaced")
     values = [{"on_date": r.on_date, "base": r.base, "quote": r.quote, "rate": r.rate,
                "source": source[:255]} for r in fresh.values()]
     for first in range(0, len(values), CHUNK):
