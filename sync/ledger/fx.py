@@ -27,8 +27,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.fx_tables import LedgerFunctionalLine
-from storage.ledger import LedgerInvoice, LedgerPayment
+from storage.ledger import LedgerAccount, LedgerInvoice, LedgerJournalEntry, LedgerPayment
 from sync.ledger import accounts as acct
+from sync.ledger.books import AccountBalance, TrialBalance
 from sync.ledger.fx_rates import rate_on
 from sync.money import exponent, round_to_minor
 from sync.revenue.allocation import largest_remainder
@@ -192,3 +193,23 @@ def trial_balance(session: Session) -> dict[str, int]:
     return {code: int(total) for code, total in session.execute(
         select(line.account_code, func.sum(line.debit_minor - line.credit_minor))
         .group_by(line.account_code).order_by(line.account_code)) if total}
+
+
+def trial_balances(session: Session, *, as_of: date) -> list[TrialBalance]:
+    """`sync.ledger.books.trial_balances` in the functional currency: one book, every entry
+    posted on or before `as_of` (empty when no functional currency was ever configured)."""
+    line = LedgerFunctionalLine
+    net = func.sum(line.debit_minor - line.credit_minor)
+    rows = session.execute(
+        select(line.currency, line.account_code, LedgerAccount.name, net)
+        .join(LedgerJournalEntry, LedgerJournalEntry.id == line.entry_id)
+        .join(LedgerAccount, LedgerAccount.code == line.account_code)
+        .where(LedgerJournalEntry.posted_on <= as_of)
+        .group_by(line.currency, line.account_code, LedgerAccount.name)
+        .order_by(line.currency, line.account_code)).all()
+    books: dict[str, list[AccountBalance]] = {}
+    for currency, code, name, total in rows:
+        if total:
+            books.setdefault(currency, []).append(
+                AccountBalance(code, name, max(int(total), 0), max(-int(total), 0)))
+    return [TrialBalance(currency, accounts) for currency, accounts in books.items()]

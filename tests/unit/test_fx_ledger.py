@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import Base, transaction
-from sync.ledger import InvoiceLineIn, Ledger, SalesOrderLineIn
+from sync.ledger import InvoiceLineIn, Ledger, SalesOrderLineIn, fx
 from sync.ledger.accounts import (
     DEFERRED_REVENUE,
     REALIZED_FX,
@@ -90,6 +90,14 @@ def test_eur_contract_posted_in_usd_with_an_fx_gain_on_payment(
         RECEIVABLE: 0, STRIPE_CLEARING: 1_200_000, DEFERRED_REVENUE: -1_000_000,
         SUBSCRIPTION_REVENUE: -200_000,
     }
+    # As `closebot books trial-balance --functional` shows it: one book, in USD, balanced;
+    # on 2026-01-31 (before the payment) no FX yet.
+    with sessions() as session:
+        (book,) = fx.trial_balances(session, as_of=date(2026, 2, 28))
+        (january,) = fx.trial_balances(session, as_of=date(2026, 1, 31))
+    assert (book.currency, book.debits, book.credits) == ("USD", 1_320_000, 1_320_000)
+    assert REALIZED_FX not in {a.code for a in january.accounts}
+    assert (january.debits, january.credits) == (1_302_000, 1_302_000)
     # A replay of the payment and of recognition posts nothing, in either currency.
     before = row_counts(sessions)
     ledger.apply_payment(external_id="py_1", invoice_external_id="in_eur",
