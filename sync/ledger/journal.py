@@ -199,7 +199,8 @@ def reverse_entry(
     # The mirror in the functional currency too, at the original's rates: a correction undoes
     # the entry as it was booked.
     mirrored = [fx.FunctionalLeg(ln.account_code, ln.credit_minor, ln.debit_minor, ln.rate)
-                for ln in fx.functional_lines(session, entry.id)]
+                for ln in fx.functional_lines(session, entry.id)
+                if ln.currency == fx.functional_currency(session)]
     return post_entry(
         session,
         external_id=external_id,

@@ -156,3 +156,15 @@ def test_without_a_functional_currency_nothing_changes(sessions: sessionmaker[Se
     book_deal(ledger, issued_on=date(2025, 12, 15))  # no rates loaded: none needed
     assert ledger.functional_trial_balance() == {}
     assert ledger.trial_balance("EUR") == {RECEIVABLE: 1_200_000, DEFERRED_REVENUE: -1_200_000}
+
+
+def test_a_reversal_undoes_the_entry_at_its_own_rates(sessions: sessionmaker[Session]) -> None:
+    """The invoice (USD 13,020.00 at 1.0850) reversed on 2026-01-30, a day at 1.1000: the
+    mirror takes the original's rate, so nothing is left in either currency."""
+    load_rates(sessions)
+    ledger = Ledger(sessions, functional_currency="USD")
+    book_deal(ledger)
+    ledger.reverse_entry(entry_number="JE-000001", external_id="fix:1",
+                         posted_on=date(2026, 1, 30), memo="issued in error")
+    assert ledger.functional_trial_balance() == {}
+    assert ledger.trial_balance("EUR") == {RECEIVABLE: 0, DEFERRED_REVENUE: 0}
