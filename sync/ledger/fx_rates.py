@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fx_tables import FxRate
 from sync.errors import PermanentError
@@ -201,3 +201,17 @@ def summary(session: Session) -> list[tuple[str, str, date, date, int]]:
         select(FxRate.base, FxRate.quote, func.min(FxRate.on_date), func.max(FxRate.on_date),
                func.count())
         .group_by(FxRate.base, FxRate.quote).order_by(FxRate.base, FxRate.quote))]
+
+
+def reader(sessions: sessionmaker[Session], functional: str
+           ) -> Callable[[str, date], Decimal | None]:
+    """`rate_on` into `functional` as an ERP connector asks for it: None for the functional
+    currency itself (nothing to convert), `FxRateMissingError` when no rate is recent enough."""
+
+    def rate(currency: str, on: date) -> Decimal | None:
+        if currency.upper() == functional:
+            return None
+        with sessions() as session:
+            return rate_on(session, currency.upper(), functional, on)
+
+    return rate

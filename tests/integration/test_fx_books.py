@@ -37,7 +37,15 @@ from sync.ledger.accounts import (
     SUBSCRIPTION_REVENUE,
 )
 from sync.ledger.fx_rates import parse, store
-from tests.integration.books import advance, mirrored, replay_post, seed, stripe_client, today
+from tests.integration.books import (
+    advance,
+    mirrored,
+    ns_records,
+    replay_post,
+    seed,
+    stripe_client,
+    today,
+)
 from tests.integration.cash import pay
 from tests.integration.conftest import make_settings
 
@@ -95,3 +103,45 @@ def test_eur_contract_posted_in_usd_with_an_fx_gain_on_payment(
         # Replayed: nothing new in either currency.
         replay_post(rt, opp)
         assert ledger.functional_trial_balance() == trial
+
+
+def test_on_netsuite_each_invoice_and_payment_carries_closebots_rate(
+        db_url: str, sessions: sessionmaker[Session]) -> None:
+    """The same deal on NetSuite: NetSuite converts and books the realized gain itself, at the
+    `exchangeRate` closebot gives each record from its table — 1.0850 on the invoice (USD
+    13,020.00 of AR), 1.1000 on the payment (USD 13,200.00 received: a 180.00 gain in
+    NetSuite's books). Without a rate the invoice is held as on the ledger."""
+    with SandboxStack(erp="netsuite", slack=False) as stack:
+        rt = build_runtime(make_settings(stack, db_url, functional_currency="USD"), sessions)
+        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
+        start = today(stack)
+        opp = seed(stack, DealSpec(
+            "Klein GmbH - Platform", "Klein GmbH", "max@sales.example", "EUR", "Annual",
+            "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal(12_000), "Recurring")],
+            start))
+        sync_once(rt)
+        with transaction(sessions) as s:
+            reasons = [e.reason for e in s.scalars(
+                select(SyncException).where(SyncException.opportunity_id == opp,
+                                            SyncException.status == "open"))]
+        assert any(f"no EUR/USD exchange rate for {start.isoformat()}" in r for r in reasons)
+        assert ns_records(stack, "invoice") == []
+
+        with transaction(sessions) as s:
+            store(s, parse("Date,USD,\n"
+                           f"{start + timedelta(days=10)},1.1000,\n{start},1.0850,\n"),
+                  source="eurofxref-hist.csv")
+        replay_post(rt, opp)
+        (invoice,) = mirrored(sessions, opp)
+        (ns_invoice,) = ns_records(stack, "invoice", invoice.billing_id)
+        assert Decimal(str(ns_invoice["exchangeRate"])) == Decimal("1.0850")
+        assert Decimal(str(ns_invoice["total"])) == Decimal("12000")
+
+        advance(stack, days=10)
+        pay(stack, invoice.billing_id)
+        sync_once(rt)
+        (ns_payment,) = ns_records(stack, "customerPayment")
+        assert Decimal(str(ns_payment["exchangeRate"])) == Decimal("1.1000")
+        assert Decimal(str(ns_payment["payment"])) == Decimal("12000")
+        (ns_invoice,) = ns_records(stack, "invoice", invoice.billing_id)
+        assert Decimal(str(ns_invoice["amountRemaining"])) == 0
