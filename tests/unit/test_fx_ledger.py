@@ -168,3 +168,16 @@ def test_a_reversal_undoes_the_entry_at_its_own_rates(sessions: sessionmaker[Ses
                          posted_on=date(2026, 1, 30), memo="issued in error")
     assert ledger.functional_trial_balance() == {}
     assert ledger.trial_balance("EUR") == {RECEIVABLE: 0, DEFERRED_REVENUE: 0}
+
+
+def test_a_void_takes_back_what_the_invoice_booked_at_its_rate(
+        sessions: sessionmaker[Session]) -> None:
+    """Voided on 2026-01-30 (1.1000) before anything was released or paid: Dr Deferred
+    Revenue / Cr AR at the invoice's 1.0850, USD 13,020.00 each, so nothing is left and no FX
+    is booked (no cash moved)."""
+    load_rates(sessions)
+    ledger = Ledger(sessions, functional_currency="USD")
+    book_deal(ledger)
+    ledger.close_invoice(external_id="in_eur:void", invoice_external_id="in_eur", kind="void",
+                         posted_on=date(2026, 1, 30))
+    assert ledger.functional_trial_balance() == {}
