@@ -264,6 +264,10 @@ from app.cli_bank import bank_cli  # noqa: E402  (commands in their own module)
 
 cli.add_typer(bank_cli, name="bank")
 
+from app.cli_fx import fx_cli  # noqa: E402  (commands in their own module)
+
+cli.add_typer(fx_cli, name="fx")
+
 
 def main() -> None:
     cli()

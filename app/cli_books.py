@@ -60,15 +60,18 @@ def _json(value: Any) -> None:
 def trial_balance(
     as_of: str | None = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON, amounts in minor units."),
+    functional: bool = typer.Option(False, "--functional", help="In the functional currency "
+                                    "(FUNCTIONAL_CURRENCY), every currency converted."),
 ) -> None:
     """Every account's debit or credit balance on a date, with totals, per currency."""
+    from sync.ledger import fx
     from sync.ledger.books import trial_balances
     from sync.ops.queries import read
 
     day = _as_of(as_of)
     sessions = _ledger()
     day = day or sandbox_clock.today(sessions)
-    books = read(sessions, trial_balances, as_of=day)
+    books = read(sessions, fx.trial_balances if functional else trial_balances, as_of=day)
     if as_json:
         _json({"as_of": day, "currencies": [
             {"currency": b.currency, "accounts": [asdict(a) for a in b.accounts],

@@ -126,12 +126,12 @@ def close(
     roll-forward tied to the general ledger. Running it again posts nothing."""
     from app import sandbox_clock
     from app.cli_books import _ledger
-    from sync.ledger import Ledger
+    from app.wiring import make_ledger
     from sync.ledger.errors import LedgerError
 
     sessions = _ledger()
     try:
-        report = Ledger(sessions).close_period(period=period, by=by,
+        report = make_ledger(load_settings(), sessions).close_period(period=period, by=by,
                                                today=sandbox_clock.today(sessions))
     except (LedgerError, ValueError) as refused:
         raise fail(str(refused)) from None

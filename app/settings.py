@@ -7,6 +7,8 @@ from functools import cached_property
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync.money import is_known_currency
+
 DEFAULT_REQUIRED_FIELDS = (
     "Contract_Start_Date__c",
     "Contract_End_Date__c",
@@ -98,6 +100,9 @@ class Settings(BaseSettings):
     # Revenue: point-in-time obligations wait for `closebot deliver` (who may: delivery_markers).
     recognize_on_delivery: bool = False
     delivery_markers: str = ""  # comma-separated people (emails) who may mark deliveries
+    # The books' currency (ISO 4217): ledger entries also carry it at the transaction day's
+    # rate (rates from `closebot fx import`). Unset: entries stay in their own currency only.
+    functional_currency: str | None = None
     amendment_approval_pct: int = 10
     max_payment_terms_days: int = 60
     credit_two_approvers_minor: int = 500_000
@@ -147,6 +152,15 @@ class Settings(BaseSettings):
         if value < 0:
             raise ValueError("AUDIT_TOLERANCE_MINOR can't be negative")
         return value
+
+    @field_validator("functional_currency")
+    @classmethod
+    def _currency_code(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not is_known_currency(value):
+            raise ValueError(f"FUNCTIONAL_CURRENCY “{value}” is not an ISO 4217 currency code")
+        return value.upper()
 
     @field_validator("erp")
     @classmethod

@@ -29,7 +29,7 @@ from sync.connectors.stripe_payouts import StripePayouts
 from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
-from sync.ledger import Ledger
+from sync.ledger import Ledger, fx_rates
 from sync.ports import Erp
 from sync.ports_cash import CashErp, CashPorts
 
@@ -120,15 +120,21 @@ def make_payouts(settings: Settings) -> StripePayouts:
     return StripePayouts(**_stripe_options(settings))
 
 
+def make_ledger(settings: Settings, sessions: sessionmaker[Session]) -> Ledger:
+    """The embedded ledger, posting in the functional currency when one is set."""
+    return Ledger(sessions, functional_currency=settings.functional_currency)
+
+
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
     if settings.erp == "ledger":
-        return LedgerErp(Ledger(sessions), recognize_on_delivery=settings.recognize_on_delivery)
+        return LedgerErp(make_ledger(settings, sessions),
+                         recognize_on_delivery=settings.recognize_on_delivery)
     if settings.erp == "intacct":
         return make_intacct(settings)
     if missing := settings.missing_netsuite():
         raise NotConfigured(f"NetSuite is not configured ({', '.join(missing)})")
     assert settings.netsuite_consumer_secret and settings.netsuite_token_secret
-    return instrument(NetSuiteErp(
+    netsuite = NetSuiteErp(
         account_id=str(settings.netsuite_account_id),
         consumer_key=str(settings.netsuite_consumer_key),
         consumer_secret=settings.netsuite_consumer_secret.get_secret_value(),
@@ -143,7 +149,12 @@ def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
             class_=settings.netsuite_class, location=settings.netsuite_location,
             income_account=settings.netsuite_income_account,
             tax_code=settings.netsuite_tax_code),
-    ), "netsuite")
+    )
+    if settings.functional_currency:
+        # The subsidiary's base currency is the functional one: each foreign-currency invoice
+        # and payment carries closebot's rate for its day (docs/fx.md).
+        netsuite.exchange_rate = fx_rates.reader(sessions, settings.functional_currency)
+    return instrument(netsuite, "netsuite")
 
 
 def make_intacct(settings: Settings) -> IntacctErp:

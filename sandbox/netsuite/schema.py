@@ -129,6 +129,9 @@ INVOICE = RecordType(
         *_TRANSACTION_HEAD,
         *_PLACEMENT,
         Field("dueDate", "date", required=True),
+        # Units of the subsidiary's currency per unit of the transaction's; NetSuite's own
+        # rate for the day when absent.
+        Field("exchangeRate", "money"),
         Field("tranId", max_length=45),
         Field("otherRefNum", max_length=45),
         Field("item", "lines", required=True),
@@ -145,6 +148,7 @@ CUSTOMER_PAYMENT = RecordType(
         *_TRANSACTION_HEAD,
         # Without an account the payment waits in Undeposited Funds for a deposit.
         _ref("account", "account", required=False),
+        Field("exchangeRate", "money"),
         Field("payment", "money", required=True),
         Field("apply", "applies"),
     ),

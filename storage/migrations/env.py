@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import storage.bank_tables
+import storage.fx_tables
 import storage.ledger
 import storage.ops_tables
 import storage.slack_tables

@@ -12,7 +12,7 @@ post it). Amounts travel as exact decimal JSON numbers; reads go through SuiteQL
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,15 @@ class NetSuiteErp(NetSuiteTransport):
     """Every public method is one posting; `calls` counts the HTTP requests behind them."""
 
     name = SYSTEM
+    # With FUNCTIONAL_CURRENCY set: closebot's rate (functional units per unit of a currency)
+    # on a day, None when the currency is the functional one. NetSuite converts a foreign
+    # currency transaction at the `exchangeRate` it is given (else its own rate table) and books
+    # the realized gain or loss on payment itself.
+    exchange_rate: Callable[[str, date], Decimal | None] | None = None
+
+    def _with_rate(self, body: dict[str, Any], currency: str, on: date) -> dict[str, Any]:
+        rate = self.exchange_rate(currency, on) if self.exchange_rate else None
+        return body if rate is None else {**body, "exchangeRate": rate}
 
     # --- the Erp port ----------------------------------------------------------------------
 
@@ -124,6 +133,7 @@ class NetSuiteErp(NetSuiteTransport):
             "item": {"items": lines},
             **self.setup.head(),
         }
+        body = self._with_rate(body, currency, issued)
         if invoice.number:
             body["tranId"] = invoice.number
         if invoice.opportunity_id:
@@ -141,14 +151,14 @@ class NetSuiteErp(NetSuiteTransport):
             return found
         customer_id, currency = self._invoice_owner(invoice_id)
         amount = from_minor(payment.amount_minor, payment.currency)
-        return self._upsert("customerPayment", payment.billing_id, {
+        return self._upsert("customerPayment", payment.billing_id, self._with_rate({
             "customer": {"id": customer_id},
             "currency": {"id": self._currency_id(currency)},
             "tranDate": payment.paid_at.date().isoformat(),
             "payment": amount,
             "memo": f"Stripe payment on invoice {payment.invoice_billing_id}",
             "apply": {"items": [{"doc": {"id": invoice_id}, "apply": True, "amount": amount}]},
-        })
+        }, currency, payment.paid_at.date()))
 
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str:
         found = self._find("creditMemo", credit.billing_id)

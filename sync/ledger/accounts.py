@@ -23,6 +23,7 @@ PROCESSING_FEES = "6100"
 BAD_DEBT_EXPENSE = "6200"
 DISPUTE_FEES = "6300"
 CHARGEBACK_LOSSES = "6400"
+REALIZED_FX = "7100"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ CHART: tuple[Account, ...] = (
     Account(DISPUTE_FEES, "Dispute Fees", "expense", "debit"),
     # A dispute lost: the invoice stays paid, the money taken back is a loss.
     Account(CHARGEBACK_LOSSES, "Chargeback Losses", "expense", "debit"),
+    # A receivable settled at another exchange rate than it was booked at: the difference, in
+    # the functional currency only (a credit balance is a gain).
+    Account(REALIZED_FX, "Realized FX Gain/Loss", "other_income", "credit"),
 )
 BY_CODE = {a.code: a for a in CHART}
 

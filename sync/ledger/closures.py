@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from storage.ledger import LedgerInvoice, LedgerInvoiceClosure, LedgerRevenueSchedule
 from sync.ledger import accounts as acct
+from sync.ledger import fx
 from sync.ledger.journal import Leg, next_number, post_entry
 from sync.ledger.records import check_currency, open_balance
 
@@ -119,6 +120,7 @@ def close_invoice(
             session, external_id=f"closure:{external_id}", memo=f"{number} {kind} {invoice.number}",
             posted_on=posted_on, currency=invoice.currency, source_type=f"invoice_{kind}",
             source_ref=external_id, legs=legs,
+            functional=fx.at_invoice_rate(session, invoice, legs),
         )
     closure = LedgerInvoiceClosure(
         id=new_id, number=number, external_id=external_id, invoice_id=invoice.id, kind=kind,

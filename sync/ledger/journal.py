@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from storage.ledger import LedgerJournalEntry, LedgerJournalLine
-from sync.ledger import periods
+from sync.ledger import fx, periods
 from sync.ledger.errors import UnbalancedEntryError
 
 PREFIXES = {
@@ -100,6 +100,14 @@ def post_entries(session: Session, entries: Sequence[EntryIn]) -> int:
          "total_minor": total, "source_type": e.source_type, "source_ref": e.source_ref}
         for entry_id, e, total in zip(ids, entries, totals, strict=True)
     ])
+    functional = fx.functional_currency(session)
+    if functional is not None:
+        rows = []
+        for entry_id, e in zip(ids, entries, strict=True):
+            legs = fx.at_day_rate(session, e.legs, e.currency, e.posted_on) or []
+            rows += fx.functional_rows(entry_id, legs, functional)
+        if rows:
+            session.execute(insert(fx.LedgerFunctionalLine.__table__), rows)
     return len(entries)
 
 
@@ -130,13 +138,19 @@ def post_entry(
     source_ref: str,
     legs: Sequence[Leg],
     reverses_id: int | None = None,
+    functional: Sequence[fx.FunctionalLeg] | None = None,
 ) -> LedgerJournalEntry:
     """Write one balanced entry and its lines in the caller's transaction.
 
     Lines go in before their entry: the SQLite triggers check the balance when the entry row
-    arrives (see `storage.ledger.ledger_ddl`); PostgreSQL checks again at commit.
+    arrives (see `storage.ledger.ledger_ddl`); PostgreSQL checks again at commit. With a
+    functional currency configured the entry also carries its functional lines: `functional`
+    when the caller worked them out (a payment, a credit on an invoice), else the legs at the
+    rate of the transaction's own day (before any move past a closed period).
     """
     total = check_balanced(legs)
+    if functional is None:
+        functional = fx.at_day_rate(session, legs, currency, posted_on)
     # Late items land in the first open day; the memo keeps the day they belonged to.
     posted_on, note = periods.posting_day(session, posted_on)
     memo = f"{memo}{note}"
@@ -167,6 +181,8 @@ def post_entry(
     )
     session.add(entry)
     session.flush()
+    if functional is not None:
+        fx.write(session, entry_id, functional, str(fx.functional_currency(session)))
     return entry
 
 
@@ -180,6 +196,11 @@ def reverse_entry(
         .order_by(LedgerJournalLine.line_no)
     )
     legs = [Leg(ln.account_code, debit=ln.credit_minor, credit=ln.debit_minor) for ln in lines]
+    # The mirror in the functional currency too, at the original's rates: a correction undoes
+    # the entry as it was booked.
+    mirrored = [fx.FunctionalLeg(ln.account_code, ln.credit_minor, ln.debit_minor, ln.rate)
+                for ln in fx.functional_lines(session, entry.id)
+                if ln.currency == fx.functional_currency(session)]
     return post_entry(
         session,
         external_id=external_id,
@@ -190,5 +211,6 @@ def reverse_entry(
         source_ref=entry.number,
         legs=legs,
         reverses_id=entry.id,
+        functional=mirrored or None,
     )
 

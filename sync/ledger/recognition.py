@@ -16,7 +16,7 @@ from storage.ledger import (
     LedgerSalesOrder,
     LedgerSalesOrderLine,
 )
-from sync.ledger import periods
+from sync.ledger import fx, periods
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.journal import Leg, check_balanced, next_numbers
 from sync.revenue.delivery import AWAITING
@@ -91,7 +91,7 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
     due = session.execute(
         select(schedule.id, schedule.period_no, schedule.recognize_on, schedule.amount_minor,
                schedule.currency, schedule.revenue_account, LedgerSalesOrderLine.external_id,
-               LedgerSalesOrder.external_id, LedgerSalesOrder.number)
+               LedgerSalesOrder.external_id, LedgerSalesOrder.number, LedgerSalesOrder.id)
         .join(LedgerSalesOrderLine, schedule.sales_order_line_id == LedgerSalesOrderLine.id)
         .join(LedgerSalesOrder, LedgerSalesOrder.id == LedgerSalesOrderLine.sales_order_id)
         .where(schedule.id.in_(ids))
@@ -104,8 +104,12 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
     lines: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
+    functional_rows: list[dict[str, Any]] = []
+    functional = fx.functional_currency(session)
+    release_rates = fx.ReleaseRates(session, functional) if functional else None
     for (row_id, period_no, recognize_on, amount_minor, currency, account, line_external_id,
-         order_external_id, order_number), (entry_id, number) in zip(due, numbers, strict=True):
+         order_external_id, order_number, order_id), (entry_id, number) in zip(
+            due, numbers, strict=True):
         posted_on, note = periods.posting_day_after(lock, recognize_on)
         amount = check_balanced([Leg(DEFERRED_REVENUE, debit=amount_minor),
                                  Leg(account, credit=amount_minor)])
@@ -123,8 +127,15 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
             "source_type": "revenue_schedule", "source_ref": str(row_id), "reverses_id": None,
         })
         links.append({"row_id": row_id, "entry_id": entry_id})
+        if release_rates is not None and functional is not None:
+            rate = release_rates.rate(order_id, currency, recognize_on)
+            legs = fx.converted_legs([Leg(DEFERRED_REVENUE, debit=amount),
+                                      Leg(account, credit=amount)], currency, functional, rate)
+            functional_rows += fx.functional_rows(entry_id, legs, functional)
     session.execute(insert(LedgerJournalLine.__table__), lines)  # Core: no ORM per row
     session.execute(insert(LedgerJournalEntry.__table__), entries)
+    if functional_rows:
+        session.execute(insert(fx.LedgerFunctionalLine.__table__), functional_rows)
     # After the entries exist (the key is checked); one executemany by primary key.
     table = schedule.__table__
     session.execute(update(table).where(table.c.id == bindparam("row_id"))

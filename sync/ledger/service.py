@@ -20,7 +20,7 @@ from storage.ledger import (
     LedgerPayment,
     LedgerSalesOrder,
 )
-from sync.ledger import close, delivery, listing, records, reports
+from sync.ledger import close, delivery, fx, listing, records, reports
 from sync.ledger.accounts import seed_chart
 from sync.ledger.cash import create_cash_entries, create_cash_entry
 from sync.ledger.closures import close_invoice
@@ -46,8 +46,16 @@ class Ledger:
     the loser re-reads the winner's record.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *,
+                 functional_currency: str | None = None) -> None:
+        if functional_currency:
+            # Every posting reads it from its session (`sync.ledger.fx`), so each entry carries
+            # its functional lines without threading the currency through every call.
+            options = dict(session_factory.kw)
+            options["info"] = {**options.get("info", {}), fx.FUNCTIONAL: functional_currency}
+            session_factory = sessionmaker(class_=session_factory.class_, **options)
         self._sessions = session_factory
+        self.functional_currency = functional_currency or None
         self._chart_ready = False
 
     def _ensure_chart(self) -> None:
@@ -285,6 +293,11 @@ class Ledger:
     def trial_balance(self, currency: str) -> dict[str, int]:
         with self._sessions() as session:
             return reports.trial_balance(session, check_currency_code(currency))
+
+    def functional_trial_balance(self) -> dict[str, int]:
+        """Per account, in the functional currency (empty when none is configured)."""
+        with self._sessions() as session:
+            return fx.trial_balance(session)
 
     def ar_open_by_invoice(self) -> dict[str, int]:
         with self._sessions() as session:

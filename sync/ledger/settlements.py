@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.ledger import LedgerCreditMemo, LedgerInvoice, LedgerPayment
 from sync.ledger import accounts as acct
+from sync.ledger import fx
 from sync.ledger.errors import OverCreditError, OverpaymentError
 from sync.ledger.journal import Leg, next_number, post_entry
 from sync.ledger.records import check_amount, check_currency, closed, open_balance
@@ -53,6 +54,7 @@ def create_payment(
             Leg(acct.STRIPE_CLEARING, debit=amount_minor),
             Leg(acct.RECEIVABLE, credit=amount_minor),
         ],
+        functional=fx.payment_legs(session, invoice, amount_minor, acct.STRIPE_CLEARING, paid_on),
     )
     payment = LedgerPayment(
         id=new_id, number=number, external_id=external_id, invoice_id=invoice.id,
@@ -109,7 +111,7 @@ def create_credit_memo(
     entry = post_entry(
         session, external_id=f"credit_memo:{external_id}", memo=f"{number} on {invoice.number}",
         posted_on=posted_on, currency=currency, source_type="credit_memo",
-        source_ref=external_id, legs=legs,
+        source_ref=external_id, legs=legs, functional=fx.at_invoice_rate(session, invoice, legs),
     )
     memo = LedgerCreditMemo(
         id=new_id, number=number, external_id=external_id, invoice_id=invoice.id,

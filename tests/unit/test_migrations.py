@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
 import storage.bank_tables
+import storage.fx_tables
 import storage.ledger
 import storage.ops_tables
 import storage.slack_tables
