@@ -111,8 +111,9 @@ def run_doctor(settings: Settings) -> list[Check]:
         checks += _connector_checks("NetSuite", lambda: make_erp(settings, sessionmaker()),
                                     netsuite_checks.diagnose)  # type: ignore[arg-type]
     if settings.erp == "intacct":
-        checks += _connector_checks("Sage Intacct", lambda: make_erp(settings, sessionmaker()),
-                                    intacct_checks.diagnose)  # type: ignore[arg-type]
+        checks += _connector_checks(
+            "Sage Intacct", lambda: make_erp(settings, sessionmaker()),
+            lambda erp: intacct_checks.diagnose(erp, settings.intacct_cash_accounts))  # type: ignore[arg-type]
     checks += slack_checks(settings)
     if engine is not None:
         engine.dispose()

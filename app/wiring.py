@@ -16,6 +16,7 @@ from app.settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from sync.connectors.intacct import GlAccounts, IntacctErp
+from sync.connectors.intacct_cash import IntacctCash, cash_accounts
 from sync.connectors.ledger import LedgerErp
 from sync.connectors.ledger_cash import LedgerCash
 from sync.connectors.netsuite import NetSuiteErp
@@ -179,14 +180,16 @@ def make_intacct(settings: Settings) -> IntacctErp:
 
 
 def make_cash(settings: Settings, erp: Erp) -> CashPorts | None:
-    """Cash reconciliation runs on the embedded ledger and NetSuite; Sage Intacct doesn't book
-    cash yet."""
+    """Cash reconciliation, on whichever ERP closebot posts to, when Stripe is configured."""
     ledger = getattr(erp, "ledger", None)
     books: CashErp
     if isinstance(ledger, Ledger):
         books = LedgerCash(ledger)
     elif isinstance(erp, NetSuiteErp):
         books = NetSuiteCash(erp, {**DEFAULT_ACCOUNTS, **settings.netsuite_cash_accounts})
+    elif isinstance(erp, IntacctErp):
+        books = IntacctCash(erp, cash_accounts(erp.accounts, settings.intacct_cash_accounts),
+                            journal=settings.intacct_cash_journal)
     else:
         return None
     if settings.stripe_api_key is None:

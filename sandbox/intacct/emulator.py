@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from typing import Any
 
-from sandbox.intacct import render
+from sandbox.intacct import ledger, render
 from sandbox.intacct.app import IntacctApp
 from sandbox.intacct.oauth import Client, Tokens
 from sandbox.intacct.store import Store
@@ -53,3 +54,7 @@ class IntacctEmulator(HttpsEndpoint, CallMeter):
         with self.store.lock:
             row = self.store.rows[obj].get(str(key))
             return None if row is None else render.record(self.store, obj, row)
+
+    def gl_balances(self, currency: str = "USD") -> dict[str, Decimal]:
+        """Each GL account's balance, debit positive, as the company's trial balance shows it."""
+        return ledger.balances(self.store, currency)

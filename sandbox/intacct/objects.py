@@ -24,6 +24,8 @@ OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, SALES_ORDER, JOURNAL_ENTRY, A
 # An owned object: an adjustment's lines, read through the query service (each names its
 # adjustment as `arAdjustment`), written only with the adjustment.
 ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
+# A journal entry's lines, read the same way (each names its entry as `journalEntry`).
+JOURNAL_LINE = "general-ledger/journal-entry-line"
 
 # A company's chart as a small SaaS company sets it up (id, name, normal balance).
 CHART = (
@@ -31,8 +33,11 @@ CHART = (
     ("2100", "Deferred revenue", "credit"), ("2300", "Sales tax payable", "credit"),
     ("4000", "Subscription revenue", "credit"), ("4100", "Services revenue", "credit"),
     ("4900", "Credits and allowances", "debit"), ("6200", "Bad debt expense", "debit"),
-    ("6100", "Payment processing fees", "debit"),
+    ("6100", "Payment processing fees", "debit"), ("1000", "Operating bank", "debit"),
+    ("1300", "Disputed funds", "debit"), ("6300", "Dispute fees", "debit"),
+    ("6400", "Chargeback losses", "debit"),
 )
+AR_ACCOUNT = "1100"  # the AR module's own GL account: invoices, adjustments and payments post to it
 CURRENCIES = {"USD": 2, "GBP": 2, "CAD": 2, "EUR": 2, "AUD": 2, "JPY": 0}
 
 

@@ -170,8 +170,10 @@ class Store:
             details.append(entry)
         if not details:
             raise invalid("A payment needs at least one detail applying it", field="details")
+        undeposited = None
         if cash:
-            self._gl(body, "undepositedFundsGLAccount", field="undepositedFundsGLAccount")
+            undeposited = {"id": self._gl(body, "undepositedFundsGLAccount",
+                                          field="undepositedFundsGLAccount")}
         for key, value in applying.items():
             self.applied[key] = self.applied.get(key, ZERO) + value
         return {"customer": {"id": customer}, "paymentDate": body.get("paymentDate"),
@@ -179,11 +181,15 @@ class Store:
                 "referenceNumber": body.get("referenceNumber"),
                 "description": body.get("description"),
                 "currency": {"txnCurrency": currency}, "totalTxnAmount": cash,
-                "details": details, "state": "complete"}
+                "undepositedFundsGLAccount": undeposited, "details": details,
+                "state": "complete"}
 
     def _journal_entry(self, body: dict[str, Any]) -> dict[str, Any]:
-        lines, net = [], ZERO
+        """Lines in one transaction currency (a line's `currency.txnCurrency`, USD when
+        absent), debits equal to credits."""
+        lines, net, currencies = [], ZERO, set()
         for n, line in enumerate(body.get("lines") or []):
+            currencies.add(self._txn_currency(line))
             value = o.amount(line.get("txnAmount"), f"lines[{n}].txnAmount")
             side = line.get("txnType")
             if side not in ("debit", "credit") or value < 0:
@@ -195,7 +201,10 @@ class Store:
         if len(lines) < 2 or net:
             raise invalid("The journal entry's debits and credits must be equal "
                           f"(they differ by {net})", field="lines")
+        if len(currencies) > 1:
+            raise invalid("A journal entry's lines must share one currency", field="lines")
         return {"glJournal": {"id": o.ref(body, "glJournal")},
+                "currency": {"txnCurrency": currencies.pop()},
                 "postingDate": body.get("postingDate"),
                 "referenceNumber": body.get("referenceNumber"),
                 "description": body.get("description"), "lines": lines, "state": "posted"}

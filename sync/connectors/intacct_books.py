@@ -20,6 +20,7 @@ from sync.ports import ErpInvoice, PostedCredit, PostedInvoice, PostedOrder
 _INVOICE, _ADJUSTMENT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
 _ORDER, _PAYMENT = "order-entry/document::Sales Order", "accounts-receivable/payment"
 _ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
+_JOURNAL = "general-ledger/journal-entry"  # the cash entries (sync/connectors/intacct_cash.py)
 _CURRENCY = "currency.txnCurrency"
 _OURS = [{"$ne": {"referenceNumber": None}}]
 
@@ -59,7 +60,7 @@ class IntacctBooks(IntacctTransport):
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         seen: Counter[tuple[str, str]] = Counter()
-        for obj in (_INVOICE, _ADJUSTMENT, _ORDER, _PAYMENT):
+        for obj in (_INVOICE, _ADJUSTMENT, _ORDER, _PAYMENT, _JOURNAL):
             kind = obj.rpartition("/")[2].split("::")[-1]
             seen.update((kind, r["referenceNumber"])
                         for r in self.query(obj, ["referenceNumber"], _OURS))

@@ -4,14 +4,18 @@ written."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sync.connectors.intacct import IntacctErp
+from sync.connectors.intacct_cash import cash_accounts
 from sync.errors import CredentialsRefused, SyncError
 from sync.ports import Check
 
 SYSTEM = "Sage Intacct"
 
 
-def diagnose(erp: IntacctErp) -> list[Check]:
+def diagnose(erp: IntacctErp, cash: Mapping[str, str] | None = None) -> list[Check]:
+    """`cash` is INTACCT_CASH_ACCOUNTS: the cash entries' accounts are checked with the rest."""
     try:
         next(iter(erp.query("accounts-receivable/customer", ["key"])), None)
     except CredentialsRefused as error:
@@ -27,6 +31,11 @@ def diagnose(erp: IntacctErp) -> list[Check]:
               "INTACCT_BAD_DEBT_ACCOUNT": erp.accounts.bad_debt,
               "INTACCT_CREDITS_ALLOWANCES_ACCOUNT": erp.accounts.credits_allowances,
               "INTACCT_UNDEPOSITED_FUNDS_ACCOUNT": erp.accounts.undeposited_funds}
+    try:
+        wanted.update({f"INTACCT_CASH_ACCOUNTS {role}": account
+                       for role, account in cash_accounts(erp.accounts, cash or {}).items()})
+    except ValueError as error:
+        checks.append(Check(SYSTEM, False, str(error), "fix INTACCT_CASH_ACCOUNTS"))
     try:
         have = {r["id"] for r in erp.query("general-ledger/account", ["id"],
                                            [{"$in": {"id": sorted(set(wanted.values()))}}])}

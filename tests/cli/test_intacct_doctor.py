@@ -30,8 +30,8 @@ def test_intacct_healthy_with_a_wrong_secret_and_a_missing_account(
     code, lines, output = intacct_doctor.run()
     assert code == 0, output
     for expected in ("✓ Sage Intacct: signed in as closebot@CLOSEBOT-DEMO with OAuth 2.0",
-                     "✓ Sage Intacct: the GL accounts closebot posts to exist (1010, 2100, "
-                     "2300, 4900, 6200)"):
+                     "✓ Sage Intacct: the GL accounts closebot posts to exist (1000, 1010, "
+                     "1100, 1300, 2100, 2300, 4900, 6100, 6200, 6300, 6400)"):
         assert any(ln.startswith(expected) for ln in lines), (expected, output)
     assert intacct_doctor.failing(INTACCT_CLIENT_SECRET="0" * 64) == [
         "✗ Sage Intacct: Sage Intacct refused closebot's OAuth client — check "
@@ -40,6 +40,11 @@ def test_intacct_healthy_with_a_wrong_secret_and_a_missing_account(
     assert intacct_doctor.failing(INTACCT_BAD_DEBT_ACCOUNT="6999") == [
         "✗ Sage Intacct: GL accounts missing: INTACCT_BAD_DEBT_ACCOUNT=6999 — add them in "
         "General Ledger > Accounts or change the settings"]
+    # The cash entries' accounts by role (INTACCT_CASH_ACCOUNTS) are checked with the rest.
+    assert intacct_doctor.failing(INTACCT_BAD_DEBT_ACCOUNT="6200",
+                                  INTACCT_CASH_ACCOUNTS='{"processing_fees": "6999"}') == [
+        "✗ Sage Intacct: GL accounts missing: INTACCT_CASH_ACCOUNTS processing_fees=6999 — add "
+        "them in General Ledger > Accounts or change the settings"]
 
 
 def test_missing_intacct_settings_are_named_and_secrets_never_shown() -> None:

@@ -1,6 +1,7 @@
 """What the cash worked examples share: small card-paid deals, paying and refunding through the
-Stripe emulator, the cash run, and the cash accounts read back by name from the ledger or from
-NetSuite's general ledger (SuiteQL `transactionaccountingline`)."""
+Stripe emulator, the cash run, and the cash accounts read back by name from the ledger, from
+NetSuite's general ledger (SuiteQL `transactionaccountingline`) or from Sage Intacct's (the
+trial balance its records post)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from sandbox.stack import SandboxStack
 from storage.ledger import LedgerCreditMemo
 from sync.cash.audit import CashFinding
 from sync.cash.run import CashRun, cash_findings, run_cash
+from sync.connectors.intacct import IntacctErp
 from sync.connectors.netsuite import NetSuiteErp
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
 from tests.integration.books import (
     dollars,
+    ia_records,
     journal_entries,
     mirrored,
     ns_records,
@@ -46,7 +49,18 @@ NS_ACCOUNTS = {
 }
 
 
-@pytest.fixture(params=["ledger", "netsuite"])
+# Sage Intacct's chart by GL account (sandbox/intacct/objects.py, sync/connectors/intacct_cash.py):
+# Clearing is Undeposited Funds.
+IA_ACCOUNTS = {
+    "1000": "Cash", "1100": "AR", "1010": "Clearing", "1300": "Disputed funds",
+    "6100": "Card fees", "6300": "Dispute fees", "6400": "Chargeback losses",
+}
+IA_INVOICE, IA_ADJUSTMENT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
+IA_PAYMENT, IA_JOURNAL = "accounts-receivable/payment", "general-ledger/journal-entry"
+IA_JOURNAL_LINE = "general-ledger/journal-entry-line"
+
+
+@pytest.fixture(params=["ledger", "netsuite", "intacct"])
 def books_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
     with SandboxStack(erp=request.param, slack=False) as stack:
         yield stack
@@ -110,7 +124,10 @@ def payouts(stack: SandboxStack) -> list[tuple[int, str]]:
 
 def cash_books(rt: Runtime) -> dict[str, int]:
     """The cash accounts' balances, debit positive, by name. On NetSuite a customer's credit is
-    an unapplied credit memo inside AR; it is shown apart, as the ledger keeps it."""
+    an unapplied credit memo inside AR; it is shown apart, as the ledger keeps it. On Sage
+    Intacct it is what the AR account holds beyond what the invoices still owe."""
+    if isinstance(rt.erp, IntacctErp):
+        return _intacct_books(rt.erp)
     if not isinstance(rt.erp, NetSuiteErp):
         trial = Ledger(rt.sessions).trial_balance("USD")
         return {name: trial.get(code, 0) for code, name in CASH_ACCOUNTS.items()}
@@ -126,8 +143,36 @@ def cash_books(rt: Runtime) -> dict[str, int]:
     return books
 
 
+def _intacct_books(erp: IntacctErp) -> dict[str, int]:
+    """Sage Intacct's trial balance read through its query service: journal entry lines as they
+    are, payments Dr Undeposited Funds / Cr AR, invoices and adjustments to AR."""
+    books = dict.fromkeys(CASH_ACCOUNTS.values(), 0)
+    account = {number: 0 for number in IA_ACCOUNTS}
+    for line in erp.query(IA_JOURNAL_LINE, ["glAccount.id", "txnAmount", "txnType"]):
+        if line["glAccount.id"] in account:
+            sign = 1 if line["txnType"] == "debit" else -1
+            account[line["glAccount.id"]] += sign * dollars(line["txnAmount"])
+    for payment in erp.query(IA_PAYMENT, ["totalTxnAmount", "undepositedFundsGLAccount.id"]):
+        if (into := payment["undepositedFundsGLAccount.id"]) is not None:
+            account[into] += dollars(payment["totalTxnAmount"])
+            account["1100"] -= dollars(payment["totalTxnAmount"])
+    owed = 0
+    for obj in (IA_INVOICE, IA_ADJUSTMENT):
+        for doc in erp.query(obj, ["totalTxnAmount", "totalTxnAmountDue"]):
+            account["1100"] += dollars(doc["totalTxnAmount"])
+            owed += dollars(doc["totalTxnAmountDue"]) if obj == IA_INVOICE else 0
+    for number, name in IA_ACCOUNTS.items():
+        books[name] += account[number]
+    books["Customer credit"], books["AR"] = books["AR"] - owed, owed
+    return books
+
+
 def entries(rt: Runtime) -> int:
-    """Every entry the books hold: the ledger's journal entries, NetSuite's transactions."""
+    """Every entry the books hold: the ledger's journal entries, NetSuite's transactions, Sage
+    Intacct's AR documents and journal entries."""
+    if isinstance(rt.erp, IntacctErp):
+        return sum(len(list(rt.erp.query(obj, ["key"]))) for obj in (
+            IA_INVOICE, IA_ADJUSTMENT, IA_PAYMENT, IA_JOURNAL))
     if not isinstance(rt.erp, NetSuiteErp):
         return journal_entries(rt.sessions)
     return len(list(rt.erp.suiteql("SELECT id FROM transaction")))
@@ -135,6 +180,10 @@ def entries(rt: Runtime) -> int:
 
 def refund_memos(rt: Runtime, stack: SandboxStack) -> list[tuple[int, int]]:
     """(amount, the part left to the customer's credit) of each refund's credit memo."""
+    if stack.intacct is not None:  # an adjustment's amounts are negative in Sage
+        return [(-dollars(a["totalTxnAmount"]), -dollars(a["totalTxnAmountDue"]))
+                for a in ia_records(stack, IA_ADJUSTMENT)
+                if a["referenceNumber"].startswith("refund:")]
     if stack.netsuite is None:
         with rt.sessions() as s:
             return [(m.amount_minor, m.to_customer_credit_minor) for m in s.scalars(
@@ -145,6 +194,9 @@ def refund_memos(rt: Runtime, stack: SandboxStack) -> list[tuple[int, int]]:
 
 def invoice_state(rt: Runtime, stack: SandboxStack, invoice_id: str) -> tuple[int, int]:
     """(paid, open) of an invoice in the books."""
+    if stack.intacct is not None:
+        (invoice,) = ia_records(stack, IA_INVOICE, invoice_id)
+        return dollars(invoice["totalTxnAmountPaid"]), dollars(invoice["totalTxnAmountDue"])
     if stack.netsuite is None:
         view = Ledger(rt.sessions).invoice(invoice_id)
         assert view is not None

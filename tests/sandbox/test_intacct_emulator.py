@@ -245,3 +245,41 @@ def test_adjustment_lines_are_queried_by_account_and_name_their_adjustment(
         "filters": [{"$eq": {"arAdjustment.key": credit}}, {"$eq": {"glAccount.id": "4900"}}],
     }).json()["ia::result"]
     assert rows == [{"arAdjustment.key": credit, "glAccount.id": "4900", "txnAmount": "-50.00"}]
+
+
+def test_the_general_ledger_is_computed_from_the_records() -> None:
+    """A 1,000.00 invoice paid by card into Undeposited Funds (1010), the 29.30 card fee and the
+    970.70 payout booked by journal entries (hand-computed, debit positive):
+        1100 AR            +1,000.00 - 1,000.00                  =      0.00
+        2100 Deferred      -1,000.00                             = -1,000.00
+        1010 Undeposited   +1,000.00 - 29.30 - 970.70            =      0.00
+        6100 Fees          +29.30;  1000 Bank +970.70
+    A journal entry's lines share one currency; its lines are read through the query service."""
+    with IntacctEmulator() as emu:
+        trust = ssl.create_default_context(cafile=str(emu.ca_bundle))
+        api = httpx.Client(base_url=emu.url + "/ia/api/v1", verify=trust)
+        api.headers["Authorization"] = "Bearer " + token(emu, api).json()["access_token"]
+        customer(api, "C-GL")
+        key = invoice(api, "C-GL", "1000.00")
+        created(api.post(f"{AR}/payment", json={
+            "customer": {"id": "C-GL"}, "undepositedFundsGLAccount": {"id": "1010"},
+            "details": [{"arInvoice": {"key": key}, "txnAmount": "1000.00"}]}))
+
+        def entry(ref: str, debit: str, amount: str, currency: str = "USD") -> httpx.Response:
+            return api.post("/objects/general-ledger/journal-entry", json={
+                "glJournal": {"id": "GJ"}, "postingDate": "2026-01-31", "referenceNumber": ref,
+                "lines": [{"glAccount": {"id": debit}, "txnAmount": amount, "txnType": "debit",
+                           "currency": {"txnCurrency": "USD"}},
+                          {"glAccount": {"id": "1010"}, "txnAmount": amount,
+                           "txnType": "credit", "currency": {"txnCurrency": currency}}]})
+        created(entry("stripe:fee", "6100", "29.30"))
+        created(entry("stripe:po", "1000", "970.70"))
+        assert "one currency" in error(entry("stripe:mixed", "6100", "1.00", "EUR"))["message"]
+        lines = api.post("/services/core/query", json={
+            "object": "general-ledger/journal-entry-line",
+            "fields": ["journalEntry.key", "txnType", "txnAmount", "currency.txnCurrency"],
+            "filters": [{"$eq": {"glAccount.id": "1010"}}]}).json()["ia::result"]
+        assert [(ln["txnType"], ln["txnAmount"], ln["currency.txnCurrency"]) for ln in lines] == [
+            ("credit", "29.30", "USD"), ("credit", "970.70", "USD")]
+        assert {k: str(v) for k, v in emu.gl_balances("USD").items() if v} == {
+            "2100": "-1000.00", "6100": "29.30", "1000": "970.70"}

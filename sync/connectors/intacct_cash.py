@@ -1,0 +1,179 @@
+"""`IntacctCash`: the `CashErp` port over Sage Intacct, as its users book Stripe by hand.
+
+Stripe payments wait in Undeposited Funds (the AR payment's `undepositedFundsGLAccount`, which
+is Stripe Clearing here) until a payout moves them to the bank:
+- a refund is an AR adjustment on its invoice (`refund:<re_…>`, applied up to what the invoice
+  still owes; on a paid invoice it stays open, the customer's credit), then the entry below;
+- every entry (card fee, payout, refund leaving Clearing, dispute, its reversal or loss, a
+  failed refund or payout) is a `general-ledger/journal-entry` with the entry's net per account.
+A payout is a journal entry (Dr the bank / Cr Undeposited Funds), not a `cash-management/deposit`:
+Sage's deposit moves the gross of the payments it names out of Undeposited Funds, while a Stripe
+payout is net of the fees and refunds already booked out of Clearing; a one-line entry for the
+payout's amount is what matches the bank line.
+Every record carries closebot's key in `referenceNumber` and is read by it through the query
+service before it is written, so a retry after a lost response, or a crash between an
+adjustment and its entry, finds what exists and creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sync.connectors.intacct import DEFERRED, INVOICE, PAYMENT, GlAccounts, IntacctErp
+from sync.connectors.intacct_transport import SYSTEM
+from sync.errors import PermanentError
+from sync.money import from_minor, to_minor
+from sync.ports_cash import (
+    CASH,
+    CHARGEBACK_LOSSES,
+    CLEARING,
+    CUSTOMER_CREDIT,
+    DISPUTE_FEES,
+    DISPUTED_FUNDS,
+    PROCESSING_FEES,
+    RECEIVABLE,
+    REFUND_MEMO,
+    ROLES,
+    CashPosting,
+)
+
+JOURNAL_ENTRY = "general-ledger/journal-entry"
+JOURNAL_LINE = "general-ledger/journal-entry-line"
+ACCOUNT = "general-ledger/account"
+IN_LIST = 100  # references per `$in` filter
+# Each role's GL account; a customer's credit is an open AR adjustment, inside AR. Clearing is
+# the undeposited funds account payments land in (INTACCT_UNDEPOSITED_FUNDS_ACCOUNT).
+DEFAULT_ACCOUNTS: Mapping[str, str] = {
+    CASH: "1000", RECEIVABLE: "1100", CUSTOMER_CREDIT: "1100", DISPUTED_FUNDS: "1300",
+    PROCESSING_FEES: "6100", DISPUTE_FEES: "6300", CHARGEBACK_LOSSES: "6400",
+}
+
+
+def cash_accounts(gl: GlAccounts, overrides: Mapping[str, str]) -> dict[str, str]:
+    """Each role's account: the defaults, Clearing as undeposited funds, then the settings."""
+    if unknown := sorted(set(overrides) - set(ROLES)):
+        raise ValueError(f"Sage Intacct cash accounts: {', '.join(unknown)} is not a role; the "
+                         f"roles are {', '.join(ROLES)}")
+    return {**DEFAULT_ACCOUNTS, CLEARING: gl.undeposited_funds, **overrides}
+
+
+class IntacctCash:
+    name = SYSTEM
+
+    def __init__(self, erp: IntacctErp, accounts: Mapping[str, str], *, journal: str = "GJ"
+                 ) -> None:
+        if missing := sorted(set(ROLES) - set(accounts)):
+            raise ValueError(f"Sage Intacct cash accounts: no account for {', '.join(missing)}")
+        self.erp = erp
+        self.accounts = dict(accounts)
+        self.journal = journal
+        self._chart: set[str] | None = None
+        self._invoices: dict[str, str] = {}  # known invoices never disappear: remember them
+
+    def has_invoice(self, invoice_id: str) -> bool:
+        return self._invoice_key(invoice_id) is not None
+
+    def post_cash(self, posting: CashPosting) -> str:
+        self._check_chart()
+        first = ""
+        if posting.credit_invoice is not None:
+            first = self._refund_credit(posting)
+        net: dict[str, int] = {}
+        for leg in posting.legs:
+            account = self.accounts[leg.role]
+            net[account] = net.get(account, 0) + leg.debit - leg.credit
+        lines = [(account, amount) for account, amount in net.items() if amount]
+        if lines:
+            first = self._journal(posting, lines) or first
+        return first
+
+    def post_many(self, postings: Sequence[CashPosting]) -> None:
+        for posting in postings:  # each by its reference: a page cut short resumes where it was
+            self.post_cash(posting)
+
+    def posted(self, external_ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        clearing = self.accounts[CLEARING]
+        for start in range(0, len(external_ids), IN_LIST):
+            chunk = list(external_ids[start:start + IN_LIST])
+            owners = {str(r["key"]): r["referenceNumber"] for r in self.erp.query(
+                JOURNAL_ENTRY, ["key", "referenceNumber"],
+                [{"$in": {"referenceNumber": chunk}}])}
+            for reference in owners.values():
+                found.setdefault(reference, 0)
+            if not owners:
+                continue
+            for line in self.erp.query(
+                    JOURNAL_LINE, ["journalEntry.key", "txnAmount", "txnType",
+                                   "currency.txnCurrency"],
+                    [{"$eq": {"glAccount.id": clearing}},
+                     {"$in": {"journalEntry.key": sorted(owners)}}]):
+                found[owners[str(line["journalEntry.key"])]] += _signed(line)
+        return found
+
+    def clearing_balance(self, currency: str) -> int:
+        """What payments put in Clearing and journal entries moved in or out, in `currency`."""
+        clearing = self.accounts[CLEARING]
+        paid_in = sum(to_minor(Decimal(str(r["totalTxnAmount"])), currency)
+                      for r in self.erp.query(PAYMENT, ["totalTxnAmount"], [
+                          {"$eq": {"undepositedFundsGLAccount.id": clearing}},
+                          {"$eq": {"currency.txnCurrency": currency}}]))
+        moved = sum(_signed(line) for line in self.erp.query(
+            JOURNAL_LINE, ["txnAmount", "txnType", "currency.txnCurrency"],
+            [{"$eq": {"glAccount.id": clearing}}, {"$eq": {"currency.txnCurrency": currency}}]))
+        return paid_in + moved
+
+    # --- the records -----------------------------------------------------------------------
+
+    def _refund_credit(self, posting: CashPosting) -> str:
+        """The refund's adjustment on its invoice (found by the refund on a retry)."""
+        assert posting.credit_invoice is not None
+        amount, invoice_ref = posting.credit_invoice
+        invoice = self._invoice_key(invoice_ref)
+        if invoice is None:
+            raise PermanentError(f"Stripe invoice {invoice_ref} has no invoice in Sage Intacct to "
+                                 "credit the refund on; post the deal first", system=SYSTEM)
+        return self.erp._credit(f"{REFUND_MEMO}{posting.source_ref}", invoice, posting.currency,
+                                [(DEFERRED, posting.memo, amount)],
+                                posting.posted_on.isoformat(), posting.memo)
+
+    def _journal(self, posting: CashPosting, lines: list[tuple[str, int]]) -> str:
+        found = self.erp._find(JOURNAL_ENTRY, posting.external_id)
+        if found:
+            return found
+        body: dict[str, Any] = {
+            "glJournal": {"id": self.journal}, "postingDate": posting.posted_on.isoformat(),
+            "referenceNumber": posting.external_id, "description": posting.memo[:1000],
+            "lines": [{"glAccount": {"id": account}, "memo": posting.memo[:1000],
+                       "txnType": "debit" if amount > 0 else "credit",
+                       "txnAmount": str(from_minor(abs(amount), posting.currency)),
+                       "currency": {"txnCurrency": posting.currency}}
+                      for account, amount in lines]}
+        return self.erp._create(JOURNAL_ENTRY, body)
+
+    def _invoice_key(self, invoice_id: str) -> str | None:
+        if invoice_id not in self._invoices and (key := self.erp._find(INVOICE, invoice_id)):
+            self._invoices[invoice_id] = key
+        return self._invoices.get(invoice_id)
+
+    def _check_chart(self) -> None:
+        """Every account a role names exists, read once: a missing one is refused by name."""
+        if self._chart is None:
+            wanted = sorted(set(self.accounts.values()))
+            self._chart = {str(r["id"]) for r in self.erp.query(
+                ACCOUNT, ["id"], [{"$in": {"id": wanted}}])}
+        for role, account in self.accounts.items():
+            if account not in self._chart:
+                self._chart = None  # read again next time: someone may add it
+                raise PermanentError(
+                    f"Sage Intacct has no GL account {account} for {role.replace('_', ' ')}; add "
+                    "it under General Ledger > Accounts or set INTACCT_CASH_ACCOUNTS",
+                    system=SYSTEM)
+
+
+def _signed(line: dict[str, Any]) -> int:
+    """A journal line's amount in minor units, debit positive."""
+    amount = to_minor(Decimal(str(line["txnAmount"])), line["currency.txnCurrency"])
+    return amount if line["txnType"] == "debit" else -amount

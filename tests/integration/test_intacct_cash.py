@@ -1,0 +1,145 @@
+"""Sage Intacct's cash records written through the connector are each made once: a retry after
+a lost answer, or a crash between a refund's adjustment and its journal entry, finds what Sage
+has by reference number instead of making it again.
+
+Acme's 1,000.00 invoice is paid by card (the AR payment lands in Undeposited Funds, Clearing),
+then refunded 200.00 and the 800.00 left paid out (hand-computed):
+                                    Dr          Cr
+    payment       Clearing       1,000.00
+                  AR                         1,000.00
+    adjustment    Deferred rev.    200.00
+                  AR                           200.00   (open: Acme's credit)
+    refund        AR               200.00
+                  Clearing                     200.00
+    payout        Cash             800.00
+                  Clearing                     800.00
+After: Clearing 0, Cash 800.00, AR 0, customer credit 0; one adjustment, two journal entries.
+With the card fee (2.9% + 0.30 = 29.30) the real payout is 1,000.00 - 29.30 - 200.00 = 770.70.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from app.wiring import build_runtime
+from sandbox.faults import FaultPlan, FaultProxy
+from sandbox.stack import SandboxStack
+from storage.timeutil import utcnow
+from sync.connectors.intacct_cash import IntacctCash
+from sync.engine.runtime import Runtime
+from sync.errors import PermanentError, TransientError
+from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, PROCESSING_FEES, CashPosting, Leg
+from tests.integration.books import advance, books_rt, ia_records  # noqa: F401 - a fixture
+from tests.integration.cash import billed, cash_books, pay, payouts, refund
+from tests.integration.cash import cash as run_cash
+from tests.integration.conftest import make_settings
+
+D = 100
+ADJUSTMENT, JOURNAL = "accounts-receivable/adjustment", "general-ledger/journal-entry"
+
+
+@pytest.fixture
+def books_stack() -> Iterator[SandboxStack]:
+    with SandboxStack(erp="intacct", slack=False) as stack:
+        yield stack
+
+
+def counts(stack: SandboxStack) -> tuple[int, int]:
+    return len(ia_records(stack, ADJUSTMENT)), len(ia_records(stack, JOURNAL))
+
+
+def test_refund_and_payout_are_made_once_across_retries(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    pay(stack, acme)
+    sync_once(rt)
+    assert rt.cash is not None and isinstance(rt.cash.erp, IntacctCash)
+    books = rt.cash.erp
+    refunded = CashPosting(
+        external_id="stripe:txn_refund", memo="Stripe refund re_1", posted_on=date(2026, 1, 20),
+        currency="USD", source_ref="re_1",
+        legs=(Leg(CUSTOMER_CREDIT, debit=200 * D), Leg(CLEARING, credit=200 * D)),
+        credit_invoice=(200 * D, acme))
+    first = books.post_cash(refunded)
+    assert books.post_cash(refunded) == first  # the retry after a lost answer
+    assert counts(stack) == (1, 1)
+    (adjustment,) = ia_records(stack, ADJUSTMENT, "refund:re_1")
+    assert adjustment["totalTxnAmountDue"] == "-200.00"  # the invoice was paid: Acme's credit
+    payout = CashPosting(
+        external_id="stripe:po_1", memo="Stripe payout po_1", posted_on=date(2026, 1, 23),
+        currency="USD", source_ref="po_1",
+        legs=(Leg(CASH, debit=800 * D), Leg(CLEARING, credit=800 * D)))
+    books.post_many([payout])
+    books.post_many([payout])
+    assert counts(stack) == (1, 2)
+    assert books.posted(["stripe:txn_refund", "stripe:po_1", "stripe:nothing"]) == {
+        "stripe:txn_refund": -200 * D, "stripe:po_1": -800 * D}
+    balances = cash_books(rt)
+    assert (balances["Clearing"], balances["Cash"], balances["AR"],
+            balances["Customer credit"]) == (0, 800 * D, 0, 0)
+    assert books.clearing_balance("USD") == 0
+    (entry,) = ia_records(stack, JOURNAL, "stripe:po_1")
+    assert [(ln["glAccount"]["id"], ln["txnType"], ln["txnAmount"]) for ln in entry["lines"]] == [
+        ("1000", "debit", "800.00"), ("1010", "credit", "800.00")]
+
+
+def test_cash_accounts_are_a_setting(
+    books_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session],
+) -> None:
+    """INTACCT_CASH_ACCOUNTS names the GL account of a role; one Sage lacks is refused with its
+    number before anything is written, and a role closebot doesn't know stops the start."""
+    rt = build_runtime(make_settings(books_stack, db_url,
+                                     intacct_cash_accounts={"processing_fees": "6999"}), sessions)
+    assert rt.cash is not None
+    fee = CashPosting(
+        external_id="stripe:txn_fee", memo="Stripe fee", posted_on=date(2026, 1, 20),
+        currency="USD", source_ref="ch_1",
+        legs=(Leg(PROCESSING_FEES, debit=30), Leg(CLEARING, credit=30)))
+    with pytest.raises(PermanentError, match="no GL account 6999 for processing fees"):
+        rt.cash.erp.post_cash(fee)
+    assert ia_records(books_stack, JOURNAL) == []
+    with pytest.raises(ValueError, match="fees is not a role"):
+        build_runtime(make_settings(books_stack, db_url, intacct_cash_accounts={"fees": "1"}),
+                      sessions)
+
+
+def test_answers_lost_on_the_way_back_create_nothing_twice(
+    books_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session],
+) -> None:
+    """The cash run through a proxy that loses Sage's answers to every journal entry (made in
+    Sage, the connection reset on the way back), then runs again. Acme's 1,000.00 is refunded
+    200.00 the same day and paid out: 1,000.00 - 29.30 - 200.00 = 770.70. After: one
+    adjustment, three journal entries (fee, refund, payout); Cash 770.70, Clearing 0, fees
+    29.30, AR 0, customer credit 0."""
+    stack = books_stack
+    assert stack.intacct is not None
+    with FaultProxy(stack.intacct.url, FaultPlan(), upstream_ca=str(stack.intacct.ca_bundle),
+                    tls=stack.intacct._ca, keep_host=True) as proxy:
+        rt = build_runtime(make_settings(stack, db_url,
+                                         intacct_base_url=proxy.url + "/ia/api/v1"), sessions)
+        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
+        charge = pay(stack, billed(stack, rt, sessions, "Acme", 1000))
+        refund(stack, charge, 200 * D)
+        sync_once(rt)
+        advance(stack, days=4)
+        assert payouts(stack) == [(77070, "paid")]
+        proxy.set_plan(FaultPlan(rate=1.0, kinds=("drop_response",),
+                                 only_paths=("/ia/api/v1/objects/general-ledger/journal-entry",)))
+        with contextlib.suppress(TransientError):
+            run_cash(rt)
+        assert proxy.injected["drop_response"] >= 1 and counts(stack)[1] >= 1
+        proxy.set_plan(FaultPlan())
+        assert run_cash(rt).problems == []
+        run_cash(rt)
+        assert counts(stack) == (1, 3)
+        books = cash_books(rt)
+        assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"],
+                books["Customer credit"]) == (77070, 0, 2930, 0, 0)
