@@ -4,6 +4,9 @@ Payments wait in Undeposited Funds (Stripe Clearing here) until a payout deposit
 - a payout (Cash / Clearing) is a `deposit` into the operating bank, one line from Clearing;
 - a refund is a `creditMemo` on its invoice (keyed `refund:<re_…>`; on a paid invoice it stays
   unapplied, the customer's credit), paid out by a `customerRefund` from Clearing;
+- an overpayment is a `customerPayment` applied to nothing (unapplied cash, inside AR as
+  NetSuite keeps it); the customer's credit settling a later invoice is that payment's `apply`
+  line on the invoice;
 - everything else (card fees, disputes, their reversals and losses, a failed refund or payout)
   is a `journalEntry` with the posting's lines.
 Each record is written by external ID (the posting's; the memo's is the refund's), so a retry
@@ -19,7 +22,7 @@ from typing import Any
 from sync.connectors.netsuite import CREDIT_ITEM, NetSuiteErp
 from sync.connectors.netsuite_transport import SYSTEM
 from sync.errors import PermanentError
-from sync.money import from_minor, to_minor
+from sync.money import format_money, from_minor, to_minor
 from sync.ports_cash import (
     CASH,
     CHARGEBACK_LOSSES,
@@ -32,6 +35,8 @@ from sync.ports_cash import (
     REFUND_MEMO,
     ROLES,
     CashPosting,
+    CreditApplication,
+    Overpayment,
 )
 
 # Each role's account number in NetSuite's chart; customer credit is an unapplied credit memo,
@@ -109,6 +114,70 @@ class NetSuiteCash:
                                 f"WHERE account = {self._account(CLEARING)}")
         return sum(to_minor(Decimal(row["amount"]), currency) for row in rows
                    if row["transaction"] in ours)
+
+    def record_overpayment(self, overpayment: Overpayment, *, erp_invoice: str) -> str:
+        """Dr Undeposited Funds / Cr AR, applied to nothing: the customer's unapplied cash."""
+        found = self.erp._find("customerPayment", overpayment.key)
+        if found:
+            return found
+        invoice = self.erp._get(f"invoice/{erp_invoice}")
+        return self.erp._upsert("customerPayment", overpayment.key, {
+            "customer": {"id": str(invoice["entity"]["id"])},
+            "currency": {"id": self.erp._currency_id(overpayment.currency)},
+            "tranDate": overpayment.paid_on.isoformat(),
+            "payment": self._money_in(overpayment.amount_minor, overpayment.currency),
+            "memo": f"Overpayment of Stripe invoice {overpayment.invoice_id}: the customer's "
+                    "credit",
+        })
+
+    def apply_credit(self, application: CreditApplication, *, erp_invoice: str) -> str:
+        """Apply the customer's unapplied overpayments, oldest first, to the invoice. What they
+        already apply to it counts, so a replay applies nothing twice."""
+        invoice = self.erp._get(f"invoice/{erp_invoice}")
+        customer = str(invoice["entity"]["id"])
+        needed = application.amount_minor
+        payments = [self.erp._get(f"customerPayment/{row['id']}?expandSubResources=true")
+                    for row in self.erp.suiteql(
+                        "SELECT id FROM transaction WHERE type = 'CustPymt' AND entity = "
+                        f"{int(customer)} AND externalid LIKE '%:overpaid' ORDER BY id")]
+        for payment in payments:
+            for line in payment.get("apply", {}).get("items", []):
+                if str(line["doc"]["id"]) == str(erp_invoice):
+                    needed -= self._minor(line["amount"], application.currency)
+        last = ""
+        for payment in payments:
+            left = self._minor(payment.get("unapplied") or 0, application.currency)
+            if needed <= 0:
+                break
+            if left <= 0:
+                continue
+            take = min(left, needed)
+            lines = [{"doc": {"id": str(line["doc"]["id"])}, "apply": True,
+                      "amount": line["amount"]}
+                     for line in payment.get("apply", {}).get("items", [])]
+            lines.append({"doc": {"id": str(erp_invoice)}, "apply": True,
+                          "amount": self._money_in(take, application.currency)})
+            last = self.erp._upsert("customerPayment", str(payment["externalId"]), {
+                "customer": {"id": customer}, "currency": payment["currency"],
+                "tranDate": payment["tranDate"], "payment": payment["payment"],
+                "memo": payment.get("memo") or "", "apply": {"items": lines},
+            })
+            needed -= take
+        if needed > 0:
+            used = format_money(application.amount_minor, application.currency)
+            short = format_money(needed, application.currency)
+            raise PermanentError(
+                f"Stripe used {used} of the customer's credit on invoice "
+                f"{application.invoice_id}, but the customer's unapplied payments in NetSuite "
+                f"are {short} short of it; record the credit in NetSuite, then retry",
+                system=SYSTEM)
+        return last
+
+    def _money_in(self, minor: int, currency: str) -> Decimal:
+        return from_minor(minor, currency)
+
+    def _minor(self, amount: object, currency: str) -> int:
+        return to_minor(Decimal(str(amount)), currency)
 
     # --- the records -----------------------------------------------------------------------
 

@@ -110,7 +110,8 @@ def payouts(stack: SandboxStack) -> list[tuple[int, str]]:
 
 def cash_books(rt: Runtime) -> dict[str, int]:
     """The cash accounts' balances, debit positive, by name. On NetSuite a customer's credit is
-    an unapplied credit memo inside AR; it is shown apart, as the ledger keeps it."""
+    an unapplied credit memo or customer payment inside AR; it is shown apart, as the ledger
+    keeps it."""
     if not isinstance(rt.erp, NetSuiteErp):
         trial = Ledger(rt.sessions).trial_balance("USD")
         return {name: trial.get(code, 0) for code, name in CASH_ACCOUNTS.items()}
@@ -121,7 +122,8 @@ def cash_books(rt: Runtime) -> dict[str, int]:
         if (name := NS_ACCOUNTS.get(numbers[line["account"]])) is not None:
             books[name] += dollars(line["amount"])
     credit = sum(dollars(row["foreignamountremaining"]) for row in rt.erp.suiteql(
-        "SELECT foreignamountremaining FROM transaction WHERE type = 'CustCred'"))
+        "SELECT foreignamountremaining FROM transaction WHERE type IN ('CustCred', "
+        "'CustPymt')"))
     books["Customer credit"], books["AR"] = -credit, books["AR"] + credit
     return books
 
