@@ -10,16 +10,24 @@ after the charge and paid out daily; the payout arrives the next day.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
+import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
+from app.wiring import build_runtime
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
+from storage.tables import SyncException
+from storage.timeutil import utcnow
 from sync.engine.runtime import Runtime
 from sync.ops.audit import run_audit
+from sync.ports_cash import UnappliedCash
 from tests.integration.books import (
     advance,
     books_rt,  # noqa: F401 - a fixture
@@ -40,6 +48,7 @@ from tests.integration.cash import (
     payouts,
     stripe_balance,
 )
+from tests.integration.conftest import make_settings
 
 D = 100  # $1.00 in cents
 
@@ -60,6 +69,13 @@ def post_form(stack: SandboxStack, path: str, data: dict[str, str]) -> None:
     response = httpx.post(f"{stack.stripe.url}{path}", data=data,
                           auth=(stack.stripe.api_key, ""))
     response.raise_for_status()
+
+
+def needs_customer_credit(rt: Runtime) -> None:
+    """Sage Intacct's cash books are being built apart; until they keep customer credit, an
+    overpaid invoice there is a post exception (the last test), not a worked example."""
+    if rt.cash is None or not isinstance(rt.cash.erp, UnappliedCash):
+        pytest.xfail(f"{rt.erp.name} doesn't book cash or customer credit yet")
 
 
 def test_partial_payment_then_the_rest(
@@ -86,6 +102,7 @@ def test_partial_payment_then_the_rest(
     balance 0; two payments in the books, each once.
     """
     stack, rt = books_stack, books_rt
+    needs_customer_credit(rt)
     acme = billed(stack, rt, sessions, "Acme", 1000)
     post_form(stack, f"/v1/invoices/{acme}/attach_payment",
               {"payment_intent": card_payment(stack, acme, 400 * D)})
@@ -116,6 +133,14 @@ def test_partial_payment_then_the_rest(
     assert report.failing == [], report.problems()
 
 
+def two_months(stack: SandboxStack) -> str:
+    """Acme, billed 1,000.00 a month for two months."""
+    return seed(stack, DealSpec(
+        "Acme - Platform", "Acme", "dana@sales.example", "USD", "Monthly", "Net 30", 2,
+        [LineSpec("Platform Subscription", 1, Decimal(2000), "Recurring")], today(stack),
+    ))
+
+
 def test_overpayment_becomes_credit_then_settles_the_next_invoice(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -144,11 +169,9 @@ def test_overpayment_becomes_credit_then_settles_the_next_invoice(
     0; Stripe's balance 0.
     """
     stack, rt = books_stack, books_rt
+    needs_customer_credit(rt)
     client = stripe_client(stack)
-    opp = seed(stack, DealSpec(
-        "Acme - Platform", "Acme", "dana@sales.example", "USD", "Monthly", "Net 30", 2,
-        [LineSpec("Platform Subscription", 1, Decimal(2000), "Recurring")], today(stack),
-    ))
+    opp = two_months(stack)
     sync_once(rt)
     (first,) = mirrored(sessions, opp)
     assert first.total_minor == 1000 * D
@@ -185,3 +208,32 @@ def test_overpayment_becomes_credit_then_settles_the_next_invoice(
     assert entries(rt) == before
     report = run_audit(rt, require_alerts=False)
     assert report.failing == [], report.problems()
+
+
+@pytest.fixture
+def intacct_stack() -> Iterator[SandboxStack]:
+    with SandboxStack(erp="intacct", slack=False) as stack:
+        yield stack
+
+
+def test_an_overpayment_on_an_erp_without_customer_credit_is_an_exception(
+    intacct_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session],
+) -> None:
+    """On Sage Intacct (no cash books yet) the 1,000.00 due is applied and the 200.00 excess is
+    a post exception naming it for finance, never dropped; a rerun raises nothing new."""
+    stack = intacct_stack
+    rt = build_runtime(make_settings(stack, db_url), sessions)
+    rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
+    opp = two_months(stack)
+    sync_once(rt)
+    (first,) = mirrored(sessions, opp)
+    post_form(stack, f"/sandbox/invoices/{first.billing_id}/overpay",
+              {"payment_intent": card_payment(stack, first.billing_id, 1200 * D)})
+    sync_once(rt)
+    sync_once(rt)
+    with sessions() as s:
+        found = list(s.scalars(select(SyncException).where(
+            SyncException.opportunity_id == opp, SyncException.status == "open")))
+    assert [e.kind for e in found] == ["post"]
+    assert "was overpaid by USD 200.00" in found[0].reason
+    assert "record it there by hand" in found[0].reason
