@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync.connectors.netsuite import CREDIT_ITEM, NetSuiteErp
-from sync.connectors.netsuite_transport import SYSTEM
+from sync.connectors.netsuite_transport import RECORDS, SYSTEM
 from sync.errors import PermanentError
 from sync.money import format_money, from_minor, to_minor
 from sync.ports_cash import (
@@ -47,6 +47,8 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
     CHARGEBACK_LOSSES: "6400",
 }
 IN_LIST = 200  # external IDs per SuiteQL `IN (…)`
+# Where a customer's credit sits, by SuiteQL transaction type: the record to apply it from.
+CREDIT_KINDS: Mapping[str, str] = {"CustPymt": "customerPayment", "CustCred": "creditMemo"}
 
 
 class NetSuiteCash:
@@ -131,46 +133,49 @@ class NetSuiteCash:
         })
 
     def apply_credit(self, application: CreditApplication, *, erp_invoice: str) -> str:
-        """Apply the customer's unapplied overpayments, oldest first, to the invoice. What they
-        already apply to it counts, so a replay applies nothing twice."""
+        """Apply the customer's credit, oldest first, to the invoice: their unapplied
+        overpayments and credit memos (a Stripe credit note on a paid invoice is Stripe credit
+        too; a refund's memo is not, its refund pays it out). What they already apply to the
+        invoice counts, so a replay applies nothing twice."""
         invoice = self.erp._get(f"invoice/{erp_invoice}")
-        customer = str(invoice["entity"]["id"])
+        customer = int(invoice["entity"]["id"])
         needed = application.amount_minor
-        payments = [self.erp._get(f"customerPayment/{row['id']}?expandSubResources=true")
-                    for row in self.erp.suiteql(
-                        "SELECT id FROM transaction WHERE type = 'CustPymt' AND entity = "
-                        f"{int(customer)} AND externalid LIKE '%:overpaid' ORDER BY id")]
-        for payment in payments:
-            for line in payment.get("apply", {}).get("items", []):
+        sources = [
+            (kind, self.erp._get(f"{kind}/{row['id']}?expandSubResources=true"))
+            for row in self.erp.suiteql(
+                "SELECT id, type FROM transaction WHERE entity = "
+                f"{customer} AND ((type = 'CustPymt' AND externalid LIKE '%:overpaid') OR "
+                f"(type = 'CustCred' AND NOT externalid LIKE '{REFUND_MEMO}%')) ORDER BY id")
+            for kind in [CREDIT_KINDS[row["type"]]]]
+        for _, source in sources:
+            for line in _applied(source):
                 if str(line["doc"]["id"]) == str(erp_invoice):
                     needed -= self._minor(line["amount"], application.currency)
         last = ""
-        for payment in payments:
-            left = self._minor(payment.get("unapplied") or 0, application.currency)
+        for kind, source in sources:
+            left = self._minor(source.get("unapplied") or 0, application.currency)
             if needed <= 0:
                 break
             if left <= 0:
                 continue
             take = min(left, needed)
             lines = [{"doc": {"id": str(line["doc"]["id"])}, "apply": True,
-                      "amount": line["amount"]}
-                     for line in payment.get("apply", {}).get("items", [])]
+                      "amount": line["amount"]} for line in _applied(source)]
             lines.append({"doc": {"id": str(erp_invoice)}, "apply": True,
                           "amount": self._money_in(take, application.currency)})
-            last = self.erp._upsert("customerPayment", str(payment["externalId"]), {
-                "customer": {"id": customer}, "currency": payment["currency"],
-                "tranDate": payment["tranDate"], "payment": payment["payment"],
-                "memo": payment.get("memo") or "", "apply": {"items": lines},
-            })
+            # The sublist sent replaces the record's: the lines it had, and the new one.
+            self.erp._call(f"apply credit {kind}", "PATCH",
+                           f"{RECORDS}/{kind}/{source['id']}", body={"apply": {"items": lines}})
+            last = str(source["id"])
             needed -= take
         if needed > 0:
             used = format_money(application.amount_minor, application.currency)
             short = format_money(needed, application.currency)
             raise PermanentError(
                 f"Stripe used {used} of the customer's credit on invoice "
-                f"{application.invoice_id}, but the customer's unapplied payments in NetSuite "
-                f"are {short} short of it; record the credit in NetSuite, then retry",
-                system=SYSTEM)
+                f"{application.invoice_id}, but the customer's unapplied payments and credit "
+                f"memos in NetSuite are {short} short of it; record the credit in NetSuite, "
+                "then retry", system=SYSTEM)
         return last
 
     def _money_in(self, minor: int, currency: str) -> Decimal:
@@ -251,6 +256,10 @@ def _nets(posting: CashPosting) -> dict[str, int]:
     for leg in posting.legs:
         net[leg.role] = net.get(leg.role, 0) + leg.debit - leg.credit
     return net
+
+
+def _applied(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((record.get("apply") or {}).get("items") or [])
 
 
 def _quoted(text: str) -> str:
