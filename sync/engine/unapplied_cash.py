@@ -21,8 +21,11 @@ def book_unapplied(rt: Runtime, invoice: Invoice, *, erp_invoice: str) -> None:
         return
     books = rt.cash.erp if rt.cash is not None else None
     if not isinstance(books, UnappliedCash):
-        amount = (overpayment or application).amount_minor  # type: ignore[union-attr]
-        what = "was overpaid by" if overpayment else "used the customer's credit of"
+        if overpayment is not None:
+            what, amount = "was overpaid by", overpayment.amount_minor
+        else:
+            assert application is not None
+            what, amount = "used the customer's credit of", application.amount_minor
         raise PermanentError(
             f"Stripe invoice {invoice.number or invoice.billing_id} {what} "
             f"{format_money(amount, invoice.currency)}; closebot can't book customer credit "
