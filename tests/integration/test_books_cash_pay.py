@@ -49,6 +49,7 @@ from tests.integration.cash import (
     stripe_balance,
 )
 from tests.integration.conftest import make_settings
+from tests.integration.test_books_credit import _approve_credit
 
 D = 100  # $1.00 in cents
 
@@ -237,3 +238,53 @@ def test_an_overpayment_on_an_erp_without_customer_credit_is_an_exception(
     assert [e.kind for e in found] == ["post"]
     assert "was overpaid by USD 200.00" in found[0].reason
     assert "record it there by hand" in found[0].reason
+
+
+def test_a_credit_note_on_a_paid_invoice_settles_part_of_the_next(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme pays its first 1,000.00 month by card, then is credited 100.00 on that paid invoice
+    (an approved credit: a Stripe credit note to Acme's credit balance, an ERP credit memo left
+    unapplied as the customer's credit). Stripe uses the credit on the second month: 900.00 due.
+
+                                          Dr          Cr
+        credit memo       (revenue)      100.00
+                          Customer credit          100.00
+        credit applied    Customer credit 100.00
+                          AR                       100.00   (invoice 2)
+        invoice 2 paid    Clearing       900.00
+                          AR                       900.00
+
+    Fees 29.30 + 26.40 = 55.70; payouts 970.70 + 873.60 = 1,844.30 = 1,900.00 - 55.70.
+    After: AR 0, customer credit 0, Clearing 0, Stripe's balance 0.
+    """
+    stack, rt = books_stack, books_rt
+    needs_customer_credit(rt)
+    client = stripe_client(stack)
+    opp = two_months(stack)
+    sync_once(rt)
+    (first,) = mirrored(sessions, opp)
+    pay(stack, first.billing_id)
+    sync_once(rt)
+    _approve_credit(rt, opp, first.billing_id, 100 * D)
+    customer = client.v1.invoices.retrieve(first.billing_id)["customer"]
+    assert client.v1.customers.retrieve(customer)["balance"] == -100 * D
+    books = cash_books(rt)
+    assert (books["AR"], books["Customer credit"]) == (0, -100 * D)
+    advance(stack, days=31)
+    sync_once(rt)
+    second = next(i for i in mirrored(sessions, opp) if i.billing_id != first.billing_id)
+    assert client.v1.invoices.retrieve(second.billing_id)["amount_due"] == 900 * D
+    pay(stack, second.billing_id)
+    sync_once(rt)
+    advance(stack, days=4)
+    assert payouts(stack) == [(97070, "paid"), (87360, "paid")]
+    assert cash(rt).problems == []
+    books = cash_books(rt)
+    assert (books["Cash"], books["Clearing"], books["AR"], books["Customer credit"],
+            books["Card fees"]) == (184430, 0, 0, 0, 5570)
+    assert invoice_state(rt, stack, second.billing_id)[1] == 0  # NetSuite: 900.00 paid
+    assert stripe_balance(rt) == 0 and findings(rt) == []
+    before = entries(rt)
+    sync_once(rt)
+    assert entries(rt) == before
