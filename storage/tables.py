@@ -239,6 +239,11 @@ class BillingInvoice(Base):
     total_minor: Mapped[int] = mapped_column(BigInteger)
     amount_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_remaining_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Paid beyond the invoice (Stripe credits it to the customer), and the customer's credit
+    # Stripe used on it when finalizing it.
+    amount_overpaid_minor: Mapped[int] = mapped_column(BigInteger, default=0,
+                                                       server_default="0")
+    credit_applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     credited_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16))
     issued_on: Mapped[date | None] = mapped_column(Date)

@@ -168,6 +168,12 @@ class Invoice(Frozen):
     amount_remaining_minor: int
     status: InvoiceStatus
     issued_on: date | None = None
+    # Paid beyond what was due, which the billing system keeps as the customer's credit
+    # (`amount_paid_minor` is only what settled the invoice).
+    amount_overpaid_minor: int = 0
+    # The customer's credit the billing system used to settle part of this invoice when it
+    # was finalized, so less was due than its total.
+    credit_applied_minor: int = 0
     due_on: date | None = None
     paid_at: datetime | None = None
     closed_at: datetime | None = None  # when it was voided or marked uncollectible

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # The accounts a cash posting names, by role; each ERP maps a role to its own account.
 CLEARING = "clearing"
@@ -154,3 +154,36 @@ class CashPorts:
 
     reads: CashReads
     erp: CashErp
+
+
+@dataclass(frozen=True)
+class Overpayment:
+    """Money a customer paid beyond an invoice: unapplied cash, the customer's credit until a
+    later invoice uses it (Dr Clearing / Cr Customer Credit). `key` identifies it in any ERP."""
+
+    key: str
+    invoice_id: str  # the billing invoice it arrived on
+    amount_minor: int
+    currency: str
+    paid_on: date
+
+
+@dataclass(frozen=True)
+class CreditApplication:
+    """The customer's credit settling part of an invoice (Dr Customer Credit / Cr AR)."""
+
+    key: str
+    invoice_id: str  # the billing invoice the credit settles
+    amount_minor: int
+    currency: str
+    applied_on: date
+
+
+@runtime_checkable
+class UnappliedCash(Protocol):
+    """An ERP that keeps a customer's overpayments as credit and applies it to later invoices.
+    `erp_invoice` is the ERP's own reference for the invoice (as the post step links it)."""
+
+    def record_overpayment(self, overpayment: Overpayment, *, erp_invoice: str) -> str: ...
+
+    def apply_credit(self, application: CreditApplication, *, erp_invoice: str) -> str: ...

@@ -146,4 +146,6 @@ def amount_remaining(store: Store, rtype: RecordType, record: Record) -> Decimal
         return invoice_balance(store, record)[1]
     if rtype is CREDIT_MEMO:
         return Decimal(record["unapplied"]) - cash.refunded(store, record["id"])
+    if rtype is CUSTOMER_PAYMENT:  # what is left to apply: the customer's unapplied cash
+        return Decimal(record["unapplied"])
     return None

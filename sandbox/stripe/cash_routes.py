@@ -73,6 +73,8 @@ CASH_ROUTES: list[Route] = [
     Route("POST", "/v1/payment_methods", ach.PM_SPEC, ach.create_payment_method),
     Route("POST", "/v1/invoices/:id/attach_payment", invoice_payments.ATTACH_SPEC,
           lambda st, p, id: invoice_payments.attach_payment(st, id, p)),
+    Route("POST", "/sandbox/invoices/:id/overpay", invoice_payments.OVERPAY_SPEC,
+          lambda st, p, id: invoice_payments.overpay(st, id, p)),
     Route("POST", "/sandbox/charges/:id/dispute", disputes.OPEN_SPEC,
           lambda st, p, id: disputes.open_dispute(st, id, p)),
     Route("POST", "/sandbox/disputes/:id/decide", disputes.DECIDE_SPEC,

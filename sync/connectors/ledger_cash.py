@@ -8,9 +8,18 @@ from collections.abc import Sequence
 
 from sync.errors import PermanentError
 from sync.ledger import Ledger, LedgerError
+from sync.ledger.accounts import CUSTOMER_CREDIT as CREDIT_ACCOUNT
 from sync.ledger.accounts import STRIPE_CLEARING
 from sync.ledger.cash import clearing_effects
-from sync.ports_cash import REFUND_MEMO, CashPosting
+from sync.ports_cash import (
+    CLEARING,
+    CUSTOMER_CREDIT,
+    REFUND_MEMO,
+    CashPosting,
+    CreditApplication,
+    Leg,
+    Overpayment,
+)
 
 SYSTEM = "ledger"
 
@@ -38,6 +47,29 @@ class LedgerCash:
                     posted_on=posting.posted_on,
                 )
             return self.ledger.post_cash(posting)
+        except LedgerError as exc:
+            raise PermanentError(str(exc), system=SYSTEM) from exc
+
+    def record_overpayment(self, overpayment: Overpayment, *, erp_invoice: str) -> str:
+        """Dr Stripe Clearing / Cr Customer Credit Balances: the money came in with the payment,
+        the invoice was settled by the rest of it (`apply_payment`)."""
+        return self.post_cash(CashPosting(
+            external_id=overpayment.key,
+            memo=f"overpayment of invoice {overpayment.invoice_id}, the customer's credit",
+            posted_on=overpayment.paid_on, currency=overpayment.currency,
+            source_ref=overpayment.invoice_id,
+            legs=(Leg(CLEARING, debit=overpayment.amount_minor),
+                  Leg(CUSTOMER_CREDIT, credit=overpayment.amount_minor)),
+        ))
+
+    def apply_credit(self, application: CreditApplication, *, erp_invoice: str) -> str:
+        """Dr Customer Credit Balances / Cr AR, settling the invoice like a payment would."""
+        try:
+            return self.ledger.apply_payment(
+                external_id=application.key, invoice_external_id=application.invoice_id,
+                amount_minor=application.amount_minor, currency=application.currency,
+                paid_on=application.applied_on, paid_from=CREDIT_ACCOUNT,
+            )
         except LedgerError as exc:
             raise PermanentError(str(exc), system=SYSTEM) from exc
 

@@ -4,6 +4,9 @@ Payments wait in Undeposited Funds (Stripe Clearing here) until a payout deposit
 - a payout (Cash / Clearing) is a `deposit` into the operating bank, one line from Clearing;
 - a refund is a `creditMemo` on its invoice (keyed `refund:<re_…>`; on a paid invoice it stays
   unapplied, the customer's credit), paid out by a `customerRefund` from Clearing;
+- an overpayment is a `customerPayment` applied to nothing (unapplied cash, inside AR as
+  NetSuite keeps it); the customer's credit settling a later invoice is that payment's `apply`
+  line on the invoice;
 - everything else (card fees, disputes, their reversals and losses, a failed refund or payout)
   is a `journalEntry` with the posting's lines.
 Each record is written by external ID (the posting's; the memo's is the refund's), so a retry
@@ -17,9 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from sync.connectors.netsuite import CREDIT_ITEM, NetSuiteErp
-from sync.connectors.netsuite_transport import SYSTEM
+from sync.connectors.netsuite_transport import RECORDS, SYSTEM
 from sync.errors import PermanentError
-from sync.money import from_minor, to_minor
+from sync.money import format_money, from_minor, to_minor
 from sync.ports_cash import (
     CASH,
     CHARGEBACK_LOSSES,
@@ -32,6 +35,8 @@ from sync.ports_cash import (
     REFUND_MEMO,
     ROLES,
     CashPosting,
+    CreditApplication,
+    Overpayment,
 )
 
 # Each role's account number in NetSuite's chart; customer credit is an unapplied credit memo,
@@ -42,6 +47,8 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
     CHARGEBACK_LOSSES: "6400",
 }
 IN_LIST = 200  # external IDs per SuiteQL `IN (…)`
+# Where a customer's credit sits, by SuiteQL transaction type: the record to apply it from.
+CREDIT_KINDS: Mapping[str, str] = {"CustPymt": "customerPayment", "CustCred": "creditMemo"}
 
 
 class NetSuiteCash:
@@ -109,6 +116,73 @@ class NetSuiteCash:
                                 f"WHERE account = {self._account(CLEARING)}")
         return sum(to_minor(Decimal(row["amount"]), currency) for row in rows
                    if row["transaction"] in ours)
+
+    def record_overpayment(self, overpayment: Overpayment, *, erp_invoice: str) -> str:
+        """Dr Undeposited Funds / Cr AR, applied to nothing: the customer's unapplied cash."""
+        found = self.erp._find("customerPayment", overpayment.key)
+        if found:
+            return found
+        invoice = self.erp._get(f"invoice/{erp_invoice}")
+        return self.erp._upsert("customerPayment", overpayment.key, {
+            "customer": {"id": str(invoice["entity"]["id"])},
+            "currency": {"id": self.erp._currency_id(overpayment.currency)},
+            "tranDate": overpayment.paid_on.isoformat(),
+            "payment": self._money_in(overpayment.amount_minor, overpayment.currency),
+            "memo": f"Overpayment of Stripe invoice {overpayment.invoice_id}: the customer's "
+                    "credit",
+        })
+
+    def apply_credit(self, application: CreditApplication, *, erp_invoice: str) -> str:
+        """Apply the customer's credit, oldest first, to the invoice: their unapplied
+        overpayments and credit memos (a Stripe credit note on a paid invoice is Stripe credit
+        too; a refund's memo is not, its refund pays it out). What they already apply to the
+        invoice counts, so a replay applies nothing twice."""
+        invoice = self.erp._get(f"invoice/{erp_invoice}")
+        customer = int(invoice["entity"]["id"])
+        needed = application.amount_minor
+        sources = [
+            (kind, self.erp._get(f"{kind}/{row['id']}?expandSubResources=true"))
+            for row in self.erp.suiteql(
+                "SELECT id, type FROM transaction WHERE entity = "
+                f"{customer} AND ((type = 'CustPymt' AND externalid LIKE '%:overpaid') OR "
+                f"(type = 'CustCred' AND NOT externalid LIKE '{REFUND_MEMO}%')) ORDER BY id")
+            for kind in [CREDIT_KINDS[row["type"]]]]
+        for _, source in sources:
+            for line in _applied(source):
+                if str(line["doc"]["id"]) == str(erp_invoice):
+                    needed -= self._minor(line["amount"], application.currency)
+        last = ""
+        for kind, source in sources:
+            left = self._minor(source.get("unapplied") or 0, application.currency)
+            if needed <= 0:
+                break
+            if left <= 0:
+                continue
+            take = min(left, needed)
+            lines = [{"doc": {"id": str(line["doc"]["id"])}, "apply": True,
+                      "amount": line["amount"]} for line in _applied(source)]
+            lines.append({"doc": {"id": str(erp_invoice)}, "apply": True,
+                          "amount": self._money_in(take, application.currency)})
+            # The sublist sent replaces the record's: the lines it had, and the new one.
+            self.erp._call(f"apply credit {kind}", "PATCH",
+                           f"{RECORDS}/{kind}/{source['id']}", body={"apply": {"items": lines}})
+            last = str(source["id"])
+            needed -= take
+        if needed > 0:
+            used = format_money(application.amount_minor, application.currency)
+            short = format_money(needed, application.currency)
+            raise PermanentError(
+                f"Stripe used {used} of the customer's credit on invoice "
+                f"{application.invoice_id}, but the customer's unapplied payments and credit "
+                f"memos in NetSuite are {short} short of it; record the credit in NetSuite, "
+                "then retry", system=SYSTEM)
+        return last
+
+    def _money_in(self, minor: int, currency: str) -> Decimal:
+        return from_minor(minor, currency)
+
+    def _minor(self, amount: object, currency: str) -> int:
+        return to_minor(Decimal(str(amount)), currency)
 
     # --- the records -----------------------------------------------------------------------
 
@@ -182,6 +256,10 @@ def _nets(posting: CashPosting) -> dict[str, int]:
     for leg in posting.legs:
         net[leg.role] = net.get(leg.role, 0) + leg.debit - leg.credit
     return net
+
+
+def _applied(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((record.get("apply") or {}).get("items") or [])
 
 
 def _quoted(text: str) -> str:

@@ -66,6 +66,7 @@ def to_invoice(
         )
     customer = data.get("customer")
     version = meta.get("contract_version")
+    overpaid = int(data.get("amount_overpaid") or 0)
     return Invoice(
         billing_id=data["id"],
         number=data.get("number"),
@@ -76,7 +77,10 @@ def to_invoice(
         currency=str(data["currency"]).upper(),
         total_minor=int(data.get("total") or 0),
         amount_due_minor=int(data.get("amount_due") or 0),
-        amount_paid_minor=int(data.get("amount_paid") or 0),
+        # Stripe's `amount_paid` includes an overpayment, which goes to the customer's credit.
+        amount_paid_minor=int(data.get("amount_paid") or 0) - overpaid,
+        amount_overpaid_minor=overpaid,
+        credit_applied_minor=_credit_applied(data),
         amount_remaining_minor=int(data.get("amount_remaining") or 0),
         status=InvoiceStatus(data.get("status") or "draft"),
         issued_on=day(transitions.get("finalized_at") or data.get("created")),
@@ -86,3 +90,12 @@ def to_invoice(
                             or transitions.get("marked_uncollectible_at")),
         lines=tuple(lines),
     )
+
+
+def _credit_applied(data: dict[str, Any]) -> int:
+    """The credit balance finalizing the invoice used: from a negative `starting_balance` (a
+    credit) towards `ending_balance`. A positive starting balance is a debt added, not a credit."""
+    start, end = data.get("starting_balance"), data.get("ending_balance")
+    if start is None or end is None:
+        return 0
+    return max(0, int(end) - int(start))

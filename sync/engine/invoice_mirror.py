@@ -65,6 +65,8 @@ def _apply(
     row.total_minor = invoice.total_minor
     row.amount_paid_minor = invoice.amount_paid_minor
     row.amount_remaining_minor = invoice.amount_remaining_minor
+    row.amount_overpaid_minor = invoice.amount_overpaid_minor
+    row.credit_applied_minor = invoice.credit_applied_minor
     row.status = invoice.status.value
     row.issued_on = invoice.issued_on or row.issued_on
     row.due_on = invoice.due_on or row.due_on

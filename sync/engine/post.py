@@ -21,6 +21,7 @@ from sync.contracts.billed_lines import attribute, unexplained_reason
 from sync.engine import exceptions
 from sync.engine.invoice_closures import closure_of, with_earned
 from sync.engine.runtime import Runtime
+from sync.engine.unapplied_cash import book_unapplied
 from sync.engine.work import (
     Recorded,
     StepInput,
@@ -171,6 +172,7 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
         payment = payment_to_post(invoice, paid_in_erp=paid_in_erp, now=rt.now())
         if payment is not None:
             erp.apply_payment(payment, invoice_id=erp_invoice)
+        book_unapplied(rt, invoice, erp_invoice=erp_invoice)
         posted.append((invoice.billing_id, erp_invoice, invoice.amount_paid_minor))
         memos += [(approval_id, erp.post_credit_memo(with_earned(note, invoice, loaded.contracts),
                                                      invoice_id=erp_invoice))
@@ -271,6 +273,8 @@ def _invoice_from_row(row: BillingInvoice) -> tuple[Invoice, int]:
         amount_due_minor=row.total_minor,
         amount_paid_minor=row.amount_paid_minor,
         amount_remaining_minor=row.amount_remaining_minor,
+        amount_overpaid_minor=row.amount_overpaid_minor or 0,
+        credit_applied_minor=row.credit_applied_minor or 0,
         status=InvoiceStatus(row.status),
         issued_on=row.issued_on,
         due_on=row.due_on,

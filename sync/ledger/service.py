@@ -21,7 +21,7 @@ from storage.ledger import (
     LedgerSalesOrder,
 )
 from sync.ledger import close, delivery, fx, listing, records, reports
-from sync.ledger.accounts import seed_chart
+from sync.ledger.accounts import STRIPE_CLEARING, seed_chart
 from sync.ledger.cash import create_cash_entries, create_cash_entry
 from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
@@ -191,6 +191,7 @@ class Ledger:
         amount_minor: int,
         currency: str,
         paid_on: date,
+        paid_from: str = STRIPE_CLEARING,
     ) -> str:
         return self._once(
             LedgerPayment,
@@ -199,6 +200,7 @@ class Ledger:
                 s, external_id=external_id,
                 invoice=require(s, LedgerInvoice, invoice_external_id, lock=True),
                 amount_minor=amount_minor, currency=currency, paid_on=paid_on,
+                paid_from=paid_from,
             ),
         )
 

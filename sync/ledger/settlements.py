@@ -25,12 +25,15 @@ def create_payment(
     amount_minor: int,
     currency: str,
     paid_on: date,
+    paid_from: str = acct.STRIPE_CLEARING,
 ) -> LedgerPayment:
     """Dr Stripe Clearing / Cr Accounts Receivable.
 
     The debit is the clearing account, not cash: Stripe money is cash only once its payout lands
-    in the bank, which the payout reconciliation posts. The caller holds the invoice row locked,
-    so two concurrent payments can't both fit in the same open balance.
+    in the bank, which the payout reconciliation posts. The customer's credit settling an
+    invoice is the same settlement paid from Customer Credit Balances (`paid_from`). The caller
+    holds the invoice row locked, so two concurrent payments can't both fit in the same open
+    balance.
     """
     check_amount(amount_minor, positive=True)
     check_currency(currency, expected=invoice.currency)
@@ -51,7 +54,7 @@ def create_payment(
         session, external_id=f"payment:{external_id}", memo=f"{number} on {invoice.number}",
         posted_on=paid_on, currency=currency, source_type="payment", source_ref=external_id,
         legs=[
-            Leg(acct.STRIPE_CLEARING, debit=amount_minor),
+            Leg(paid_from, debit=amount_minor),
             Leg(acct.RECEIVABLE, credit=amount_minor),
         ],
         functional=fx.payment_legs(session, invoice, amount_minor, acct.STRIPE_CLEARING, paid_on),

@@ -124,8 +124,9 @@ def payouts(stack: SandboxStack) -> list[tuple[int, str]]:
 
 def cash_books(rt: Runtime) -> dict[str, int]:
     """The cash accounts' balances, debit positive, by name. On NetSuite a customer's credit is
-    an unapplied credit memo inside AR; it is shown apart, as the ledger keeps it. On Sage
-    Intacct it is what the AR account holds beyond what the invoices still owe."""
+    an unapplied credit memo or customer payment inside AR; it is shown apart, as the ledger
+    keeps it. On Sage Intacct it is what the AR account holds beyond what the invoices still
+    owe."""
     if isinstance(rt.erp, IntacctErp):
         return _intacct_books(rt.erp)
     if not isinstance(rt.erp, NetSuiteErp):
@@ -138,7 +139,8 @@ def cash_books(rt: Runtime) -> dict[str, int]:
         if (name := NS_ACCOUNTS.get(numbers[line["account"]])) is not None:
             books[name] += dollars(line["amount"])
     credit = sum(dollars(row["foreignamountremaining"]) for row in rt.erp.suiteql(
-        "SELECT foreignamountremaining FROM transaction WHERE type = 'CustCred'"))
+        "SELECT foreignamountremaining FROM transaction WHERE type IN ('CustCred', "
+        "'CustPymt')"))
     books["Customer credit"], books["AR"] = -credit, books["AR"] + credit
     return books
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 import stripe
 
 from sandbox.stripe import StripeEmulator
-from tests.sandbox.cash_helpers import DAY, balance, client, emu, event_types
+from tests.sandbox.cash_helpers import DAY, balance, client, emu, event_types, trigger
 
 __all__ = ["client", "emu"]
 
@@ -84,3 +85,30 @@ def test_an_attached_ach_debit_credits_the_invoice_when_it_settles(
     emu.advance(seconds=4 * DAY)
     inv = client.v1.invoices.retrieve(inv.id)
     assert (inv.status, inv.amount_paid, inv.amount_remaining) == ("open", 10_000, 20_000)
+
+
+def test_an_overpayment_goes_to_the_credit_balance_and_the_next_invoice_uses_it(
+        emu: StripeEmulator, client: stripe.StripeClient) -> None:
+    """$1,000.00 due, $1,200.00 received: paid, $200.00 overpaid and on the customer's credit
+    balance; the next $1,000.00 invoice is finalized with $800.00 due and the balance back at 0."""
+    cus, inv = _open_invoice(client, 100_000)
+    exact = httpx.post(f"{emu.url}/sandbox/invoices/{inv.id}/overpay",
+                       data={"payment_intent": _intent(client, cus, 100_000, confirm=True).id},
+                       headers={"Authorization": f"Bearer {emu.api_key}"})
+    assert exact.status_code == 400  # not more than is due: not an overpayment
+    paid = trigger(emu, f"/sandbox/invoices/{inv.id}/overpay",
+                   payment_intent=_intent(client, cus, 120_000, confirm=True).id)
+    assert (paid["status"], paid["amount_paid"], paid["amount_overpaid"],
+            paid["amount_remaining"]) == ("paid", 120_000, 20_000, 0)
+    assert client.v1.customers.retrieve(cus).balance == -20_000
+    (credit,) = client.v1.customers.balance_transactions.list(cus).data
+    assert (credit.type, credit.amount, credit.invoice) == ("invoice_overpaid", -20_000, inv.id)
+    nxt = client.v1.invoices.create(params={"customer": cus, "auto_advance": False,
+                                            "collection_method": "send_invoice",
+                                            "days_until_due": 30})
+    client.v1.invoice_items.create(params={"customer": cus, "invoice": nxt.id,
+                                           "amount": 100_000, "currency": "usd"})
+    nxt = client.v1.invoices.finalize_invoice(nxt.id)
+    assert (nxt.total, nxt.amount_due, nxt.starting_balance, nxt.ending_balance) == (
+        100_000, 80_000, -20_000, 0)
+    assert client.v1.customers.retrieve(cus).balance == 0

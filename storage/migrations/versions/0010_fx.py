@@ -1,6 +1,6 @@
 """fx: exchange rates, entries in the functional currency, the Realized FX Gain/Loss account
 
-Revision ID: 0010_fx
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_fx"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
