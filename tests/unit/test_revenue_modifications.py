@@ -1,0 +1,119 @@
+"""Contract modifications classified and re-planned (ASC 606-10-25-12/13), worked by hand.
+
+Acme: Implementation Services $20,000 (one-time, not delivered yet) + Platform Subscription
+$100,000, 1 Jan - 31 Oct 2026 billed annually (one period of 304 days, 1 Jan to 1 Nov),
+recognized $10,000 a month on each month's last day. On 17 March (229 days left) January and
+February are recognized: $20,000.
+
+Prospective: the subscription raised to $110,000 on 17 March. The change adds what Stripe bills
+from that day: 11,000,000 x 229/304 = 8,286,184 less 10,000,000 x 229/304 = 7,532,895, that is
+753,289. Not yet recognized: 2,000,000 (implementation) + 8,000,000 (subscription) = 10,000,000.
+Pool 10,753,289 allocated by what is left at the new prices: implementation 2,000,000,
+subscription 8,286,184 (weights 10,286,184):
+  subscription 10,753,289 x 8,286,184 / 10,286,184 = 8,662,467 remainder 1,803,248 (.175)
+  implementation 10,753,289 x 2,000,000 / 10,286,184 = 2,090,821 remainder 8,482,936 (.825)
+the cent goes to the larger remainder: 2,090,822 + 8,662,467 = 10,753,289. Over the contract's
+life: 2,000,000 + 8,662,467 + 2,090,822 = 12,753,289 = 12,000,000 + 753,289, the amended value.
+
+Cumulative catch-up: an implementation of $30,000 recognized by milestones 40/60, the first
+reached ($12,000 recognized, 40%), its price raised to $36,000 on 1 April (scope added to the
+same work, not distinct). 36,000 x 40% = 14,400 measured: a catch-up of 2,400.00 on 1 April,
+21,600.00 left for the second milestone. The subscription's January-March are recognized
+(30,000); nothing of its price changed, so its 70,000 left stays 70,000.
+
+Separate contract: Training added at $3,000, its SSP range $2,500-$3,500: nothing planned moves,
+the training recognizes its own $3,000. At $1,500 (below the range) it is not at SSP, so it is
+prospective: pool 10,000,000 + 150,000 = 10,150,000 over implementation 2,000,000, subscription
+7,532,895 (unchanged price, 229/304 of 10,000,000) and training at its SSP floor 250,000
+(weights 9,782,895).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.settings import DEFAULT_REQUIRED_FIELDS
+from sync.contracts.normalize import normalize
+from sync.engine.modification import classify_amendment
+from sync.model import Contract
+from sync.revenue.allocation import Ssp
+from sync.revenue.modifications import Kind
+from tests.unit.deals import deal, line
+
+MARCH_17 = date(2026, 3, 17)
+TRAINING_SSP = {"Training": Ssp(250_000, 350_000, "USD")}
+
+
+def _acme(subscription: str, version: int, *extra: dict[str, Any]) -> Contract:
+    lines = [line("L1", "Implementation Services", "20000", billing_type="One-Time"),
+             line("L2", "Platform Subscription", subscription), *extra]
+    amount = sum(int(ln["TotalPrice"]) for ln in lines)
+    return normalize(deal(amount=str(amount), lines=lines), version=version,
+                     required=DEFAULT_REQUIRED_FIELDS)
+
+
+def _milestones(implementation: str, version: int) -> Contract:
+    lines = [line("L1", "Implementation Services", implementation, billing_type="One-Time",
+                  Milestones__c="40/60"),
+             line("L2", "Platform Subscription", "100000")]
+    return normalize(deal(amount=str(100_000 + int(implementation)), lines=lines),
+                     version=version, required=DEFAULT_REQUIRED_FIELDS)
+
+
+def _training(total: str) -> dict[str, Any]:
+    return line("L3", "Training", total, billing_type="One-Time")
+
+
+def test_an_upsell_of_a_subscription_is_prospective() -> None:
+    found = classify_amendment(_acme("100000", 1), _acme("110000", 2), MARCH_17)
+    assert found.kind is Kind.PROSPECTIVE
+    assert found.remaining == {"L1": 2_090_822, "L2": 8_662_467}
+    assert found.catch_up == {}
+    assert 2_000_000 + sum(found.remaining.values()) == 12_000_000 + 753_289
+    assert "USD 100,000.00 not yet recognized" in found.reason
+    assert "USD 7,532.89 the change adds" in found.reason
+    assert "606-10-25-13(a)" in found.reason
+
+
+def test_a_delivered_implementation_takes_nothing_of_the_pool() -> None:
+    # Delivered before the change: all of the 8,000,000 + 753,289 goes to the subscription.
+    found = classify_amendment(_acme("100000", 1), _acme("110000", 2), MARCH_17,
+                               recognized={"L1": 2_000_000, "L2": 2_000_000})
+    assert found.remaining == {"L1": 0, "L2": 8_753_289}
+
+
+def test_a_price_change_to_work_under_way_is_a_cumulative_catch_up() -> None:
+    found = classify_amendment(_milestones("30000", 1), _milestones("36000", 2),
+                               date(2026, 4, 1), recognized={"L1": 1_200_000})
+    assert found.kind is Kind.CUMULATIVE_CATCH_UP
+    assert found.catch_up == {"L1": 240_000}
+    assert found.remaining == {"L1": 2_160_000, "L2": 7_000_000}
+    # Recognized + catch-up + left = the new price, to the cent.
+    assert 1_200_000 + 240_000 + 2_160_000 == 3_600_000
+    assert "40% complete" in found.reason and "USD 2,400.00" in found.reason
+
+
+def test_an_add_on_at_its_ssp_is_a_separate_contract() -> None:
+    found = classify_amendment(_acme("100000", 1), _acme("100000", 2, _training("3000")),
+                               MARCH_17, ssps=TRAINING_SSP)
+    assert found.kind is Kind.SEPARATE_CONTRACT
+    assert (found.remaining, found.added) == ({"L3": 300_000}, ("L3",))
+    assert "Training" in found.reason and "606-10-25-12" in found.reason
+    assert found.as_record()["kind"] == "separate_contract"
+
+
+def test_an_add_on_below_its_ssp_is_prospective() -> None:
+    # 10,150,000 x 2,000,000 / 9,782,895 = 2,075,051.2; x 7,532,895 / 9,782,895 = 7,815,568.0;
+    # x 250,000 / 9,782,895 = 259,380.8: 2,075,051 + 7,815,568 + 259,381 = 10,150,000.
+    found = classify_amendment(_acme("100000", 1), _acme("100000", 2, _training("1500")),
+                               MARCH_17, ssps=TRAINING_SSP)
+    assert found.kind is Kind.PROSPECTIVE
+    assert found.remaining == {"L1": 2_075_051, "L2": 7_815_568, "L3": 259_381}
+    assert sum(found.remaining.values()) == 10_150_000
+
+
+def test_an_add_on_without_a_known_ssp_is_not_called_a_separate_contract() -> None:
+    found = classify_amendment(_acme("100000", 1), _acme("100000", 2, _training("3000")),
+                               MARCH_17)
+    assert found.kind is Kind.PROSPECTIVE
