@@ -129,16 +129,22 @@ def deal_entries(deal: str = typer.Argument(..., help=DEAL_HELP),
                  as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every journal entry of one deal with its legs and the record it came from."""
     from sync.ledger.books_deal import deal_entries as entries_of
+    from sync.ledger.books_deal import deal_modifications
     from sync.ops.queries import read
 
     sessions = _ledger()
     opportunity_id, name = _opportunity(sessions, deal)
     entries = read(sessions, entries_of, opportunity_id=opportunity_id)
+    changes = read(sessions, deal_modifications, opportunity_id=opportunity_id)
     if as_json:
         _json({"opportunity_id": opportunity_id, "name": name,
+               "modifications": [asdict(m) for m in changes],
                "entries": [asdict(e) for e in entries]})
         return
     typer.echo(f"{name} ({opportunity_id}): {len(entries)} journal entries")
+    for m in changes:
+        typer.echo(f"\nContract change v{m.amends} → v{m.version} from {m.effective_on}: "
+                   f"{m.kind}. {m.reason[:1].upper()}{m.reason[1:]}.")
     for e in entries:
         total = format_money(e.total_minor, e.currency)
         typer.echo(f"\n{e.number}  {e.posted_on}  {e.kind}  {total}  {e.record} · {e.source}")

@@ -37,6 +37,9 @@ from sync.money import format_money
 from sync.revenue.allocation import Ssp, largest_remainder, standalone
 from sync.revenue.schedule import plan
 
+# The audit log's action for a recorded classification.
+ACTION = "revenue.modification"
+
 
 class Kind(StrEnum):
     SEPARATE_CONTRACT = "separate_contract"
@@ -68,9 +71,15 @@ class Modification:
                 "catch_up": self.catch_up, "added": list(self.added)}
 
 
-def planned_recognized(obligation: Obligation, before: date) -> int:
-    """What the obligation's plan recognized on days before `before` (a point-in-time one
-    waiting for its delivery, or a milestone one, has recognized what `reached` says)."""
+def planned_recognized(obligation: Obligation, before: date, *, on_delivery: bool = False
+                       ) -> int:
+    """What the obligation's plan recognized on days before `before`. A point-in-time one is
+    recognized on its delivery day from the CRM (Delivered On), else on its service start
+    unless deliveries are marked by hand (`on_delivery`); a milestone one has recognized only
+    what its reached milestones say, which the caller passes as `recognized`."""
+    if obligation.recognition is Recognition.POINT_IN_TIME:
+        day = obligation.delivered_on or (None if on_delivery else obligation.service_start)
+        return obligation.revenue_minor if day is not None and day < before else 0
     if obligation.recognition is not Recognition.RATABLE:
         return 0
     periods = plan(amount_minor=obligation.revenue_minor, start=obligation.service_start,
@@ -96,20 +105,23 @@ def _not_distinct(obligation: Obligation, recognized: int) -> bool:
 
 def classify(previous: Contract, current: Contract, effective: date, *, fresh: int,
              left: Mapping[str, int], recognized: Mapping[str, int] | None = None,
-             ssps: Mapping[str, Ssp] | None = None) -> Modification:
+             ssps: Mapping[str, Ssp] | None = None, on_delivery: bool = False
+             ) -> Modification:
     """Classify the change from `previous` to `current` taking effect on `effective`.
 
     `fresh` is the consideration the change adds (what the amendment bills from its effective
     date, less its credit, plus any change to a one-time price); `left` is, per recurring
     obligation of `current` (by line id), what it still bills from the effective date at the
     new prices. `recognized` is what each obligation of `previous` has recognized before the
-    effective date; missing ones are taken from their plan (`planned_recognized`). `ssps` maps
-    products to their SSP, to tell whether an added product is priced at it."""
+    effective date; missing ones are taken from their plan (`planned_recognized`, with
+    `on_delivery` when point-in-time obligations wait for a delivery marked by hand). `ssps`
+    maps products to their SSP, to tell whether an added product is priced at it."""
     ssps = ssps or {}
     before = {o.line_id: o for o in previous.obligations}
     by_product = {o.product: o for o in previous.obligations}
-    done = {o.line_id: (recognized or {}).get(o.line_id, planned_recognized(o, effective))
-            for o in previous.obligations}
+    done = {o.line_id: (recognized or {}).get(
+        o.line_id, planned_recognized(o, effective, on_delivery=on_delivery))
+        for o in previous.obligations}
     matched: dict[str, Obligation] = {}  # current line id → previous obligation
     added: list[Obligation] = []
     for new in current.obligations:

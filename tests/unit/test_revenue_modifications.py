@@ -61,12 +61,19 @@ def _milestones(implementation: str, version: int) -> Contract:
                      version=version, required=DEFAULT_REQUIRED_FIELDS)
 
 
+def _with_delivery(contract: Contract, on: date) -> Contract:
+    return contract.model_copy(update={"obligations": tuple(
+        o.model_copy(update={"delivered_on": on}) if not o.recurring else o
+        for o in contract.obligations)})
+
+
 def _training(total: str) -> dict[str, Any]:
     return line("L3", "Training", total, billing_type="One-Time")
 
 
 def test_an_upsell_of_a_subscription_is_prospective() -> None:
-    found = classify_amendment(_acme("100000", 1), _acme("110000", 2), MARCH_17)
+    found = classify_amendment(_acme("100000", 1), _acme("110000", 2), MARCH_17,
+                               on_delivery=True)
     assert found.kind is Kind.PROSPECTIVE
     assert found.remaining == {"L1": 2_090_822, "L2": 8_662_467}
     assert found.catch_up == {}
@@ -77,9 +84,15 @@ def test_an_upsell_of_a_subscription_is_prospective() -> None:
 
 
 def test_a_delivered_implementation_takes_nothing_of_the_pool() -> None:
-    # Delivered before the change: all of the 8,000,000 + 753,289 goes to the subscription.
-    found = classify_amendment(_acme("100000", 1), _acme("110000", 2), MARCH_17,
-                               recognized={"L1": 2_000_000, "L2": 2_000_000})
+    # Delivered before the change (recognized on its service start, 1 January, when deliveries
+    # aren't marked by hand): all of 8,000,000 + 753,289 goes to the subscription.
+    found = classify_amendment(_acme("100000", 1), _acme("110000", 2), MARCH_17)
+    assert found.remaining == {"L1": 0, "L2": 8_753_289}
+    # Delivered On from Salesforce says the same when deliveries are marked by hand.
+    on = date(2026, 2, 20)
+    found = classify_amendment(_with_delivery(_acme("100000", 1), on),
+                               _with_delivery(_acme("110000", 2), on), MARCH_17,
+                               on_delivery=True)
     assert found.remaining == {"L1": 0, "L2": 8_753_289}
 
 
@@ -96,7 +109,7 @@ def test_a_price_change_to_work_under_way_is_a_cumulative_catch_up() -> None:
 
 def test_an_add_on_at_its_ssp_is_a_separate_contract() -> None:
     found = classify_amendment(_acme("100000", 1), _acme("100000", 2, _training("3000")),
-                               MARCH_17, ssps=TRAINING_SSP)
+                               MARCH_17, ssps=TRAINING_SSP, on_delivery=True)
     assert found.kind is Kind.SEPARATE_CONTRACT
     assert (found.remaining, found.added) == ({"L3": 300_000}, ("L3",))
     assert "Training" in found.reason and "606-10-25-12" in found.reason
@@ -107,7 +120,7 @@ def test_an_add_on_below_its_ssp_is_prospective() -> None:
     # 10,150,000 x 2,000,000 / 9,782,895 = 2,075,051.2; x 7,532,895 / 9,782,895 = 7,815,568.0;
     # x 250,000 / 9,782,895 = 259,380.8: 2,075,051 + 7,815,568 + 259,381 = 10,150,000.
     found = classify_amendment(_acme("100000", 1), _acme("100000", 2, _training("1500")),
-                               MARCH_17, ssps=TRAINING_SSP)
+                               MARCH_17, ssps=TRAINING_SSP, on_delivery=True)
     assert found.kind is Kind.PROSPECTIVE
     assert found.remaining == {"L1": 2_075_051, "L2": 7_815_568, "L3": 259_381}
     assert sum(found.remaining.values()) == 10_150_000
@@ -115,5 +128,5 @@ def test_an_add_on_below_its_ssp_is_prospective() -> None:
 
 def test_an_add_on_without_a_known_ssp_is_not_called_a_separate_contract() -> None:
     found = classify_amendment(_acme("100000", 1), _acme("100000", 2, _training("3000")),
-                               MARCH_17)
+                               MARCH_17, on_delivery=True)
     assert found.kind is Kind.PROSPECTIVE
