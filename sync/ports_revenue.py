@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from sync.model import Contract
 
 
 class DeliveryRefused(ValueError):
@@ -28,3 +30,12 @@ class Deliveries(Protocol):
 
     def mark_delivered(self, *, opportunity_id: str, product: str, on: date | None, by: str,
                        today: date, allowed: frozenset[str] = frozenset()) -> Delivered: ...
+
+
+@runtime_checkable
+class CrmDeliveries(Protocol):
+    """An ERP whose schedules closebot keeps takes the delivery days the CRM gives (Delivered
+    On): each point-in-time obligation not recognized yet moves to its day. Replayed, it moves
+    nothing. Raises DeliveryRefused for a day it can't take (a closed period)."""
+
+    def deliver_from_crm(self, contract: Contract, *, today: date) -> int: ...

@@ -23,7 +23,7 @@ from sync.revenue.modifications import ACTION, Modification, classify
 def classify_amendment(previous: Contract, current: Contract, effective: date, *,
                        recognized: Mapping[str, int] | None = None,
                        ssps: Mapping[str, Ssp] | None = None, on_delivery: bool = False
-                       ) -> Modification:
+                       ) -> Modification | None:
     """What the change adds, in the amendment's own arithmetic (what Stripe bills from the
     effective date, less a decrease's credit, plus a change to a one-time price), classified."""
     change = amend(previous, current, effective)
@@ -51,6 +51,8 @@ def record(session: Session, previous: Contract, current: Contract, effective: d
         return None
     found = classify_amendment(previous, current, effective, on_delivery=on_delivery,
                                ssps=ssp_table(session, current))
+    if found is None:
+        return None
     audit.append(session, action=ACTION, opportunity_id=current.opportunity_id,
                  subject=subject,
                  amends=previous.version, **found.as_record())

@@ -106,7 +106,7 @@ def _not_distinct(obligation: Obligation, recognized: int) -> bool:
 def classify(previous: Contract, current: Contract, effective: date, *, fresh: int,
              left: Mapping[str, int], recognized: Mapping[str, int] | None = None,
              ssps: Mapping[str, Ssp] | None = None, on_delivery: bool = False
-             ) -> Modification:
+             ) -> Modification | None:
     """Classify the change from `previous` to `current` taking effect on `effective`.
 
     `fresh` is the consideration the change adds (what the amendment bills from its effective
@@ -115,7 +115,8 @@ def classify(previous: Contract, current: Contract, effective: date, *, fresh: i
     new prices. `recognized` is what each obligation of `previous` has recognized before the
     effective date; missing ones are taken from their plan (`planned_recognized`, with
     `on_delivery` when point-in-time obligations wait for a delivery marked by hand). `ssps`
-    maps products to their SSP, to tell whether an added product is priced at it."""
+    maps products to their SSP, to tell whether an added product is priced at it. None when
+    nothing promised or charged changed: no modification."""
     ssps = ssps or {}
     before = {o.line_id: o for o in previous.obligations}
     by_product = {o.product: o for o in previous.obligations}
@@ -136,6 +137,8 @@ def classify(previous: Contract, current: Contract, effective: date, *, fresh: i
     money = current.currency
     months = current.billing.cadence.months
 
+    if not added and not changed and not dropped:
+        return None  # nothing promised or charged changed (a delivery day, say)
     if added and not changed and not dropped and all(
             _at_ssp(o, ssps.get(o.product), months) for o in added):
         names = ", ".join(o.product for o in added)
