@@ -87,6 +87,7 @@ class LedgerErp:
                 service_end=max(o.delivered_on or o.service_start, o.service_end),
                 recognition=o.recognition.value,
                 awaiting_delivery=self.recognize_on_delivery and o.delivered_on is None,
+                milestones=o.milestones,
             )
             for o in contract.obligations
         ]
