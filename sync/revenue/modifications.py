@@ -182,9 +182,11 @@ def classify(previous: Contract, current: Contract, effective: date, *, fresh: i
         why = ("adds a product not priced at its standalone selling price" if added and not
                changed else "changes obligations whose remaining goods are distinct from those "
                "transferred")
-        reason = (f"{why}: the {format_money(pool - fresh, money)} not yet recognized and the "
-                  f"{format_money(fresh, money)} the change adds are allocated over what is "
-                  "left to deliver (ASC 606-10-25-13(a))")
+        change = (f"plus the {format_money(fresh, money)} the change adds" if fresh >= 0 else
+                  f"less the {format_money(-fresh, money)} the change takes off")
+        reason = (f"{why}: the {format_money(pool - fresh, money)} not yet recognized, "
+                  f"{change}, is allocated over what is left to deliver "
+                  "(ASC 606-10-25-13(a))")
     return Modification(kind, reason, effective, remaining=remaining, catch_up=catch_up)
 
 

@@ -79,7 +79,7 @@ def test_an_upsell_of_a_subscription_is_prospective() -> None:
     assert found.catch_up == {}
     assert 2_000_000 + sum(found.remaining.values()) == 12_000_000 + 753_289
     assert "USD 100,000.00 not yet recognized" in found.reason
-    assert "USD 7,532.89 the change adds" in found.reason
+    assert "plus the USD 7,532.89 the change adds" in found.reason
     assert "606-10-25-13(a)" in found.reason
 
 
@@ -130,3 +130,24 @@ def test_an_add_on_without_a_known_ssp_is_not_called_a_separate_contract() -> No
     found = classify_amendment(_acme("100000", 1), _acme("100000", 2, _training("3000")),
                                MARCH_17, on_delivery=True)
     assert found.kind is Kind.PROSPECTIVE
+
+
+def test_a_decrease_is_prospective_net_of_its_credit() -> None:
+    """Umbrella: 50 seats x $600 a quarter, 1 Jan - 31 Dec 2026 ($120,000, recognized 10,000.00
+    a month), down to 48 seats on 15 February. Stripe credits the first quarter's unused 45 of
+    90 days: 3,000,000 x 45/90 - 2,880,000 x 45/90 = 60,000; the three later quarters bill
+    3 x 120,000 = 360,000 less. January is recognized (1,000,000): the 11,000,000 not yet
+    recognized less 420,000 is what the seats have left, 10,580,000; over the contract's life
+    1,000,000 + 10,580,000 = 11,580,000 = 120,000.00 - 3,600.00 - 600.00."""
+    def umbrella(seats: int, version: int) -> Contract:
+        record = deal(amount=str(2_400 * seats), Billing_Cadence__c="Quarterly",
+                      Contract_End_Date__c="2026-12-31",
+                      lines=[line("L1", "Platform Seats", str(2_400 * seats), quantity=seats,
+                                  list_price="2400")])
+        return normalize(record, version=version, required=DEFAULT_REQUIRED_FIELDS)
+
+    found = classify_amendment(umbrella(50, 1), umbrella(48, 2), date(2026, 2, 15))
+    assert found is not None and found.kind is Kind.PROSPECTIVE
+    assert found.remaining == {"L1": 10_580_000}
+    assert "USD 110,000.00 not yet recognized" in found.reason
+    assert "less the USD 4,200.00 the change takes off" in found.reason
