@@ -23,6 +23,12 @@ class Delivered:
     on: date | None
     amount_minor: int
     currency: str
+    milestone: str | None = None  # "milestone 2 of 3" for a milestone obligation
+
+    @property
+    def label(self) -> str:
+        """The obligation as people read it: its product, and which milestone."""
+        return f"{self.product}, {self.milestone}" if self.milestone else self.product
 
 
 class Deliveries(Protocol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from storage import audit
@@ -48,8 +48,18 @@ def deliverables(session: Session, opportunity_id: str) -> list[Delivered]:
                 continue
             shown.add(line.id)
         out.append(Delivered(line.description, None if row.recognize_on == AWAITING
-                             else row.recognize_on, int(row.amount_minor), row.currency))
+                             else row.recognize_on, int(row.amount_minor), row.currency,
+                             _milestone(session, line, row)))
     return out
+
+
+def _milestone(session: Session, line: LedgerSalesOrderLine, row: LedgerRevenueSchedule
+               ) -> str | None:
+    if line.recognition != "milestone":
+        return None
+    count = session.scalar(select(func.count()).select_from(LedgerRevenueSchedule).where(
+        LedgerRevenueSchedule.sales_order_line_id == line.id))
+    return f"milestone {row.period_no} of {count}"
 
 
 def mark(session: Session, *, opportunity_id: str, product: str, on: date | None, by: str,
@@ -78,7 +88,8 @@ def mark(session: Session, *, opportunity_id: str, product: str, on: date | None
                  subject=f"obligation:{order.external_id}:{line.external_id}",
                  product=product, on=on.isoformat() if on else None, **extra)
     session.flush()
-    return Delivered(product, on, int(row.amount_minor), row.currency)
+    return Delivered(product, on, int(row.amount_minor), row.currency,
+                     _milestone(session, line, row))
 
 
 def _obligation(session: Session, opportunity_id: str, product: str, *, marking: bool = True
