@@ -172,8 +172,16 @@ def classify(previous: Contract, current: Contract, effective: date, *, fresh: i
     pool += sum(o.revenue_minor - done[o.line_id] for o in dropped)
     weights = [_weight(o, left, matched.get(o.line_id), done, ssps.get(o.product))
                for o in rest]
+    if rest and pool and not any(weights):
+        # Nothing is left to deliver: the change is revenue of its own period (32-43).
+        for o, share in zip(rest, largest_remainder(pool, [o.amount_minor for o in rest]),
+                            strict=True):
+            catch_up[o.line_id], remaining[o.line_id] = share, 0
+        notes.append(f"nothing is left to deliver, so the {format_money(pool, money)} it "
+                     "changes is recognized in the modification's period")
+        pool = 0
     for o, share in zip(rest, largest_remainder(pool, weights), strict=True):
-        remaining[o.line_id] = share
+        remaining.setdefault(o.line_id, share)
     if catch_up:
         kind = Kind.CUMULATIVE_CATCH_UP
         reason = "; ".join(notes) + " (ASC 606-10-25-13(b))"

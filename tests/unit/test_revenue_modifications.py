@@ -151,3 +151,19 @@ def test_a_decrease_is_prospective_net_of_its_credit() -> None:
     assert found.remaining == {"L1": 10_580_000}
     assert "USD 110,000.00 not yet recognized" in found.reason
     assert "less the USD 4,200.00 the change takes off" in found.reason
+
+
+def test_a_price_change_after_everything_is_delivered_is_caught_up_at_once() -> None:
+    """A one-time $20,000 implementation delivered on 1 January, raised to $22,000 on 17
+    March: nothing is left to deliver, so the 2,000.00 is revenue of March, all of it the
+    implementation's, and nothing is left to recognize."""
+    only = [line("L1", "Implementation Services", "20000", billing_type="One-Time")]
+    raised = [line("L1", "Implementation Services", "22000", billing_type="One-Time")]
+    before = normalize(deal(amount="20000", lines=only), version=1,
+                       required=DEFAULT_REQUIRED_FIELDS)
+    after = normalize(deal(amount="22000", lines=raised), version=2,
+                      required=DEFAULT_REQUIRED_FIELDS)
+    found = classify_amendment(before, after, MARCH_17)
+    assert found is not None and found.kind is Kind.CUMULATIVE_CATCH_UP
+    assert (found.catch_up, found.remaining) == ({"L1": 200_000}, {"L1": 0})
+    assert "nothing is left to deliver" in found.reason and "USD 2,000.00" in found.reason
