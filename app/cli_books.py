@@ -132,16 +132,22 @@ def deal_entries(deal: str = typer.Argument(..., help=DEAL_HELP),
                  as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every journal entry of one deal with its legs and the record it came from."""
     from sync.ledger.books_deal import deal_entries as entries_of
+    from sync.ledger.books_deal import deal_modifications
     from sync.ops.queries import read
 
     sessions = _ledger()
     opportunity_id, name = _opportunity(sessions, deal)
     entries = read(sessions, entries_of, opportunity_id=opportunity_id)
+    changes = read(sessions, deal_modifications, opportunity_id=opportunity_id)
     if as_json:
         _json({"opportunity_id": opportunity_id, "name": name,
+               "modifications": [asdict(m) for m in changes],
                "entries": [asdict(e) for e in entries]})
         return
     typer.echo(f"{name} ({opportunity_id}): {len(entries)} journal entries")
+    for m in changes:
+        typer.echo(f"\nContract change v{m.amends} → v{m.version} from {m.effective_on}: "
+                   f"{m.kind}. {m.reason[:1].upper()}{m.reason[1:]}.")
     for e in entries:
         total = format_money(e.total_minor, e.currency)
         typer.echo(f"\n{e.number}  {e.posted_on}  {e.kind}  {total}  {e.record} · {e.source}")
@@ -149,3 +155,37 @@ def deal_entries(deal: str = typer.Argument(..., help=DEAL_HELP),
             side = (f"Dr {format_money(leg.debit_minor, e.currency)}" if leg.debit_minor
                     else f"   Cr {format_money(leg.credit_minor, e.currency)}")
             typer.echo(f"    {leg.account} {leg.name:<28} {side}")
+
+
+@books_cli.command("contract-assets")
+@one_line_errors
+def contract_assets(
+    as_of: str | None = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON, amounts in minor units."),
+) -> None:
+    """Contract assets (revenue recognized ahead of billing) and contract liabilities (billed
+    ahead of revenue), per contract, and Deferred Revenue split into the two per currency."""
+    from sync.ledger.contract_assets import positions, summaries
+    from sync.ops.queries import read
+
+    sessions = _ledger()
+    day = _as_of(as_of) or sandbox_clock.today(sessions)
+    found = read(sessions, positions, as_of=day)
+    totals = summaries(found)
+    if as_json:
+        _json({"as_of": day, "contracts": [asdict(p) for p in found if p.asset_minor],
+               "currencies": [{**asdict(t), "deferred_minor": t.deferred_minor}
+                              for t in totals]})
+        return
+    typer.echo(f"Contract assets and liabilities as of {day:%d %b %Y}")
+    if not totals:
+        typer.echo("No contract has billed or recognized anything yet.")
+    for t in totals:
+        money = lambda minor, cur=t.currency: format_money(minor, cur)  # noqa: E731
+        typer.echo(f"\n{t.currency}: contract assets (unbilled receivables) "
+                   f"{money(t.assets_minor)}; contract liabilities (deferred revenue) "
+                   f"{money(t.liabilities_minor)}; Deferred Revenue as booked "
+                   f"{money(t.deferred_minor)}")
+        for p in found:
+            if p.currency == t.currency and p.asset_minor:
+                typer.echo(f"  {p.opportunity_id}  contract asset {money(p.asset_minor)}")

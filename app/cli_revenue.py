@@ -112,7 +112,7 @@ def deliver(
     except LedgerError as refused:
         raise fail(f"{name}: {refused}") from None
     amount = format_money(done.amount_minor, done.currency)
-    typer.echo(f"{name}, {done.product}: " + (
+    typer.echo(f"{name}, {done.label}: " + (
         f"delivered on {done.on:%d %b %Y}; {amount} is recognized on that day"
         if done.on else f"delivery undone; {amount} waits for its delivery"))
 

@@ -1,6 +1,6 @@
 """"Mark delivered" / "Undo delivery" on a deal's `/deal-trace` answer: the buttons for each
-point-in-time obligation not recognized yet, and what a click does (`sync.ops.deliveries`
-decides who may; the books record and audit it)."""
+point-in-time obligation not recognized yet (for a milestone one, its next milestone), and
+what a click does (`sync.ops.deliveries` decides who may; the books record and audit it)."""
 
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ def _block(opportunity_id: str, d: Delivered) -> Block:
     amount = format_money(d.amount_minor, d.currency)
     value = json.dumps([opportunity_id, d.product])
     if d.on is None:
-        text = strings.DELIVERY_AWAITING.format(product=d.product, amount=amount)
+        text = strings.DELIVERY_AWAITING.format(product=d.label, amount=amount)
         return section(text, accessory=button(strings.DELIVERY_MARK, Action.DELIVER, value,
                                               style="primary"))
-    text = strings.DELIVERY_PENDING.format(product=d.product, amount=amount, on=d.on)
+    text = strings.DELIVERY_PENDING.format(product=d.label, amount=amount, on=d.on)
     return section(text, accessory=button(strings.DELIVERY_UNDO, Action.UNDO_DELIVERY, value))
 
 
@@ -52,9 +52,9 @@ def _click(body: dict[str, Any], context: Any, respond: Any, *, undo: bool) -> N
                            product=product, user=click.user, configured=s.delivery_markers,
                            today=s.today(), undo=undo)
     amount = format_money(done.amount_minor, done.currency)
-    said = (strings.DELIVERED.format(product=done.product, on=done.on, user=click.user,
+    said = (strings.DELIVERED.format(product=done.label, on=done.on, user=click.user,
                                      amount=amount) if done.on else
-            strings.DELIVERY_UNDONE.format(product=done.product, user=click.user, amount=amount))
+            strings.DELIVERY_UNDONE.format(product=done.label, user=click.user, amount=amount))
     respond(text=said, response_type="ephemeral", replace_original=False)
 
 

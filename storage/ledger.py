@@ -88,7 +88,8 @@ class LedgerSalesOrderLine(Base):
     revenue_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
     __table_args__ = (
         UniqueConstraint("sales_order_id", "external_id"),
-        CheckConstraint("recognition IN ('ratable', 'point_in_time')", name="recognition"),
+        CheckConstraint("recognition IN ('ratable', 'point_in_time', 'milestone')",
+                        name="recognition"),
         # Negative on a change order's decrease (sync/ledger/replan.py).
         CheckConstraint("service_end >= service_start", name="service_period"),
     )

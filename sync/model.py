@@ -26,6 +26,7 @@ class Cadence(StrEnum):
 class Recognition(StrEnum):
     RATABLE = "ratable"  # over the service period (subscriptions)
     POINT_IN_TIME = "point_in_time"  # on delivery (implementation, one-time services)
+    MILESTONE = "milestone"  # percent complete: each milestone's share as it is reached
 
 
 class PricingModel(StrEnum):
@@ -69,6 +70,10 @@ class Obligation(Frozen):
     # Its share of the transaction price by relative standalone selling price, when that
     # differs from its contract price (sync.revenue.allocation); None: the contract price.
     allocated_minor: int | None = None
+    # A MILESTONE obligation's milestones, each its percentage of the whole (they add to 100).
+    milestones: tuple[Decimal, ...] = ()
+    # The day the CRM says a point-in-time obligation was delivered (Delivered On), if given.
+    delivered_on: date | None = None
 
     @property
     def period_amount_minor(self) -> int:
@@ -132,6 +137,11 @@ class Contract(Frozen):
             # Unallocated contracts keep the fingerprint they had before allocation existed.
             if obligation.get("allocated_minor") is None:
                 obligation.pop("allocated_minor", None)
+            # Likewise deals without milestones or a delivery date from the CRM.
+            if not obligation.get("milestones"):
+                obligation.pop("milestones", None)
+            if obligation.get("delivered_on") is None:
+                obligation.pop("delivered_on", None)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from sync.model import Contract
 
 
 class DeliveryRefused(ValueError):
@@ -21,6 +23,12 @@ class Delivered:
     on: date | None
     amount_minor: int
     currency: str
+    milestone: str | None = None  # "milestone 2 of 3" for a milestone obligation
+
+    @property
+    def label(self) -> str:
+        """The obligation as people read it: its product, and which milestone."""
+        return f"{self.product}, {self.milestone}" if self.milestone else self.product
 
 
 class Deliveries(Protocol):
@@ -82,3 +90,12 @@ class PeriodCloses(Protocol):
     def revenue_due(self, *, through: date) -> list[RevenueDue]: ...
 
     def close_period(self, *, period: str, by: str, today: date) -> ClosedPeriod: ...
+
+
+@runtime_checkable
+class CrmDeliveries(Protocol):
+    """An ERP whose schedules closebot keeps takes the delivery days the CRM gives (Delivered
+    On): each point-in-time obligation not recognized yet moves to its day. Replayed, it moves
+    nothing. Raises DeliveryRefused for a day it can't take (a closed period)."""
+
+    def deliver_from_crm(self, contract: Contract, *, today: date) -> int: ...

@@ -221,7 +221,8 @@ def _build() -> dict[str, SObjectDef]:
               _s("Name", 376, **_RO), _n("Quantity", "double", 12, 2, nillable=False),
               _n("UnitPrice"), _n("ListPrice", **_RO), _n("TotalPrice", **_INSERT_ONLY),
               _n("Discount", "percent", 5, 2), _t("ServiceDate", "date"), _s("Description"),
-              _s("Billing_Type__c", type="picklist"), _t("Service_End_Date__c", "date")):
+              _s("Billing_Type__c", type="picklist"), _t("Service_End_Date__c", "date"),
+              _t("Delivered_On__c", "date"), _s("Milestones__c", 80)):
         oli.add(f)
 
     objects = [user, account, contact, opp, product, pricebook, pbe, oli]

@@ -9,11 +9,19 @@ billing ids of invoices, payments and credit notes, and `<invoice>:void` /
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sync.connectors.erp_invoices import not_itemized
 from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn, audit_view
-from sync.model import Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
+from sync.model import (
+    Contract,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceClosure,
+    Payment,
+    Recognition,
+)
 from sync.ports import (
     ErpCustomer,
     ErpInvoice,
@@ -26,6 +34,8 @@ from sync.ports import (
 PAGE = 500
 
 SYSTEM = "ledger"
+# Who the audit log says marked a delivery that Salesforce's Delivered On gave.
+CRM_DELIVERY = "Salesforce (Delivered On)"
 
 
 class LedgerErp:
@@ -72,10 +82,12 @@ class LedgerErp:
                 amount_minor=o.revenue_minor,
                 contract_minor=None if o.allocated_minor is None else o.amount_minor,
                 recurring=o.recurring,
-                service_start=o.service_start,
-                service_end=o.service_end,
+                # A delivery day from the CRM (Delivered On) is when it is recognized.
+                service_start=o.delivered_on or o.service_start,
+                service_end=max(o.delivered_on or o.service_start, o.service_end),
                 recognition=o.recognition.value,
-                awaiting_delivery=self.recognize_on_delivery,
+                awaiting_delivery=self.recognize_on_delivery and o.delivered_on is None,
+                milestones=o.milestones,
             )
             for o in contract.obligations
         ]
@@ -87,6 +99,21 @@ class LedgerErp:
             lines=lines,
         )
         return self._remember(number, key)
+
+    def deliver_from_crm(self, contract: Contract, *, today: date) -> int:
+        """Move each point-in-time obligation not recognized yet to its Delivered On day;
+        returns how many moved (0 on a replay). A day to come waits for that day."""
+        dated = {o.product.casefold(): o.delivered_on for o in contract.obligations
+                 if o.recognition is Recognition.POINT_IN_TIME and o.delivered_on is not None}
+        moved = 0
+        for waiting in self.ledger.deliverables(contract.opportunity_id) if dated else []:
+            on = dated.get(waiting.product.casefold())
+            if on is not None and waiting.on != on:
+                self.ledger.mark_delivered(
+                    opportunity_id=contract.opportunity_id, product=waiting.product, on=on,
+                    by=CRM_DELIVERY, today=max(today, on))
+                moved += 1
+        return moved
 
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None

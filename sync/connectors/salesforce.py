@@ -46,7 +46,7 @@ DEAL_FIELDS = (
 LINE_FIELDS = (
     "Id", "Product2Id", "Product2.Name", "Product2.ProductCode", "Quantity", "UnitPrice",
     "ListPrice", "TotalPrice", "Discount", "ServiceDate", "Service_End_Date__c", "Billing_Type__c",
-    "Product2.SSP__c", "Product2.SSP_High__c",
+    "Product2.SSP__c", "Product2.SSP_High__c", "Delivered_On__c", "Milestones__c",
 )
 COLLECTION_LIMIT = 200
 SYSTEM = "salesforce"

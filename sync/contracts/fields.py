@@ -52,6 +52,8 @@ LABELS: dict[str, str] = {
     "Service_End_Date__c": "Service End Date",
     "SSP__c": "Standalone Selling Price",
     "SSP_High__c": "SSP High",
+    "Delivered_On__c": "Delivered On",
+    "Milestones__c": "Milestones",
 }
 
 

@@ -18,6 +18,7 @@ from sync.contracts.terms import (
     parse_cadence,
     parse_date,
     parse_decimal,
+    parse_milestones,
     parse_payment_terms,
     salesforce_id,
 )
@@ -117,6 +118,17 @@ def _obligation(line: dict, plan: BillingPlan, periods: int) -> Obligation | Pro
     else:
         service_start = parse_date(line.get("ServiceDate")) or plan.start
         service_end = parse_date(line.get("Service_End_Date__c")) or service_start
+    delivered_on = None if recurring else parse_date(line.get("Delivered_On__c"))
+    if delivered_on is not None and delivered_on < plan.start:
+        return Problem("Delivered_On__c", (
+            f"{name}: Delivered On {delivered_on:%d %b %Y} is before the Contract Start Date "
+            f"{plan.start:%d %b %Y}: enter the day it was delivered, on or after the start"))
+    try:
+        milestones = None if recurring else parse_milestones(line.get("Milestones__c"))
+    except ValueError as error:
+        return Problem("Milestones__c", f"{name}: Milestones {error}")
+    recognition = (Recognition.RATABLE if recurring else Recognition.MILESTONE if milestones
+                   else Recognition.POINT_IN_TIME)
     effective_discount = (
         (Decimal(1) - Decimal(total) / Decimal(list_total)) * 100 if list_total else discount
     )
@@ -133,7 +145,9 @@ def _obligation(line: dict, plan: BillingPlan, periods: int) -> Obligation | Pro
         periods=n,
         service_start=service_start,
         service_end=service_end,
-        recognition=Recognition.RATABLE if recurring else Recognition.POINT_IN_TIME,
+        recognition=recognition,
+        milestones=milestones or (),
+        delivered_on=delivered_on,
     )
 
 

@@ -105,3 +105,21 @@ def _id_suffix(id15: str) -> str:
                    if "A" <= ch <= "Z")
         suffix += _ID_SUFFIX[bits]
     return suffix
+
+
+def parse_milestones(text: str | None) -> tuple[Decimal, ...] | None:
+    """The Milestones field: "30/30/40" → (30, 30, 40); None when blank. Raises ValueError, in
+    words finance reads, for anything that is not positive percentages adding up to 100."""
+    if text is None or not str(text).strip():
+        return None
+    parts = [p.strip().removesuffix("%").strip() for p in str(text).split("/")]
+    try:
+        values = tuple(Decimal(p) for p in parts)
+    except InvalidOperation:
+        raise ValueError(f"'{text}' is not percentages separated by slashes, like 30/30/40") \
+            from None
+    if any(not v.is_finite() or v <= 0 for v in values):
+        raise ValueError(f"'{text}': each milestone must be a percentage above 0")
+    if sum(values) != 100:
+        raise ValueError(f"'{text}' adds up to {sum(values)}%, not 100%")
+    return values

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from storage import audit, links, queue
 from storage.db import transaction
-from sync.engine import exceptions, invoice_mirror
+from sync.engine import exceptions, invoice_mirror, modification
 from sync.engine.amend_credit import arm_decrease_credit
 from sync.engine.lifecycle import Renewal, arm_cancellation_credits, renewal_of
 from sync.engine.runtime import Runtime
@@ -164,9 +164,13 @@ def record_bills(rt: Runtime, billed: list[Billed]) -> Recorded:
                 row = contract_row(session, b.step.opportunity_id, b.step.version)
                 row.amends_version, row.effective_on = b.amends, b.result.effective_on
                 if b.result.effective_on is not None:
-                    arm_decrease_credit(session, load_contract(
-                        session, b.step.opportunity_id, b.amends), b.contract,
-                        b.result.effective_on)
+                    previous = load_contract(session, b.step.opportunity_id, b.amends)
+                    arm_decrease_credit(session, previous, b.contract, b.result.effective_on)
+                    # Point-in-time obligations waiting for a delivery marked by hand aren't
+                    # recognized on their service start (the ledger's RECOGNIZE_ON_DELIVERY).
+                    modification.record(
+                        session, previous, b.contract, b.result.effective_on,
+                        on_delivery=bool(getattr(rt.erp, "recognize_on_delivery", False)))
             if b.contract.canceled_on is not None:
                 arm_cancellation_credits(session, b.contract)
         invoice_mirror.upsert_many(session, [

@@ -33,6 +33,7 @@ from sync.engine.work import (
 )
 from sync.errors import PermanentError
 from sync.model import Contract, CreditNote, Invoice, InvoiceLine, InvoiceStatus
+from sync.ports_revenue import CrmDeliveries, DeliveryRefused
 
 # Credits applied in Stripe before their invoice reached the ERP: invoice → (approval, note).
 OwedMemos = dict[str, list[tuple[int, CreditNote]]]
@@ -153,6 +154,11 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
     customer_id = linked.get((links.account_scope(contract.customer.crm_account_id), "customer")
                              ) or erp.upsert_customer(contract.customer, currency=contract.currency)
     order_id = prior_order or erp.upsert_sales_order(basis, customer_id=customer_id)
+    if isinstance(erp, CrmDeliveries):
+        try:
+            erp.deliver_from_crm(contract, today=rt.now().date())
+        except DeliveryRefused as refused:
+            raise PermanentError(f"Delivered On: {refused}", system="erp") from None
     posted: list[tuple[str, str, int]] = []
     memos: list[tuple[int, str]] = []
     unexplained: list[str] = []

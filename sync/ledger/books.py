@@ -86,7 +86,7 @@ class Obligation:
     description: str
     currency: str
     allocated_minor: int
-    recognition: str  # ratable | point_in_time
+    recognition: str  # ratable | point_in_time | milestone
     revenue_account: str
     periods: list[Period] = field(default_factory=list)
 

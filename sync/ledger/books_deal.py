@@ -19,7 +19,10 @@ from storage.ledger import (
     LedgerPayment,
     LedgerRevenueSchedule,
 )
+from storage.tables import AuditEntry
 from sync.ledger.books import deal_orders, lines_of
+from sync.revenue.modifications import ACTION as MODIFICATION
+from sync.revenue.modifications import Kind
 
 KINDS = {"invoice": "invoice", "payment": "payment", "credit_memo": "credit memo",
          "invoice_void": "void", "invoice_uncollectible": "write-off",
@@ -101,3 +104,33 @@ def deal_entries(session: Session, opportunity_id: str) -> list[Entry]:
         legs=[Leg(ln.account_code, names.get(ln.account_code, ln.account_code),
                   ln.debit_minor, ln.credit_minor) for ln in e.lines],
     ) for e in entries]
+
+
+@dataclass(frozen=True)
+class Modification:
+    """An amendment as ASC 606-10-25-12/13 classifies it (recorded in the audit log)."""
+
+    version: int
+    amends: int
+    effective_on: date
+    kind: str  # its label: separate contract, prospective, cumulative catch-up
+    reason: str
+    remaining: dict[str, int]  # per obligation, revenue still to recognize from the effective day
+    catch_up: dict[str, int]  # per obligation, revenue caught up on the effective day
+
+
+def deal_modifications(session: Session, opportunity_id: str) -> list[Modification]:
+    """The deal's classified amendments, oldest first."""
+    found = []
+    for row in session.scalars(select(AuditEntry).where(
+            AuditEntry.opportunity_id == opportunity_id, AuditEntry.action == MODIFICATION)
+            .order_by(AuditEntry.id)):
+        data = row.data or {}
+        version = (row.subject or "").rpartition(":v")[2]
+        found.append(Modification(
+            version=int(version) if version.isdigit() else 0, amends=int(data.get("amends", 0)),
+            effective_on=date.fromisoformat(data["effective_on"]),
+            kind=Kind(data["kind"]).label, reason=str(data.get("reason", "")),
+            remaining={k: int(v) for k, v in (data.get("remaining") or {}).items()},
+            catch_up={k: int(v) for k, v in (data.get("catch_up") or {}).items()}))
+    return found

@@ -3,7 +3,9 @@ posted as Dr Deferred Revenue / Cr revenue when due."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -25,10 +27,11 @@ from sync.revenue.schedule import plan
 CHUNK = 2_000  # due rows posted per batch: memory stays flat whatever the book's size
 
 
-def schedule_rows(line: LedgerSalesOrderLine, currency: str, *, awaiting: bool = False
-                  ) -> list[dict[str, Any]]:
+def schedule_rows(line: LedgerSalesOrderLine, currency: str, *, awaiting: bool = False,
+                  milestones: Sequence[Decimal] = ()) -> list[dict[str, Any]]:
     """The line's revenue schedule as rows to insert (one executemany for all of them); a
-    point-in-time line `awaiting` its delivery is planned for no day yet (`AWAITING`)."""
+    point-in-time line `awaiting` its delivery is planned for no day yet (`AWAITING`), as is
+    each milestone of a milestone line."""
     start = AWAITING if awaiting and line.recognition == "point_in_time" else line.service_start
     # A zero row (a free line, or cents spread thin) has nothing to post, so it isn't kept.
     return [
@@ -48,6 +51,7 @@ def schedule_rows(line: LedgerSalesOrderLine, currency: str, *, awaiting: bool =
                 start=start,
                 end=max(start, line.service_end),
                 recognition=line.recognition,
+                milestones=milestones,
             ),
             start=1,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Literal, TypeVar
 
 from sqlalchemy import func, insert, select
@@ -45,11 +46,14 @@ class SalesOrderLineIn:
     recurring: bool
     service_start: date
     service_end: date
-    recognition: Literal["ratable", "point_in_time"]
+    recognition: Literal["ratable", "point_in_time", "milestone"]
     # The price its invoices bill when allocation moved `amount_minor` (what it recognizes).
     contract_minor: int | None = None
     # A point-in-time line whose delivery is still to come: recognized once marked delivered.
     awaiting_delivery: bool = False
+    # A milestone line's milestones (percentages adding to 100): one schedule row each, every
+    # one waiting until it is marked reached.
+    milestones: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,8 @@ def create_sales_order(
     for ln in lines:
         check_amount(abs(ln.amount_minor) if is_minor(ln.amount_minor) else ln.amount_minor,
                      positive=False)
-        if ln.recognition not in ("ratable", "point_in_time") or ln.service_end < ln.service_start:
+        if ln.recognition not in ("ratable", "point_in_time", "milestone") \
+                or ln.service_end < ln.service_start:
             raise LedgerError(f"line {ln.external_id}: bad recognition or service period")
     new_id, number = next_number(session, LedgerSalesOrder.__tablename__)
     order = LedgerSalesOrder(
@@ -146,7 +151,8 @@ def create_sales_order(
                                amount_minor=-row.amount_minor, start=row.service_start,
                                end=row.service_end)
     schedule = [r for row, ln in zip(rows, lines, strict=True) if row.amount_minor > 0
-                for r in schedule_rows(row, currency, awaiting=ln.awaiting_delivery)]
+                for r in schedule_rows(row, currency, awaiting=ln.awaiting_delivery,
+                                       milestones=ln.milestones)]
     if schedule:
         session.execute(insert(LedgerRevenueSchedule), schedule)
     return order

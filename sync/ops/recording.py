@@ -161,7 +161,10 @@ class RecordingErp:
 
 def _term(o: Obligation) -> str:
     if o.recognition == Recognition.POINT_IN_TIME:
-        return f"one-time, recognized on delivery {o.service_start}"
+        return f"one-time, recognized on delivery {o.delivered_on or o.service_start}"
+    if o.recognition == Recognition.MILESTONE:
+        shares = "/".join(f"{p.normalize():f}" for p in o.milestones)
+        return f"one-time, recognized as its milestones are reached ({shares}%)"
     return f"recurring, recognized ratably {o.service_start} to {o.service_end}"
 
 

@@ -3,15 +3,21 @@
 Ratable obligations are recognized by service month: one period per month of service, each
 recognized on its last day, the amounts split so they add back to the obligation exactly. A
 point-in-time obligation is one period, recognized on delivery, which is the service start date.
+A milestone obligation is one period per milestone, each its share of the price, waiting for
+the milestone to be reached (`AWAITING`, see `sync.revenue.delivery`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
 from sync.money import split_evenly
+from sync.revenue.delivery import AWAITING
+from sync.revenue.milestones import shares as milestone_shares
 
 
 class Period(NamedTuple):
@@ -29,10 +35,14 @@ def months_between(start: date, end: date) -> int:
     return max(1, months + (1 if end.day >= start.day else 0))
 
 
-def plan(*, amount_minor: int, start: date, end: date, recognition: str) -> list[Period]:
+def plan(*, amount_minor: int, start: date, end: date, recognition: str,
+         milestones: Sequence[Decimal] = ()) -> list[Period]:
     """The recognition periods of one obligation, in order."""
     if recognition == "point_in_time":
         return [Period(start, start, start, amount_minor)]
+    if recognition == "milestone":
+        return [Period(AWAITING, AWAITING, AWAITING, share)
+                for share in milestone_shares(amount_minor, milestones or (Decimal(100),))]
     bounds, ends = _calendar(start, end)
     new = tuple.__new__  # what `Period(...)` does, without its keyword handling per period
     return [new(Period, (s, e, e, amount)) for s, e, amount

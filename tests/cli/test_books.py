@@ -130,3 +130,35 @@ def test_what_the_books_refuse_in_one_line(
         refused = closebot("sandbox", "advance", "--days", "31", env=real, cwd=tmp_path)
         assert refused.returncode == 1
         assert len(lines(refused.stderr)) == 1 and setting in refused.stderr
+
+
+def test_books_deal_shows_how_a_contract_change_is_classified(
+    acme: tuple[SandboxStack, dict[str, str], str], tmp_path: Path
+) -> None:
+    """The subscription raised to $110,000 on signing day: Stripe bills the whole $10,000
+    difference for the period at once. Nothing is recognized before the change takes effect
+    (the implementation is recognized on that day, not before it), so 120,000 + 10,000 =
+    130,000 is allocated over what is left at the new prices, 20,000 and 110,000: the
+    implementation keeps 20,000.00, the subscription 110,000.00. The months left are distinct
+    from those transferred: prospective (ASC 606-10-25-13(a))."""
+    stack, env, opportunity = acme
+    by_product = {stack.salesforce.get("Product2", r["Product2Id"])["Name"]: r["Id"]
+                  for r in stack.salesforce.records("OpportunityLineItem")
+                  if r["OpportunityId"] == opportunity}
+    stack.salesforce.update("OpportunityLineItem", by_product["Platform Subscription"],
+                            {"UnitPrice": 110_000})
+    synced = closebot("sync", "--once", env=env, cwd=tmp_path)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+
+    [proration] = [i for i in stack.stripe.objects("invoice")
+                   if i["billing_reason"] == "subscription_update"]
+    assert proration["total"] == 10 * K
+    (change,) = _json(env, tmp_path, "books", "deal", opportunity)["modifications"]
+    assert (change["kind"], change["version"], change["amends"]) == ("prospective", 2, 1)
+    assert change["remaining"] == {by_product["Implementation Services"]: 20 * K,
+                                   by_product["Platform Subscription"]: 110 * K}
+    assert change["catch_up"] == {}
+    text = closebot("books", "deal", "Acme Corp", env=env, cwd=tmp_path)
+    assert text.returncode == 0
+    assert "Contract change v1 → v2 from" in text.stdout
+    assert ": prospective. Changes obligations whose remaining goods are distinct" in text.stdout

@@ -123,3 +123,39 @@ def test_without_delivery_markers_nobody_marks_from_slack(live: tuple[Harness, A
     assert "Nobody may mark deliveries from Slack yet: set DELIVERY_MARKERS" in refused
     assert _books(harness) == opening
     assert _audit(harness) == [("revenue.delivery_refused", MARKER)]
+
+
+@pytest.fixture
+def milestones(recorder: SlackRecorder, db_url: str, sessions: sessionmaker[Session]
+               ) -> Iterator[tuple[Harness, Any, str]]:
+    """The Acme deal with Milestones "30/30/40" on its implementation line, before its sync."""
+    with SandboxStack(slack=False) as stack:
+        settings = pipeline_settings(recorder, db_url, stack).model_copy(update={
+            "recognize_on_delivery": True, "delivery_markers": "urequest1@example.com"})
+        runtime = build_runtime(settings, sessions)
+        opportunity = BookSeeder(stack.salesforce).seed(demo_deals()[0])
+        (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
+                   if r["OpportunityId"] == opportunity
+                   and stack.salesforce.get("Product2", r["Product2Id"])["Name"] == IMPL]
+        stack.salesforce.update("OpportunityLineItem", line, {"Milestones__c": "30/30/40"})
+        sync_once(runtime)
+        for harness in start(settings, sessions, recorder, runtime):
+            yield harness, runtime, opportunity
+
+
+def test_mark_delivered_reaches_the_next_milestone(
+        milestones: tuple[Harness, Any, str]) -> None:
+    """USD 20,000.00 in milestones of 30/30/40: 6,000.00, 6,000.00, 8,000.00. One click marks
+    the first reached today and the revenue job recognizes its 6,000.00; the trace then offers
+    the second. Books: AR 120,000.00 Dr; Deferred 114,000.00, Services 6,000.00 Cr."""
+    harness, runtime, opportunity = milestones
+    trace = str(_trace(harness)["payload"])
+    assert f"*{IMPL}, milestone 1 of 3* (USD 6,000.00) waits for its delivery" in trace
+    assert "milestone 2 of 3" not in trace
+    done = _click(harness, "delivery.mark", json.dumps([opportunity, IMPL]), MARKER)
+    assert f"{IMPL}, milestone 1 of 3: delivered on" in done
+    assert "USD 6,000.00 is recognized on that day" in done
+    assert recognize_revenue(runtime)["recognized"] == 1
+    assert sorted(_books(harness).values()) == [-11_400_000, -600_000, 12_000_000]
+    trace = str(_trace(harness)["payload"])
+    assert f"*{IMPL}, milestone 2 of 3* (USD 6,000.00) waits for its delivery" in trace

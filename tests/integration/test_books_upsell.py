@@ -28,6 +28,7 @@ from storage import queue
 from storage.db import transaction
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
+from sync.ledger.books_deal import Modification, deal_modifications
 from sync.ops.audit import run_audit
 from tests.integration.books import (
     K,
@@ -64,6 +65,12 @@ def _replay_bill(rt: Runtime, opp: str, *, version: int) -> None:
     sync_once(rt)
 
 
+def _modifications(sessions: sessionmaker[Session], opp: str) -> list[Modification]:
+    """The deal's classified contract changes, as `closebot books deal` shows them."""
+    with transaction(sessions) as s:
+        return deal_modifications(s, opp)
+
+
 def _audit_clean(rt: Runtime) -> None:
     report = run_audit(rt, require_alerts=False)
     assert report.ok, report.problems()
@@ -94,6 +101,11 @@ def test_annual_upsell_on_day_75(
     100,000 + D, services 20,000. Salesforce books $130,000 (v2's list value); the contract as
     amended is worth 120,000 + D, which is what Stripe bills and the sales orders hold
     (120,000 and the change order D).
+
+    The change is prospective (ASC 606-10-25-13(a)): the months left are distinct from those
+    transferred. Before day 75 the implementation (delivered on day 0) and months 1 and 2 are
+    recognized (20,000 + 20,000); the 80,000 not yet recognized and D are what is left, all
+    of it the subscription's: L1 0, L2 80,000 + D. Recorded once, a replay adding nothing.
     """
     stack, rt = books_stack, books_rt
     start = today(stack)
@@ -122,6 +134,11 @@ def test_annual_upsell_on_day_75(
     assert dollars(stack.salesforce.get("Opportunity", opp)["Amount"]) == 130 * K
     _replay_bill(rt, opp, version=2)  # a retry or replayed event: nothing billed twice
     assert [i.total_minor for i in mirrored(sessions, opp)] == [120 * K, upsell]
+    (change,) = _modifications(sessions, opp)
+    assert (change.kind, change.version, change.amends) == ("prospective", 2, 1)
+    assert change.remaining == {_line(stack, opp, "Implementation Services"): 0,
+                                line: 80 * K + upsell}
+    assert change.catch_up == {} and "606-10-25-13(a)" in change.reason
     assert len([i for i in stack.stripe.objects("invoice")
                 if i["billing_reason"] == "subscription_update"]) == 1
 

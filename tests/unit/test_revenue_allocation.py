@@ -95,6 +95,7 @@ def test_unallocated_contracts_keep_their_fingerprint() -> None:
     body = c.model_dump(mode="json", exclude={"version", "canceled_on"})
     for ob in body["obligations"]:
         del ob["allocated_minor"]
+        del ob["milestones"], ob["delivered_on"]  # newer still, and empty here
     before = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
     assert c.terms_hash() == before != allocate(c, SSPS).terms_hash()
 
