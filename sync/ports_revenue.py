@@ -1,9 +1,11 @@
 """What a surface (Slack) asks of the books about point-in-time obligations: which of a deal's
 obligations wait for their delivery or were delivered and not recognized yet, and marking or
-undoing a delivery. The embedded ledger keeps the schedules and implements it."""
+undoing a delivery. The embedded ledger keeps the schedules and implements it. And the month's
+revenue as an ERP other than the ledger receives it at close (`RevenueJournal`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -28,3 +30,29 @@ class Deliveries(Protocol):
 
     def mark_delivered(self, *, opportunity_id: str, product: str, on: date | None, by: str,
                        today: date, allowed: frozenset[str] = frozenset()) -> Delivered: ...
+
+
+@dataclass(frozen=True)
+class RevenueLine:
+    """Revenue a period released for one obligation: Dr Deferred Revenue / Cr `account` (the
+    revenue account's number, as the charts of the ledger, NetSuite and Sage Intacct share it)."""
+
+    account: str
+    amount_minor: int
+    memo: str
+
+
+class PeriodClosedInErp(ValueError):
+    """The ERP refused a posting dated in an accounting period it has closed."""
+
+
+class RevenueJournal(Protocol):
+    """A month's revenue as one journal entry per currency in an ERP that is not the ledger."""
+
+    name: str
+
+    def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
+                     lines: Sequence[RevenueLine]) -> str:
+        """Post once by `external_id` (a re-run finds it); its id. `PeriodClosedInErp` when the
+        ERP's period holding `posted_on` is closed."""
+        ...

@@ -1,0 +1,123 @@
+"""Worked example: month-end close posts revenue on every ERP, the same to the cent.
+
+The seed deal starts on S, the 1st of a month (P1; P2 is the next): $20,000 implementation
+(point in time, on S) + $100,000 platform subscription ($10,000 a month for 10 months), one
+invoice of $120,000 up front. Prices are at their SSP, so allocation moves nothing. By hand:
+
+    close P1   Dr Deferred 30,000 / Cr Services revenue 20,000, Cr Subscription revenue 10,000
+    close P2   Dr Deferred 10,000 / Cr Subscription revenue 10,000
+    after P2   Revenue 40,000 (services 20,000, subscription 20,000); Deferred 120,000 - 40,000
+               = 80,000
+
+On the ledger the close posts its own entries. On NetSuite and Sage Intacct closebot keeps the
+schedules in its revenue subledger and posts each month as one journal entry,
+`closebot-rev-<period>-USD`, Dr Deferred Revenue (2100) / Cr 4100 and 4000 with a line per
+obligation. The invoice booked the $120,000 to revenue-to-be (the ERP's deferred revenue), so
+deferred there is the invoice's revenue less the journal entries. Closing again posts nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from app.wiring import make_revenue_journal
+from sandbox.stack import SandboxStack
+from sync.engine.runtime import Runtime
+from sync.ledger import Ledger
+from sync.ledger.subledger_close import close_on_erp
+from tests.integration.books import (
+    K,
+    advance_months,
+    books_rt,  # noqa: F401 - a fixture
+    books_stack,  # noqa: F401 - a fixture
+    deal_status,
+    dollars,
+    ia_records,
+    ledger_books,
+    ns_records,
+    on_ledger,
+    seed_acme,
+    today,
+)
+from tests.integration.erp_books import erp_books
+
+JOURNAL = "general-ledger/journal-entry"
+
+
+def _close(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session], period: str
+           ) -> int:
+    """Close `period` as `closebot close` does; the revenue rows it released."""
+    ledger = Ledger(sessions)
+    if on_ledger(stack):
+        return ledger.close_period(period=period, by="controller", today=today(stack)).posted
+    journal = make_revenue_journal(rt.erp)
+    assert journal is not None
+    return close_on_erp(ledger, journal, period=period, by="controller",
+                        today=today(stack)).close.posted
+
+
+def _erp_revenue(stack: SandboxStack) -> dict[str, int]:
+    """Credits to each revenue account (and the debit to 2100) in closebot's revenue journal
+    entries, as the ERP holds them, in cents."""
+    out: dict[str, int] = {}
+    if stack.netsuite is not None:
+        for entry in ns_records(stack, "journalEntry"):
+            if not str(entry.get("externalId", "")).startswith("closebot-rev-"):
+                continue
+            for line in entry["line"]["items"]:
+                account = str(line["account"]["refName"]).split()[0]
+                amount = dollars(line.get("credit") or 0) - dollars(line.get("debit") or 0)
+                out[account] = out.get(account, 0) + amount
+    else:
+        for entry in ia_records(stack, JOURNAL):
+            if not str(entry.get("referenceNumber", "")).startswith("closebot-rev-"):
+                continue
+            for line in entry["lines"]:
+                sign = 1 if line["txnType"] == "credit" else -1
+                out[str(line["glAccount"]["id"])] = out.get(str(line["glAccount"]["id"]), 0) \
+                    + sign * dollars(Decimal(str(line["txnAmount"])))
+    return out
+
+
+def _entries(stack: SandboxStack) -> int:
+    if stack.netsuite is not None:
+        return len(ns_records(stack, "journalEntry"))
+    return len(ia_records(stack, JOURNAL))
+
+
+def test_close_two_months_posts_the_same_revenue_on_every_erp(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session]  # noqa: F811
+) -> None:
+    stack, rt = books_stack, books_rt
+    now = today(stack)
+    start = (now.replace(day=28) + timedelta(days=4)).replace(day=1)
+    advance_months(stack, start, 0)  # midnight of S
+    opp = seed_acme(stack, start)
+    sync_once(rt)
+    assert deal_status(sessions, opp) == "synced"
+    p1, p2 = f"{start:%Y-%m}", f"{(start + timedelta(days=32)):%Y-%m}"
+    advance_months(stack, start, 2)
+    assert today(stack) == date(start.year + (start.month + 1) // 12,
+                                (start.month + 1) % 12 + 1, 1)
+
+    assert _close(stack, rt, sessions, p1) == 2  # the implementation, subscription month 1
+    assert _close(stack, rt, sessions, p2) == 1
+
+    if on_ledger(stack):
+        books = ledger_books(sessions)
+        assert (books["Services revenue"], books["Subscription revenue"]) == (20 * K, 20 * K)
+        assert books["Deferred revenue"] == 80 * K
+    else:
+        assert _erp_revenue(stack) == {"2100": -40 * K, "4100": 20 * K, "4000": 20 * K}
+        # The invoice's revenue, all deferred until released, less what the closes released.
+        assert erp_books(stack, sessions, opp)["Revenue"] - 40 * K == 80 * K
+        # Each month is one entry by external ID: closing again finds them.
+        posted = _entries(stack)
+        assert _close(stack, rt, sessions, p1) == 0
+        assert _close(stack, rt, sessions, p2) == 0
+        assert _entries(stack) == posted == 2
+        assert _erp_revenue(stack) == {"2100": -40 * K, "4100": 20 * K, "4000": 20 * K}
