@@ -19,7 +19,7 @@ from sync.ports_revenue import PeriodClosedInErp, RevenueLine
 
 JOURNAL_ENTRY = "general-ledger/journal-entry"
 JOURNAL = "GJ"  # the general journal every company has
-CLOSED_PERIOD = "period is closed"  # the phrase Sage Intacct's refusal carries
+CLOSED_PERIOD = "closed period"  # the phrase Sage Intacct's refusal carries
 
 Line = tuple[str, str, int, str]  # GL account, "debit" or "credit", minor units, memo
 

@@ -19,7 +19,7 @@ from sync.money import from_minor
 from sync.ports_revenue import PeriodClosedInErp, RevenueLine
 
 DEFERRED_REVENUE = "2100"
-CLOSED_PERIOD = "period is closed"  # the phrase NetSuite's refusal carries
+CLOSED_PERIOD = "closed period"  # the phrase NetSuite's refusal carries
 
 
 class NetSuiteRevenueJournal:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.jobs import sync_once
 from app.wiring import make_revenue_journal
 from sandbox.stack import SandboxStack
+from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
 from sync.ledger.subledger_close import close_on_erp
@@ -83,6 +84,20 @@ def _erp_revenue(stack: SandboxStack) -> dict[str, int]:
     return out
 
 
+def advance_to(start: date, months: int) -> str:
+    return add_months(start, months).isoformat()
+
+
+def _p2_entry(stack: SandboxStack, period: str) -> tuple[str, bool]:
+    """(the day it is dated, whether its memo names the closed period) of P2's entry."""
+    key = f"closebot-rev-{period}-USD"
+    if stack.netsuite is not None:
+        [entry] = ns_records(stack, "journalEntry", key)
+        return str(entry["tranDate"]), f"closed {period}" in entry["memo"]
+    [entry] = ia_records(stack, JOURNAL, key)
+    return str(entry["postingDate"]), f"closed {period}" in entry["description"]
+
+
 def _entries(stack: SandboxStack) -> int:
     if stack.netsuite is not None:
         return len(ns_records(stack, "journalEntry"))
@@ -105,6 +120,9 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
                                 (start.month + 1) % 12 + 1, 1)
 
     assert _close(stack, rt, sessions, p1) == 2  # the implementation, subscription month 1
+    erp = stack.netsuite or stack.intacct
+    if erp is not None:
+        erp.close_period(p2)  # the controller closed P2 in the ERP first
     assert _close(stack, rt, sessions, p2) == 1
 
     if on_ledger(stack):
@@ -113,6 +131,9 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
         assert books["Deferred revenue"] == 80 * K
     else:
         assert _erp_revenue(stack) == {"2100": -40 * K, "4100": 20 * K, "4000": 20 * K}
+        # P2's entry was refused on P2's last day, so it is dated the first day of P3 and
+        # says why; the revenue in it is still P2's.
+        assert _p2_entry(stack, p2) == (advance_to(start, 2), True)
         # The invoice's revenue, all deferred until released, less what the closes released.
         assert erp_books(stack, sessions, opp)["Revenue"] - 40 * K == 80 * K
         # Each month is one entry by external ID: closing again finds them.
