@@ -93,12 +93,13 @@ def deliver(
 ) -> None:
     """Mark a point-in-time obligation delivered: its revenue is recognized on that day."""
     from app import sandbox_clock
-    from app.cli_books import _ledger, _opportunity
+    from app.cli_books import _opportunity
     from sync.ledger import Ledger
     from sync.ledger.errors import LedgerError
 
     settings = load_settings()
-    sessions = _ledger()
+    # Whatever the ERP: with NetSuite or Sage Intacct the schedules are closebot's subledger.
+    sessions = existing_database(settings)
     opportunity_id, name = _opportunity(sessions, deal)
     today = sandbox_clock.today(sessions)
     try:

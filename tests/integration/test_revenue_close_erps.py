@@ -14,6 +14,14 @@ schedules in its revenue subledger and posts each month as one journal entry,
 `closebot-rev-<period>-USD`, Dr Deferred Revenue (2100) / Cr 4100 and 4000 with a line per
 obligation. The invoice booked the $120,000 to revenue-to-be (the ERP's deferred revenue), so
 deferred there is the invoice's revenue less the journal entries. Closing again posts nothing.
+The ERP had closed P2 itself before closebot's close: P2's entry is dated P3's first day.
+
+With RECOGNIZE_ON_DELIVERY the implementation waits for its delivery, marked on day 45 (S + 44
+days, always in P2):
+
+    close P1   Dr Deferred 10,000 / Cr Subscription revenue 10,000
+    close P2   Dr Deferred 30,000 / Cr Services revenue 20,000, Cr Subscription revenue 10,000
+    after P2   the same 40,000 / 80,000
 """
 
 from __future__ import annotations
@@ -21,10 +29,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import make_revenue_journal
+from app.wiring import build_runtime, make_revenue_journal
 from sandbox.stack import SandboxStack
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
@@ -44,6 +53,7 @@ from tests.integration.books import (
     seed_acme,
     today,
 )
+from tests.integration.conftest import make_settings
 from tests.integration.erp_books import erp_books
 
 JOURNAL = "general-ledger/journal-entry"
@@ -104,10 +114,15 @@ def _entries(stack: SandboxStack) -> int:
     return len(ia_records(stack, JOURNAL))
 
 
+@pytest.mark.parametrize("on_delivery", [False, True], ids=["at-start", "delivered-day-45"])
 def test_close_two_months_posts_the_same_revenue_on_every_erp(
-    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session]  # noqa: F811
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+    db_url: str, on_delivery: bool,
 ) -> None:
     stack, rt = books_stack, books_rt
+    if on_delivery:
+        rt = build_runtime(make_settings(stack, db_url, recognize_on_delivery=True), sessions)
+        rt.now = books_rt.now
     now = today(stack)
     start = (now.replace(day=28) + timedelta(days=4)).replace(day=1)
     advance_months(stack, start, 0)  # midnight of S
@@ -119,11 +134,17 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
     assert today(stack) == date(start.year + (start.month + 1) // 12,
                                 (start.month + 1) % 12 + 1, 1)
 
-    assert _close(stack, rt, sessions, p1) == 2  # the implementation, subscription month 1
+    # P1: the implementation (unless it waits for delivery) and subscription month 1.
+    assert _close(stack, rt, sessions, p1) == (1 if on_delivery else 2)
+    if on_delivery:
+        delivered = Ledger(sessions).mark_delivered(
+            opportunity_id=opp, product="Implementation Services", on=start + timedelta(days=44),
+            by="pm@acme.example", today=today(stack))
+        assert delivered.amount_minor == 20 * K
     erp = stack.netsuite or stack.intacct
     if erp is not None:
         erp.close_period(p2)  # the controller closed P2 in the ERP first
-    assert _close(stack, rt, sessions, p2) == 1
+    assert _close(stack, rt, sessions, p2) == (2 if on_delivery else 1)
 
     if on_ledger(stack):
         books = ledger_books(sessions)
