@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -175,8 +175,17 @@ def close_on_erp(period: str, by: str, as_json: bool) -> None:
         typer.echo(json.dumps({
             "period": report.period, "erp": done.erp, "already_closed": report.already_closed,
             "closed_by": report.closed_by, "revenue_rows_released": report.posted,
-            "journal_entries": [asdict(p) for p in done.postings]}, indent=2, default=str))
-        return
+            "journal_entries": [asdict(p) for p in done.postings],
+            "roll_forward": [{**asdict(r), "ties": r.ties} for r in done.roll_forward],
+        }, indent=2, default=str))
+    else:
+        _print_erp_close(done)
+    if not all(r.ties for r in done.roll_forward):
+        raise typer.Exit(1)
+
+
+def _print_erp_close(done: Any) -> None:
+    report = done.close
     state = "already closed" if report.already_closed else "closed"
     typer.echo(f"Period {report.period} {state} by {report.closed_by}; revenue posted to "
                f"{done.erp}:")
@@ -186,6 +195,11 @@ def close_on_erp(period: str, by: str, as_json: bool) -> None:
                    + (f" ({p.note})" if p.note else ""))
     if not done.postings:
         typer.echo("  no revenue came due in this period.")
+    if done.roll_forward:
+        for line in close_lines(replace(report, roll_forward=done.roll_forward))[1:]:
+            typer.echo(line.replace("general ledger", f"{done.erp} general ledger"))
+    elif done.postings:
+        typer.echo(f"Deferred revenue is not read from {done.erp}'s general ledger.")
 
 
 def close_lines(report: Any) -> list[str]:

@@ -32,6 +32,9 @@ class Deliveries(Protocol):
                        today: date, allowed: frozenset[str] = frozenset()) -> Delivered: ...
 
 
+REVENUE_ENTRY = "closebot-rev-"  # external IDs of month-end revenue entries: + "2026-11-USD"
+
+
 @dataclass(frozen=True)
 class RevenueLine:
     """Revenue a period released for one obligation: Dr Deferred Revenue / Cr `account` (the
@@ -40,6 +43,18 @@ class RevenueLine:
     account: str
     amount_minor: int
     memo: str
+
+
+@dataclass(frozen=True)
+class DeferredMoves:
+    """Deferred Revenue in the ERP over a period, credits positive, minor units: `released` is
+    what closebot's revenue entries took out of it, `credits` every other debit to it."""
+
+    opening: int
+    billings: int
+    credits: int
+    released: int
+    closing: int
 
 
 class PeriodClosedInErp(ValueError):
@@ -55,4 +70,8 @@ class RevenueJournal(Protocol):
                      lines: Sequence[RevenueLine]) -> str:
         """Post once by `external_id` (a re-run finds it); its id. `PeriodClosedInErp` when the
         ERP's period holding `posted_on` is closed."""
+        ...
+
+    def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves | None:
+        """Deferred Revenue as the ERP's general ledger holds it (None: not read from it)."""
         ...

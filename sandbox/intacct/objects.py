@@ -18,6 +18,8 @@ PAYMENT = "accounts-receivable/payment"
 ADJUSTMENT = "accounts-receivable/adjustment"
 SALES_ORDER = "order-entry/document::Sales Order"
 JOURNAL_ENTRY = "general-ledger/journal-entry"
+# Every general-ledger line, the AR documents' postings included (query service only).
+JOURNAL_ENTRY_LINE = "general-ledger/journal-entry-line"
 ACCOUNT = "general-ledger/account"
 ITEM = "inventory-control/item"
 OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, SALES_ORDER, JOURNAL_ENTRY, ACCOUNT, ITEM)

@@ -43,6 +43,37 @@ def adjustment_lines(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def gl_lines(store: Store) -> list[dict[str, Any]]:
+    """The general ledger's lines: each journal entry's as given, and each AR invoice's and
+    adjustment's lines against the account they name (a negative adjustment line is a debit).
+    Their receivable side, and payments, are not listed (nothing reads them yet)."""
+    rows: list[dict[str, Any]] = []
+    for obj, day_field, kind in ((o.INVOICE, "invoiceDate", "invoice"),
+                                 (o.ADJUSTMENT, "adjustmentDate", "adjustment")):
+        for doc in store.rows[obj].values():
+            currency = doc["currency"]["txnCurrency"]
+            for n, line in enumerate(doc["lines"], start=1):
+                rows.append(_gl_row(f"{doc['key']}-{n}", line["glAccount"]["id"],
+                                    line["txnAmount"], doc.get(day_field), currency, doc, kind))
+    for entry in store.rows[o.JOURNAL_ENTRY].values():
+        currency = (entry.get("currency") or {}).get("txnCurrency") or "USD"
+        for n, line in enumerate(entry["lines"], start=1):
+            amount = line["txnAmount"] if line["txnType"] == "credit" else -line["txnAmount"]
+            rows.append(_gl_row(f"{entry['key']}-{n}", line["glAccount"]["id"], amount,
+                                entry.get("postingDate"), currency, entry, "journal"))
+    return rows
+
+
+def _gl_row(key: str, account: str, credit: Decimal, day: Any, currency: str,
+            source: dict[str, Any], kind: str) -> dict[str, Any]:
+    return _strings({"key": key, "glAccount": {"id": account}, "documentType": kind,
+                     "txnType": "credit" if credit >= 0 else "debit", "txnAmount": abs(credit),
+                     "entryDate": day, "currency": {"txnCurrency": currency},
+                     "journalEntry": {"key": source["key"],
+                                      "referenceNumber": source.get("referenceNumber")}},
+                    currency)
+
+
 def _strings(value: Any, currency: str) -> Any:
     if isinstance(value, Decimal):
         return o.money(value, currency)

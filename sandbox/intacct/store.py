@@ -201,8 +201,9 @@ class Store:
         if len(lines) < 2 or net:
             raise invalid("The journal entry's debits and credits must be equal "
                           f"(they differ by {net})", field="lines")
+        currency = (body.get("currency") or {}).get("txnCurrency") or "USD"
         return {"glJournal": {"id": o.ref(body, "glJournal")},
-                "postingDate": body.get("postingDate"),
+                "postingDate": body.get("postingDate"), "currency": {"txnCurrency": currency},
                 "referenceNumber": body.get("referenceNumber"),
                 "description": body.get("description"), "lines": lines, "state": "posted"}
 

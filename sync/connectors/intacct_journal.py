@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 from sync.connectors.intacct import IntacctErp
 from sync.connectors.intacct_transport import SYSTEM
 from sync.errors import PermanentError
-from sync.money import from_minor
-from sync.ports_revenue import PeriodClosedInErp, RevenueLine
+from sync.money import from_minor, to_minor
+from sync.ports_revenue import REVENUE_ENTRY, DeferredMoves, PeriodClosedInErp, RevenueLine
 
 JOURNAL_ENTRY = "general-ledger/journal-entry"
+GL_LINE = "general-ledger/journal-entry-line"
 JOURNAL = "GJ"  # the general journal every company has
 CLOSED_PERIOD = "closed period"  # the phrase Sage Intacct's refusal carries
 
@@ -34,6 +36,7 @@ def post_journal(erp: IntacctErp, *, reference: str, currency: str, posted_on: d
         return erp._create(JOURNAL_ENTRY, {
             "glJournal": {"id": JOURNAL}, "postingDate": posted_on.isoformat(),
             "referenceNumber": reference, "description": description[:1000],
+            "currency": {"txnCurrency": currency},
             "lines": [{"glAccount": {"id": account}, "txnType": side,
                        "txnAmount": str(from_minor(amount, currency)), "memo": memo[:1000]}
                       for account, side, amount, memo in lines]})
@@ -57,3 +60,29 @@ class IntacctRevenueJournal:
                                 (self.erp.accounts.deferred_revenue, "debit", total, memo),
                                 *((line.account, "credit", line.amount_minor, line.memo)
                                   for line in lines)])
+
+    def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves:
+        """Deferred Revenue's general-ledger lines, one query: invoices are billings, closebot's
+        revenue entries are released, every other line is a credit (adjustments, entries made
+        by hand)."""
+        opening = billings = credits = released = 0
+        for row in self.erp.query(GL_LINE, [
+                "glAccount.id", "txnType", "txnAmount", "entryDate", "documentType",
+                "journalEntry.referenceNumber"], [
+                {"$eq": {"glAccount.id": self.erp.accounts.deferred_revenue}},
+                {"$eq": {"currency.txnCurrency": currency}}]):
+            day = date.fromisoformat(str(row["entryDate"])[:10])
+            if day > end:
+                continue
+            amount = to_minor(Decimal(str(row["txnAmount"])), currency)
+            credit = amount if row["txnType"] == "credit" else -amount
+            if day < start:
+                opening += credit
+            elif row["documentType"] == "invoice":
+                billings += credit
+            elif str(row.get("journalEntry.referenceNumber") or "").startswith(REVENUE_ENTRY):
+                released -= credit
+            else:
+                credits -= credit
+        return DeferredMoves(opening, billings, credits, released,
+                             opening + billings - credits - released)

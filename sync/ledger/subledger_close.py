@@ -7,7 +7,9 @@ obligation and period released (its memo names the order, the product and the pe
 the external ID `closebot-rev-<period>-<currency>`: a re-run, or a run after a crash between
 the subledger's close and the ERP's answer, finds the entry instead of posting a second one.
 An ERP that refuses the day because its own period is closed gets the entry on the first day of
-the next month, its memo saying which month the revenue belongs to.
+the next month, its memo saying which month the revenue belongs to. The deferred-revenue
+roll-forward is the ERP's Deferred Revenue (opening, billings, credits and balance read from
+its general ledger) with the revenue the subledger recognized.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from storage.ledger import (
     LedgerSalesOrderLine,
 )
 from sync.ledger.accounts import DEFERRED_REVENUE
-from sync.ledger.close import CloseReport
+from sync.ledger.close import CloseReport, RollForward
 from sync.ledger.service import Ledger
-from sync.ports_revenue import PeriodClosedInErp, RevenueJournal, RevenueLine
+from sync.ports_revenue import REVENUE_ENTRY, PeriodClosedInErp, RevenueJournal, RevenueLine
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class ErpCloseReport:
     erp: str
     close: CloseReport  # the subledger's: rows released, the lock
     postings: tuple[ErpPosting, ...]
+    # Per currency: opening, billings and credits as the ERP's Deferred Revenue holds them,
+    # recognized as the subledger released it; `ledger_balance` is the ERP's balance. Empty
+    # when the ERP's balance is not read.
+    roll_forward: tuple[RollForward, ...]
 
 
 def close_on_erp(ledger: Ledger, journal: RevenueJournal, *, period: str, by: str,
@@ -54,7 +60,7 @@ def close_on_erp(ledger: Ledger, journal: RevenueJournal, *, period: str, by: st
     released = ledger.read(lambda s: period_revenue(s, close.starts_on, close.ends_on))
     postings = []
     for currency, lines in sorted(released.items()):
-        external_id = f"closebot-rev-{close.period}-{currency}"
+        external_id = f"{REVENUE_ENTRY}{close.period}-{currency}"
         memo = f"closebot revenue {close.period} {currency}"
         posted_on, note = close.ends_on, ""
         try:
@@ -70,7 +76,25 @@ def close_on_erp(ledger: Ledger, journal: RevenueJournal, *, period: str, by: st
         postings.append(ErpPosting(currency, external_id, erp_id,
                                    sum(line.amount_minor for line in lines), posted_on,
                                    len(lines), note))
-    return ErpCloseReport(journal.name, close, tuple(postings))
+    return ErpCloseReport(journal.name, close, tuple(postings),
+                          tuple(_roll_forward(journal, close, postings)))
+
+
+def _roll_forward(journal: RevenueJournal, close: CloseReport, postings: list[ErpPosting]
+                  ) -> list[RollForward]:
+    """The ERP's Deferred Revenue rolled forward with what the subledger recognized: it ties
+    when the ERP released exactly that in the period (an entry the ERP moved to the next
+    period shows as the difference)."""
+    found = []
+    for posting in postings:
+        moves = journal.deferred_moves(posting.currency, close.starts_on, close.ends_on)
+        if moves is None:
+            continue
+        recognized = posting.amount_minor
+        found.append(RollForward(
+            posting.currency, moves.opening, moves.billings, moves.credits, recognized,
+            moves.opening + moves.billings - moves.credits - recognized, moves.closing))
+    return found
 
 
 def period_revenue(session: Session, start: date, end: date) -> dict[str, list[RevenueLine]]:

@@ -16,12 +16,19 @@ obligation. The invoice booked the $120,000 to revenue-to-be (the ERP's deferred
 deferred there is the invoice's revenue less the journal entries. Closing again posts nothing.
 The ERP had closed P2 itself before closebot's close: P2's entry is dated P3's first day.
 
+Deferred-revenue roll-forward (opening + billings - credits - recognized = closing):
+    P1   0 + 120,000 - 0 - 30,000 = 90,000; the ERP's Deferred Revenue on P1's last day 90,000
+    P2   90,000 + 0 - 0 - 10,000 = 80,000; the ledger 80,000; Sage Intacct 90,000, because
+         P2's entry is dated in P3 (the 10,000 difference is the moved entry)
+NetSuite's Deferred Revenue is not read (no roll-forward there).
+
 With RECOGNIZE_ON_DELIVERY the implementation waits for its delivery, marked on day 45 (S + 44
 days, always in P2):
 
     close P1   Dr Deferred 10,000 / Cr Subscription revenue 10,000
     close P2   Dr Deferred 30,000 / Cr Services revenue 20,000, Cr Subscription revenue 10,000
-    after P2   the same 40,000 / 80,000
+    after P2   the same 40,000 / 80,000; roll-forward P1 recognizes 10,000 (closing 110,000),
+               P2 30,000 (closing 80,000; Sage Intacct 110,000)
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from sandbox.stack import SandboxStack
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
+from sync.ledger.close import RollForward
 from sync.ledger.subledger_close import close_on_erp
 from tests.integration.books import (
     K,
@@ -60,15 +68,17 @@ JOURNAL = "general-ledger/journal-entry"
 
 
 def _close(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session], period: str
-           ) -> int:
-    """Close `period` as `closebot close` does; the revenue rows it released."""
+           ) -> tuple[int, tuple[RollForward, ...]]:
+    """Close `period` as `closebot close` does: the revenue rows it released, and the
+    deferred-revenue roll-forward (against the ERP's Deferred Revenue where it is read)."""
     ledger = Ledger(sessions)
     if on_ledger(stack):
-        return ledger.close_period(period=period, by="controller", today=today(stack)).posted
+        report = ledger.close_period(period=period, by="controller", today=today(stack))
+        return report.posted, report.roll_forward
     journal = make_revenue_journal(rt.erp)
     assert journal is not None
-    return close_on_erp(ledger, journal, period=period, by="controller",
-                        today=today(stack)).close.posted
+    done = close_on_erp(ledger, journal, period=period, by="controller", today=today(stack))
+    return done.close.posted, done.roll_forward
 
 
 def _erp_revenue(stack: SandboxStack) -> dict[str, int]:
@@ -135,7 +145,8 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
                                 (start.month + 1) % 12 + 1, 1)
 
     # P1: the implementation (unless it waits for delivery) and subscription month 1.
-    assert _close(stack, rt, sessions, p1) == (1 if on_delivery else 2)
+    p1_rows, p1_roll = _close(stack, rt, sessions, p1)
+    assert p1_rows == (1 if on_delivery else 2)
     if on_delivery:
         delivered = Ledger(sessions).mark_delivered(
             opportunity_id=opp, product="Implementation Services", on=start + timedelta(days=44),
@@ -144,7 +155,21 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
     erp = stack.netsuite or stack.intacct
     if erp is not None:
         erp.close_period(p2)  # the controller closed P2 in the ERP first
-    assert _close(stack, rt, sessions, p2) == (2 if on_delivery else 1)
+    p2_rows, p2_roll = _close(stack, rt, sessions, p2)
+    assert p2_rows == (2 if on_delivery else 1)
+
+    # Deferred revenue rolled forward. NetSuite's is not read; Sage Intacct's general ledger
+    # holds the invoice's 120,000 and the revenue entries, and P2's entry, dated in P3 because
+    # Sage had closed P2, is the difference there.
+    first = 10 * K if on_delivery else 30 * K
+    if stack.netsuite is None:
+        assert p1_roll == (RollForward("USD", 0, 120 * K, 0, first, 120 * K - first,
+                                       120 * K - first),)
+        in_erp = 80 * K if on_ledger(stack) else 120 * K - first
+        assert p2_roll == (RollForward("USD", 120 * K - first, 0, 0, 40 * K - first, 80 * K,
+                                       in_erp),)
+    else:
+        assert p1_roll == p2_roll == ()
 
     if on_ledger(stack):
         books = ledger_books(sessions)
@@ -159,7 +184,7 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
         assert erp_books(stack, sessions, opp)["Revenue"] - 40 * K == 80 * K
         # Each month is one entry by external ID: closing again finds them.
         posted = _entries(stack)
-        assert _close(stack, rt, sessions, p1) == 0
-        assert _close(stack, rt, sessions, p2) == 0
+        assert _close(stack, rt, sessions, p1) == (0, p1_roll)
+        assert _close(stack, rt, sessions, p2) == (0, p2_roll)
         assert _entries(stack) == posted == 2
         assert _erp_revenue(stack) == {"2100": -40 * K, "4100": 20 * K, "4000": 20 * K}
