@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,9 +45,11 @@ from app.wiring import build_runtime, make_revenue_journal
 from sandbox.stack import SandboxStack
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
+from sync.errors import TransientError
 from sync.ledger import Ledger
 from sync.ledger.close import RollForward
 from sync.ledger.subledger_close import close_on_erp
+from sync.ports_revenue import DeferredMoves, RevenueJournal
 from tests.integration.books import (
     K,
     advance_months,
@@ -188,3 +191,51 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
         assert _close(stack, rt, sessions, p2) == (0, p2_roll)
         assert _entries(stack) == posted == 2
         assert _erp_revenue(stack) == {"2100": -40 * K, "4100": 20 * K, "4000": 20 * K}
+
+
+class _Unavailable:
+    """The ERP's journal, down for the first posting (a timeout after the subledger's close
+    committed, as a crash there would leave it)."""
+
+    def __init__(self, journal: RevenueJournal) -> None:
+        self.journal, self.name, self.failed = journal, journal.name, False
+
+    def post_revenue(self, **posting: Any) -> str:
+        if not self.failed:
+            self.failed = True
+            raise TransientError("the ERP timed out", system=self.name)
+        return self.journal.post_revenue(**posting)
+
+    def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves | None:
+        return self.journal.deferred_moves(currency, start, end)
+
+
+def test_a_close_interrupted_before_the_erp_posts_once_when_run_again(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """P1 of the seed deal from S (the 1st): 30,000 released. The ERP is down when the
+    subledger has closed: the close fails in one line; run again, it finds P1 closed and posts
+    the one entry of 30,000, and a third run posts nothing."""
+    stack, rt = books_stack, books_rt
+    if on_ledger(stack):
+        pytest.skip("the ledger posts its revenue in the close's own transaction")
+    start = (today(stack).replace(day=28) + timedelta(days=4)).replace(day=1)
+    advance_months(stack, start, 0)
+    opp = seed_acme(stack, start)
+    sync_once(rt)
+    assert deal_status(sessions, opp) == "synced"
+    advance_months(stack, start, 1)
+    journal = make_revenue_journal(rt.erp)
+    assert journal is not None
+    flaky, period = _Unavailable(journal), f"{start:%Y-%m}"
+    with pytest.raises(TransientError):
+        close_on_erp(Ledger(sessions), flaky, period=period, by="controller", today=today(stack))
+    assert _entries(stack) == 0
+    again = close_on_erp(Ledger(sessions), flaky, period=period, by="controller",
+                         today=today(stack))
+    assert again.close.already_closed and again.close.posted == 0
+    assert [p.amount_minor for p in again.postings] == [30 * K]
+    assert _entries(stack) == 1
+    close_on_erp(Ledger(sessions), flaky, period=period, by="controller", today=today(stack))
+    assert _entries(stack) == 1
+    assert _erp_revenue(stack) == {"2100": -30 * K, "4100": 20 * K, "4000": 10 * K}
