@@ -20,6 +20,10 @@ class RevenueSubledger:
         self._orders = LedgerErp(ledger, recognize_on_delivery=recognize_on_delivery)
 
     def record(self, contract: Contract) -> None:
-        """The contract version's schedules, once: a replay finds the order by its key."""
+        """The contract version's schedules, once: a replay finds the order by its key. A
+        version with no line (a cancellation's) plans nothing: what it ends is booked by its
+        credits."""
+        if not contract.obligations:
+            return
         customer = self._orders.upsert_customer(contract.customer, currency=contract.currency)
         self._orders.upsert_sales_order(contract, customer_id=customer)
