@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -93,12 +93,13 @@ def deliver(
 ) -> None:
     """Mark a point-in-time obligation delivered: its revenue is recognized on that day."""
     from app import sandbox_clock
-    from app.cli_books import _ledger, _opportunity
+    from app.cli_books import _opportunity
     from sync.ledger import Ledger
     from sync.ledger.errors import LedgerError
 
     settings = load_settings()
-    sessions = _ledger()
+    # Whatever the ERP: with NetSuite or Sage Intacct the schedules are closebot's subledger.
+    sessions = existing_database(settings)
     opportunity_id, name = _opportunity(sessions, deal)
     today = sandbox_clock.today(sessions)
     try:
@@ -129,6 +130,8 @@ def close(
     from app.wiring import make_ledger
     from sync.ledger.errors import LedgerError
 
+    if load_settings().erp != "ledger":
+        return close_on_erp(period, by, as_json)
     sessions = _ledger()
     try:
         report = make_ledger(load_settings(), sessions).close_period(period=period, by=by,
@@ -146,6 +149,57 @@ def close(
         typer.echo("\n".join(close_lines(report)))
     if not all(r.ties for r in report.roll_forward):
         raise typer.Exit(1)
+
+
+def close_on_erp(period: str, by: str, as_json: bool) -> None:
+    """The close on NetSuite or Sage Intacct: closebot's revenue subledger is closed and the
+    month's revenue posted to the ERP as one journal entry per currency."""
+    from app import sandbox_clock
+    from app.wiring import make_erp, make_revenue_journal
+    from sync.errors import SyncError
+    from sync.ledger import Ledger
+    from sync.ledger.errors import LedgerError
+    from sync.ledger.subledger_close import close_on_erp as close_erp
+
+    settings = load_settings()
+    sessions = existing_database(settings)
+    journal = make_revenue_journal(make_erp(settings, sessions))
+    assert journal is not None  # every ERP but the ledger has one
+    try:
+        done = close_erp(Ledger(sessions), journal, period=period, by=by,
+                         today=sandbox_clock.today(sessions))
+    except (LedgerError, ValueError, SyncError) as refused:
+        raise fail(str(refused)) from None
+    report = done.close
+    if as_json:
+        typer.echo(json.dumps({
+            "period": report.period, "erp": done.erp, "already_closed": report.already_closed,
+            "closed_by": report.closed_by, "revenue_rows_released": report.posted,
+            "journal_entries": [asdict(p) for p in done.postings],
+            "roll_forward": [{**asdict(r), "ties": r.ties} for r in done.roll_forward],
+        }, indent=2, default=str))
+    else:
+        _print_erp_close(done)
+    if not all(r.ties for r in done.roll_forward):
+        raise typer.Exit(1)
+
+
+def _print_erp_close(done: Any) -> None:
+    report = done.close
+    state = "already closed" if report.already_closed else "closed"
+    typer.echo(f"Period {report.period} {state} by {report.closed_by}; revenue posted to "
+               f"{done.erp}:")
+    for p in done.postings:
+        typer.echo(f"  {p.external_id}: {format_money(p.amount_minor, p.currency)} over "
+                   f"{p.lines} obligation lines, dated {p.posted_on:%d %b %Y}"
+                   + (f" ({p.note})" if p.note else ""))
+    if not done.postings:
+        typer.echo("  no revenue came due in this period.")
+    if done.roll_forward:
+        for line in close_lines(replace(report, roll_forward=done.roll_forward))[1:]:
+            typer.echo(line.replace("general ledger", f"{done.erp} general ledger"))
+    elif done.postings:
+        typer.echo(f"Deferred revenue is not read from {done.erp}'s general ledger.")
 
 
 def close_lines(report: Any) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,12 +17,15 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from sync.connectors.intacct import GlAccounts, IntacctErp
 from sync.connectors.intacct_cash import IntacctCash, cash_accounts
+from sync.connectors.intacct_journal import IntacctRevenueJournal
 from sync.connectors.ledger import LedgerErp
 from sync.connectors.ledger_cash import LedgerCash
 from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.netsuite_cash import DEFAULT_ACCOUNTS, NetSuiteCash
+from sync.connectors.netsuite_journal import NetSuiteRevenueJournal
 from sync.connectors.netsuite_setup import NetSuiteSetup
 from sync.connectors.ratelimit import maybe_bucket, stripe_default_rate
+from sync.connectors.revenue_subledger import RevenueSubledger
 from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
 from sync.connectors.stripe_cash import StripeCash
@@ -33,6 +36,7 @@ from sync.engine.telemetry import instrument
 from sync.ledger import Ledger, fx_rates
 from sync.ports import Erp
 from sync.ports_cash import CashErp, CashPorts
+from sync.ports_revenue import RevenueJournal
 
 
 class NotConfigured(RuntimeError):
@@ -126,12 +130,15 @@ def make_ledger(settings: Settings, sessions: sessionmaker[Session]) -> Ledger:
     return Ledger(sessions, functional_currency=settings.functional_currency)
 
 
+E = TypeVar("E", NetSuiteErp, IntacctErp)
+
+
 def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
     if settings.erp == "ledger":
         return LedgerErp(make_ledger(settings, sessions),
                          recognize_on_delivery=settings.recognize_on_delivery)
     if settings.erp == "intacct":
-        return make_intacct(settings)
+        return _with_subledger(make_intacct(settings), settings, sessions)
     if missing := settings.missing_netsuite():
         raise NotConfigured(f"NetSuite is not configured ({', '.join(missing)})")
     assert settings.netsuite_consumer_secret and settings.netsuite_token_secret
@@ -155,7 +162,15 @@ def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
         # The subsidiary's base currency is the functional one: each foreign-currency invoice
         # and payment carries closebot's rate for its day (docs/fx.md).
         netsuite.exchange_rate = fx_rates.reader(sessions, settings.functional_currency)
-    return instrument(netsuite, "netsuite")
+    return _with_subledger(instrument(netsuite, "netsuite"), settings, sessions)
+
+
+def _with_subledger(erp: E, settings: Settings, sessions: sessionmaker[Session]) -> E:
+    """NetSuite and Sage Intacct get closebot's revenue schedules beside them (the embedded
+    ledger's tables), which month-end close posts from."""
+    erp.subledger = RevenueSubledger(Ledger(sessions),
+                                     recognize_on_delivery=settings.recognize_on_delivery)
+    return erp
 
 
 def make_intacct(settings: Settings) -> IntacctErp:
@@ -214,3 +229,12 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         worker_id=worker_id(),
         cash=make_cash(settings, erp),
     )
+
+
+def make_revenue_journal(erp: Erp) -> RevenueJournal | None:
+    """Where month-end close posts revenue when the ERP keeps no closebot schedules itself."""
+    if isinstance(erp, NetSuiteErp):
+        return NetSuiteRevenueJournal(erp)
+    if isinstance(erp, IntacctErp):
+        return IntacctRevenueJournal(erp)
+    return None

@@ -1,9 +1,11 @@
 """What a surface (Slack) asks of the books about point-in-time obligations: which of a deal's
 obligations wait for their delivery or were delivered and not recognized yet, and marking or
-undoing a delivery. The embedded ledger keeps the schedules and implements it."""
+undoing a delivery. The embedded ledger keeps the schedules and implements it. And the month's
+revenue as an ERP other than the ledger receives it at close (`RevenueJournal`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -99,3 +101,48 @@ class CrmDeliveries(Protocol):
     nothing. Raises DeliveryRefused for a day it can't take (a closed period)."""
 
     def deliver_from_crm(self, contract: Contract, *, today: date) -> int: ...
+
+
+REVENUE_ENTRY = "closebot-rev-"  # external IDs of month-end revenue entries: + "2026-11-USD"
+
+
+@dataclass(frozen=True)
+class RevenueLine:
+    """Revenue a period released for one obligation: Dr Deferred Revenue / Cr `account` (the
+    revenue account's number, as the charts of the ledger, NetSuite and Sage Intacct share it)."""
+
+    account: str
+    amount_minor: int
+    memo: str
+
+
+@dataclass(frozen=True)
+class DeferredMoves:
+    """Deferred Revenue in the ERP over a period, credits positive, minor units: `released` is
+    what closebot's revenue entries took out of it, `credits` every other debit to it."""
+
+    opening: int
+    billings: int
+    credits: int
+    released: int
+    closing: int
+
+
+class PeriodClosedInErp(ValueError):
+    """The ERP refused a posting dated in an accounting period it has closed."""
+
+
+class RevenueJournal(Protocol):
+    """A month's revenue as one journal entry per currency in an ERP that is not the ledger."""
+
+    name: str
+
+    def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
+                     lines: Sequence[RevenueLine]) -> str:
+        """Post once by `external_id` (a re-run finds it); its id. `PeriodClosedInErp` when the
+        ERP's period holding `posted_on` is closed."""
+        ...
+
+    def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves | None:
+        """Deferred Revenue as the ERP's general ledger holds it (None: not read from it)."""
+        ...

@@ -45,6 +45,12 @@ class IntacctEmulator(HttpsEndpoint, CallMeter):
             "INTACCT_CA_BUNDLE": str(self.ca_bundle),
         }
 
+    def close_period(self, period: str) -> None:
+        """Close an accounting period ("2026-11") as a controller would in Sage Intacct: nothing
+        dated in it posts any more."""
+        with self.store.lock:
+            self.store.closed_periods.add(period)
+
     def records(self, obj: str) -> list[dict[str, Any]]:
         """Every record of an object, as `GET /objects/{obj}/{key}` would show it."""
         with self.store.lock:

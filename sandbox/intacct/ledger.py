@@ -52,8 +52,10 @@ def journal_lines(store: Store) -> list[dict[str, Any]]:
         for n, line in enumerate(entry["lines"], start=1):
             rows.append({**line, "key": f"{entry['key']}-{n}",
                          "txnAmount": o.money(line["txnAmount"], currency),
+                         "entryDate": entry.get("postingDate"),
                          "currency": {"txnCurrency": currency},
-                         "journalEntry": {"key": entry["key"], "id": entry["id"]}})
+                         "journalEntry": {"key": entry["key"], "id": entry["id"],
+                                          "referenceNumber": entry.get("referenceNumber")}})
     return rows
 
 

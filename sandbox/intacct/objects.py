@@ -24,8 +24,10 @@ OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, SALES_ORDER, JOURNAL_ENTRY, A
 # An owned object: an adjustment's lines, read through the query service (each names its
 # adjustment as `arAdjustment`), written only with the adjustment.
 ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
-# A journal entry's lines, read the same way (each names its entry as `journalEntry`).
+# A journal entry's lines, read the same way (each names its entry as `journalEntry`), and an
+# AR invoice's (each naming its `invoice`).
 JOURNAL_LINE = "general-ledger/journal-entry-line"
+INVOICE_LINE = "accounts-receivable/invoice-line"
 
 # A company's chart as a small SaaS company sets it up (id, name, normal balance).
 CHART = (

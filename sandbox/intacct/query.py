@@ -22,7 +22,7 @@ _TOKEN = re.compile(r"\s*(\d+|and|or|\(|\))\s*", re.IGNORECASE)
 
 def run(store: Store, body: dict[str, Any]) -> dict[str, Any]:
     obj = body.get("object")
-    if obj not in (*o.OBJECTS, o.ADJUSTMENT_LINE, o.JOURNAL_LINE):
+    if obj not in (*o.OBJECTS, o.ADJUSTMENT_LINE, o.JOURNAL_LINE, o.INVOICE_LINE):
         raise invalid(f"Unknown object {obj!r} in query", field="object")
     fields = body.get("fields") or ["key", "id", "href"]
     if not isinstance(fields, list):
@@ -34,6 +34,7 @@ def run(store: Store, body: dict[str, Any]) -> dict[str, Any]:
     with store.lock:
         rows = (render.adjustment_lines(store) if obj == o.ADJUSTMENT_LINE else
                 ledger.journal_lines(store) if obj == o.JOURNAL_LINE else
+                render.invoice_lines(store) if obj == o.INVOICE_LINE else
                 [render.record(store, obj, row) for row in store.rows[obj].values()])
     tests = [_test(f) for f in filters]
     expression = body.get("filterExpression") or " and ".join(str(n + 1) for n in range(len(tests)))

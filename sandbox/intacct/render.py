@@ -37,9 +37,24 @@ def adjustment_lines(store: Store) -> list[dict[str, Any]]:
         currency = adjustment["currency"]["txnCurrency"]
         for n, line in enumerate(adjustment["lines"], start=1):
             rows.append(_strings({**line, "key": f"{adjustment['key']}-{n}",
+                                  "entryDate": adjustment.get("adjustmentDate"),
                                   "currency": {"txnCurrency": currency},
                                   "arAdjustment": {"key": adjustment["key"],
                                                    "id": adjustment["id"]}}, currency))
+    return rows
+
+
+def invoice_lines(store: Store) -> list[dict[str, Any]]:
+    """Every AR invoice's lines as rows of their own, each naming its invoice and dated with it."""
+    rows = []
+    for invoice in store.rows[o.INVOICE].values():
+        currency = invoice["currency"]["txnCurrency"]
+        for n, line in enumerate(invoice["lines"], start=1):
+            rows.append(_strings({**line, "key": f"{invoice['key']}-{n}",
+                                  "entryDate": invoice.get("invoiceDate"),
+                                  "currency": {"txnCurrency": currency},
+                                  "invoice": {"key": invoice["key"], "id": invoice["id"]}},
+                                 currency))
     return rows
 
 

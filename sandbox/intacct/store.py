@@ -22,6 +22,7 @@ class Store:
         self.rows: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in o.OBJECTS}
         self._next = 100
         self.applied: dict[str, Decimal] = {}  # invoice or adjustment key → amount applied
+        self.closed_periods: set[str] = set()  # "2026-11": the general ledger's closed books
         for gl_id, name, side in o.CHART:
             self._insert(o.ACCOUNT, {"id": gl_id, "name": name, "normalBalance": side,
                                      "status": "active"})
@@ -186,7 +187,12 @@ class Store:
 
     def _journal_entry(self, body: dict[str, Any]) -> dict[str, Any]:
         """Lines in one transaction currency (a line's `currency.txnCurrency`, USD when
-        absent), debits equal to credits."""
+        absent), debits equal to credits; refused in a closed period."""
+        posting = str(body.get("postingDate") or "")
+        if posting[:7] in self.closed_periods:
+            raise invalid(f"Cannot post to a closed period: {posting} falls in books closed "
+                          "through that period; use a date in an open period",
+                          field="postingDate")
         lines, net, currencies = [], ZERO, set()
         for n, line in enumerate(body.get("lines") or []):
             currencies.add(self._txn_currency(line))

@@ -70,10 +70,18 @@ def refund_lines(value: Any, resolve: sublists.Resolver, path: str) -> list[dict
     return out
 
 
+def refuse_closed(store: Store, day: Any) -> None:
+    """NetSuite doesn't post a transaction dated in a closed accounting period."""
+    if day is not None and f"{day:%Y-%m}" in store.closed_periods:
+        raise user_error(f"The transaction date {day:%m/%d/%Y} is in a closed period "
+                         f"({day:%b %Y}); choose a date in an open period.", "tranDate")
+
+
 def settle_cash(store: Store, rtype: RecordType, record: Record) -> None:
     """Check a cash record as it would be saved and fill in its total."""
     places = store.currency_places(record["currency"])
     if rtype is JOURNAL_ENTRY:
+        refuse_closed(store, record.get("tranDate"))
         lines = record["line"]
         debits = credits = ZERO
         for i, line in enumerate(lines):

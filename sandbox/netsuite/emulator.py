@@ -86,6 +86,12 @@ class NetSuiteEmulator(HttpsEndpoint, CallMeter):
 
     # -- direct access (no API call) -----------------------------------------------------------
 
+    def close_period(self, period: str) -> None:
+        """Close an accounting period ("2026-11") as a controller would in NetSuite: nothing
+        dated in it posts any more."""
+        with self.store.lock:
+            self.store.closed_periods.add(period)
+
     def records(self, record_type: str) -> list[dict[str, Any]]:
         """Every record of a type, sublists expanded, as a client decoding the API's JSON with
         `parse_float=Decimal` would see them."""

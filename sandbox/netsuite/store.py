@@ -35,6 +35,7 @@ class Store:
         self._sequences: dict[str, int] = defaultdict(int)
         self._numbers: dict[str, int] = defaultdict(int)
         self._applied: dict[str, dict[Source, Decimal]] = defaultdict(dict)
+        self.closed_periods: set[str] = set()  # "2026-11": Setup > Accounting > Manage Periods
         # sales order id → invoice id → {order line number: amount that invoice bills of it}
         self._billed: dict[str, dict[str, dict[int, Decimal]]] = defaultdict(dict)
         self.one_world = False  # set by the emulator: customers then need a subsidiary

@@ -36,6 +36,7 @@ from sync.connectors.netsuite_closures import (
     credit_lines,
     write_off_lines,
 )
+from sync.connectors.revenue_subledger import RevenueSubledger
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
@@ -61,6 +62,8 @@ class GlAccounts:
 
 class IntacctErp(IntacctBooks):
     name = SYSTEM
+    # The revenue schedules closebot keeps beside Sage Intacct (set by the wiring).
+    subledger: RevenueSubledger | None = None
 
     def __init__(self, *, accounts: GlAccounts | None = None, **transport: Any) -> None:
         super().__init__(**transport)
@@ -80,6 +83,13 @@ class IntacctErp(IntacctBooks):
         return customer.crm_account_id
 
     def upsert_sales_order(self, contract: Contract, *, customer_id: str) -> str:
+        order_id = self._sales_order(contract, customer_id)
+        # After Sage Intacct has the order: a schedule for an order it refused would post revenue.
+        if self.subledger is not None:
+            self.subledger.record(contract)
+        return order_id
+
+    def _sales_order(self, contract: Contract, customer_id: str) -> str:
         found = self._find(ORDER, contract.order_key)
         if found:
             return found

@@ -22,9 +22,10 @@ from decimal import Decimal
 from typing import Any
 
 from sync.connectors.intacct import DEFERRED, INVOICE, PAYMENT, GlAccounts, IntacctErp
+from sync.connectors.intacct_journal import JOURNAL_ENTRY, post_journal
 from sync.connectors.intacct_transport import SYSTEM
 from sync.errors import PermanentError
-from sync.money import from_minor, to_minor
+from sync.money import to_minor
 from sync.ports_cash import (
     CASH,
     CHARGEBACK_LOSSES,
@@ -39,7 +40,6 @@ from sync.ports_cash import (
     CashPosting,
 )
 
-JOURNAL_ENTRY = "general-ledger/journal-entry"
 JOURNAL_LINE = "general-ledger/journal-entry-line"
 ACCOUNT = "general-ledger/account"
 IN_LIST = 100  # references per `$in` filter
@@ -140,18 +140,11 @@ class IntacctCash:
                                 posting.posted_on.isoformat(), posting.memo)
 
     def _journal(self, posting: CashPosting, lines: list[tuple[str, int]]) -> str:
-        found = self.erp._find(JOURNAL_ENTRY, posting.external_id)
-        if found:
-            return found
-        body: dict[str, Any] = {
-            "glJournal": {"id": self.journal}, "postingDate": posting.posted_on.isoformat(),
-            "referenceNumber": posting.external_id, "description": posting.memo[:1000],
-            "lines": [{"glAccount": {"id": account}, "memo": posting.memo[:1000],
-                       "txnType": "debit" if amount > 0 else "credit",
-                       "txnAmount": str(from_minor(abs(amount), posting.currency)),
-                       "currency": {"txnCurrency": posting.currency}}
-                      for account, amount in lines]}
-        return self.erp._create(JOURNAL_ENTRY, body)
+        return post_journal(
+            self.erp, reference=posting.external_id, currency=posting.currency,
+            posted_on=posting.posted_on, description=posting.memo, journal=self.journal,
+            lines=[(account, "debit" if amount > 0 else "credit", abs(amount), posting.memo)
+                   for account, amount in lines])
 
     def _invoice_key(self, invoice_id: str) -> str | None:
         if invoice_id not in self._invoices and (key := self.erp._find(INVOICE, invoice_id)):

@@ -23,6 +23,7 @@ from sync.connectors.netsuite_billing import bill_order, order_line, period_date
 from sync.connectors.netsuite_change import lower_amended_order, lowers
 from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
 from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
+from sync.connectors.revenue_subledger import RevenueSubledger
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
@@ -46,6 +47,8 @@ class NetSuiteErp(NetSuiteTransport):
     def _with_rate(self, body: dict[str, Any], currency: str, on: date) -> dict[str, Any]:
         rate = self.exchange_rate(currency, on) if self.exchange_rate else None
         return body if rate is None else {**body, "exchangeRate": rate}
+    # The revenue schedules closebot keeps beside NetSuite (set by the wiring).
+    subledger: RevenueSubledger | None = None
 
     # --- the Erp port ----------------------------------------------------------------------
 
@@ -60,6 +63,13 @@ class NetSuiteErp(NetSuiteTransport):
         return self._upsert("customer", customer.crm_account_id, body)
 
     def upsert_sales_order(self, contract: Contract, *, customer_id: str) -> str:
+        order_id = self._sales_order(contract, customer_id)
+        # After NetSuite has the order: a schedule for an order it refused would post revenue.
+        if self.subledger is not None:
+            self.subledger.record(contract)
+        return order_id
+
+    def _sales_order(self, contract: Contract, customer_id: str) -> str:
         currency = contract.currency
         lines = [
             {

@@ -1,0 +1,29 @@
+"""The revenue subledger closebot keeps when the ERP is NetSuite or Sage Intacct.
+
+The embedded ledger's sales orders carry the revenue schedules (per obligation, per period, at
+the allocated price), so with another ERP closebot records each contract version there as well:
+the same rows, planned by the same code, re-planned the way the ledger re-plans them. No
+invoice or payment is posted into it; the ERP keeps those. Month-end close posts what the
+schedules release to the ERP as journal entries (`sync/ledger/subledger_close.py`).
+"""
+
+from __future__ import annotations
+
+from sync.connectors.ledger import LedgerErp
+from sync.ledger import Ledger
+from sync.model import Contract
+
+
+class RevenueSubledger:
+    def __init__(self, ledger: Ledger, *, recognize_on_delivery: bool = False) -> None:
+        self.ledger = ledger
+        self._orders = LedgerErp(ledger, recognize_on_delivery=recognize_on_delivery)
+
+    def record(self, contract: Contract) -> None:
+        """The contract version's schedules, once: a replay finds the order by its key. A
+        version with no line (a cancellation's) plans nothing: what it ends is booked by its
+        credits."""
+        if not contract.obligations:
+            return
+        customer = self._orders.upsert_customer(contract.customer, currency=contract.currency)
+        self._orders.upsert_sales_order(contract, customer_id=customer)
