@@ -16,7 +16,7 @@ from storage.ledger import (
     LedgerSalesOrder,
     LedgerSalesOrderLine,
 )
-from sync.ledger import fx, periods
+from sync.ledger import fx, fx_releases, periods
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.journal import Leg, check_balanced, next_numbers
 from sync.revenue.delivery import AWAITING
@@ -106,7 +106,7 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
     links: list[dict[str, Any]] = []
     functional_rows: list[dict[str, Any]] = []
     functional = fx.functional_currency(session)
-    release_rates = fx.ReleaseRates(session, functional) if functional else None
+    release_rates = fx_releases.ReleaseRates(session, functional) if functional else None
     for (row_id, period_no, recognize_on, amount_minor, currency, account, line_external_id,
          order_external_id, order_number, order_id), (entry_id, number) in zip(
             due, numbers, strict=True):
@@ -128,9 +128,7 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
         })
         links.append({"row_id": row_id, "entry_id": entry_id})
         if release_rates is not None and functional is not None:
-            rate = release_rates.rate(order_id, currency, recognize_on)
-            legs = fx.converted_legs([Leg(DEFERRED_REVENUE, debit=amount),
-                                      Leg(account, credit=amount)], currency, functional, rate)
+            legs = release_rates.legs(order_id, currency, recognize_on, amount, account)
             functional_rows += fx.functional_rows(entry_id, legs, functional)
     session.execute(insert(LedgerJournalLine.__table__), lines)  # Core: no ORM per row
     session.execute(insert(LedgerJournalEntry.__table__), entries)
