@@ -103,13 +103,15 @@ class ReleaseRates:
         # What earlier runs released, each under the invoice it was released at.
         schedule = LedgerRevenueSchedule
         line = LedgerFunctionalLine
+        # A release posted before a functional currency was configured has no functional line
+        # and counts in neither total.
         for on, amount, released in session.execute(
                 select(schedule.recognize_on, schedule.amount_minor,
-                       func.coalesce(func.sum(line.debit_minor - line.credit_minor), 0))
+                       func.sum(line.debit_minor - line.credit_minor))
                 .join(LedgerSalesOrderLine,
                       LedgerSalesOrderLine.id == schedule.sales_order_line_id)
-                .outerjoin(line, and_(line.entry_id == schedule.journal_entry_id,
-                                      line.account_code == acct.DEFERRED_REVENUE))
+                .join(line, and_(line.entry_id == schedule.journal_entry_id,
+                                 line.account_code == acct.DEFERRED_REVENUE))
                 .where(LedgerSalesOrderLine.sales_order_id == order_id,
                        schedule.journal_entry_id.is_not(None))
                 .group_by(schedule.id, schedule.recognize_on, schedule.amount_minor)):

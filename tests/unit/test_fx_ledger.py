@@ -226,3 +226,22 @@ def test_releases_add_back_to_what_the_invoice_deferred(sessions: sessionmaker[S
     before = row_counts(sessions)
     ledger.recognize_revenue(through=date(2026, 12, 31))
     assert row_counts(sessions) == before
+
+
+def test_releases_before_a_functional_currency_are_not_caught_up(
+        sessions: sessionmaker[Session]) -> None:
+    """The same EUR 1,000.00 booked and released through June with no functional currency;
+    then USD is configured. July's release is July's own EUR 83.33 x 1.0850 (the invoice day's
+    rate) = 90.41 (90.41305), not everything released since January: what was posted without
+    a functional line counts in neither currency. July to December: EUR 499.98 x 1.0850 =
+    542.478 -> USD 542.48 in all."""
+    load_rates(sessions)
+    book_deal(Ledger(sessions), total=100_000)
+    Ledger(sessions).recognize_revenue(through=date(2026, 6, 30))
+    ledger = Ledger(sessions, functional_currency="USD")
+    ledger.recognize_revenue(through=date(2026, 7, 31))
+    assert ledger.functional_trial_balance() == {DEFERRED_REVENUE: 9_041,
+                                                 SUBSCRIPTION_REVENUE: -9_041}
+    ledger.recognize_revenue(through=date(2026, 12, 31))
+    assert ledger.functional_trial_balance() == {DEFERRED_REVENUE: 54_248,
+                                                 SUBSCRIPTION_REVENUE: -54_248}
