@@ -12,11 +12,12 @@ amount is released to the cent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.fx_tables import LedgerFunctionalLine
@@ -27,7 +28,7 @@ from storage.ledger import (
     LedgerSalesOrderLine,
 )
 from sync.ledger import accounts as acct
-from sync.ledger.fx import FunctionalLeg, convert, converted_legs, entry_rate
+from sync.ledger.fx import FunctionalLeg, convert, converted_legs
 from sync.ledger.fx_rates import rate_on
 from sync.ledger.journal import Leg
 
@@ -77,55 +78,92 @@ class ReleaseRates:
         return [FunctionalLeg(acct.DEFERRED_REVENUE, value, 0, deferral.rate),
                 FunctionalLeg(account, 0, value, deferral.rate)]
 
+    def prefetch(self, order_ids: Iterable[int], currency_of: dict[int, str]) -> None:
+        """Load the deferrals of these orders at once (a few queries for a page of releases,
+        not a few per order)."""
+        todo = sorted(set(order_ids) - self._deferrals.keys())
+        if not todo:
+            return
+        session = self._session
+        invoices = session.execute(
+            select(LedgerInvoice.sales_order_id, LedgerInvoice.issued_on,
+                   LedgerInvoice.journal_entry_id)
+            .where(LedgerInvoice.sales_order_id.in_(todo))
+            .order_by(LedgerInvoice.issued_on.desc(), LedgerInvoice.id.desc())).all()
+        entries = [entry_id for _, _, entry_id in invoices if entry_id is not None]
+        functional = _booked(session, entries)
+        deferred = dict(session.execute(
+            select(LedgerJournalLine.entry_id,
+                   func.sum(LedgerJournalLine.credit_minor - LedgerJournalLine.debit_minor))
+            .where(LedgerJournalLine.entry_id.in_(entries),
+                   LedgerJournalLine.account_code == acct.DEFERRED_REVENUE)
+            .group_by(LedgerJournalLine.entry_id)).all()) if entries else {}
+        for order_id in todo:
+            self._deferrals[order_id] = []
+        for order_id, issued, entry_id in invoices:
+            if entry_id in functional:
+                rate, booked = functional[entry_id]
+                self._deferrals[order_id].append(
+                    Deferral(issued, rate, int(deferred.get(entry_id) or 0), booked))
+            else:  # booked before a functional currency was configured: its day's rate
+                rate = rate_on(session, currency_of[order_id], self._functional, issued)
+                self._deferrals[order_id].append(Deferral(issued, rate, 0, None))
+        # What earlier runs released, each under the invoice it was released at. A release
+        # posted before a functional currency was configured has no functional line and
+        # counts in neither total.
+        schedule = LedgerRevenueSchedule
+        posted = session.execute(
+            select(LedgerSalesOrderLine.sales_order_id, schedule.recognize_on,
+                   schedule.amount_minor, schedule.journal_entry_id)
+            .join(LedgerSalesOrderLine,
+                  LedgerSalesOrderLine.id == schedule.sales_order_line_id)
+            .where(LedgerSalesOrderLine.sales_order_id.in_(todo),
+                   schedule.journal_entry_id.is_not(None))).all()
+        released = _released(session, [entry_id for *_, entry_id in posted])
+        for order_id, on, amount, entry_id in posted:
+            if entry_id not in released:
+                continue
+            for deferral in self._deferrals[order_id]:
+                if deferral.issued_on <= on:
+                    deferral.released_minor += int(amount)
+                    deferral.released_functional += released[entry_id]
+                    break
+
     def _deferral(self, order_id: int, currency: str, on: date) -> Deferral | None:
         if order_id not in self._deferrals:
-            self._deferrals[order_id] = self._load(order_id, currency)
+            self.prefetch([order_id], {order_id: currency})
         for deferral in self._deferrals[order_id]:  # latest first
             if deferral.issued_on <= on:
                 return deferral
         return None
 
-    def _load(self, order_id: int, currency: str) -> list[Deferral]:
-        session = self._session
-        deferrals: list[Deferral] = []
-        for issued, entry_id in session.execute(
-                select(LedgerInvoice.issued_on, LedgerInvoice.journal_entry_id)
-                .where(LedgerInvoice.sales_order_id == order_id)
-                .order_by(LedgerInvoice.issued_on.desc(), LedgerInvoice.id.desc())):
-            rate = entry_rate(session, entry_id)
-            if rate is None:
-                rate = rate_on(session, currency, self._functional, issued)
-                deferrals.append(Deferral(issued, rate, 0, None))
-                continue
-            deferrals.append(Deferral(issued, rate, _deferred(session, LedgerJournalLine,
-                                                              entry_id),
-                                      _deferred(session, LedgerFunctionalLine, entry_id)))
-        # What earlier runs released, each under the invoice it was released at.
-        schedule = LedgerRevenueSchedule
-        line = LedgerFunctionalLine
-        # A release posted before a functional currency was configured has no functional line
-        # and counts in neither total.
-        for on, amount, released in session.execute(
-                select(schedule.recognize_on, schedule.amount_minor,
-                       func.sum(line.debit_minor - line.credit_minor))
-                .join(LedgerSalesOrderLine,
-                      LedgerSalesOrderLine.id == schedule.sales_order_line_id)
-                .join(line, and_(line.entry_id == schedule.journal_entry_id,
-                                 line.account_code == acct.DEFERRED_REVENUE))
-                .where(LedgerSalesOrderLine.sales_order_id == order_id,
-                       schedule.journal_entry_id.is_not(None))
-                .group_by(schedule.id, schedule.recognize_on, schedule.amount_minor)):
-            for deferral in deferrals:
-                if deferral.issued_on <= on:
-                    deferral.released_minor += int(amount)
-                    deferral.released_functional += int(released)
-                    break
-        return deferrals
+
+def _booked(session: Session, entries: list[int]) -> dict[int, tuple[Decimal, int]]:
+    """Per invoice entry with functional lines: the rate it was booked at (its first line's)
+    and what it credited to Deferred Revenue in the functional currency."""
+    found: dict[int, tuple[Decimal, int]] = {}
+    if not entries:
+        return found
+    line = LedgerFunctionalLine
+    for entry_id, _, code, debit, credit, rate in session.execute(
+            select(line.entry_id, line.line_no, line.account_code, line.debit_minor,
+                   line.credit_minor, line.rate)
+            .where(line.entry_id.in_(entries)).order_by(line.entry_id, line.line_no)):
+        first_rate, booked = found.get(entry_id, (Decimal(rate), 0))
+        if code == acct.DEFERRED_REVENUE:
+            booked += int(credit) - int(debit)
+        found[entry_id] = (first_rate, booked)
+    return found
 
 
-def _deferred(session: Session, table: type[LedgerJournalLine] | type[LedgerFunctionalLine],
-              entry_id: int | None) -> int:
-    """What an invoice's entry credited to Deferred Revenue (net), in that table's currency."""
-    return int(session.scalar(
-        select(func.coalesce(func.sum(table.credit_minor - table.debit_minor), 0))
-        .where(table.entry_id == entry_id, table.account_code == acct.DEFERRED_REVENUE)) or 0)
+def _released(session: Session, entries: list[int]) -> dict[int, int]:
+    """Per release entry with functional lines, what it took out of Deferred Revenue there."""
+    line = LedgerFunctionalLine
+    found: dict[int, int] = {}
+    for first in range(0, len(entries), 5_000):  # bound the IN list
+        for entry_id, code, debit, credit in session.execute(
+                select(line.entry_id, line.account_code, line.debit_minor, line.credit_minor)
+                .where(line.entry_id.in_(entries[first:first + 5_000]))):
+            if code == acct.DEFERRED_REVENUE:
+                found[entry_id] = found.get(entry_id, 0) + int(debit) - int(credit)
+    return found

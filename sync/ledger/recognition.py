@@ -78,13 +78,17 @@ def recognize_due(session: Session, *, through: date) -> int:
         .with_for_update(skip_locked=True)
     ))
     lock = periods.closed_through(session)
+    functional = fx.functional_currency(session)
+    # One for the whole run: what each invoice has released so far carries across chunks.
+    release_rates = fx_releases.ReleaseRates(session, functional) if functional else None
     for first in range(0, len(ids), CHUNK):
-        _post_due(session, ids[first:first + CHUNK], lock)
+        _post_due(session, ids[first:first + CHUNK], lock, release_rates)
     session.flush()
     return len(ids)
 
 
-def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
+def _post_due(session: Session, ids: list[int], lock: date | None,
+              release_rates: fx_releases.ReleaseRates | None) -> None:
     # Plain rows, not ORM objects: building and flushing an object per row was most of a
     # close's time.
     schedule = LedgerRevenueSchedule
@@ -106,7 +110,8 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
     links: list[dict[str, Any]] = []
     functional_rows: list[dict[str, Any]] = []
     functional = fx.functional_currency(session)
-    release_rates = fx_releases.ReleaseRates(session, functional) if functional else None
+    if release_rates is not None:
+        release_rates.prefetch([row[-1] for row in due], {row[-1]: row[4] for row in due})
     for (row_id, period_no, recognize_on, amount_minor, currency, account, line_external_id,
          order_external_id, order_number, order_id), (entry_id, number) in zip(
             due, numbers, strict=True):
