@@ -138,7 +138,7 @@ def make_erp(settings: Settings, sessions: sessionmaker[Session]) -> Erp:
         return LedgerErp(make_ledger(settings, sessions),
                          recognize_on_delivery=settings.recognize_on_delivery)
     if settings.erp == "intacct":
-        return _with_subledger(make_intacct(settings), settings, sessions)
+        return _with_subledger(make_intacct(settings, sessions), settings, sessions)
     if missing := settings.missing_netsuite():
         raise NotConfigured(f"NetSuite is not configured ({', '.join(missing)})")
     assert settings.netsuite_consumer_secret and settings.netsuite_token_secret
@@ -173,11 +173,12 @@ def _with_subledger(erp: E, settings: Settings, sessions: sessionmaker[Session])
     return erp
 
 
-def make_intacct(settings: Settings) -> IntacctErp:
+def make_intacct(settings: Settings, sessions: sessionmaker[Session] | None = None
+                 ) -> IntacctErp:
     if missing := settings.missing_intacct():
         raise NotConfigured(f"Sage Intacct is not configured ({', '.join(missing)})")
     assert settings.intacct_client_secret
-    return instrument(IntacctErp(
+    intacct = IntacctErp(
         client_id=str(settings.intacct_client_id),
         client_secret=settings.intacct_client_secret.get_secret_value(),
         username=str(settings.intacct_username),
@@ -191,7 +192,13 @@ def make_intacct(settings: Settings) -> IntacctErp:
             bad_debt=settings.intacct_bad_debt_account,
             credits_allowances=settings.intacct_credits_allowances_account,
             undeposited_funds=settings.intacct_undeposited_funds_account),
-    ), "intacct")
+    )
+    if settings.functional_currency and sessions is not None:
+        # The entity's base currency is the functional one: each foreign-currency invoice and
+        # payment carries closebot's rate for its day (docs/fx.md).
+        intacct.base_currency = settings.functional_currency
+        intacct.exchange_rate = fx_rates.reader(sessions, settings.functional_currency)
+    return instrument(intacct, "intacct")
 
 
 def make_cash(settings: Settings, erp: Erp) -> CashPorts | None:

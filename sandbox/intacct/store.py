@@ -134,8 +134,9 @@ class Store:
         if not lines:
             raise invalid(f"An {what} needs at least one line", field="lines")
         return {"customer": {"id": customer}, "referenceNumber": body.get("referenceNumber"),
-                "description": body.get("description"), "currency": {"txnCurrency": currency},
-                "lines": lines, "state": "posted"}
+                "description": body.get("description"),
+                "currency": self._currency_block(body, currency), "lines": lines,
+                "state": "posted"}
 
     def _payment(self, body: dict[str, Any]) -> dict[str, Any]:
         customer = self._customer_of(body)
@@ -181,7 +182,7 @@ class Store:
                 "paymentMethod": body.get("paymentMethod") or "EFT",
                 "referenceNumber": body.get("referenceNumber"),
                 "description": body.get("description"),
-                "currency": {"txnCurrency": currency}, "totalTxnAmount": cash,
+                "currency": self._currency_block(body, currency), "totalTxnAmount": cash,
                 "undepositedFundsGLAccount": undeposited, "details": details,
                 "state": "complete"}
 
@@ -238,6 +239,32 @@ class Store:
 
     def _txn_currency(self, body: dict[str, Any]) -> str:
         return self._currency((body.get("currency") or {}).get("txnCurrency") or "USD")
+
+    def _currency_block(self, body: dict[str, Any], currency: str) -> dict[str, Any]:
+        """`currency` as an AR invoice, adjustment or payment keeps it: the transaction
+        currency, and when the body gives one, the base currency and the exchange rate (`date`,
+        `rate`, `typeId`) it is converted at. The rate is kept as written (a string, never
+        rendered as money)."""
+        given = body.get("currency") or {}
+        block: dict[str, Any] = {"txnCurrency": currency}
+        if given.get("baseCurrency") is not None:
+            block["baseCurrency"] = self._currency(str(given["baseCurrency"]))
+        rate = given.get("exchangeRate")
+        if rate is None:
+            return block
+        if not isinstance(rate, dict) or "baseCurrency" not in block:
+            raise invalid("An exchange rate needs the base currency it converts into",
+                          field="currency.exchangeRate")
+        try:
+            value = Decimal(str(rate.get("rate")))
+        except ArithmeticError:
+            value = ZERO
+        if not value.is_finite() or value <= 0:
+            raise invalid("The exchange rate must be a positive number",
+                          field="currency.exchangeRate.rate")
+        block["exchangeRate"] = {"date": rate.get("date"), "rate": str(rate.get("rate")),
+                                 "typeId": rate.get("typeId")}
+        return block
 
     def _currency(self, code: str) -> str:
         if code not in o.CURRENCIES:

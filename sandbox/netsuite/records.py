@@ -77,9 +77,9 @@ class Records:
         """A new `target` record made from an existing `source` one (Transforming Records).
 
         Sales order → invoice is `billing.invoice_from_order`. Invoice → credit memo: the memo
-        copies the invoice's customer, currency and item lines and applies itself to what is
-        still open on the invoice; the body may set more of the memo's fields (an external id,
-        the date, a memo). The date defaults to today.
+        copies the invoice's customer, currency (and exchange rate) and item lines and applies
+        itself to what is still open on the invoice; the body may set more of the memo's fields
+        (an external id, the date, a memo). The date defaults to today.
         """
         if (source, target) not in ((INVOICE, CREDIT_MEMO), (SALES_ORDER, INVOICE)):
             raise user_error(f"You can't transform a {source.name} into a {target.name}.")
@@ -95,6 +95,8 @@ class Records:
                 "apply": [{"doc": str(found["id"]), "amount": still_open, "line": 0}]
                 if still_open > 0 else [],
             }
+            if found.get("exchangeRate") is not None:
+                record["exchangeRate"] = found["exchangeRate"]
             record.update(changes)
             return self._insert(target, record)
 

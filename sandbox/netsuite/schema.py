@@ -162,6 +162,7 @@ CREDIT_MEMO = RecordType(
     (
         _ref("entity", "customer"),
         *_TRANSACTION_HEAD,
+        Field("exchangeRate", "money"),
         Field("item", "lines", required=True),
         Field("apply", "applies"),
     ),

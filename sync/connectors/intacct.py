@@ -19,9 +19,9 @@ it), tax the sales tax account; AR is the AR module's own account. Amounts are d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -64,6 +64,32 @@ class IntacctErp(IntacctBooks):
     name = SYSTEM
     # The revenue schedules closebot keeps beside Sage Intacct (set by the wiring).
     subledger: RevenueSubledger | None = None
+
+    # With FUNCTIONAL_CURRENCY set: the entity's base currency and closebot's rate (base units
+    # per unit of a currency) on a day, None for the base currency itself. A foreign-currency
+    # AR invoice or payment carries it in its `currency.exchangeRate`, so Sage converts at
+    # closebot's rate instead of its own daily rate.
+    base_currency: str | None = None
+    exchange_rate: Callable[[str, date], Decimal | None] | None = None
+
+    def _currency(self, currency: str, on: date) -> dict[str, Any]:
+        block: dict[str, Any] = {"txnCurrency": currency}
+        rate = self.exchange_rate(currency, on) if self.exchange_rate else None
+        if rate is not None and self.base_currency:
+            block.update(baseCurrency=self.base_currency,
+                         exchangeRate={"date": on.isoformat(),
+                                       "rate": format(rate.normalize(), "f")})
+        return block
+
+    def _invoice_currency(self, invoice: dict[str, Any], currency: str) -> dict[str, Any]:
+        """A credit on an invoice takes back what the invoice booked, at the invoice's rate
+        (the ledger's rule, docs/fx.md), not the credit day's."""
+        held = invoice.get("currency") or {}
+        rate = held.get("exchangeRate") or {}
+        if self.exchange_rate is None or not rate.get("rate") or not held.get("baseCurrency"):
+            return {"txnCurrency": currency}
+        return {"txnCurrency": currency, "baseCurrency": held["baseCurrency"],
+                "exchangeRate": {"date": rate.get("date"), "rate": str(rate["rate"])}}
 
     def __init__(self, *, accounts: GlAccounts | None = None, **transport: Any) -> None:
         super().__init__(**transport)
@@ -127,7 +153,7 @@ class IntacctErp(IntacctBooks):
         if sales_order_id:
             memo += f"; sales order {sales_order_id}"
         body: dict[str, Any] = {
-            "customer": {"id": customer_id}, "currency": {"txnCurrency": currency},
+            "customer": {"id": customer_id}, "currency": self._currency(currency, issued),
             "invoiceDate": issued.isoformat(), "dueDate": (invoice.due_on or issued).isoformat(),
             "referenceNumber": invoice.billing_id, "description": memo[:1000], "lines": lines}
         if invoice.number:
@@ -142,7 +168,8 @@ class IntacctErp(IntacctBooks):
             return found
         customer_id, currency = self._owner(invoice_id)
         return self._create(PAYMENT, {
-            "customer": {"id": customer_id}, "currency": {"txnCurrency": currency},
+            "customer": {"id": customer_id},
+            "currency": self._currency(currency, payment.paid_at.date()),
             "paymentDate": payment.paid_at.date().isoformat(), "paymentMethod": "EFT",
             "referenceNumber": payment.billing_id,
             "undepositedFundsGLAccount": {"id": self.accounts.undeposited_funds},
@@ -223,7 +250,8 @@ class IntacctErp(IntacctBooks):
                        BAD_DEBT_ITEM: self.accounts.bad_debt,
                        CREDIT: self.accounts.credits_allowances}
             key = self._create(ADJUSTMENT, {
-                "customer": {"id": customer_id}, "currency": {"txnCurrency": currency},
+                "customer": {"id": customer_id},
+                "currency": self._invoice_currency(invoice, currency),
                 "adjustmentDate": on, "referenceNumber": reference,
                 "description": description[:1000],
                 "lines": [self._line(account[item], -minor, currency, text)
@@ -234,7 +262,8 @@ class IntacctErp(IntacctBooks):
         # On a paid invoice the credit stays on the customer's account, as Stripe does it.
         if amount > 0 and self._find(PAYMENT, apply_ref) is None:
             self._create(PAYMENT, {
-                "customer": {"id": customer_id}, "currency": {"txnCurrency": currency},
+                "customer": {"id": customer_id},
+                "currency": self._invoice_currency(invoice, currency),
                 "paymentDate": on, "paymentMethod": "Credit", "referenceNumber": apply_ref,
                 "description": f"Credit {reference} applied",
                 "details": [{"arInvoice": {"key": invoice_id}, "inlineTxn": {"key": key},

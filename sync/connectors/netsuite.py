@@ -50,6 +50,14 @@ class NetSuiteErp(NetSuiteTransport):
     # The revenue schedules closebot keeps beside NetSuite (set by the wiring).
     subledger: RevenueSubledger | None = None
 
+    def _invoice_rate(self, invoice: dict[str, Any]) -> dict[str, Any]:
+        """A credit on an invoice takes back what the invoice booked, at the invoice's rate
+        (the ledger's rule, docs/fx.md), not the credit day's."""
+        rate = invoice.get("exchangeRate")
+        if self.exchange_rate is None or rate is None:
+            return {}
+        return {"exchangeRate": Decimal(str(rate))}
+
     # --- the Erp port ----------------------------------------------------------------------
 
     def upsert_customer(self, customer: Customer, *, currency: str) -> str:
@@ -184,6 +192,7 @@ class NetSuiteErp(NetSuiteTransport):
             "currency": {"id": self._currency_id(credit.currency)},
             "tranDate": credit.created_at.date().isoformat(),
             "memo": f"Stripe credit note {credit.billing_id}: {credit.reason}"[:999],
+            **self._invoice_rate(invoice),
             "item": {"items": [{"item": {"id": self._item_id(item)}, "description": text[:999],
                                 "quantity": 1, "amount": from_minor(minor, credit.currency)}
                                for item, text, minor in credit_lines(
@@ -217,6 +226,7 @@ class NetSuiteErp(NetSuiteTransport):
         return self._upsert("creditMemo", closure.key, {
             **memo_fields(closure),
             "entity": {"id": str(invoice["entity"]["id"])},
+            **self._invoice_rate(invoice),
             "currency": {"id": self._currency_id(currency)},
             "item": {"items": [{"item": {"id": self._item_id(item)}, "description": text[:999],
                                 "quantity": 1, "amount": from_minor(minor, currency)}

@@ -203,6 +203,7 @@ class NetSuiteCash:
                                  posting.currency)
             body: dict[str, Any] = {
                 **self._head(posting), "entity": {"id": customer},
+                **self.erp._invoice_rate(invoice),
                 "item": {"items": [{"item": {"id": self.erp._item_id(CREDIT_ITEM)},
                                     "description": posting.memo[:999], "quantity": 1,
                                     "amount": self._money(credit, posting)}]},

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from storage.ledger import LedgerJournalEntry, LedgerJournalLine
 from sync import ports_cash as roles
 from sync.ledger import accounts as acct
+from sync.ledger import fx
+from sync.ledger.fx_clearing import is_payout, payout_legs
 from sync.ledger.journal import EntryIn, Leg, post_entries, post_entry
 
 ACCOUNT_OF = {
@@ -38,7 +40,8 @@ def create_cash_entry(session: Session, posting: roles.CashPosting) -> LedgerJou
     e = _entry(posting)
     return post_entry(session, external_id=e.external_id, memo=e.memo, posted_on=e.posted_on,
                       currency=e.currency, source_type=e.source_type, source_ref=e.source_ref,
-                      legs=e.legs)
+                      legs=e.legs,
+                      functional=payout_legs(session, e.legs, e.currency, e.posted_on))
 
 
 def create_cash_entries(session: Session, postings: Sequence[roles.CashPosting]) -> int:
@@ -46,8 +49,19 @@ def create_cash_entries(session: Session, postings: Sequence[roles.CashPosting])
     how many were written."""
     have = set(session.scalars(select(LedgerJournalEntry.external_id).where(
         LedgerJournalEntry.external_id.in_([p.external_id for p in postings]))))
-    fresh = {p.external_id: p for p in postings if p.external_id not in have}
-    return post_entries(session, [_entry(p) for p in fresh.values()])
+    fresh = [_entry(p) for p in {p.external_id: p for p in postings
+                                 if p.external_id not in have}.values()]
+    # In a functional currency a payout relieves Clearing at what it carries, so it goes after
+    # what it sweeps, one by one.
+    payouts = ([e for e in fresh if is_payout(e.legs)]
+               if fx.functional_currency(session) is not None else [])
+    count = post_entries(session, [e for e in fresh if e not in payouts])
+    for e in payouts:
+        post_entry(session, external_id=e.external_id, memo=e.memo, posted_on=e.posted_on,
+                   currency=e.currency, source_type=e.source_type, source_ref=e.source_ref,
+                   legs=e.legs,
+                   functional=payout_legs(session, e.legs, e.currency, e.posted_on))
+    return count + len(payouts)
 
 
 def clearing_effects(session: Session, external_ids: Sequence[str]) -> dict[str, int]:

@@ -160,33 +160,6 @@ def at_invoice_rate(session: Session, invoice: LedgerInvoice, legs: Sequence[Any
     return converted_legs(legs, invoice.currency, functional, rate)
 
 
-class ReleaseRates:
-    """The rate each revenue release leaves deferred revenue at: that of the order's latest
-    invoice issued on or before the release (the one that deferred what it releases: an
-    upfront invoice for the whole term, each month's or year's own invoice when billed in
-    periods); a release before any invoice takes its own day's rate."""
-
-    def __init__(self, session: Session, functional: str) -> None:
-        self._session = session
-        self._functional = functional
-        self._invoices: dict[int, list[tuple[date, int | None]]] = {}
-
-    def rate(self, order_id: int, currency: str, on: date) -> Decimal:
-        if order_id not in self._invoices:
-            self._invoices[order_id] = [
-                (issued, entry_id) for issued, entry_id in self._session.execute(
-                    select(LedgerInvoice.issued_on, LedgerInvoice.journal_entry_id)
-                    .where(LedgerInvoice.sales_order_id == order_id)
-                    .order_by(LedgerInvoice.issued_on.desc(), LedgerInvoice.id.desc()))]
-        for issued, entry_id in self._invoices[order_id]:
-            if issued <= on:
-                rate = entry_rate(self._session, entry_id)
-                if rate is not None:
-                    return rate
-                return rate_on(self._session, currency, self._functional, issued)
-        return rate_on(self._session, currency, self._functional, on)
-
-
 def trial_balance(session: Session) -> dict[str, int]:
     """Debit-positive balance per account in the functional currency (the values sum to 0)."""
     line = LedgerFunctionalLine

@@ -18,7 +18,7 @@ from storage.ledger import (
     LedgerSalesOrder,
     LedgerSalesOrderLine,
 )
-from sync.ledger import fx, periods
+from sync.ledger import fx, fx_releases, periods
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.journal import Leg, check_balanced, is_minor, next_numbers
 from sync.revenue.delivery import AWAITING
@@ -82,13 +82,17 @@ def recognize_due(session: Session, *, through: date) -> int:
         .with_for_update(skip_locked=True)
     ))
     lock = periods.closed_through(session)
+    functional = fx.functional_currency(session)
+    # One for the whole run: what each invoice has released so far carries across chunks.
+    release_rates = fx_releases.ReleaseRates(session, functional) if functional else None
     for first in range(0, len(ids), CHUNK):
-        _post_due(session, ids[first:first + CHUNK], lock)
+        _post_due(session, ids[first:first + CHUNK], lock, release_rates)
     session.flush()
     return len(ids)
 
 
-def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
+def _post_due(session: Session, ids: list[int], lock: date | None,
+              release_rates: fx_releases.ReleaseRates | None) -> None:
     # Plain rows, not ORM objects: building and flushing an object per row was most of a
     # close's time.
     schedule = LedgerRevenueSchedule
@@ -113,7 +117,8 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
     links: list[tuple[int, int]] = []
     functional_rows: list[dict[str, Any]] = []
     functional = fx.functional_currency(session)
-    release_rates = fx.ReleaseRates(session, functional) if functional else None
+    if release_rates is not None:
+        release_rates.prefetch([row[-1] for row in due], {row[-1]: row[4] for row in due})
     for (row_id, period_no, recognize_on, amount, currency, account, line_external_id,
          order_external_id, order_number, order_id), (entry_id, number) in zip(
             due, numbers, strict=True):
@@ -130,9 +135,7 @@ def _post_due(session: Session, ids: list[int], lock: date | None) -> None:
                         "revenue_schedule", str(row_id), None))
         links.append((entry_id, row_id))
         if release_rates is not None and functional is not None:
-            rate = release_rates.rate(order_id, currency, recognize_on)
-            legs = fx.converted_legs([Leg(DEFERRED_REVENUE, debit=amount),
-                                      Leg(account, credit=amount)], currency, functional, rate)
+            legs = release_rates.legs(order_id, currency, recognize_on, amount, account)
             functional_rows += fx.functional_rows(entry_id, legs, functional)
     _insert(session, LedgerJournalLine.__tablename__, _LINE_COLUMNS, lines)
     _insert(session, LedgerJournalEntry.__tablename__, _ENTRY_COLUMNS, entries)

@@ -28,6 +28,9 @@ from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import SyncException
 from storage.timeutil import utcnow
+from sync.connectors.intacct import ADJUSTMENT as IA_ADJUSTMENT
+from sync.connectors.intacct import INVOICE as IA_INVOICE
+from sync.connectors.intacct import PAYMENT as IA_PAYMENT
 from sync.ledger import Ledger
 from sync.ledger.accounts import (
     DEFERRED_REVENUE,
@@ -46,7 +49,7 @@ from tests.integration.books import (
     stripe_client,
     today,
 )
-from tests.integration.cash import pay
+from tests.integration.cash import cash, pay, refund
 from tests.integration.conftest import make_settings
 
 
@@ -110,7 +113,8 @@ def test_on_netsuite_each_invoice_and_payment_carries_closebots_rate(
     """The same deal on NetSuite: NetSuite converts and books the realized gain itself, at the
     `exchangeRate` closebot gives each record from its table — 1.0850 on the invoice (USD
     13,020.00 of AR), 1.1000 on the payment (USD 13,200.00 received: a 180.00 gain in
-    NetSuite's books). Without a rate the invoice is held as on the ledger."""
+    NetSuite's books). Without a rate the invoice is held as on the ledger. A refund's credit
+    memo carries the invoice's rate."""
     with SandboxStack(erp="netsuite", slack=False) as stack:
         rt = build_runtime(make_settings(stack, db_url, functional_currency="USD"), sessions)
         rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
@@ -138,10 +142,86 @@ def test_on_netsuite_each_invoice_and_payment_carries_closebots_rate(
         assert Decimal(str(ns_invoice["total"])) == Decimal("12000")
 
         advance(stack, days=10)
-        pay(stack, invoice.billing_id)
+        charge = pay(stack, invoice.billing_id)
         sync_once(rt)
         (ns_payment,) = ns_records(stack, "customerPayment")
         assert Decimal(str(ns_payment["exchangeRate"])) == Decimal("1.1000")
         assert Decimal(str(ns_payment["payment"])) == Decimal("12000")
         (ns_invoice,) = ns_records(stack, "invoice", invoice.billing_id)
         assert Decimal(str(ns_invoice["amountRemaining"])) == 0
+
+        # A refund of EUR 1,000.00 on S+12: its credit memo takes back what the invoice
+        # booked, at the invoice's 1.0850 (USD 1,085.00), not the refund day's rate.
+        advance(stack, days=2)
+        refund(stack, charge, 100_000)
+        sync_once(rt)
+        advance(stack, days=4)  # paid out: the cash run books the payout's transactions
+        assert cash(rt).problems == []
+        (memo,) = [m for m in ns_records(stack, "creditMemo")
+                   if m["externalId"].startswith("refund:")]
+        assert Decimal(str(memo["exchangeRate"])) == Decimal("1.0850")
+        assert Decimal(str(memo["total"])) == Decimal("1000")
+
+
+def test_on_intacct_each_invoice_and_payment_carries_closebots_rate(
+        db_url: str, sessions: sessionmaker[Session]) -> None:
+    """The same deal on Sage Intacct: each AR invoice and payment names its transaction
+    currency, the entity's base currency and closebot's rate for its day in its `currency`
+    block (`exchangeRate`: `date`, `rate`) — 1.0850 on the invoice (USD 13,020.00 of AR),
+    1.1000 on the payment (USD 13,200.00 received); a credit's adjustment at the invoice's.
+    Without a rate the invoice is held."""
+    with SandboxStack(erp="intacct", slack=False) as stack:
+        assert stack.intacct is not None
+        rt = build_runtime(make_settings(stack, db_url, functional_currency="USD"), sessions)
+        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
+        start = today(stack)
+        opp = seed(stack, DealSpec(
+            "Klein GmbH - Platform", "Klein GmbH", "max@sales.example", "EUR", "Annual",
+            "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal(12_000), "Recurring")],
+            start))
+        sync_once(rt)
+        with transaction(sessions) as s:
+            reasons = [e.reason for e in s.scalars(
+                select(SyncException).where(SyncException.opportunity_id == opp,
+                                            SyncException.status == "open"))]
+        assert any(f"no EUR/USD exchange rate for {start.isoformat()}" in r for r in reasons)
+        assert stack.intacct.records(IA_INVOICE) == []
+
+        with transaction(sessions) as s:
+            store(s, parse("Date,USD,\n"
+                           f"{start + timedelta(days=10)},1.1000,\n{start},1.0850,\n"),
+                  source="eurofxref-hist.csv")
+        replay_post(rt, opp)
+        (invoice,) = mirrored(sessions, opp)
+        (ia_invoice,) = stack.intacct.records(IA_INVOICE)
+        assert ia_invoice["referenceNumber"] == invoice.billing_id
+        block = ia_invoice["currency"]
+        assert (block["txnCurrency"], block["baseCurrency"]) == ("EUR", "USD")
+        assert block["exchangeRate"]["date"] == start.isoformat()
+        assert Decimal(block["exchangeRate"]["rate"]) == Decimal("1.0850")
+        assert ia_invoice["totalTxnAmount"] == "12000.00"
+
+        advance(stack, days=10)
+        pay(stack, invoice.billing_id)
+        sync_once(rt)
+        (ia_payment,) = stack.intacct.records(IA_PAYMENT)
+        assert Decimal(ia_payment["currency"]["exchangeRate"]["rate"]) == Decimal("1.1000")
+        assert ia_payment["currency"]["exchangeRate"]["date"] == (
+            start + timedelta(days=10)).isoformat()
+        assert ia_payment["totalTxnAmount"] == "12000.00"
+        (ia_invoice,) = stack.intacct.records(IA_INVOICE)
+        assert ia_invoice["totalTxnAmountDue"] == "0.00"
+        # A credit note of EUR 1,000.00 on S+10: the adjustment takes back what the invoice
+        # booked, at the invoice's rate and day (1.0850 on S), not the credit day's 1.1000.
+        credit = rt.billing.credit_invoice(invoice.billing_id, amount_minor=100_000,
+                                           reason="late onboarding", key="closebot:credit:fx-1")
+        rt.erp.post_credit_memo(credit, invoice_id=ia_invoice["key"])
+        (adjustment,) = stack.intacct.records(IA_ADJUSTMENT)
+        assert adjustment["totalTxnAmount"] == "-1000.00"
+        assert adjustment["currency"]["exchangeRate"]["date"] == start.isoformat()
+        assert Decimal(adjustment["currency"]["exchangeRate"]["rate"]) == Decimal("1.0850")
+        # Replayed: nothing new.
+        replay_post(rt, opp)
+        rt.erp.post_credit_memo(credit, invoice_id=ia_invoice["key"])
+        assert len(stack.intacct.records(IA_INVOICE)) == len(
+            stack.intacct.records(IA_PAYMENT)) == len(stack.intacct.records(IA_ADJUSTMENT)) == 1

@@ -283,3 +283,28 @@ def test_the_general_ledger_is_computed_from_the_records() -> None:
             ("credit", "29.30", "USD"), ("credit", "970.70", "USD")]
         assert {k: str(v) for k, v in emu.gl_balances("USD").items() if v} == {
             "2100": "-1000.00", "6100": "29.30", "1000": "970.70"}
+
+
+def test_an_exchange_rate_is_kept_as_written_and_a_bad_one_refused(api: httpx.Client) -> None:
+    customer(api, "C-EUR", "EUR")
+    block = {"txnCurrency": "EUR", "baseCurrency": "USD",
+             "exchangeRate": {"date": "2026-01-02", "rate": "1.085"}}
+    key = created(api.post(f"{AR}/invoice", json={
+        "customer": {"id": "C-EUR"}, "currency": block,
+        "lines": [{"glAccount": {"id": "2100"}, "txnAmount": "100.00"}]}))
+    shown = api.get(f"{AR}/invoice/{key}").json()["ia::result"]
+    assert shown["currency"] == {**block, "exchangeRate": {**block["exchangeRate"],
+                                                            "typeId": None}}
+    before = len(api.get(f"{AR}/invoice").json()["ia::result"])
+    for wrong, field in (({**block, "exchangeRate": {"date": "2026-01-02", "rate": "0"}},
+                          "currency.exchangeRate.rate"),
+                         ({**block, "exchangeRate": {"date": "2026-01-02", "rate": "abc"}},
+                          "currency.exchangeRate.rate"),
+                         ({"txnCurrency": "EUR", "exchangeRate": block["exchangeRate"]},
+                          "currency.exchangeRate")):
+        refused = api.post(f"{AR}/invoice", json={
+            "customer": {"id": "C-EUR"}, "currency": wrong,
+            "lines": [{"glAccount": {"id": "2100"}, "txnAmount": "100.00"}]})
+        assert refused.status_code == 400, refused.text
+        assert error(refused)["additionalInfo"]["propertySet"] == {"field": field}
+    assert len(api.get(f"{AR}/invoice").json()["ia::result"]) == before

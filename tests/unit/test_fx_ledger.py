@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import Base, transaction
+from storage.ledger import LedgerJournalEntry as JournalEntry
 from sync.ledger import InvoiceLineIn, Ledger, SalesOrderLineIn, fx
 from sync.ledger.accounts import (
     DEFERRED_REVENUE,
@@ -181,3 +182,66 @@ def test_a_void_takes_back_what_the_invoice_booked_at_its_rate(
     ledger.close_invoice(external_id="in_eur:void", invoice_external_id="in_eur", kind="void",
                          posted_on=date(2026, 1, 30))
     assert ledger.functional_trial_balance() == {}
+
+
+def test_releases_add_back_to_what_the_invoice_deferred(sessions: sessionmaker[Session]) -> None:
+    """EUR 1,000.00 for 2026, invoiced up front on 2026-01-02 at 1.0850: USD 1,085.00 deferred.
+    The months are EUR 83.34 (January to April) and 83.33 (May to December). Rounded one month
+    at a time they would be 4 x 90.42 + 8 x 90.41 = 1,084.96, leaving 0.04 in Deferred Revenue.
+    Rounded cumulatively (EUR released so far x 1.0850, less what was released before):
+
+    | month | EUR so far | x 1.0850  | USD so far | release |
+    |---|---:|---:|---:|---:|
+    | Jan | 83.34    | 90.42390   | 90.42    | 90.42 |
+    | Feb | 166.68   | 180.84780  | 180.85   | 90.43 |
+    | Mar | 250.02   | 271.27170  | 271.27   | 90.42 |
+    | Apr | 333.36   | 361.69560  | 361.70   | 90.43 |
+    | May | 416.69   | 452.10865  | 452.11   | 90.41 |
+    | Jun | 500.02   | 542.52170  | 542.52   | 90.41 |
+    | Jul | 583.35   | 632.93475  | 632.93   | 90.41 |
+    | Aug | 666.68   | 723.34780  | 723.35   | 90.42 |
+    | Sep | 750.01   | 813.76085  | 813.76   | 90.41 |
+    | Oct | 833.34   | 904.17390  | 904.17   | 90.41 |
+    | Nov | 916.67   | 994.58695  | 994.59   | 90.42 |
+    | Dec | 1,000.00 | 1,085.00000 | 1,085.00 | 90.41 |
+
+    Recognized in two runs (through June, then the rest) so the second picks up where the
+    first stopped. Deferred Revenue ends at exactly 0 in USD; revenue 1,085.00 = the invoice."""
+    load_rates(sessions)
+    ledger = Ledger(sessions, functional_currency="USD")
+    book_deal(ledger, total=100_000)
+    ledger.recognize_revenue(through=date(2026, 6, 30))
+    ledger.recognize_revenue(through=date(2026, 12, 31))
+
+    assert ledger.functional_trial_balance() == {RECEIVABLE: 108_500,
+                                                 SUBSCRIPTION_REVENUE: -108_500}
+    with sessions() as session:
+        releases = list(session.scalars(
+            select(fx.LedgerFunctionalLine.debit_minor)
+            .join(JournalEntry, JournalEntry.id == fx.LedgerFunctionalLine.entry_id)
+            .where(JournalEntry.source_type == "revenue_schedule",
+                   fx.LedgerFunctionalLine.account_code == DEFERRED_REVENUE)
+            .order_by(JournalEntry.posted_on)))
+    assert releases == [9042, 9043, 9042, 9043, 9041, 9041, 9041, 9042, 9041, 9041, 9042, 9041]
+    before = row_counts(sessions)
+    ledger.recognize_revenue(through=date(2026, 12, 31))
+    assert row_counts(sessions) == before
+
+
+def test_releases_before_a_functional_currency_are_not_caught_up(
+        sessions: sessionmaker[Session]) -> None:
+    """The same EUR 1,000.00 booked and released through June with no functional currency;
+    then USD is configured. July's release is July's own EUR 83.33 x 1.0850 (the invoice day's
+    rate) = 90.41 (90.41305), not everything released since January: what was posted without
+    a functional line counts in neither currency. July to December: EUR 499.98 x 1.0850 =
+    542.478 -> USD 542.48 in all."""
+    load_rates(sessions)
+    book_deal(Ledger(sessions), total=100_000)
+    Ledger(sessions).recognize_revenue(through=date(2026, 6, 30))
+    ledger = Ledger(sessions, functional_currency="USD")
+    ledger.recognize_revenue(through=date(2026, 7, 31))
+    assert ledger.functional_trial_balance() == {DEFERRED_REVENUE: 9_041,
+                                                 SUBSCRIPTION_REVENUE: -9_041}
+    ledger.recognize_revenue(through=date(2026, 12, 31))
+    assert ledger.functional_trial_balance() == {DEFERRED_REVENUE: 54_248,
+                                                 SUBSCRIPTION_REVENUE: -54_248}
