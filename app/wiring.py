@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.entities_config import load_entities
 from app.salesforce_auth import choose as choose_salesforce_login
 from app.salesforce_auth import login_flow as salesforce_login_flow
 from app.settings import Settings
@@ -26,6 +27,7 @@ from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
 from sync.connectors.stripe_cash import StripeCash
 from sync.connectors.stripe_payouts import StripePayouts
+from sync.contracts.entities import Entities, EntityConfigError
 from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
@@ -53,7 +55,15 @@ def engine_config(settings: Settings) -> EngineConfig:
         batch_size=settings.batch_size,
         intake_overlap=timedelta(seconds=settings.intake_overlap_s),
         audit_tolerance_minor=settings.audit_tolerance_minor,
+        entities=configured_entities(settings),
     )
+
+
+def configured_entities(settings: Settings) -> Entities:
+    try:
+        return load_entities(settings)
+    except EntityConfigError as error:
+        raise NotConfigured(f"a setting is invalid ({error})") from None
 
 
 def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:

@@ -52,6 +52,8 @@ LABELS: dict[str, str] = {
     "Service_End_Date__c": "Service End Date",
     "SSP__c": "Standalone Selling Price",
     "SSP_High__c": "SSP High",
+    "Billing_Entity__c": "Billing Entity",
+    "BillingCountry": "Billing Country",
 }
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.timeutil import utcnow
+from sync.contracts.entities import Entities
 from sync.contracts.policy import PolicyLimits
 from sync.ports import Billing, Crm, Erp
 from sync.ports_cash import CashPorts
@@ -31,6 +32,8 @@ class EngineConfig:
     idempotency_window: timedelta = timedelta(hours=23)
     # The audit's money comparisons accept differences up to this many minor units.
     audit_tolerance_minor: int = 0
+    # The legal entities deals are routed to; empty: one company (sync/contracts/entities.py).
+    entities: Entities = field(default_factory=Entities)
 
 
 @dataclass

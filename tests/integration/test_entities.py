@@ -1,0 +1,109 @@
+"""Multi-entity routing end to end: each deal read from the Salesforce emulator is routed to the
+legal entity that sells it; a deal no entity sells is a validation exception and nothing is
+created for it anywhere, on the first pass or any replay."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.jobs import sync_once
+from app.wiring import build_runtime
+from sandbox.book import BookSeeder, DealSpec, LineSpec
+from sandbox.stack import SandboxStack
+from storage.db import transaction
+from storage.tables import ContractVersion, SyncException
+from tests.integration.conftest import make_settings
+
+ENTITIES = json.dumps([
+    {"name": "Acme Inc", "billing_entity": ["US"], "countries": ["US"],
+     "functional_currency": "USD", "approvers": ["UUS1"]},
+    {"name": "Acme Ltd", "billing_entity": ["UK"], "countries": ["GB"],
+     "functional_currency": "GBP", "approvers": ["UUK1"]},
+])
+
+
+def _deals() -> list[DealSpec]:
+    start = datetime.now(UTC).date()
+    return [
+        # USD 120,000.00: a 20,000.00 fee and 100,000.00 of subscription, routed by country.
+        DealSpec("Initrode - Platform", "Initrode", "dana@sales.example", "USD", "Annual",
+                 "Net 30", 10, [LineSpec("Implementation Services", 1, Decimal("20000"),
+                                         "One-Time"),
+                                LineSpec("Platform Subscription", 1, Decimal("100000"),
+                                         "Recurring")], start,
+                 account_extra={"BillingCountry": "US"}),
+        # GBP 60,000.00 a year, named in Billing Entity though the account bills to the US.
+        DealSpec("Hooli UK - Platform", "Hooli UK", "sam@sales.example", "GBP", "Annual",
+                 "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal("60000"),
+                                         "Recurring")], start,
+                 extra={"Billing_Entity__c": "UK"}, account_extra={"BillingCountry": "US"}),
+        # EUR 30,000.00 to Germany: no entity sells there, and Billing Entity is empty.
+        DealSpec("Wayne GmbH - Platform", "Wayne GmbH", "max@sales.example", "EUR", "Annual",
+                 "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal("30000"),
+                                         "Recurring")], start,
+                 account_extra={"BillingCountry": "DE"}),
+    ]
+
+
+@pytest.fixture
+def routed(stack: SandboxStack, db_url: str,
+           sessions: sessionmaker[Session]) -> tuple[dict[str, str], object]:
+    seeder = BookSeeder(stack.salesforce)
+    ids = {spec.account: seeder.seed(spec) for spec in _deals()}
+    rt = build_runtime(make_settings(stack, db_url, entities=ENTITIES), sessions)
+    sync_once(rt)
+    return ids, rt
+
+
+def _entities(sessions: sessionmaker[Session]) -> dict[str, str | None]:
+    with transaction(sessions) as session:
+        return {c.opportunity_id: c.body.get("entity")
+                for c in session.scalars(select(ContractVersion))}
+
+
+def test_each_deal_carries_the_entity_that_sells_it(
+        routed: tuple[dict[str, str], object], sessions: sessionmaker[Session],
+        stack: SandboxStack) -> None:
+    ids, _rt = routed
+    assert _entities(sessions) == {ids["Initrode"]: "Acme Inc", ids["Hooli UK"]: "Acme Ltd"}
+    billed = {c["name"] for c in stack.stripe.objects("customer")}
+    assert billed == {"Initrode", "Hooli UK"}
+
+
+def test_an_unknown_entity_is_an_exception_and_nothing_is_created(
+        routed: tuple[dict[str, str], object], sessions: sessionmaker[Session],
+        stack: SandboxStack) -> None:
+    ids, rt = routed
+    wayne = ids["Wayne GmbH"]
+    with transaction(sessions) as session:
+        (exc,) = session.scalars(select(SyncException).where(
+            SyncException.opportunity_id == wayne))
+        assert exc.kind == "validation" and exc.fields == ["Billing_Entity__c"]
+        assert ("Billing Entity is empty and no entity sells to the account's Billing Country "
+                "'DE': set Billing Entity to one of Acme Inc, Acme Ltd") in exc.reason
+    assert not any(c["name"] == "Wayne GmbH" for c in stack.stripe.objects("customer"))
+    opportunity = stack.salesforce.get("Opportunity", wayne)
+    assert "Billing Entity" in (opportunity["Sync_Error__c"] or "")
+    assert not opportunity["Stripe_Customer_Id__c"]
+
+    # A replay (the same deals read again) creates nothing new anywhere.
+    customers = len(stack.stripe.objects("customer"))
+    invoices = len(stack.stripe.objects("invoice"))
+    sync_once(rt)  # type: ignore[arg-type]
+    assert (len(stack.stripe.objects("customer")), len(stack.stripe.objects("invoice"))) == (
+        customers, invoices)
+    with transaction(sessions) as session:
+        assert len(session.scalars(select(SyncException)).all()) == 1
+    assert _entities(sessions) == {ids["Initrode"]: "Acme Inc", ids["Hooli UK"]: "Acme Ltd"}
+
+    # Fixed in Salesforce (the UK entity sells it after all): it is billed on the next pass.
+    stack.salesforce.update("Opportunity", wayne, {"Billing_Entity__c": "Acme Ltd"})
+    sync_once(rt)  # type: ignore[arg-type]
+    assert _entities(sessions)[wayne] == "Acme Ltd"
+    assert any(c["name"] == "Wayne GmbH" for c in stack.stripe.objects("customer"))
