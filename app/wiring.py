@@ -32,7 +32,7 @@ from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
 from sync.ledger import Ledger
-from sync.ports import Erp
+from sync.ports import Billing, Erp
 from sync.ports_cash import CashErp, CashPorts
 
 
@@ -209,4 +209,26 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         erp=erp,
         worker_id=worker_id(),
         cash=make_cash(settings, erp),
+        entity_billing=make_entity_billing(settings),
     )
+
+
+def make_entity_billing(settings: Settings) -> dict[str, Billing]:
+    """Each legal entity's own Stripe account: its Connect account through the platform's key
+    (and its rate limit), or its own key (with its own limit); docs/entities.md."""
+    platform = _stripe_options(settings)
+    billing: dict[str, Billing] = {}
+    for entity in configured_entities(settings).entities:
+        if entity.stripe_account:
+            options = {**platform, "stripe_account": entity.stripe_account}
+        elif entity.stripe_api_key_env:
+            key = os.environ.get(entity.stripe_api_key_env, "").strip()
+            if not key:
+                raise NotConfigured(f"Stripe is not configured for {entity.name} "
+                                    f"({entity.stripe_api_key_env})")
+            options = {**platform, "api_key": key,
+                       "before_call": maybe_bucket(stripe_default_rate(key))}
+        else:
+            continue
+        billing[entity.name] = instrument(StripeBilling(**options), "stripe")
+    return billing

@@ -46,3 +46,10 @@ class Runtime:
     worker_id: str
     now: Callable[[], datetime] = utcnow
     cash: CashPorts | None = None  # Stripe's balance and the ERP's cash books (sync.cash)
+    # A legal entity's own Stripe account (its key, or its Connect account), by entity name;
+    # an entity not here bills through `billing`.
+    entity_billing: dict[str, Billing] = field(default_factory=dict)
+
+    def billing_for(self, entity: str | None) -> Billing:
+        """The Stripe account a contract of this entity is billed in."""
+        return self.entity_billing.get(entity, self.billing) if entity else self.billing

@@ -17,14 +17,15 @@ from app.wiring import build_runtime
 from sandbox.book import BookSeeder, DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
-from storage.tables import ContractVersion, SyncException
+from storage.tables import BillingInvoice, ContractVersion, SyncException
 from tests.integration.conftest import make_settings
 
+US_ACCOUNT, UK_ACCOUNT = "acct_1AcmeIncUS00001", "acct_1AcmeLtdUK00001"
 ENTITIES = json.dumps([
     {"name": "Acme Inc", "billing_entity": ["US"], "countries": ["US"],
-     "functional_currency": "USD", "approvers": ["UUS1"]},
+     "stripe_account": US_ACCOUNT, "functional_currency": "USD", "approvers": ["UUS1"]},
     {"name": "Acme Ltd", "billing_entity": ["UK"], "countries": ["GB"],
-     "functional_currency": "GBP", "approvers": ["UUK1"]},
+     "stripe_account": UK_ACCOUNT, "functional_currency": "GBP", "approvers": ["UUK1"]},
 ])
 
 
@@ -56,6 +57,8 @@ def routed(stack: SandboxStack, db_url: str,
            sessions: sessionmaker[Session]) -> tuple[dict[str, str], object]:
     seeder = BookSeeder(stack.salesforce)
     ids = {spec.account: seeder.seed(spec) for spec in _deals()}
+    for account in (US_ACCOUNT, UK_ACCOUNT):
+        stack.stripe.add_connected_account(account)
     rt = build_runtime(make_settings(stack, db_url, entities=ENTITIES), sessions)
     sync_once(rt)
     return ids, rt
@@ -72,8 +75,25 @@ def test_each_deal_carries_the_entity_that_sells_it(
         stack: SandboxStack) -> None:
     ids, _rt = routed
     assert _entities(sessions) == {ids["Initrode"]: "Acme Inc", ids["Hooli UK"]: "Acme Ltd"}
-    billed = {c["name"] for c in stack.stripe.objects("customer")}
-    assert billed == {"Initrode", "Hooli UK"}
+    # Each entity's Stripe account holds its own customer and invoice; the platform none.
+    # Acme Inc: USD 120,000.00 billed at once (the fee and the 10-month term, annual billing).
+    # Acme Ltd: GBP 60,000.00, the first (only) year.
+    assert _billed(stack, None) == []
+    assert _billed(stack, US_ACCOUNT) == [("Initrode", "usd", 12_000_000)]
+    assert _billed(stack, UK_ACCOUNT) == [("Hooli UK", "gbp", 6_000_000)]
+    with transaction(sessions) as session:
+        mirrored = {(i.opportunity_id, i.currency, i.total_minor)
+                    for i in session.scalars(select(BillingInvoice))}
+    assert mirrored == {(ids["Initrode"], "USD", 12_000_000),
+                        (ids["Hooli UK"], "GBP", 6_000_000)}
+
+
+def _billed(stack: SandboxStack, account: str | None) -> list[tuple[str, str, int]]:
+    """(customer, currency, total) of each invoice in a Stripe account."""
+    space = stack.stripe.account(account)
+    names = {c["id"]: c["name"] for c in space.objects("customer")}
+    return sorted((names[i["customer"]], i["currency"], i["total"])
+                  for i in space.objects("invoice"))
 
 
 def test_an_unknown_entity_is_an_exception_and_nothing_is_created(
@@ -87,17 +107,16 @@ def test_an_unknown_entity_is_an_exception_and_nothing_is_created(
         assert exc.kind == "validation" and exc.fields == ["Billing_Entity__c"]
         assert ("Billing Entity is empty and no entity sells to the account's Billing Country "
                 "'DE': set Billing Entity to one of Acme Inc, Acme Ltd") in exc.reason
-    assert not any(c["name"] == "Wayne GmbH" for c in stack.stripe.objects("customer"))
+    assert all(c["name"] != "Wayne GmbH" for account in (None, US_ACCOUNT, UK_ACCOUNT)
+               for c in stack.stripe.account(account).objects("customer"))
     opportunity = stack.salesforce.get("Opportunity", wayne)
     assert "Billing Entity" in (opportunity["Sync_Error__c"] or "")
     assert not opportunity["Stripe_Customer_Id__c"]
 
-    # A replay (the same deals read again) creates nothing new anywhere.
-    customers = len(stack.stripe.objects("customer"))
-    invoices = len(stack.stripe.objects("invoice"))
+    # A replay (the same deals read again) creates nothing new in any account.
+    before = {a: _billed(stack, a) for a in (None, US_ACCOUNT, UK_ACCOUNT)}
     sync_once(rt)  # type: ignore[arg-type]
-    assert (len(stack.stripe.objects("customer")), len(stack.stripe.objects("invoice"))) == (
-        customers, invoices)
+    assert {a: _billed(stack, a) for a in (None, US_ACCOUNT, UK_ACCOUNT)} == before
     with transaction(sessions) as session:
         assert len(session.scalars(select(SyncException)).all()) == 1
     assert _entities(sessions) == {ids["Initrode"]: "Acme Inc", ids["Hooli UK"]: "Acme Ltd"}
@@ -106,4 +125,4 @@ def test_an_unknown_entity_is_an_exception_and_nothing_is_created(
     stack.salesforce.update("Opportunity", wayne, {"Billing_Entity__c": "Acme Ltd"})
     sync_once(rt)  # type: ignore[arg-type]
     assert _entities(sessions)[wayne] == "Acme Ltd"
-    assert any(c["name"] == "Wayne GmbH" for c in stack.stripe.objects("customer"))
+    assert ("Wayne GmbH", "eur", 3_000_000) in _billed(stack, UK_ACCOUNT)
