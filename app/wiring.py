@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import socket
 from datetime import timedelta
@@ -210,7 +212,22 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         worker_id=worker_id(),
         cash=make_cash(settings, erp),
         entity_billing=make_entity_billing(settings),
+        entity_erp=make_entity_erp(settings, erp),
     )
+
+
+def make_entity_erp(settings: Settings, erp: Erp) -> dict[str, Erp]:
+    """On NetSuite, each legal entity's view of the one account: its subsidiary on every
+    customer, order and invoice, sharing the connection and its concurrency limit."""
+    if not isinstance(erp, NetSuiteErp):
+        return {}
+    views: dict[str, Erp] = {}
+    for entity in configured_entities(settings).entities:
+        if entity.netsuite_subsidiary:
+            view = copy.copy(erp)
+            view.setup = dataclasses.replace(erp.setup, subsidiary=entity.netsuite_subsidiary)
+            views[entity.name] = view
+    return views
 
 
 def make_entity_billing(settings: Settings) -> dict[str, Billing]:

@@ -50,6 +50,14 @@ class Runtime:
     # an entity not here bills through `billing`.
     entity_billing: dict[str, Billing] = field(default_factory=dict)
 
+    # A legal entity's place in the ERP (its NetSuite subsidiary), by entity name; an entity not
+    # here posts through `erp`.
+    entity_erp: dict[str, Erp] = field(default_factory=dict)
+
+    def erp_for(self, entity: str | None) -> Erp:
+        """The ERP as a contract of this entity is posted to."""
+        return self.entity_erp.get(entity, self.erp) if entity else self.erp
+
     def billing_for(self, entity: str | None) -> Billing:
         """The Stripe account a contract of this entity is billed in."""
         return self.entity_billing.get(entity, self.billing) if entity else self.billing
