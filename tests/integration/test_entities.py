@@ -18,6 +18,9 @@ from sandbox.book import BookSeeder, DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import BillingInvoice, ContractVersion, SyncException
+from sync.ops.audit import run_audit
+from sync.ops.reconcile import run_reconciliation
+from sync.ops.tieout import latest
 from tests.integration.conftest import make_settings
 
 US_ACCOUNT, UK_ACCOUNT = "acct_1AcmeIncUS00001", "acct_1AcmeLtdUK00001"
@@ -86,6 +89,32 @@ def test_each_deal_carries_the_entity_that_sells_it(
                     for i in session.scalars(select(BillingInvoice))}
     assert mirrored == {(ids["Initrode"], "USD", 12_000_000),
                         (ids["Hooli UK"], "GBP", 6_000_000)}
+
+
+def test_the_audit_reports_each_entity_and_the_total(
+        routed: tuple[dict[str, str], object], sessions: sessionmaker[Session]) -> None:
+    """By hand: Acme Inc booked USD 120,000.00 and Stripe (its account) billed all of it at
+    once; Acme Ltd booked GBP 60,000.00, billed at once. The ledger holds each as one sales
+    order and one invoice, all open. The total is the two side by side, per currency."""
+    _ids, rt = routed
+    report = run_audit(rt, require_alerts=False)  # type: ignore[arg-type]
+    assert report.ok, report.problems()
+    figures = {"booked", "billed", "erp_orders", "erp_invoiced", "stripe_open",
+               "erp_receivable"}
+    us = {k: v for k, v in report.entities["Acme Inc"]["totals"]["USD"].items() if k in figures}
+    uk = {k: v for k, v in report.entities["Acme Ltd"]["totals"]["GBP"].items() if k in figures}
+    assert us == dict.fromkeys(figures, 12_000_000)
+    assert uk == dict.fromkeys(figures, 6_000_000)
+    assert set(report.entities) == {"Acme Inc", "Acme Ltd"}
+    assert [report.entities[e]["variances"] for e in ("Acme Inc", "Acme Ltd")] == [0, 0]
+    assert report.totals["USD"]["booked"] == 12_000_000
+    assert report.totals["GBP"]["booked"] == 6_000_000
+    assert report.to_dict()["entities"] == report.entities
+    # The nightly reconciliation keeps the same split for the digest's tie-out.
+    run_reconciliation(rt)  # type: ignore[arg-type]
+    with transaction(sessions) as session:
+        kept = latest(session)
+    assert kept is not None and kept.entities == report.entities
 
 
 def _billed(stack: SandboxStack, account: str | None) -> list[tuple[str, str, int]]:
