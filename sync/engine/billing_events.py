@@ -16,6 +16,7 @@ from storage import queue
 from storage.db import transaction
 from storage.tables import BillingInvoice, Cursor, Deal, IdLink
 from sync.engine import invoice_mirror
+from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime, log
 from sync.model import Invoice
 from sync.ports import Billing, BillingEvent
@@ -96,6 +97,12 @@ def apply_snapshot(rt: Runtime, snapshot: Invoice, *, billing: Billing | None = 
     with transaction(rt.sessions) as session:
         if invoice_mirror.is_stale(session.get(BillingInvoice, snapshot.billing_id), snapshot):
             return "stale"
+    if billing is None and rt.entity_billing and snapshot.opportunity_id:
+        # A connected account's event: the invoice is re-read where its entity bills.
+        with transaction(rt.sessions) as session:
+            entity = entities_of(session, [snapshot.opportunity_id]).get(
+                snapshot.opportunity_id)
+        billing = rt.billing_for(entity)
     current = (billing or rt.billing).invoice(snapshot.billing_id)
     with transaction(rt.sessions) as session:
         return refresh_invoice(session, current)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from storage.tables import ContractVersion
+from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime
 from sync.ops.audit_money import Totals
 from sync.ops.audit_variance import Variance
 from sync.ports_books import BillingBooks
+
+__all__ = ["NO_ENTITY", "EntityTotals", "billing_books", "by_entity", "entities_of"]
 
 NO_ENTITY = "(no entity)"
 
@@ -32,20 +31,6 @@ def billing_books(rt: Runtime) -> BillingBooks:
         subscriptions=tuple(s for books in accounts for s in books.subscriptions),
         invoices=tuple(i for books in accounts for i in books.invoices),
         credits=tuple(c for books in accounts for c in books.credits))
-
-
-def entities_of(session: Session) -> dict[str, str]:
-    """Each deal's entity, by opportunity, as its latest contract version records it."""
-    found: dict[str, str] = {}
-    for opp, body in session.execute(
-            select(ContractVersion.opportunity_id, ContractVersion.body)
-            .order_by(ContractVersion.opportunity_id, ContractVersion.version)):
-        entity = (body or {}).get("entity")
-        if entity:
-            found[opp] = entity
-        else:
-            found.pop(opp, None)
-    return found
 
 
 class EntityTotals(Totals):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import stripe
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,7 @@ from sandbox.book import BookSeeder, DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import BillingInvoice, ContractVersion, SyncException
+from sync.engine.webhooks import reconcile_open_invoices
 from sync.ops.audit import run_audit
 from sync.ops.reconcile import run_reconciliation
 from sync.ops.tieout import latest
@@ -115,6 +117,32 @@ def test_the_audit_reports_each_entity_and_the_total(
     with transaction(sessions) as session:
         kept = latest(session)
     assert kept is not None and kept.entities == report.entities
+
+
+def test_a_payment_in_an_entitys_account_reaches_its_books(
+        routed: tuple[dict[str, str], object], sessions: sessionmaker[Session],
+        stack: SandboxStack) -> None:
+    """Hooli UK pays its GBP 60,000.00 in Acme Ltd's Stripe account: the events poll of that
+    account brings it in, the ledger posts it, and Acme Ltd's receivable is GBP 0.00 in both
+    Stripe and the ERP while Acme Inc's USD 120,000.00 stays open."""
+    _ids, rt = routed
+    client = stripe.StripeClient(stack.stripe.api_key, base_addresses={"api": stack.stripe.url})
+    (invoice,) = stack.stripe.account(UK_ACCOUNT).objects("invoice")
+    client.v1.invoices.pay(invoice["id"], {"paid_out_of_band": True},
+                           options={"stripe_account": UK_ACCOUNT})
+    sync_once(rt)  # type: ignore[arg-type]
+    # Open invoices are re-read in the account that holds them.
+    assert reconcile_open_invoices(rt)["unchanged"] == 1  # type: ignore[arg-type]
+    report = run_audit(rt, require_alerts=False)  # type: ignore[arg-type]
+    assert report.ok, report.problems()
+    uk = report.entities["Acme Ltd"]["totals"]["GBP"]
+    us = report.entities["Acme Inc"]["totals"]["USD"]
+    assert (uk["stripe_open"], uk["erp_receivable"]) == (0, 0)
+    assert (us["stripe_open"], us["erp_receivable"]) == (12_000_000, 12_000_000)
+    with transaction(sessions) as session:
+        paid = session.scalar(select(BillingInvoice).where(
+            BillingInvoice.billing_id == invoice["id"]))
+        assert paid is not None and paid.amount_remaining_minor == 0
 
 
 def _billed(stack: SandboxStack, account: str | None) -> list[tuple[str, str, int]]:
