@@ -21,6 +21,7 @@ from storage.db import transaction
 from storage.tables import BillingInvoice, ContractVersion, SyncException
 from sync.engine.webhooks import reconcile_open_invoices
 from sync.ops.audit import run_audit
+from sync.ops.dryrun import dry_run
 from sync.ops.reconcile import run_reconciliation
 from sync.ops.tieout import latest
 from tests.integration.conftest import make_settings
@@ -143,6 +144,23 @@ def test_a_payment_in_an_entitys_account_reaches_its_books(
         paid = session.scalar(select(BillingInvoice).where(
             BillingInvoice.billing_id == invoice["id"]))
         assert paid is not None and paid.amount_remaining_minor == 0
+
+
+def test_a_dry_run_creates_nothing_in_any_entitys_account(
+        stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> None:
+    seeder = BookSeeder(stack.salesforce)
+    ids = {spec.account: seeder.seed(spec) for spec in _deals()}
+    for account in (US_ACCOUNT, UK_ACCOUNT):
+        stack.stripe.add_connected_account(account)
+    rt = build_runtime(make_settings(stack, db_url, entities=ENTITIES), sessions)
+    plan = dry_run(rt, opportunity_ids=list(ids.values()))
+    outcomes = {d.opportunity_id: d.outcome for d in plan.deals}
+    assert outcomes == {ids["Initrode"]: "sync", ids["Hooli UK"]: "sync",
+                        ids["Wayne GmbH"]: "invalid"}
+    (wayne,) = [d for d in plan.deals if d.opportunity_id == ids["Wayne GmbH"]]
+    assert any("no entity sells to the account's Billing Country 'DE'" in p
+               for p in wayne.problems)
+    assert all(_billed(stack, a) == [] for a in (None, US_ACCOUNT, UK_ACCOUNT))
 
 
 def _billed(stack: SandboxStack, account: str | None) -> list[tuple[str, str, int]]:
