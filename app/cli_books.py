@@ -146,3 +146,34 @@ def deal_entries(deal: str = typer.Argument(..., help=DEAL_HELP),
             side = (f"Dr {format_money(leg.debit_minor, e.currency)}" if leg.debit_minor
                     else f"   Cr {format_money(leg.credit_minor, e.currency)}")
             typer.echo(f"    {leg.account} {leg.name:<28} {side}")
+
+
+@books_cli.command("entities")
+@one_line_errors
+def entities(as_json: bool = typer.Option(False, "--json",
+                                          help="Print JSON, amounts in minor units.")) -> None:
+    """Each legal entity's trial balance (every entry to date), per currency: each balances."""
+    from sync.engine.entity_accounts import entities_of
+    from sync.ledger.entity_books import trial_balances_by_entity
+    from sync.ops.queries import read
+
+    def both(session: Session) -> dict[str, dict[str, dict[str, int]]]:
+        return trial_balances_by_entity(session, entities_of(session))
+
+    books = read(_ledger(), both)
+    if as_json:
+        _json({"entities": [
+            {"entity": entity, "currency": cur, "accounts": accounts,
+             "balanced": sum(accounts.values()) == 0}
+            for entity, currencies in books.items() for cur, accounts in currencies.items()]})
+        return
+    if not books:
+        typer.echo("No entries posted yet.")
+    for entity, currencies in books.items():
+        for cur, accounts in currencies.items():
+            typer.echo(f"\n{entity}, {cur}")
+            for code, net in accounts.items():
+                side = "Dr" if net > 0 else "Cr"
+                typer.echo(f"  {code} {side} {format_money(abs(net), cur):>20}")
+            mark = "balanced" if sum(accounts.values()) == 0 else "OUT OF BALANCE"
+            typer.echo(f"  {mark}")

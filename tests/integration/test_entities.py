@@ -19,7 +19,9 @@ from sandbox.book import BookSeeder, DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import BillingInvoice, ContractVersion, SyncException
+from sync.engine.entity_accounts import entities_of
 from sync.engine.webhooks import reconcile_open_invoices
+from sync.ledger.entity_books import trial_balances_by_entity
 from sync.ops.audit import run_audit
 from sync.ops.dryrun import dry_run
 from sync.ops.reconcile import run_reconciliation
@@ -144,6 +146,18 @@ def test_a_payment_in_an_entitys_account_reaches_its_books(
         paid = session.scalar(select(BillingInvoice).where(
             BillingInvoice.billing_id == invoice["id"]))
         assert paid is not None and paid.amount_remaining_minor == 0
+
+    # Each entity's trial balance on the ledger, by hand (debits positive): Acme Inc has
+    # Dr AR 120,000.00 / Cr Deferred Revenue 120,000.00; Acme Ltd had Dr AR 60,000.00 / Cr
+    # Deferred Revenue 60,000.00, then Dr Stripe Clearing / Cr AR 60,000.00 for the payment.
+    with transaction(sessions) as session:
+        books = trial_balances_by_entity(session, entities_of(session))
+    assert books == {
+        "Acme Inc": {"USD": {"1100": 12_000_000, "2100": -12_000_000}},
+        "Acme Ltd": {"GBP": {"1200": 6_000_000, "2100": -6_000_000}},
+    }
+    assert all(sum(accounts.values()) == 0
+               for entity in books.values() for accounts in entity.values())
 
 
 def test_a_dry_run_creates_nothing_in_any_entitys_account(
