@@ -14,6 +14,8 @@ from app.settings import DEFAULT_REQUIRED_FIELDS, Settings
 from app.wiring import NotConfigured, engine_config
 from sync.contracts.entities import EntityConfigError, parse
 from sync.contracts.normalize import InvalidDeal, normalize
+from sync.ops.audit_entities import EntityTotals, by_entity
+from sync.ops.audit_variance import Variance
 from tests.unit.deals import deal
 
 US = {"name": "Acme Inc", "billing_entity": ["US"], "countries": ["US", "United States"],
@@ -123,3 +125,25 @@ def test_entities_from_a_file(tmp_path: Any) -> None:
         engine_config(_settings(entities_file=str(tmp_path / "missing.json")))
     with pytest.raises(NotConfigured, match="ENTITIES and ENTITIES_FILE are both set"):
         engine_config(_settings(entities_file=str(path), entities=ENTITIES))
+
+
+def test_the_audit_splits_figures_and_variances_by_entity() -> None:
+    # Two deals: Acme Inc's booked USD 1,000.00, Acme Ltd's GBP 500.00 with one variance
+    # (and one excused by an open exception, not counted); Stripe's balance is the company's.
+    totals = EntityTotals()
+    totals.deal_of("Acme Inc")
+    totals.add("USD", booked=100_000)
+    totals.deal_of("Acme Ltd")
+    totals.add("GBP", booked=50_000)
+    totals.current = None
+    totals.add("USD", stripe_balance=7_000)
+    variances = [Variance("contract_value", "off by 1.00", "006UK"),
+                 Variance("erp_balance", "known", "006UK", excused_by="exception 3")]
+    split = by_entity(totals, variances, {"006US": "Acme Inc", "006UK": "Acme Ltd"})
+    assert split == {
+        "Acme Inc": {"totals": {"USD": {"booked": 100_000}}, "variances": 0},
+        "Acme Ltd": {"totals": {"GBP": {"booked": 50_000}}, "variances": 1},
+    }
+    assert totals.to_dict() == {"GBP": {"booked": 50_000},
+                                "USD": {"booked": 100_000, "stripe_balance": 7_000}}
+    assert by_entity(totals, variances, {}) == {}  # one company: the audit reads as before
