@@ -217,16 +217,21 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
 
 
 def make_entity_erp(settings: Settings, erp: Erp) -> dict[str, Erp]:
-    """On NetSuite, each legal entity's view of the one account: its subsidiary on every
-    customer, order and invoice, sharing the connection and its concurrency limit."""
-    if not isinstance(erp, NetSuiteErp):
-        return {}
+    """Each legal entity's view of the one ERP account, sharing its connection and concurrency
+    limit: on NetSuite its subsidiary on every customer, order and invoice; on Sage Intacct its
+    entity (`X-IA-API-Param-Entity`) on every request."""
     views: dict[str, Erp] = {}
     for entity in configured_entities(settings).entities:
-        if entity.netsuite_subsidiary:
+        if isinstance(erp, NetSuiteErp) and entity.netsuite_subsidiary:
             view = copy.copy(erp)
             view.setup = dataclasses.replace(erp.setup, subsidiary=entity.netsuite_subsidiary)
             views[entity.name] = view
+        elif isinstance(erp, IntacctErp) and entity.intacct_entity:
+            intacct = copy.copy(erp)
+            intacct.entity = entity.intacct_entity
+            # Its own request path (the copy's, which sends the header), timed like the rest.
+            vars(intacct).pop("_call", None)
+            views[entity.name] = instrument(intacct, "intacct")
     return views
 
 
