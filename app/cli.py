@@ -142,6 +142,12 @@ def audit(
         shown = ", ".join(f"{name} {format_money(amount, currency)}"
                           for name, amount in figures.items())
         typer.echo(f"totals {currency}             {shown}")
+    for entity, part in report.entities.items():
+        typer.echo(f"entity {entity}: {part['variances'] or 'no'} variances")
+        for currency, figures in part["totals"].items():
+            shown = ", ".join(f"{name} {format_money(amount, currency)}"
+                              for name, amount in figures.items())
+            typer.echo(f"  totals {currency}  {shown}")
     for variance in report.variances:
         typer.echo(f"  {'~' if variance.excused_by else '✗'} {variance.line()}")
     for note in report.not_checked:

@@ -189,3 +189,34 @@ def contract_assets(
         for p in found:
             if p.currency == t.currency and p.asset_minor:
                 typer.echo(f"  {p.opportunity_id}  contract asset {money(p.asset_minor)}")
+
+
+@books_cli.command("entities")
+@one_line_errors
+def entities(as_json: bool = typer.Option(False, "--json",
+                                          help="Print JSON, amounts in minor units.")) -> None:
+    """Each legal entity's trial balance (every entry to date), per currency: each balances."""
+    from sync.engine.entity_accounts import entities_of
+    from sync.ledger.entity_books import trial_balances_by_entity
+    from sync.ops.queries import read
+
+    def both(session: Session) -> dict[str, dict[str, dict[str, int]]]:
+        return trial_balances_by_entity(session, entities_of(session))
+
+    books = read(_ledger(), both)
+    if as_json:
+        _json({"entities": [
+            {"entity": entity, "currency": cur, "accounts": accounts,
+             "balanced": sum(accounts.values()) == 0}
+            for entity, currencies in books.items() for cur, accounts in currencies.items()]})
+        return
+    if not books:
+        typer.echo("No entries posted yet.")
+    for entity, currencies in books.items():
+        for cur, accounts in currencies.items():
+            typer.echo(f"\n{entity}, {cur}")
+            for code, net in accounts.items():
+                side = "Dr" if net > 0 else "Cr"
+                typer.echo(f"  {code} {side} {format_money(abs(net), cur):>20}")
+            mark = "balanced" if sum(accounts.values()) == 0 else "OUT OF BALANCE"
+            typer.echo(f"  {mark}")

@@ -18,10 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config_check import missing_systems
+from app.entities_config import load_entities
 from app.observability import JsonFormatter, RedactingFilter
 from app.settings import Settings
 from app.wiring import NotConfigured
 from storage.db import normalize_url
+from sync.contracts.entities import EntityConfigError
 from sync.errors import CredentialsRefused, SyncError
 from sync.ops.surface import UserError
 
@@ -101,6 +103,10 @@ def configured(*, slack: bool = False) -> Settings:
     """The settings, once every system the command needs has credentials; before any file or
     database is touched, so a command that can't run leaves nothing behind."""
     settings = load_settings()
+    try:
+        load_entities(settings)
+    except EntityConfigError as error:
+        raise NotConfigured(f"a setting is invalid ({error})") from None
     if missing := missing_systems(settings, slack=slack):
         names = " and ".join(missing)
         raise NotConfigured(f"{names} {'is' if len(missing) == 1 else 'are'} not configured")

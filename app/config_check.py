@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.entities_config import entities_line
 from app.salesforce_auth import choose
 from app.salesforce_auth import describe as describe_salesforce
 from app.settings import Settings
@@ -53,7 +54,9 @@ def check(settings: Settings) -> tuple[list[str], bool]:
     lines.append(f"channels    : alerts {settings.slack_alerts_channel}, approvals "
                  f"{settings.slack_approvals_channel}, digest {settings.slack_digest_channel}")
     lines.append(approvers_line(settings))
-    return lines, ok
+    entities, entities_ok = entities_line(settings)
+    lines.append(entities)
+    return lines, ok and entities_ok
 
 
 def _erp_line(settings: Settings) -> tuple[str, bool]:

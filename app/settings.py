@@ -150,6 +150,10 @@ class Settings(BaseSettings):
     job_lease_s: int = 900  # a scheduled job's cluster-wide lease; expires if a replica dies
     log_json: bool = True
 
+    # Legal entities (docs/entities.md): a JSON list, or the path of a JSON file holding it.
+    entities: str = ""
+    entities_file: str | None = None
+
     @field_validator("audit_tolerance_minor")
     @classmethod
     def _not_negative(cls, value: int) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.settings import Settings
 from app.slack_client import SlackDirectory, SlackSender, make_client
 from app.slack_signing import SignedRequests
-from app.wiring import make_payouts
+from app.wiring import configured_entities, make_payouts
 from handlers import Registered, errors, register
 from handlers.context import Surface
 from handlers.ids import command_names
@@ -46,7 +46,9 @@ def build_deps(settings: Settings, sessions: sessionmaker[Session], directory: D
             credit_group=settings.slack_credit_approver_group,
             two_approvers_minor=settings.credit_two_approvers_minor,
             close_users=_ids(settings.slack_close_approvers),
-            operators=settings.operator_ids),
+            operators=settings.operator_ids,
+            entity_users={e.name: e.approvers
+                          for e in configured_entities(settings).entities if e.approvers}),
         channels=Channels(alerts=settings.slack_alerts_channel,
                           approvals=settings.slack_approvals_channel,
                           digest=settings.slack_digest_channel),

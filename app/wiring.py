@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import socket
 from datetime import timedelta
@@ -10,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.entities_config import load_entities
 from app.salesforce_auth import choose as choose_salesforce_login
 from app.salesforce_auth import login_flow as salesforce_login_flow
 from app.settings import Settings
@@ -30,11 +33,12 @@ from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
 from sync.connectors.stripe_cash import StripeCash
 from sync.connectors.stripe_payouts import StripePayouts
+from sync.contracts.entities import Entities, EntityConfigError
 from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
 from sync.ledger import Ledger, fx_rates
-from sync.ports import Erp
+from sync.ports import Billing, Erp
 from sync.ports_cash import CashErp, CashPorts
 from sync.ports_revenue import RevenueJournal
 
@@ -58,7 +62,15 @@ def engine_config(settings: Settings) -> EngineConfig:
         batch_size=settings.batch_size,
         intake_overlap=timedelta(seconds=settings.intake_overlap_s),
         audit_tolerance_minor=settings.audit_tolerance_minor,
+        entities=configured_entities(settings),
     )
+
+
+def configured_entities(settings: Settings) -> Entities:
+    try:
+        return load_entities(settings)
+    except EntityConfigError as error:
+        raise NotConfigured(f"a setting is invalid ({error})") from None
 
 
 def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
@@ -235,6 +247,8 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         erp=erp,
         worker_id=worker_id(),
         cash=make_cash(settings, erp),
+        entity_billing=make_entity_billing(settings),
+        entity_erp=make_entity_erp(settings, erp),
     )
 
 
@@ -245,3 +259,43 @@ def make_revenue_journal(erp: Erp) -> RevenueJournal | None:
     if isinstance(erp, IntacctErp):
         return IntacctRevenueJournal(erp)
     return None
+
+
+def make_entity_erp(settings: Settings, erp: Erp) -> dict[str, Erp]:
+    """Each legal entity's view of the one ERP account, sharing its connection and concurrency
+    limit: on NetSuite its subsidiary on every customer, order and invoice; on Sage Intacct its
+    entity (`X-IA-API-Param-Entity`) on every request."""
+    views: dict[str, Erp] = {}
+    for entity in configured_entities(settings).entities:
+        if isinstance(erp, NetSuiteErp) and entity.netsuite_subsidiary:
+            view = copy.copy(erp)
+            view.setup = dataclasses.replace(erp.setup, subsidiary=entity.netsuite_subsidiary)
+            views[entity.name] = view
+        elif isinstance(erp, IntacctErp) and entity.intacct_entity:
+            intacct = copy.copy(erp)
+            intacct.entity = entity.intacct_entity
+            # Its own request path (the copy's, which sends the header), timed like the rest.
+            vars(intacct).pop("_call", None)
+            views[entity.name] = instrument(intacct, "intacct")
+    return views
+
+
+def make_entity_billing(settings: Settings) -> dict[str, Billing]:
+    """Each legal entity's own Stripe account: its Connect account through the platform's key
+    (and its rate limit), or its own key (with its own limit); docs/entities.md."""
+    platform = _stripe_options(settings)
+    billing: dict[str, Billing] = {}
+    for entity in configured_entities(settings).entities:
+        if entity.stripe_account:
+            options = {**platform, "stripe_account": entity.stripe_account}
+        elif entity.stripe_api_key_env:
+            key = os.environ.get(entity.stripe_api_key_env, "").strip()
+            if not key:
+                raise NotConfigured(f"Stripe is not configured for {entity.name} "
+                                    f"({entity.stripe_api_key_env})")
+            options = {**platform, "api_key": key,
+                       "before_call": maybe_bucket(stripe_default_rate(key))}
+        else:
+            continue
+        billing[entity.name] = instrument(StripeBilling(**options), "stripe")
+    return billing

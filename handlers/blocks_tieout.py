@@ -23,6 +23,7 @@ def tieout_blocks(t: Tieout | None) -> list[Block]:
         blocks.append(section(
             strings.TIEOUT_TITLE.format(currency=cur, at=t.at.strftime("%Y-%m-%d %H:%M UTC")),
             fields=_fields(t, cur)))
+    blocks += _entities(t)
     for v in t.variances[:SHOWN]:
         records = ", ".join(v.get("records") or []) or v.get("opportunity_id") or "-"
         blocks.append(context(mrkdwn("⚠️ {reason} · records: {records}",
@@ -53,3 +54,18 @@ def _fields(t: Tieout, cur: str) -> list[str]:
         fields += [f"*Stripe balance*\n{m('stripe_balance')}",
                    f"*Stripe Clearing*\n{m('clearing')} + {m('clearing_to_book')} to book"]
     return fields
+
+
+def _entities(t: Tieout) -> list[Block]:
+    """One line per legal entity and currency, after the company's totals."""
+    lines = []
+    for entity, part in sorted(t.entities.items()):
+        for cur, got in sorted((part.get("totals") or {}).items()):
+            lines.append(context(mrkdwn(
+                strings.TIEOUT_ENTITY, entity=entity, currency=cur,
+                booked=format_money(int(got.get("booked", 0)), cur),
+                billed=format_money(int(got.get("billed", 0)) + int(got.get("scheduled", 0)),
+                                    cur),
+                invoiced=format_money(int(got.get("erp_invoiced", 0)), cur),
+                variances=str(part.get("variances", 0)))))
+    return lines

@@ -119,6 +119,8 @@ TIEOUT_TITLE = "*Three-way tie-out, {currency}* (nightly reconciliation, {at})"
 TIEOUT_NONE = "Three-way tie-out: the nightly reconciliation hasn't run yet."
 TIEOUT_AGREE = "✅ Salesforce, Stripe and the ERP agree: no variance."
 TIEOUT_MORE = "and {more} more variance(s): see the reconciliation alerts."
+TIEOUT_ENTITY = ("*{entity}*, {currency}: booked {booked} · billed {billed} · invoiced "
+                 "{invoiced} · {variances} variance(s)")
 HOME_TITLE = "closebot"
 HOME_WAITING = "Approvals waiting for you"
 HOME_NONE = "Nothing waits for you. 🎉"

@@ -34,6 +34,7 @@ class DealSpec:
     lines: list[LineSpec]
     start: date = field(default_factory=lambda: datetime.now(UTC).date())
     extra: dict[str, Any] = field(default_factory=dict)
+    account_extra: dict[str, Any] = field(default_factory=dict)  # e.g. BillingCountry
 
     @property
     def amount(self) -> Decimal:
@@ -150,7 +151,8 @@ class BookSeeder:
         # The billing address's domain is the name's first word, kept to what a domain allows.
         domain = re.sub(r"[^a-z0-9-]", "", deal.account.split()[0].lower()) or "customer"
         account = self.sf.seed(
-            "Account", {"Name": deal.account, "Billing_Email__c": f"ap@{domain}.example"},
+            "Account", {"Name": deal.account, "Billing_Email__c": f"ap@{domain}.example",
+                        **deal.account_extra},
         )
         fields: dict[str, Any] = {
             "Name": deal.name,

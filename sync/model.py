@@ -110,6 +110,8 @@ class Contract(Frozen):
     total_minor: int
     # The last day of service after an early cancellation (inclusive), if cancelled.
     canceled_on: date | None = None
+    # The legal entity that sells it (sync/contracts/entities.py), when several are configured.
+    entity: str | None = None
 
     @property
     def currency(self) -> str:
@@ -132,7 +134,8 @@ class Contract(Frozen):
         """Fingerprint of the commercial terms, ignoring the version number."""
         # A contract never cancelled hashes as it did before cancellations were known.
         body = self.model_dump(mode="json", exclude={"version"} | (
-            set() if self.canceled_on else {"canceled_on"}))
+            set() if self.canceled_on else {"canceled_on"}) | (
+            set() if self.entity else {"entity"}))
         for obligation in body["obligations"]:
             # Unallocated contracts keep the fingerprint they had before allocation existed.
             if obligation.get("allocated_minor") is None:

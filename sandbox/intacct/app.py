@@ -77,6 +77,10 @@ class IntacctApp:
             self.emu.gate.leave()
 
     def route(self, request: Request, path: str) -> tuple[int, Any]:
+        entity = request.headers.get(ENTITY_HEADER)
+        if entity is not None and entity not in self.emu.entities:
+            raise invalid(f"The entity {entity[:40]} does not exist in this company or the "
+                          "user has no access to it", field=ENTITY_HEADER)
         if path == f"{API}/services/core/query":
             self.emu.count("query")
             if request.method != "POST":
@@ -93,6 +97,8 @@ class IntacctApp:
         store = self.emu.store
         if key is None and request.method == "POST":
             created = store.create(obj, _json(request))
+            if entity is not None:
+                created["entity"] = {"id": entity}
             return 201, {"ia::result": {"key": created["key"], "id": created["id"],
                                         "href": o.href(obj, created["key"])},
                          "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0}}
@@ -112,6 +118,9 @@ class IntacctApp:
                                           "pageSize": 100}}
             return 200, {"ia::result": render.record(store, obj, store.find(obj, key)),
                          "ia::meta": {"totalCount": 1}}
+
+
+ENTITY_HEADER = "X-IA-API-Param-Entity"
 
 
 def _json(request: Request) -> dict[str, Any]:

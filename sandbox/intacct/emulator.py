@@ -31,6 +31,9 @@ class IntacctEmulator(HttpsEndpoint, CallMeter):
         self.tokens = Tokens(self.client, ttl=token_ttl)
         self.store = Store()
         self.gate = ConcurrencyGate(concurrency_limit)
+        # A multi-entity company: requests naming an entity (`X-IA-API-Param-Entity`) act in
+        # it, and what they create belongs to it; a request naming none acts at the top level.
+        self.entities: set[str] = {"US-E", "UK-E"}
 
     def wsgi_app(self) -> IntacctApp:
         return IntacctApp(self)

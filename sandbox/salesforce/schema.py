@@ -178,6 +178,7 @@ def _build() -> dict[str, SObjectDef]:
               _s("Billing_Cadence__c", type="picklist"), _s("Payment_Terms__c", type="picklist"),
               _s("Product_Line__c", 80), _s("Pricing_Model__c", type="picklist"),
               _t("Requires_Approval__c", "boolean", nillable=False, default=False),
+              _s("Billing_Entity__c", 80),
               _s("Stripe_Customer_Id__c"), _s("Stripe_Subscription_Id__c"),
               _s("ERP_Customer_Id__c"), _s("ERP_Sales_Order_Id__c"), _s("ERP_Invoice_Id__c"),
               _s("Invoice_Number__c"), _s("Invoice_Status__c", type="picklist"),

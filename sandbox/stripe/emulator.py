@@ -77,6 +77,23 @@ class StripeEmulator(Startable):
         self.app = StripeApp(self.state, api_key)
         self._server = ServedApp(self._serve, port=port)
         self._running = False
+        self._payout_schedule = payout_schedule
+        # Connect accounts the platform acts for with the `Stripe-Account` header, each its own
+        # customers, invoices, balance, payouts and events, under the platform's key.
+        self.connected: dict[str, StripeEmulator] = {}
+
+    def add_connected_account(self, account_id: str) -> StripeEmulator:
+        """A connected account (`acct_…`) on the same clock from now; its object space."""
+        with self.state.lock:
+            if account_id not in self.connected:
+                self.connected[account_id] = StripeEmulator(
+                    api_key=self.api_key, start_time=self.now,
+                    payout_schedule=self._payout_schedule)
+            return self.connected[account_id]
+
+    def account(self, account_id: str | None) -> StripeEmulator:
+        """The platform (None) or one of its connected accounts, to read objects from."""
+        return self if account_id is None else self.connected[account_id]
 
     @property
     def url(self) -> str:
@@ -105,6 +122,8 @@ class StripeEmulator(Startable):
             self._server.stop()
             self._running = False
         self.events.close()
+        for account in self.connected.values():
+            account.stop()
 
     def advance(self, *, seconds: int = 0, days: int = 0) -> None:
         if seconds < 0 or days < 0:
@@ -123,6 +142,8 @@ class StripeEmulator(Startable):
             st.clock.set(target)
             self.events.release_due()
         self.app.idempotency.prune(st.now)
+        for account in list(self.connected.values()):
+            account.advance(seconds=max(0, target - account.now))
 
     def _serve(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """The Stripe API, plus `/sandbox/clock` (emulator only, outside `/v1/`): Stripe's own
@@ -130,8 +151,26 @@ class StripeEmulator(Startable):
         attached to one clock, but this emulator has one clock for everything, so it is moved
         here, with the same `frozen_time` (Unix seconds, later than now) Stripe's advance takes."""
         if environ.get("PATH_INFO", "") != "/sandbox/clock":
+            on_behalf = environ.get("HTTP_STRIPE_ACCOUNT")
+            if on_behalf:
+                return self._connected(on_behalf, environ, start_response)
             return self.app(environ, start_response)
         return self._clock(Request(environ))(environ, start_response)
+
+    def _connected(self, account_id: str, environ: dict[str, Any],
+                   start_response: Any) -> Iterable[bytes]:
+        """A request made for a connected account: answered from that account's objects, or
+        refused as Stripe refuses an account the key can't reach."""
+        account = self.connected.get(account_id)
+        if account is not None:
+            return account.app(environ, start_response)
+        body = {"error": {
+            "code": "account_invalid", "type": "invalid_request_error",
+            "message": f"The provided key does not have access to account '{account_id[:40]}' "
+                       "(or that account does not exist). Application access may have been "
+                       "revoked."}}
+        return Response(json.dumps(body), status=403,
+                        content_type="application/json")(environ, start_response)
 
     def _clock(self, request: Request) -> Response:
         def answer(status: int, body: dict[str, Any]) -> Response:

@@ -20,6 +20,7 @@ SYSTEM = "intacct"
 DEFAULT_BASE_URL = "https://api.intacct.com/ia/api/v1"
 QUERY = "/services/core/query"
 PAGE = 4000  # the query service's largest page
+ENTITY_HEADER = "X-IA-API-Param-Entity"
 
 
 class IntacctTransport:
@@ -39,6 +40,8 @@ class IntacctTransport:
         self._token_lock = threading.Lock()
         self._access: str | None = None
         self._refresh: str | None = None
+        # A legal entity of a multi-entity company: every request acts in it (None: top level).
+        self.entity: str | None = None
 
     # --- OAuth 2.0 ---------------------------------------------------------------------------
 
@@ -86,7 +89,8 @@ class IntacctTransport:
                     response = self.http.request(
                         method, path, content=dumps(body) if body is not None else None,
                         headers={"Authorization": f"Bearer {token}",
-                                 **({"Content-Type": "application/json"} if body else {})})
+                                 **({"Content-Type": "application/json"} if body else {}),
+                                 **({ENTITY_HEADER: self.entity} if self.entity else {})})
                 except httpx.TransportError as error:
                     raise TransientError("Sage Intacct could not be reached", system=SYSTEM,
                                          detail=f"{type(error).__name__}: {error}") from error

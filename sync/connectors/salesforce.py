@@ -42,6 +42,7 @@ DEAL_FIELDS = (
     "CurrencyIsoCode", "StageName", "IsWon", "CloseDate", "Type", "Contract_Start_Date__c",
     "Contract_End_Date__c", "Renewal_Of__c", "Billing_Cadence__c", "Payment_Terms__c",
     "Product_Line__c", "Requires_Approval__c", "Cancellation_Date__c", "SystemModstamp",
+    "Billing_Entity__c", "Account.BillingCountry",
 )
 LINE_FIELDS = (
     "Id", "Product2Id", "Product2.Name", "Product2.ProductCode", "Quantity", "UnitPrice",

@@ -27,6 +27,7 @@ class StripeTransport:
         api_base: str | None = None,
         timeout: float = 30.0,
         before_call: Callable[[], None] | None = None,
+        stripe_account: str | None = None,
     ) -> None:
         options: dict[str, Any] = {"max_network_retries": 0}
         if api_base:
@@ -37,6 +38,8 @@ class StripeTransport:
         self.calls: Counter[str] = Counter()
         self._before_call = before_call
         self._products: dict[str, str] = {}
+        # A legal entity's Connect account: every call made for it, in its object space.
+        self.stripe_account = stripe_account
 
     def _call(
         self, kind: str, method: str, path: str, params: dict[str, Any], *, key: str | None = None
@@ -50,6 +53,8 @@ class StripeTransport:
             self._before_call()
         self.calls[kind] += 1
         options = {"idempotency_key": key} if key else {}
+        if self.stripe_account:
+            options["stripe_account"] = self.stripe_account
         try:
             response = self.client.raw_request(method, path, **params, **options)
             return json.loads(response.body)

@@ -54,6 +54,8 @@ LABELS: dict[str, str] = {
     "SSP_High__c": "SSP High",
     "Delivered_On__c": "Delivered On",
     "Milestones__c": "Milestones",
+    "Billing_Entity__c": "Billing Entity",
+    "BillingCountry": "Billing Country",
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from sync.contracts.entities import Entities
 from sync.contracts.terms import (
     parse_billing_type,
     parse_cadence,
@@ -41,8 +42,12 @@ class InvalidDeal(ValueError):
         self.problems = problems
 
 
-def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...]) -> Contract:
+def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...],
+              entities: Entities | None = None) -> Contract:
     problems = check_deal(deal, required)
+    entity = (entities or Entities()).resolve(deal.fields)
+    if isinstance(entity, Problem):
+        problems.append(entity)
     if problems:
         raise InvalidDeal(problems)
     f = deal.fields
@@ -89,6 +94,7 @@ def normalize(deal: DealRecord, *, version: int, required: tuple[str, ...]) -> C
         obligations=tuple(obligations),
         total_minor=to_minor(parse_decimal(f["Amount"]) or Decimal(0), currency),
         canceled_on=canceled_on,
+        entity=entity.name if entity is not None else None,
     )
 
 

@@ -87,10 +87,11 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
     if loaded is None:
         raise LookupError(f"no contract {step.opportunity_id} v{step.version}")
     opp, version, contract = step.opportunity_id, step.version, loaded.contract
+    billing = rt.billing_for(contract.entity)
     account = contract.customer.crm_account_id
     customer_id = loaded.customer_id or batch.customers.get(account)
     if customer_id is None:
-        customer_id = rt.billing.ensure_customer(
+        customer_id = billing.ensure_customer(
             contract.customer, key=f"closebot:customer:{account}", lookup=step.lookup
         )
         batch.customers[account] = customer_id
@@ -104,10 +105,10 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
     if loaded.amended is not None and contract.recurring:
         previous, previous_subscription = loaded.amended
         if contract.canceled_on is not None:
-            result = rt.billing.cancel_contract(
+            result = billing.cancel_contract(
                 contract, subscription_id=previous_subscription, key=key)
             return Billed(step, contract, customer_id, result, previous.version)
-        result = rt.billing.amend_contract(
+        result = billing.amend_contract(
             contract,
             subscription_id=previous_subscription,
             new_fees=new_fees(previous, contract),
@@ -118,13 +119,13 @@ def bill_effect(rt: Runtime, step: StepInput, batch: BillBatch) -> Billed:
     if loaded.renewal is not None and loaded.subscription_id is None:
         if loaded.renewal.subscription_id is None:
             raise PermanentError(loaded.renewal.missing_reason(contract), system="stripe")
-        result = rt.billing.renew_contract(
+        result = billing.renew_contract(
             contract, subscription_id=loaded.renewal.subscription_id, key=key)
         return Billed(step, contract, customer_id, result, None)
     if loaded.subscription_id is not None:
         return Billed(step, contract, customer_id,
                       linked_subscription(rt, contract, loaded.subscription_id), None)
-    result = rt.billing.ensure_contract(
+    result = billing.ensure_contract(
         contract, customer_id=customer_id, key=key, lookup=step.lookup)
     return Billed(step, contract, customer_id, result, None)
 
@@ -133,7 +134,7 @@ def linked_subscription(rt: Runtime, contract: Contract, subscription_id: str) -
     """A subscription already linked to this version (one the go-live import found, or a
     replay's) is read, never created again. Only an open latest invoice is carried on: it is
     receivable the ERP must hold; a settled one is history from before closebot."""
-    found = rt.billing.subscription(subscription_id)
+    found = rt.billing_for(contract.entity).subscription(subscription_id)
     invoices = [invoice.model_copy(update={"opportunity_id": contract.opportunity_id,
                                            "contract_version": contract.version})
                 for invoice in found.invoices if invoice.status == InvoiceStatus.OPEN]

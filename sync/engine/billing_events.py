@@ -16,29 +16,39 @@ from storage import queue
 from storage.db import transaction
 from storage.tables import BillingInvoice, Cursor, Deal, IdLink
 from sync.engine import invoice_mirror
+from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime, log
 from sync.model import Invoice
-from sync.ports import BillingEvent
+from sync.ports import Billing, BillingEvent
 
 CURSOR = "stripe.events"
 
 
 def poll_events(rt: Runtime) -> Counter[str]:
-    """Read events since the cursor and apply the invoice ones.
+    """Read events since the cursor and apply the invoice ones: the company's Stripe account's,
+    then each legal entity's own account's, each with its own cursor."""
+    counts = _poll(rt, rt.billing, CURSOR)
+    for entity, billing in rt.entity_billing.items():
+        counts += _poll(rt, billing, f"{CURSOR}:{entity}"[:64])
+    return counts
+
+
+def _poll(rt: Runtime, billing: Billing, cursor: str) -> Counter[str]:
+    """One account's events since its cursor.
 
     Only the newest snapshot of each invoice is kept while paging (the invoice is re-read
     anyway when it moved on), so memory stays small however many events are waiting.
     """
     counts: Counter[str] = Counter()
     with transaction(rt.sessions) as session:
-        row = session.get(Cursor, CURSOR)
+        row = session.get(Cursor, cursor)
         created_gte, seen = _parse_cursor(row.value if row else None)
     # Per invoice, the snapshot of its newest event; insertion order is the listing's.
     latest: dict[str, Invoice] = {}
     newest: tuple[int, set[str]] | None = None
     starting_after = None
     while True:
-        page = rt.billing.events(created_gte=created_gte, starting_after=starting_after)
+        page = billing.events(created_gte=created_gte, starting_after=starting_after)
         for event in page.events:
             if newest is None or event.created > newest[0]:
                 newest = (event.created, {event.id})
@@ -58,10 +68,10 @@ def poll_events(rt: Runtime) -> Counter[str]:
     fresh = _not_stale(rt, list(latest.values()))
     counts["stale"] += len(latest) - len(fresh)
     for snapshot in reversed(fresh):  # oldest first
-        counts[apply_snapshot(rt, snapshot)] += 1
+        counts[apply_snapshot(rt, snapshot, billing=billing)] += 1
     if newest is not None:
         with transaction(rt.sessions) as session:
-            _store_cursor(session, newest[0], newest[1])
+            _store_cursor(session, newest[0], newest[1], name=cursor)
     return counts
 
 
@@ -83,11 +93,17 @@ def apply_event(rt: Runtime, event: BillingEvent) -> str:
     return apply_snapshot(rt, event.invoice())
 
 
-def apply_snapshot(rt: Runtime, snapshot: Invoice) -> str:
+def apply_snapshot(rt: Runtime, snapshot: Invoice, *, billing: Billing | None = None) -> str:
     with transaction(rt.sessions) as session:
         if invoice_mirror.is_stale(session.get(BillingInvoice, snapshot.billing_id), snapshot):
             return "stale"
-    current = rt.billing.invoice(snapshot.billing_id)
+    if billing is None and rt.entity_billing and snapshot.opportunity_id:
+        # A connected account's event: the invoice is re-read where its entity bills.
+        with transaction(rt.sessions) as session:
+            entity = entities_of(session, [snapshot.opportunity_id]).get(
+                snapshot.opportunity_id)
+        billing = rt.billing_for(entity)
+    current = (billing or rt.billing).invoice(snapshot.billing_id)
     with transaction(rt.sessions) as session:
         return refresh_invoice(session, current)
 
@@ -150,10 +166,11 @@ def _parse_cursor(value: str | None) -> tuple[int | None, set[str]]:
     return int(created), set(filter(None, ids.split(",")))
 
 
-def _store_cursor(session: Session, created: int, ids: set[str]) -> None:
+def _store_cursor(session: Session, created: int, ids: set[str], *,
+                  name: str = CURSOR) -> None:
     value = f"{created}|{','.join(sorted(ids))}"[:64]
-    row = session.get(Cursor, CURSOR, with_for_update=True)
+    row = session.get(Cursor, name, with_for_update=True)
     if row is None:
-        session.add(Cursor(name=CURSOR, value=value))
+        session.add(Cursor(name=name, value=value))
     else:
         row.value = value

@@ -95,13 +95,16 @@ def credit_effect(rt: Runtime, step: StepInput,
         raise loaded
     if loaded.applied:
         return Credited(step, loaded, None, None, None)
-    note = rt.billing.credit_invoice(
+    # The deal's legal entity bills in its own Stripe account and books to its own subsidiary.
+    entity = next((c.entity for c in loaded.contracts if c.entity), None)
+    billing = rt.billing_for(entity)
+    note = billing.credit_invoice(
         loaded.invoice_id, amount_minor=loaded.amount_minor, reason=loaded.reason,
         key=f"closebot:credit:{loaded.approval_id}", lookup=step.lookup)
     _link_note(rt, step, loaded, note)
-    invoice = rt.billing.invoice(loaded.invoice_id)
+    invoice = billing.invoice(loaded.invoice_id)
     note = with_earned(note, invoice, loaded.contracts)
-    memo = (rt.erp.post_credit_memo(note, invoice_id=loaded.erp_invoice)
+    memo = (rt.erp_for(entity).post_credit_memo(note, invoice_id=loaded.erp_invoice)
             if loaded.erp_invoice else None)
     return Credited(step, loaded, note, memo, invoice)
 

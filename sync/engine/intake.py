@@ -127,7 +127,7 @@ def accept(session: Session, rt: Runtime, deal: DealRecord, *, known: Known | No
     try:
         contract = normalize(
             deal, version=(latest.version + 1) if latest else 1,
-            required=rt.config.required_fields,
+            required=rt.config.required_fields, entities=rt.config.entities,
         )
         contract = allocate(contract, ssp.prices(session, deal.lines, contract.currency))
     except InvalidDeal as invalid:

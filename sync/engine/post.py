@@ -150,7 +150,7 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
         raise loaded
     contract, basis, prior_order, mirrored = (
         loaded.contract, loaded.basis, loaded.prior_order, loaded.invoices)
-    erp, linked = rt.erp, loaded.linked
+    erp, linked = rt.erp_for(contract.entity), loaded.linked
     customer_id = linked.get((links.account_scope(contract.customer.crm_account_id), "customer")
                              ) or erp.upsert_customer(contract.customer, currency=contract.currency)
     order_id = prior_order or erp.upsert_sales_order(basis, customer_id=customer_id)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.timeutil import utcnow
+from sync.contracts.entities import Entities
 from sync.contracts.policy import PolicyLimits
 from sync.ports import Billing, Crm, Erp
 from sync.ports_cash import CashPorts
@@ -31,6 +32,8 @@ class EngineConfig:
     idempotency_window: timedelta = timedelta(hours=23)
     # The audit's money comparisons accept differences up to this many minor units.
     audit_tolerance_minor: int = 0
+    # The legal entities deals are routed to; empty: one company (sync/contracts/entities.py).
+    entities: Entities = field(default_factory=Entities)
 
 
 @dataclass
@@ -43,3 +46,18 @@ class Runtime:
     worker_id: str
     now: Callable[[], datetime] = utcnow
     cash: CashPorts | None = None  # Stripe's balance and the ERP's cash books (sync.cash)
+    # A legal entity's own Stripe account (its key, or its Connect account), by entity name;
+    # an entity not here bills through `billing`.
+    entity_billing: dict[str, Billing] = field(default_factory=dict)
+
+    # A legal entity's place in the ERP (its NetSuite subsidiary), by entity name; an entity not
+    # here posts through `erp`.
+    entity_erp: dict[str, Erp] = field(default_factory=dict)
+
+    def erp_for(self, entity: str | None) -> Erp:
+        """The ERP as a contract of this entity is posted to."""
+        return self.entity_erp.get(entity, self.erp) if entity else self.erp
+
+    def billing_for(self, entity: str | None) -> Billing:
+        """The Stripe account a contract of this entity is billed in."""
+        return self.entity_billing.get(entity, self.billing) if entity else self.billing

@@ -18,6 +18,7 @@ from storage.db import transaction
 from storage.ops_tables import WebhookEvent
 from storage.tables import BillingInvoice
 from sync.engine.billing_events import apply_event, refresh_invoice
+from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime
 from sync.engine.telemetry import METRICS, correlation
 from sync.errors import TransientError
@@ -71,12 +72,14 @@ def reconcile_open_invoices(rt: Runtime, *, limit: int = 500) -> Counter[str]:
     with transaction(rt.sessions) as session:
         rows = session.execute(
             select(BillingInvoice.billing_id, BillingInvoice.status,
-                   BillingInvoice.amount_remaining_minor)
+                   BillingInvoice.amount_remaining_minor, BillingInvoice.opportunity_id)
             .where(BillingInvoice.status.in_(("draft", "open", "uncollectible")))
             .order_by(BillingInvoice.updated_at).limit(limit)
         ).all()
-    for billing_id, status, remaining in rows:
-        current = rt.billing.invoice(billing_id)
+        # An entity's invoices are in its own Stripe account.
+        entities = entities_of(session, [r[3] for r in rows]) if rt.entity_billing else {}
+    for billing_id, status, remaining, opp in rows:
+        current = rt.billing_for(entities.get(opp or "")).invoice(billing_id)
         if current.status.value == status and current.amount_remaining_minor == remaining:
             counts["unchanged"] += 1
             continue

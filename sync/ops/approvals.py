@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage import audit, queue
 from storage.db import transaction
 from storage.slack_tables import ApprovalDecision
-from storage.tables import Approval, Deal
+from storage.tables import Approval, ContractVersion, Deal
 from sync.engine import credit
 from sync.ops import outbox
 from sync.ops.approval_cards import card_for, requester_id
@@ -64,7 +64,11 @@ def check(
         raise Stale("This approval request no longer exists.")
     if ap.status != "pending" or ap.version != ref.v:
         raise Stale(f"This request was already handled (now {ap.status}); see the updated card.")
-    if not deps.policy.allows(ap.kind, user, deps.directory):
+    entity = deal_entity(session, ap)
+    if not deps.policy.allows(ap.kind, user, deps.directory, entity=entity):
+        if entity is not None and deps.policy.entity_users.get(entity):
+            raise NotAllowed(f"Only {entity}'s approvers can decide this request for a deal "
+                             f"{entity} sells. Nothing was changed.")
         if deps.policy.nobody_for(ap.kind):
             raise NotAllowed(NO_APPROVERS)
         raise NotAllowed("Only configured finance approvers can decide this request. "
@@ -73,6 +77,19 @@ def check(
         raise NotAllowed("You requested this, so someone else has to approve it. "
                          "Nothing was changed.")
     return ap
+
+
+def deal_entity(session: Session, ap: Approval) -> str | None:
+    """The legal entity selling the approval's deal: that of its contract version, else of the
+    deal's latest version (a credit asked for after billing)."""
+    if not ap.opportunity_id:
+        return None
+    query = select(ContractVersion.body).where(
+        ContractVersion.opportunity_id == ap.opportunity_id)
+    if ap.contract_version:
+        query = query.where(ContractVersion.version == ap.contract_version)
+    body = session.scalar(query.order_by(ContractVersion.version.desc()).limit(1))
+    return (body or {}).get("entity")
 
 
 def needed(ap: Approval, deps: Deps) -> int:

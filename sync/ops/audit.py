@@ -45,8 +45,9 @@ from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
 from sync.ops.audit_cash import check_cash
 from sync.ops.audit_credits import check_credit_memos
+from sync.ops.audit_entities import EntityTotals, billing_books, by_entity, entities_of
 from sync.ops.audit_invoices import ErpView, check_invoices
-from sync.ops.audit_money import DealState, Totals, check_deal
+from sync.ops.audit_money import DealState, check_deal
 from sync.ops.audit_variance import Found, Side, Variance, excuse
 from sync.ports import BillingBooks, CrmBooks, CrmDealView, ErpBooks
 
@@ -80,6 +81,8 @@ class AuditReport:
     variances: list[Variance] = field(default_factory=list)
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
     not_checked: list[str] = field(default_factory=list)
+    # Per legal entity (when deals carry one): its figures and its count of variances.
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
     # When the CRM last changed each deal checked: the reconciliation leaves alone what intake
     # has not read yet.
     crm_modified: dict[str, datetime | None] = field(default_factory=dict, repr=False)
@@ -113,6 +116,7 @@ class AuditReport:
             "counts": dict(Counter(v.kind for v in self.failing)),
             "variances": [v.to_dict() for v in self.variances],
             "totals": self.totals, "not_checked": self.not_checked,
+            **({"entities": self.entities} if self.entities else {}),
         }
 
 
@@ -129,7 +133,7 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     crm: CrmBooks = rt.crm  # type: ignore[assignment]
     deals = {view.opportunity_id: view for view in crm.won_deals()}
     step("Salesforce deals read", len(deals))
-    billing: BillingBooks = rt.billing.books()
+    billing: BillingBooks = billing_books(rt)
     step("Stripe invoices read", len(list(billing.invoices)))
     books: ErpBooks = rt.erp  # type: ignore[assignment]
     erp = _read_erp(found, books, erp_label(rt.erp.name))
@@ -158,15 +162,19 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
         if ledger is None:
             check_credit_memos(found, session, erp)
         _check_writeback(session, rt, deals, found)
-    totals = Totals()
+        entities = entities_of(session)
+    totals = EntityTotals()
     billed = by_deal(billing)
     for opp, view in sorted(deals.items()):
         if opp in states:
+            totals.deal_of(entities.get(opp))
             check_deal(found, totals, view, states[opp], billed.get(opp, DealBilling()), erp)
+    totals.current = None  # cash is the company's: Stripe's balance is not split by deal
     for currency, figures in cash_figures.items():
         totals.add(currency, **figures)
     report.totals = totals.to_dict()
     report.variances = excuse(found.variances, open_kinds)
+    report.entities = by_entity(totals, report.variances, entities)
     step("deals compared across the systems", len(deals))
     return report
 

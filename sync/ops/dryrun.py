@@ -78,7 +78,11 @@ def _dry_run(rt: Runtime, opportunity_ids: Sequence[str],
             config=replace(rt.config, max_attempts=1), sessions=scratch,
             crm=RecordingCrm(rt.crm, deals, recorder),
             billing=RecordingBilling(rt.billing, recorder),
-            erp=RecordingErp(rt.erp, recorder), worker_id="dry-run", now=rt.now)
+            erp=RecordingErp(rt.erp, recorder), worker_id="dry-run", now=rt.now,
+            # Each legal entity's own Stripe account and subsidiary, recorded the same way.
+            entity_billing={name: RecordingBilling(b, recorder)
+                            for name, b in rt.entity_billing.items()},
+            entity_erp={name: RecordingErp(e, recorder) for name, e in rt.entity_erp.items()})
         run_intake(scratch_rt)
         _drain(scratch_rt)
         held = _approve_held(scratch_rt, [d.opportunity_id for d in deals])
@@ -86,7 +90,8 @@ def _dry_run(rt: Runtime, opportunity_ids: Sequence[str],
             recorder.phase = "after approval"
             _drain(scratch_rt)
         return summarize(scratch, deals, before=before, held=held, recorder=recorder,
-                         missing=missing, required=rt.config.required_fields)
+                         missing=missing, required=rt.config.required_fields,
+                         entities=rt.config.entities)
 
 
 def _next_intake(rt: Runtime, source: sessionmaker[Session] | None) -> list[DealRecord]:

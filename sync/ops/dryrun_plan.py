@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import links
 from storage.db import transaction
 from storage.tables import Deal, IdLink, SyncException
-from sync.contracts.validation import check_deal
+from sync.contracts.entities import Entities
+from sync.contracts.validation import Problem, check_deal
 from sync.engine.intake import source_hash
 from sync.money import MoneyError, format_money, to_minor
 from sync.ops.recording import Intended, Recorder
@@ -76,14 +77,17 @@ class DryRun:
 
 def summarize(scratch: sessionmaker[Session], deals: Sequence[DealRecord], *,
               before: dict[str, str], held: dict[str, list[str]], recorder: Recorder,
-              missing: list[str], required: tuple[str, ...]) -> DryRun:
+              missing: list[str], required: tuple[str, ...],
+              entities: Entities | None = None) -> DryRun:
     with transaction(scratch) as session:
-        plans = [_deal(session, deal, before, held, recorder, required) for deal in deals]
+        plans = [_deal(session, deal, before, held, recorder, required,
+                       entities or Entities()) for deal in deals]
     return DryRun(deals=plans, missing=missing)
 
 
 def _deal(session: Session, deal: DealRecord, before: dict[str, str],
-          held: dict[str, list[str]], recorder: Recorder, required: tuple[str, ...]) -> DealPlan:
+          held: dict[str, list[str]], recorder: Recorder, required: tuple[str, ...],
+          entities: Entities) -> DealPlan:
     opp = deal.opportunity_id
     row = session.get(Deal, opp)
     name = row.name if row else str(deal.fields.get("Name") or opp)
@@ -94,6 +98,8 @@ def _deal(session: Session, deal: DealRecord, before: dict[str, str],
         SyncException.opportunity_id == opp, SyncException.status == "open",
         SyncException.kind != "validation")))
     problems = [p.message for p in check_deal(deal, required)]
+    if isinstance(entity := entities.resolve(deal.fields), Problem):
+        problems.append(entity.message)
     if problems:
         outcome = "invalid"
     elif failures:

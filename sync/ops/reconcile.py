@@ -62,7 +62,8 @@ def run_reconciliation(rt: Runtime) -> Counter[str]:
                                    resolution="the books agree again at the nightly "
                                    "reconciliation")
                 counts["resolved"] += 1
-        keep(session, report.totals, [v for found in by_deal.values() for v in found])
+        keep(session, report.totals, [v for found in by_deal.values() for v in found],
+             entities=report.entities)
     return counts
 
 

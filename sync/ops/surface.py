@@ -99,8 +99,13 @@ class ApproverPolicy:
     two_approvers_minor: int = 500_000
     close_users: frozenset[str] = frozenset()  # a month-end close; empty → the approvers
     operators: frozenset[str] = frozenset()  # may retry / dismiss failed syncs, beside approvers
+    # A legal entity's own approvers decide its deals' requests, and nobody else does.
+    entity_users: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def allows(self, kind: str, user: str, directory: Directory) -> bool:
+    def allows(self, kind: str, user: str, directory: Directory, *,
+               entity: str | None = None) -> bool:
+        if entity is not None and self.entity_users.get(entity):
+            return user in self.entity_users[entity]
         users, group = self._deciders(kind)
         if user in users:
             return True

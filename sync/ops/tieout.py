@@ -34,12 +34,16 @@ class Tieout:
     deposits: dict[str, tuple[int, int]]  # currency → (payouts booked, of which in the bank)
     variances: list[dict[str, Any]] = field(default_factory=list)
     more: int = 0
+    # Per legal entity (when deals carry one): its figures per currency and its variance count.
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def keep(session: Session, totals: dict[str, dict[str, int]], failing: list[Variance]) -> None:
+def keep(session: Session, totals: dict[str, dict[str, int]], failing: list[Variance], *,
+         entities: dict[str, dict[str, Any]] | None = None) -> None:
     """Store a reconciliation's figures and variances (with their records) for the digest."""
+    extra = {"entities": entities} if entities else {}
     audit.append(session, action=ACTION, subject="books", totals=totals, more=max(
-        0, len(failing) - KEPT), variances=[_variance(v) for v in failing[:KEPT]])
+        0, len(failing) - KEPT), variances=[_variance(v) for v in failing[:KEPT]], **extra)
 
 
 def _variance(v: Variance) -> dict[str, Any]:
@@ -63,4 +67,5 @@ def latest(session: Session) -> Tieout | None:
                 for cur, amount in booked.items()}
     data = entry.data or {}
     return Tieout(at=entry.at, totals=data.get("totals") or {}, deposits=deposits,
-                  variances=list(data.get("variances") or []), more=int(data.get("more") or 0))
+                  variances=list(data.get("variances") or []), more=int(data.get("more") or 0),
+                  entities=dict(data.get("entities") or {}))

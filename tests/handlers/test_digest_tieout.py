@@ -43,3 +43,26 @@ def test_the_digest_posts_the_reconciliation_figures(harness: Harness) -> None:
                  "Acme &lt;Renewal&gt;: Salesforce shows USD 100.00 outstanding",
                  "records: Salesforce 006000000000001AAA, Stripe in_1"):
         assert line in text, line
+
+
+def test_the_digest_shows_each_entity_beside_the_total(harness: Harness) -> None:
+    # Acme Inc booked and billed USD 1,200.00 and invoiced it; Acme Ltd booked GBP 600.00,
+    # billed 500.00 (100.00 still to bill), invoiced 500.00, one variance.
+    entities = {
+        "Acme Inc": {"totals": {"USD": {"booked": 120_000, "billed": 120_000,
+                                        "erp_invoiced": 120_000}}, "variances": 0},
+        "Acme Ltd": {"totals": {"GBP": {"booked": 60_000, "billed": 50_000, "scheduled": 10_000,
+                                        "erp_invoiced": 50_000}}, "variances": 1},
+    }
+    totals = {"USD": {"booked": 120_000}, "GBP": {"booked": 60_000}}
+    with transaction(harness.sessions) as session:
+        keep(session, totals, [], entities=entities)
+    digest.post_digest(harness.surface.deps)
+    harness.surface.flush()
+    (posted,) = harness.recorder.messages("C0DIGEST")
+    text = flat(posted["blocks"])
+    assert ("*Acme Inc*, USD: booked USD 1,200.00 · billed USD 1,200.00 · invoiced USD 1,200.00 "
+            "· 0 variance(s)") in text
+    assert ("*Acme Ltd*, GBP: booked GBP 600.00 · billed GBP 600.00 · invoiced GBP 500.00 "
+            "· 1 variance(s)") in text
+    assert "Three-way tie-out, GBP" in text and "Three-way tie-out, USD" in text
