@@ -135,18 +135,26 @@ class NetSuiteTransport:
         with self._governed:
             if self._limit_read:
                 return
-            self._limit_read = True
-            self.calls += 1
             try:
-                response = self.http.get(GOVERNANCE)
-                limits = loads(response.content) if response.status_code == 200 else {}
-            except (httpx.TransportError, ValueError):
-                return
-            allowed = limits.get("integrationConcurrencyLimit") or limits.get(
-                "unallocatedConcurrencyLimit") or limits.get("accountConcurrencyLimit")
-            if isinstance(allowed, int) and 0 < allowed < self.concurrency:
-                self.concurrency = allowed
-                self._slots = threading.BoundedSemaphore(allowed)
+                self._cut_share()
+            finally:
+                # Only now: a request sent while the limit is being read would be one more
+                # in flight than the share.
+                self._limit_read = True
+
+    def _cut_share(self) -> None:
+        with self._counting:
+            self.calls += 1
+        try:
+            response = self.http.get(GOVERNANCE)
+            limits = loads(response.content) if response.status_code == 200 else {}
+        except (httpx.TransportError, ValueError):
+            return
+        allowed = limits.get("integrationConcurrencyLimit") or limits.get(
+            "unallocatedConcurrencyLimit") or limits.get("accountConcurrencyLimit")
+        if isinstance(allowed, int) and 0 < allowed < self.concurrency:
+            self.concurrency = allowed
+            self._slots = threading.BoundedSemaphore(allowed)
 
 
 def _error(response: httpx.Response) -> Exception:
