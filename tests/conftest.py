@@ -29,15 +29,33 @@ def _backends() -> list:
     return params
 
 
+# The worked examples of the books: one worker, one deal's accounting at a time. What they
+# prove is the accounting; the SQL under it is the same bulk statements that the pipeline,
+# failure, crash, NetSuite, Intacct, dry-run, go-live and Slack tests keep running on both
+# databases, so a PostgreSQL run of these adds time and nothing else.
+SQLITE_ONLY_MODULES = frozenset({
+    "test_amendments.py", "test_ar_aging.py", "test_audit_money.py", "test_bank_payouts.py",
+    "test_books_addon.py", "test_books_cancellation.py", "test_books_cash.py",
+    "test_books_credit.py", "test_books_credit_erps.py", "test_books_renewal.py",
+    "test_books_tax.py", "test_books_term.py", "test_books_upsell.py", "test_books_void.py",
+    "test_cash_salesforce.py", "test_expired_keys.py", "test_netsuite_billing.py",
+    "test_netsuite_cash.py", "test_netsuite_setup.py", "test_stripe_term_retry.py",
+    "test_unknown_deals.py",
+})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked `sqlite_only` runs on SQLite alone: a long scenario whose one worker never
-    races another, where PostgreSQL would run the same statements again and prove nothing new
-    (the queue's concurrency, leases and `SKIP LOCKED` keep their PostgreSQL runs)."""
+    """A test marked `sqlite_only`, or in one of `SQLITE_ONLY_MODULES` under tests/integration,
+    runs on SQLite alone: a scenario whose one worker never races another, where PostgreSQL
+    would run the same statements again and prove nothing new (the queue's concurrency,
+    leases and `SKIP LOCKED` keep their PostgreSQL runs)."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("db_url") == "postgres"
-        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+        one_database = item.get_closest_marker("sqlite_only") is not None or (
+            item.path.parent.name == "integration" and item.path.name in SQLITE_ONLY_MODULES)
+        (dropped if on_postgres and one_database else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
