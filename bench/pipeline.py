@@ -63,11 +63,14 @@ class ConnectorMeter:
         # nesting depth.
         self._local = threading.local()
         self._lock = threading.Lock()
-        self.erp_spans: list[tuple[float, float]] = []  # (start, end) of every ERP request
+        # (start, end) of every ERP HTTP request, timed inside the connector's concurrency
+        # slot: what the ERP sees in flight.
+        self.erp_spans: list[tuple[float, float]] = []
         rt.crm._call = self._wrap("salesforce", rt.crm._call)
         rt.billing._call = self._wrap("stripe", rt.billing._call)
         if hasattr(rt.erp, "_call"):  # NetSuite, Intacct: every HTTP request, lookups included
             rt.erp._call = self._wrap("erp", rt.erp._call)
+            rt.erp.http.request = self._timed(rt.erp.http.request)
         else:
             for name in self.ERP_METHODS:
                 setattr(rt.erp, name, self._wrap("erp", getattr(rt.erp, name)))
@@ -89,7 +92,7 @@ class ConnectorMeter:
         def metered(*args: Any, **kwargs: Any) -> Any:
             depth = getattr(self._local, "depth", 0)
             self._local.depth = depth + 1
-            started, wall = time.thread_time(), time.perf_counter()
+            started = time.thread_time()
             try:
                 return func(*args, **kwargs)
             finally:
@@ -97,10 +100,19 @@ class ConnectorMeter:
                 if depth == 0:
                     with self._lock:
                         self.by_system[system] += time.thread_time() - started
-                        if system == "erp":
-                            self.erp_spans.append((wall, time.perf_counter()))
 
         return metered
+
+    def _timed(self, func: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.erp_spans.append((started, time.perf_counter()))
+
+        return timed
 
 
 def run(deals: int, seed: int = 7, database_url: str | None = None,
@@ -179,16 +191,21 @@ def run(deals: int, seed: int = 7, database_url: str | None = None,
 def _erp_figures(meter: ConnectorMeter, served: dict[str, Any], latency_ms: float,
                  limit: int) -> dict[str, Any]:
     """Requests the ERP served a second while closebot had any open, against what the limit
-    allows at this latency (`limit / latency`)."""
+    allows: `limit / latency`, at the emulator's nominal latency and at the round trip closebot
+    measured (which adds the emulator's own work, TLS and the wire: on a busy machine, more)."""
     if not served:
         return {}
     calls: dict[str, int] = served.get("erp_calls", {})
     answered = sum(n for kind, n in calls.items() if kind not in ("throttled", "token"))
     busy = meter.erp_busy_seconds()
     throughput = answered / busy if busy else 0.0
+    spans = meter.erp_spans
+    round_trip = sum(end - start for start, end in spans) / len(spans) if spans else 0.0
     allowed = limit / (latency_ms / 1000) if latency_ms > 0 else None
+    allowed_measured = limit / round_trip if round_trip else None
     return {
         "erp_latency_ms": latency_ms,
+        "erp_round_trip_ms": round(round_trip * 1000, 1),
         "erp_concurrency_limit": limit,
         "erp_requests_served": answered,
         "erp_throttled": calls.get("throttled", 0),
@@ -197,6 +214,9 @@ def _erp_figures(meter: ConnectorMeter, served: dict[str, Any], latency_ms: floa
         "erp_requests_per_s": round(throughput, 1),
         "erp_allowed_per_s": round(allowed, 1) if allowed else None,
         "erp_utilisation": round(throughput / allowed, 3) if allowed else None,
+        # = requests in flight on average while any was, over the limit (Little's law)
+        "erp_utilisation_measured": (round(throughput / allowed_measured, 3)
+                                     if allowed_measured else None),
     }
 
 
@@ -231,6 +251,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"erp throughput      {result['erp_requests_per_s']} requests/s over "
               f"{result['erp_busy_s']} s busy (the limit allows {result['erp_allowed_per_s']}); "
               f"utilisation {result['erp_utilisation']}")
+        print(f"erp round trip      {result['erp_round_trip_ms']} ms measured; utilisation at "
+              f"that latency {result['erp_utilisation_measured']} (mean in flight / limit)")
     print(f"engine ms per deal  {result['engine_ms_per_deal']}  (closebot's own CPU)")
     print(f"connector ms/deal   {result['connector_ms_per_deal']}  (vendor clients + ledger)")
     for system, spent in result["connector_ms_by_system"].items():
