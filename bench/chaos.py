@@ -92,17 +92,14 @@ def run(
     deals: int, *, fault_rate: float, kills: int, seed: int, replicas: int = 1,
     database_url: str | None = None, settle_s: float = 240.0, log_dir: Path | None = None,
     kill_gap: tuple[float, float] = (0.5, 2.5), extra_env: dict[str, str] | None = None,
-    erp: str = "ledger", credits: int = 0, slow_s: float = 3.0,
+    erp: str = "ledger", credits: int = 0,
 ) -> dict[str, Any]:
-    """`slow_s`: how long a "slow" fault holds a response, past the workers' client timeouts
-    (`WORKER_ENV`, or shorter ones in `extra_env`)."""
     wall0 = time.perf_counter()
     proc, env = start_sandbox(deals, seed, erp)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="closebot-chaos-") as tmp:
         stack.callback(lambda: (proc.stdin and proc.stdin.close(), proc.wait(timeout=30)))
         kinds = ("429", "500", "502", "503", "reset", "slow", "drop_response")
-        plan = FaultPlan(rate=fault_rate, seed=seed, kinds=kinds, retry_after=1,
-                         slow_seconds=slow_s)
+        plan = FaultPlan(rate=fault_rate, seed=seed, kinds=kinds, retry_after=1, slow_seconds=3)
         ca = LocalCA()
         stack.callback(ca.close)
         sf_proxy = stack.enter_context(FaultProxy(
