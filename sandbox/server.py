@@ -87,6 +87,9 @@ class ServedApp(Startable):
             adapter = BuiltinSSLAdapter(str(self._tls.cert_path), str(self._tls.cert_path))
             adapter.context = self._tls.server_context()
             server.ssl_adapter = adapter
+        # How often the accept loop looks up from waiting: `stop()` waits for it, and cheroot's
+        # half a second, three emulators a stack, was most of a short test's run.
+        server.expiration_interval = 0.05
         server.prepare()
         self._server = server
         self._thread = threading.Thread(target=server.serve, name=f"sandbox:{self.port}",

@@ -18,14 +18,22 @@ class SandboxStack(Startable):
     with `erp="netsuite"` or `erp="intacct"`, that ERP's emulator too (otherwise the embedded
     ledger is the ERP)."""
 
-    def __init__(self, *, slack: bool = True, page_size: int = 2000, erp: str = "ledger") -> None:
+    def __init__(self, *, slack: bool = True, page_size: int = 2000, erp: str = "ledger",
+                 erp_latency_s: float = 0.0, erp_concurrency_limit: int = 5) -> None:
+        """`erp_latency_s`: how long the ERP emulator holds each request (a round trip);
+        `erp_concurrency_limit`: the requests it takes at once before answering 429."""
         if erp not in ("ledger", "netsuite", "intacct"):
             raise ValueError(f"the ERP is ledger, netsuite or intacct, not {erp!r}")
         self.salesforce = SalesforceEmulator(page_size=page_size)
         self.stripe = StripeEmulator()
         self.slack = SlackRecorder() if slack else None
-        self.netsuite = NetSuiteEmulator() if erp == "netsuite" else None
-        self.intacct = IntacctEmulator() if erp == "intacct" else None
+        self.netsuite = (NetSuiteEmulator(concurrency_limit=erp_concurrency_limit)
+                         if erp == "netsuite" else None)
+        self.intacct = (IntacctEmulator(concurrency_limit=erp_concurrency_limit)
+                        if erp == "intacct" else None)
+        for emulator in (self.netsuite, self.intacct):
+            if emulator is not None:
+                emulator.gate.latency_s = erp_latency_s
 
     def start(self) -> SandboxStack:
         self.salesforce.start()

@@ -85,6 +85,12 @@ class NetSuiteApp:
             self.emu.count("throttled")
             raise request_limit() if self.emu.limit_refusal == "SSS" else throttled()
         try:
+            # A client that died while sending leaves a body shorter than its Content-Length:
+            # NetSuite never acts on half a request (an empty one would read as no body at all).
+            declared = request.content_length or 0
+            if declared and len(request.get_data(cache=True)) < declared:
+                self.emu.count("incomplete")
+                raise invalid_content("Invalid content in the request body: it ended early.")
             try:
                 self.emu.auth.verify(
                     request.method,

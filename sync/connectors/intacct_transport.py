@@ -37,6 +37,8 @@ class IntacctTransport:
         self.created = 0  # records created: the floor of `calls`
         # The company's concurrency limit (its performance tier) is shared; stay under our share.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self.concurrency = max(1, concurrency)
+        self._counting = threading.Lock()  # posts run several requests at once
         self._token_lock = threading.Lock()
         self._access: str | None = None
         self._refresh: str | None = None
@@ -65,7 +67,8 @@ class IntacctTransport:
             return self._access
 
     def _grant(self, grant: dict[str, Any]) -> dict[str, Any] | None:
-        self.calls += 1
+        with self._counting:
+            self.calls += 1
         try:
             response = self.http.post("/oauth2/token", data={**grant, **self._client})
         except httpx.TransportError as error:
@@ -83,7 +86,8 @@ class IntacctTransport:
         """One API request (the choke point telemetry wraps); a refused token is renewed once."""
         token = self._token()
         for attempt in (1, 2):
-            self.calls += 1
+            with self._counting:
+                self.calls += 1
             with self._slots:
                 try:
                     response = self.http.request(
@@ -107,7 +111,8 @@ class IntacctTransport:
         """Create a record; its key (what other records refer to it by)."""
         key = str(self._call(f"create {obj}", "POST", f"/objects/{obj}", body=body)
                   ["ia::result"]["key"])
-        self.created += 1
+        with self._counting:
+            self.created += 1
         return key
 
     def _update(self, obj: str, key: str, body: dict[str, Any]) -> None:

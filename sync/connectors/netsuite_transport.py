@@ -59,6 +59,8 @@ class NetSuiteTransport:
             headers={"Accept": "application/json"},
         )
         self.calls = 0
+        self.created = 0  # records written (upserts, transforms): the floor of `calls`
+        self._counting = threading.Lock()  # posts run several requests at once
         # The account's concurrency limit is shared by every integration; stay under our share.
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self.concurrency = max(1, concurrency)
@@ -102,7 +104,8 @@ class NetSuiteTransport:
         if not self._limit_read:
             self._read_limit()
         for attempt in range(self._limit_retries + 1):
-            self.calls += 1
+            with self._counting:
+                self.calls += 1
             with self._slots:
                 try:
                     response = self.http.request(
@@ -118,6 +121,9 @@ class NetSuiteTransport:
             wait = _retry_after(response) or self._backoff * 2 ** attempt
             time.sleep(wait * (0.5 + random.random() / 2))
         if response.status_code < 300 or (missing_ok and response.status_code == 404):
+            if method in ("PUT", "POST") and "/query/" not in path and response.status_code < 300:
+                with self._counting:
+                    self.created += 1
             return response
         raise _error(response)
 
@@ -129,18 +135,26 @@ class NetSuiteTransport:
         with self._governed:
             if self._limit_read:
                 return
-            self._limit_read = True
-            self.calls += 1
             try:
-                response = self.http.get(GOVERNANCE)
-                limits = loads(response.content) if response.status_code == 200 else {}
-            except (httpx.TransportError, ValueError):
-                return
-            allowed = limits.get("integrationConcurrencyLimit") or limits.get(
-                "unallocatedConcurrencyLimit") or limits.get("accountConcurrencyLimit")
-            if isinstance(allowed, int) and 0 < allowed < self.concurrency:
-                self.concurrency = allowed
-                self._slots = threading.BoundedSemaphore(allowed)
+                self._cut_share()
+            finally:
+                # Only now: a request sent while the limit is being read would be one more
+                # in flight than the share.
+                self._limit_read = True
+
+    def _cut_share(self) -> None:
+        with self._counting:
+            self.calls += 1
+        try:
+            response = self.http.get(GOVERNANCE)
+            limits = loads(response.content) if response.status_code == 200 else {}
+        except (httpx.TransportError, ValueError):
+            return
+        allowed = limits.get("integrationConcurrencyLimit") or limits.get(
+            "unallocatedConcurrencyLimit") or limits.get("accountConcurrencyLimit")
+        if isinstance(allowed, int) and 0 < allowed < self.concurrency:
+            self.concurrency = allowed
+            self._slots = threading.BoundedSemaphore(allowed)
 
 
 def _error(response: httpx.Response) -> Exception:

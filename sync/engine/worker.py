@@ -20,6 +20,7 @@ from storage.db import transaction
 from storage.tables import Deal, WorkItem
 from storage.timeutil import aware
 from sync.engine import bill, credit, exceptions, post
+from sync.engine.fanout import NOT_STARTED, run_lanes
 from sync.engine.runtime import Runtime, log
 from sync.engine.telemetry import METRICS, correlation
 from sync.engine.work import Recorded, StepInput, with_open_exceptions
@@ -118,7 +119,8 @@ def _input(rt: Runtime, item: WorkItem, now: datetime) -> StepInput:
 def _run_batch(
     rt: Runtime, step_name: str, batch: list[StepInput], stop: Callable[[], bool]
 ) -> Counter[str]:
-    """Each item's external effect in turn, then all their results in one transaction.
+    """Each item's external effect (several in flight where the system allows it, see
+    `fanout`), then all their results in one transaction.
 
     On shutdown the item in hand finishes and is recorded; the rest stay leased for release.
     If recording fails, every item is retried later: its effect replays idempotently.
@@ -132,18 +134,24 @@ def _run_batch(
             _count(step_name, outcome)
             counts[outcome] += 1
         return counts
-    effects: list[Any] = []
-    for step in batch:
-        if stop():
-            break
+    def effect(step: StepInput) -> Any:
         with correlation(opportunity_id=step.opportunity_id, work_item=step.item_id,
                          step=step_name):
-            try:
-                effects.append(EFFECTS[step_name](rt, step, loaded))
-            except Exception as error:
-                outcome = _record_failure(rt, step_name, step, error)
-                _count(step_name, outcome)
-                counts[outcome] += 1
+            return EFFECTS[step_name](rt, step, loaded)
+
+    effects: list[Any] = []
+    for step, result in run_lanes(batch, effect, key=lambda s: s.opportunity_id,
+                                  width=_width(rt, step_name), stop=stop):
+        if result is NOT_STARTED:
+            continue
+        if not isinstance(result, Exception):
+            effects.append(result)
+            continue
+        with correlation(opportunity_id=step.opportunity_id, work_item=step.item_id,
+                         step=step_name):
+            outcome = _record_failure(rt, step_name, step, result)
+        _count(step_name, outcome)
+        counts[outcome] += 1
     if not effects:
         return counts
     try:
@@ -172,6 +180,18 @@ def _run_batch(
         _count(step_name, outcome)
         counts[outcome] += 1
     return counts
+
+
+def _width(rt: Runtime, step_name: str) -> int:
+    """How many of a batch's items run at once. Posts to an ERP with a concurrency limit: twice
+    the connector's share of it, so that while one item builds its next request another is
+    already waiting for the slot a finished request frees (the connector itself never has more
+    than its share in flight). One at a time elsewhere: Stripe's limit is a rate, and the
+    embedded ledger writes to closebot's own database."""
+    if step_name != "post":
+        return 1
+    share = getattr(rt.erp, "concurrency", 1)
+    return 2 * share if isinstance(share, int) and share > 1 else 1
 
 
 def _count(step_name: str, outcome: str) -> None:

@@ -150,7 +150,8 @@ def start(settings: Settings, sessions: sessionmaker[Session], recorder: SlackRe
           runtime: Runtime | None = None) -> Iterator[Harness]:
     app = create_app(settings, sessions, runtime)
     server = serve(app, sessions, port=0, host="127.0.0.1")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: `shutdown()` waits for the loop to look up (half a second by default).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/slack/events"
     try:

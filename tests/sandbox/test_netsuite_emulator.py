@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import ssl
 import threading
 import time
@@ -651,3 +652,20 @@ def test_env_names_everything_a_client_needs(emu: NetSuiteEmulator) -> None:
         "NETSUITE_CONSUMER_SECRET": emu.consumer_secret, "NETSUITE_TOKEN_ID": emu.token_id,
         "NETSUITE_TOKEN_SECRET": emu.token_secret, "NETSUITE_CA_BUNDLE": str(emu.ca_bundle),
     }
+
+
+def test_a_body_cut_short_is_refused_and_makes_nothing(emu: NetSuiteEmulator) -> None:
+    # A client killed while sending: the headers promise 200 bytes, 2 arrive, then the
+    # connection is gone. NetSuite acts on whole requests only.
+    host, port = emu.url.removeprefix("https://").split(":")
+    context = ssl.create_default_context(cafile=str(emu.ca_bundle))
+    with socket.create_connection((host, int(port)), timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as conn:
+        conn.sendall(b"POST /services/rest/record/v1/salesOrder/1/!transform/invoice HTTP/1.1\r\n"
+                     b"Host: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 200\r\n\r\n{}")
+    deadline = time.monotonic() + 5
+    while emu.calls.get("incomplete") != 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert emu.calls.get("incomplete") == 1
+    assert emu.records("invoice") == []
