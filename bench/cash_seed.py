@@ -17,7 +17,7 @@ from sandbox.stripe.objects import build, new_id
 from sandbox.stripe.state import State
 
 REFUND_EVERY = 200  # 0.5% of charges are refunded in part
-DISPUTE_EVERY = 1000  # 0.1% are disputed (and lost)
+DISPUTE_EVERY = 1000  # 0.1% are disputed (and lost): the 500th of each 1,000, never refunded
 DISPUTE_FEE = 1500
 
 
@@ -32,7 +32,7 @@ def _charge(st: State, customer: str, invoice: str, amount: int, n: int,
     fee = (amount * 29 + 500) // 1000 + 30
     balance.record(st, amount=amount, fee=fee, currency="usd", source=ch["id"], type="charge")
     paid.append(pi["id"])
-    if n % REFUND_EVERY == REFUND_EVERY - 1 or n % DISPUTE_EVERY == DISPUTE_EVERY - 1:
+    if n % REFUND_EVERY == REFUND_EVERY - 1 or n % DISPUTE_EVERY == DISPUTE_EVERY // 2 - 1:
         # Stripe's side of the payment, for a lookup of the refunded or disputed charge (only
         # those: the emulator scans its invoice payments per lookup).
         st.add(build("invoice_payment", id=new_id("invoice_payment"), invoice=invoice,
@@ -42,7 +42,7 @@ def _charge(st: State, customer: str, invoice: str, amount: int, n: int,
         re = st.add(build("refund", id=new_id("refund"), amount=amount // 4, currency="usd",
                           charge=ch["id"], payment_intent=pi["id"], status="succeeded"))
         balance.record(st, amount=-re["amount"], currency="usd", source=re["id"], type="refund")
-    elif n % DISPUTE_EVERY == DISPUTE_EVERY - 1:
+    elif n % DISPUTE_EVERY == DISPUTE_EVERY // 2 - 1:
         dp_id = new_id("dispute")
         txn = balance.record(st, amount=-amount, currency="usd", source=dp_id,
                              type="adjustment", category="dispute", fee=DISPUTE_FEE)
