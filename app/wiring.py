@@ -18,6 +18,7 @@ from app.salesforce_auth import login_flow as salesforce_login_flow
 from app.settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
+from sync.cash.payment_invoices import KnownPayments
 from sync.connectors.intacct import GlAccounts, IntacctErp
 from sync.connectors.intacct_cash import IntacctCash, cash_accounts
 from sync.connectors.intacct_journal import IntacctRevenueJournal
@@ -213,7 +214,9 @@ def make_intacct(settings: Settings, sessions: sessionmaker[Session] | None = No
     return instrument(intacct, "intacct")
 
 
-def make_cash(settings: Settings, erp: Erp) -> CashPorts | None:
+def make_cash(
+    settings: Settings, erp: Erp, sessions: sessionmaker[Session] | None = None
+) -> CashPorts | None:
     """Cash reconciliation, on whichever ERP closebot posts to, when Stripe is configured."""
     ledger = getattr(erp, "ledger", None)
     books: CashErp
@@ -229,7 +232,8 @@ def make_cash(settings: Settings, erp: Erp) -> CashPorts | None:
     if settings.stripe_api_key is None:
         return None
     reads = StripeCash(api_key=settings.stripe_api_key.get_secret_value(),
-                       api_base=settings.stripe_api_base, timeout=settings.stripe_timeout_s)
+                       api_base=settings.stripe_api_base, timeout=settings.stripe_timeout_s,
+                       known=KnownPayments(sessions) if sessions is not None else None)
     return CashPorts(reads=instrument(reads, "stripe"), erp=books)
 
 
@@ -246,7 +250,7 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         billing=instrument(make_billing(settings), "stripe"),
         erp=erp,
         worker_id=worker_id(),
-        cash=make_cash(settings, erp),
+        cash=make_cash(settings, erp, sessions),
         entity_billing=make_entity_billing(settings),
         entity_erp=make_entity_erp(settings, erp),
     )

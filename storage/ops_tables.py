@@ -73,3 +73,15 @@ class CashFact(Base):
     status: Mapped[str] = mapped_column(String(24))  # a dispute's status; else booked | paid
     occurred_on: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PaymentInvoice(Base):
+    """The invoice each Stripe payment paid, remembered from its `invoice_payment.paid` event: a
+    charge hasn't named its invoice since API version 2025-03-31, and a refund or a dispute of
+    the payment needs it."""
+
+    __tablename__ = "payment_invoices"
+
+    payment_id: Mapped[str] = mapped_column(String(255), primary_key=True)  # pi_…
+    invoice_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

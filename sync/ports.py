@@ -144,6 +144,10 @@ class BillingEvent(Protocol):
         """The invoice as the event saw it (only for invoice events)."""
         ...
 
+    def paid_by(self) -> tuple[str, str] | None:
+        """(payment, invoice) when the event says a payment paid an invoice, else None."""
+        ...
+
 
 @dataclass(frozen=True)
 class BillingCustomer:

@@ -238,6 +238,7 @@ def _paid_by(st: State, inv: dict[str, Any], pi: dict[str, Any]) -> None:
         if row["payment"].get("payment_intent") == pi["id"]:
             row.update(status="paid", amount_paid=pi["amount"])
             row["status_transitions"]["paid_at"] = st.now
+            st.emit("invoice_payment.paid", row)
     mark_paid(st, inv, amount=pi["amount"])
 
 

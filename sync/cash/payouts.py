@@ -151,10 +151,7 @@ def reconcile_payout(
             outcome.problems.append(problem)
         if len(batch) >= PAGE:
             outcome.problems += flush(erp, batch)
-    outcome.problems += flush(erp, batch)
-    if payout.status != "paid":
-        return outcome
-    if settled_net != payout.amount_minor:
+    if payout.status == "paid" and settled_net != payout.amount_minor:
         outcome.problems.append(CashProblem(payout.id, (
             f"Stripe payout {payout.id} of {format_money(payout.amount_minor, payout.currency)} "
             f"(arriving {payout.arrival_on.isoformat()}) doesn't add up: its "
@@ -162,9 +159,14 @@ def reconcile_payout(
             f"{format_money(settled_net, payout.currency)}. The payout isn't booked; ask Stripe "
             "support which transactions it settled, then Retry."
         )))
-        return outcome
-    erp.post_cash(payout_posting(payout))
-    outcome.settled = True
+    elif payout.status == "paid":
+        # With the payout's last page of entries: one ERP call (one ledger transaction) less
+        # per payout. It is booked only if the ERP took it (a refused lot is posted one by one).
+        batch.append(payout_posting(payout))
+        outcome.settled = True
+    refused = flush(erp, batch)
+    outcome.problems += refused
+    outcome.settled = outcome.settled and all(p.subject != payout.id for p in refused)
     return outcome
 
 

@@ -5,14 +5,16 @@ expanded in the same call), disputes and the balance.
 Stripe names what moved the balance in `reporting_category` (its many `type`s grouped as its
 reports group them). Since API version 2025-03-31 a charge no longer names its invoice; the
 invoice a payment intent paid is found through `GET /v1/invoice_payments`, one call per payment
-intent (remembered in a bounded cache). That is paid only where the entry needs the invoice (a
-refund's credit memo, a dispute, a failed bank debit): a charge names its customer instead
-(`sync/cash/customers.py`), so a payout costs its transaction pages and nothing per charge.
+intent (remembered in a bounded cache), unless closebot saw the payment pay its invoice
+(`invoice_payment.paid`, kept in `payment_invoices`, passed in as `known`). That is paid only
+where the entry needs the invoice (a refund's credit memo, a dispute, a failed bank debit): a
+charge names its customer instead (`sync/cash/customers.py`), so a payout costs its
+transaction pages and nothing per charge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -31,8 +33,11 @@ CACHE = 50_000
 
 
 class StripeCash(StripeReads):
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, known: Callable[[str], str | None] | None = None,
+                 **kwargs: Any) -> None:
+        """`known`: the invoice closebot saw a payment intent pay, None for one it didn't."""
         super().__init__(**kwargs)
+        self._known = known
         self._invoice_of: dict[str, str | None] = {}
         self._get = StripeGet(api_key=kwargs["api_key"], api_base=kwargs.get("api_base"),
                               timeout=float(kwargs.get("timeout", 30.0)))
@@ -124,6 +129,8 @@ class StripeCash(StripeReads):
         """The invoice a payment intent paid, or None for a payment no invoice asked for."""
         if payment_intent is None:
             return None
+        if self._known is not None and (invoice := self._known(payment_intent)) is not None:
+            return invoice
         if payment_intent not in self._invoice_of:
             if len(self._invoice_of) >= CACHE:
                 self._invoice_of.clear()

@@ -21,6 +21,7 @@ from sync.ports import EventPage
 
 TOLERANCE_S = 300
 INVOICE_EVENTS = ("invoice.",)
+PAYMENT_PAID = "invoice_payment.paid"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,20 @@ class StripeEvent:
 
     def invoice(self) -> Invoice:
         return to_invoice(self.data)
+
+    def paid_by(self) -> tuple[str, str] | None:
+        """(payment intent, invoice) of an `invoice_payment.paid` event, else None."""
+        if self.type != PAYMENT_PAID:
+            return None
+        payment = self.data.get("payment") or {}
+        intent, invoice = payment.get("payment_intent"), self.data.get("invoice")
+        if payment.get("type") != "payment_intent" or not intent or not invoice:
+            return None
+        return _ref(intent), _ref(invoice)
+
+
+def _ref(value: Any) -> str:
+    return str(value["id"]) if isinstance(value, dict) else str(value)
 
 
 def from_json(event: dict[str, Any]) -> StripeEvent:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from storage import queue
 from storage.db import transaction
 from storage.tables import BillingInvoice, Cursor, Deal, IdLink
+from sync.cash import payment_invoices
 from sync.engine import invoice_mirror
 from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime, log
@@ -47,6 +48,7 @@ def _poll(rt: Runtime, billing: Billing, cursor: str) -> Counter[str]:
     latest: dict[str, Invoice] = {}
     newest: tuple[int, set[str]] | None = None
     starting_after = None
+    paid: list[tuple[str, str]] = []  # (payment, invoice): for the cash run's refunds
     while True:
         page = billing.events(created_gte=created_gte, starting_after=starting_after)
         for event in page.events:
@@ -54,6 +56,8 @@ def _poll(rt: Runtime, billing: Billing, cursor: str) -> Counter[str]:
                 newest = (event.created, {event.id})
             elif event.created == newest[0]:
                 newest[1].add(event.id)
+            if (pair := event.paid_by()) is not None:
+                paid.append(pair)
             if event.id in seen or not event.is_invoice:
                 counts["ignored"] += 1
                 continue
@@ -71,6 +75,7 @@ def _poll(rt: Runtime, billing: Billing, cursor: str) -> Counter[str]:
         counts[apply_snapshot(rt, snapshot, billing=billing)] += 1
     if newest is not None:
         with transaction(rt.sessions) as session:
+            counts["payments"] += payment_invoices.remember(session, paid)
             _store_cursor(session, newest[0], newest[1], name=cursor)
     return counts
 
@@ -88,6 +93,9 @@ def _not_stale(rt: Runtime, snapshots: list[Invoice]) -> list[Invoice]:
 
 
 def apply_event(rt: Runtime, event: BillingEvent) -> str:
+    if (pair := event.paid_by()) is not None:
+        payment_invoices.remember_now(rt.sessions, [pair])
+        return "remembered"
     if not event.is_invoice:
         return "ignored"
     return apply_snapshot(rt, event.invoice())

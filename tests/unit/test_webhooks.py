@@ -21,11 +21,12 @@ from sandbox.book import BookSeeder, demo_deals
 from sandbox.stack import SandboxStack
 from sandbox.stripe.events import sign
 from storage.db import transaction
-from storage.ops_tables import WebhookEvent
+from storage.ops_tables import PaymentInvoice, WebhookEvent
 from storage.tables import BillingInvoice
 from sync.engine.runtime import Runtime
 from sync.engine.webhooks import reconcile_open_invoices
 from sync.ports import EventPage
+from tests.integration.cash import pay
 
 SECRET = "whsec_test_secret"
 
@@ -137,3 +138,33 @@ def test_polling_takes_the_newest_of_events_in_the_same_second(
     assert poll_events(rt)["applied"] == 1
     row = _mirror(rt, invoice_id)
     assert (row.status, row.amount_remaining_minor) == ("paid", 0)
+
+
+def test_a_payments_invoice_is_kept_once_from_poll_and_webhook(synced) -> None:
+    """Each paid invoice payment's (payment intent, invoice), as the cash run needs it for a
+    refund or a dispute: kept by the events poll, and a webhook delivery of the same event (or a
+    duplicate of it) keeps nothing new."""
+    stack, rt = synced
+    payable = [i for i in stack.stripe.objects("invoice") if i["status"] == "open"]
+    for invoice in payable[:2]:  # paid by card, as a customer would
+        pay(stack, invoice["id"])
+    sync_once(rt)  # the events poll
+    paid = {(p["payment"]["payment_intent"], p["invoice"])
+            for p in stack.stripe.objects("invoice_payment")
+            if p["status"] == "paid" and p["payment"].get("type") == "payment_intent"}
+    assert paid, "the demo book pays some invoices by card"
+    with transaction(rt.sessions) as session:
+        kept = {(r.payment_id, r.invoice_id) for r in session.scalars(select(PaymentInvoice))}
+    assert kept == paid
+    intent, invoice = sorted(paid)[0]
+    row = next(p for p in stack.stripe.objects("invoice_payment")
+               if p["payment"].get("payment_intent") == intent)
+    event = {"id": "evt_inpay_1", "object": "event", "type": "invoice_payment.paid",
+             "created": int(time.time()), "data": {"object": row},
+             "api_version": "2025-03-31.basil"}
+    assert _post(rt, event) == (200, "remembered")
+    assert _post(rt, event) == (200, "duplicate")
+    with transaction(rt.sessions) as session:
+        assert session.scalar(select(PaymentInvoice.invoice_id)
+                              .where(PaymentInvoice.payment_id == intent)) == invoice
+        assert len(list(session.scalars(select(PaymentInvoice)))) == len(paid)
