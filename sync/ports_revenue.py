@@ -101,8 +101,8 @@ class ClosedPeriod(Protocol):
 
 
 class PeriodCloses(Protocol):
-    """Month-end close as the Slack close card asks for it; the books that keep the schedules
-    implement it."""
+    """Month-end close as the Slack close card asks for it: the embedded ledger implements it,
+    and on NetSuite or Sage Intacct the revenue subledger posting its journal entries there."""
 
     def is_closed(self, period: str) -> bool: ...
 

@@ -17,8 +17,8 @@ in its revenue subledger. On P2's first day the card asks to close P1. By hand:
                    = closing 90,000.00, its Deferred Revenue on P1's last day (ties).
                    NetSuite's Deferred Revenue is not read.
 
-Salesforce 120,000.00 = Stripe's invoice 120,000.00 = the ERP's invoice 120,000.00, of which
-30,000.00 is revenue after the close and 90,000.00 stays deferred.
+(Salesforce, Stripe's invoice and the ERP's invoice are each 120,000.00, as
+tests/integration/test_revenue_close_erps.py ties them out; here 30,000.00 of it becomes revenue.)
 The second approver's click posts both; the scheduled run afterwards opens no card and posts
 nothing. An ERP that times out at the second approval leaves the period open (said in the thread)
 and the next scheduled run posts the entries once.
@@ -178,6 +178,13 @@ def test_two_approvers_post_the_months_revenue_to_the_erp(
     again = month_end.run(harness.surface.deps, closes, today=harness.surface.today())
     assert again == month_end.CloseRun(None, ())
     assert len(_entries(stack)) == 2
+    # `closebot close` of the same month splits it the same way and finds both parts.
+    rerun = closes.close_period(period=p1, by="controller", today=harness.surface.today())
+    assert rerun.already_closed and rerun.posted == 0
+    assert [(p.external_id, p.amount_minor) for p in rerun.postings] == [
+        (key, 20 * K), (f"{key}-part-2", 10 * K)]
+    assert _entries(stack) == {key: (20 * K, {"4100": 20 * K}),
+                               f"{key}-part-2": (10 * K, {"4000": 10 * K})}
 
 
 class _Down:
