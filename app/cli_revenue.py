@@ -153,21 +153,21 @@ def close(
 
 def close_on_erp(period: str, by: str, as_json: bool) -> None:
     """The close on NetSuite or Sage Intacct: closebot's revenue subledger is closed and the
-    month's revenue posted to the ERP as one journal entry per currency."""
+    month's revenue posted to the ERP as journal entries per currency (split at
+    REVENUE_JOURNAL_MAX_LINES lines), as the Slack close card posts them."""
     from app import sandbox_clock
     from app.wiring import make_erp, make_revenue_journal
     from sync.errors import SyncError
-    from sync.ledger import Ledger
     from sync.ledger.errors import LedgerError
-    from sync.ledger.subledger_close import close_on_erp as close_erp
+    from sync.ledger.subledger_close import ErpPeriodCloses
 
     settings = load_settings()
     sessions = existing_database(settings)
     journal = make_revenue_journal(make_erp(settings, sessions))
     assert journal is not None  # every ERP but the ledger has one
+    closes = ErpPeriodCloses(sessions, journal, max_lines=settings.revenue_journal_max_lines)
     try:
-        done = close_erp(Ledger(sessions), journal, period=period, by=by,
-                         today=sandbox_clock.today(sessions))
+        done = closes.close_period(period=period, by=by, today=sandbox_clock.today(sessions))
     except (LedgerError, ValueError, SyncError) as refused:
         raise fail(str(refused)) from None
     report = done.close

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # Revenue: point-in-time obligations wait for `closebot deliver` (who may: delivery_markers).
     recognize_on_delivery: bool = False
     delivery_markers: str = ""  # comma-separated people (emails) who may mark deliveries
+    # Lines per revenue journal entry a close posts to NetSuite or Sage Intacct (Deferred debit
+    # included); more obligations than that are split into `-part-2` entries and on.
+    revenue_journal_max_lines: int = Field(200, ge=2)
     # The books' currency (ISO 4217): ledger entries also carry it at the transaction day's
     # rate (rates from `closebot fx import`). Unset: entries stay in their own currency only.
     functional_currency: str | None = None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.settings import Settings
 from app.slack_client import SlackDirectory, SlackSender, make_client
 from app.slack_signing import SignedRequests
-from app.wiring import configured_entities, make_payouts
+from app.wiring import configured_entities, make_payouts, make_period_closes
 from handlers import Registered, errors, register
 from handlers.context import Surface
 from handlers.ids import command_names
@@ -77,7 +77,8 @@ def build_surface(settings: Settings, sessions: sessionmaker[Session], runtime: 
                    timezone=settings.digest_timezone, flush=flush, after_retry=after_retry,
                    payouts=make_payouts(settings) if settings.stripe_api_key else None,
                    deliveries=Ledger(sessions) if settings.erp == "ledger" else None,
-                   closes=Ledger(sessions) if settings.erp == "ledger" else None,
+                   closes=make_period_closes(settings, sessions,
+                                             runtime.erp if runtime is not None else None),
                    delivery_markers=settings.delivery_marker_set)
 
 

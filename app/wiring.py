@@ -39,9 +39,10 @@ from sync.contracts.policy import PolicyLimits
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
 from sync.ledger import Ledger, fx_rates
+from sync.ledger.subledger_close import ErpPeriodCloses
 from sync.ports import Billing, Erp
 from sync.ports_cash import CashErp, CashPorts
-from sync.ports_revenue import RevenueJournal
+from sync.ports_revenue import PeriodCloses, RevenueJournal
 
 
 class NotConfigured(RuntimeError):
@@ -263,6 +264,22 @@ def make_revenue_journal(erp: Erp) -> RevenueJournal | None:
     if isinstance(erp, IntacctErp):
         return IntacctRevenueJournal(erp)
     return None
+
+
+def make_period_closes(settings: Settings, sessions: sessionmaker[Session],
+                       erp: Erp | None = None) -> PeriodCloses | None:
+    """The month-end close the Slack card runs: the ledger's own, or on NetSuite and Sage
+    Intacct the revenue subledger's posted as journal entries (None: the ERP is not configured,
+    so there is nothing to close into)."""
+    if settings.erp == "ledger":
+        return make_ledger(settings, sessions)
+    try:
+        journal = make_revenue_journal(erp or make_erp(settings, sessions))
+    except NotConfigured:
+        return None
+    if journal is None:
+        return None
+    return ErpPeriodCloses(sessions, journal, max_lines=settings.revenue_journal_max_lines)
 
 
 def make_entity_erp(settings: Settings, erp: Erp) -> dict[str, Erp]:

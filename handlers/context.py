@@ -25,7 +25,7 @@ class Surface:
     payouts: Payouts | None = None  # Stripe's payouts, for `/payout`; None without Stripe
     deliveries: Deliveries | None = None  # "Mark delivered"; None unless the embedded ledger
     delivery_markers: frozenset[str] = frozenset()  # DELIVERY_MARKERS: Slack IDs or emails
-    closes: PeriodCloses | None = None  # the month-end close card; None unless the ledger
+    closes: PeriodCloses | None = None  # the month-end close card; None: no ERP configured
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Surface:
         return self  # shared by every request; Bolt deep-copies contexts for lazy listeners

@@ -70,7 +70,24 @@ class RollForwardLine(Protocol):
     def ties(self) -> bool: ...
 
 
+@dataclass(frozen=True)
+class ErpPosting:
+    """One revenue journal entry a close posted to an ERP other than the ledger."""
+
+    currency: str
+    external_id: str
+    erp_id: str
+    amount_minor: int
+    posted_on: date
+    lines: int  # obligation lines credited (the Deferred Revenue debit not counted)
+    note: str  # why it is dated after the period, if it is
+
+
 class ClosedPeriod(Protocol):
+    @property
+    def erp(self) -> str: ...  # "ledger", or the ERP the revenue entries went to
+    @property
+    def postings(self) -> tuple[ErpPosting, ...]: ...  # empty on the ledger
     @property
     def period(self) -> str: ...
     @property
@@ -84,8 +101,8 @@ class ClosedPeriod(Protocol):
 
 
 class PeriodCloses(Protocol):
-    """Month-end close as the Slack close card asks for it; the books that keep the schedules
-    implement it."""
+    """Month-end close as the Slack close card asks for it: the embedded ledger implements it,
+    and on NetSuite or Sage Intacct the revenue subledger posting its journal entries there."""
 
     def is_closed(self, period: str) -> bool: ...
 
@@ -104,6 +121,12 @@ class CrmDeliveries(Protocol):
 
 
 REVENUE_ENTRY = "closebot-rev-"  # external IDs of month-end revenue entries: + "2026-11-USD"
+# A month's entry in one currency split in parts: the first keeps the plain ID, the next are
+# "closebot-rev-2026-11-USD-part-2" and on.
+PART = "-part-"
+# Lines per ERP journal entry, the Deferred Revenue debit included: NetSuite documents 200 lines
+# as the limit for creating a journal entry (Help: "Limitations for Creating Transactions").
+MAX_JOURNAL_LINES = 200
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ lines, as NetSuite's GL impact shows them and SuiteQL's `transactionaccountingli
 - customerPayment: Dr its account (Undeposited Funds when none is given) / Cr AR.
 - deposit: Dr its bank account / Cr each `other` line's account.
 - customerRefund: Dr AR / Cr the account paid from; it refunds credit memos' unapplied amounts.
-- journalEntry: its lines as given; debits must equal credits.
+- journalEntry: its lines as given, at most 200; debits must equal credits.
 Amounts are in the transaction's currency (the emulator's accounts are single-currency).
 """
 
@@ -35,6 +35,9 @@ from sandbox.netsuite.wire import plain
 
 GL_LINE_FIELDS = ("account", "debit", "credit", "amount", "memo")
 ZERO = Decimal(0)
+# NetSuite Help, "Limitations for Creating Transactions": journal entries, 200 lines, for
+# entries created through REST as through the user interface.
+JOURNAL_LINE_LIMIT = 200
 
 
 def gl_lines(value: Any, resolve: sublists.Resolver, path: str) -> list[dict[str, Any]]:
@@ -83,6 +86,9 @@ def settle_cash(store: Store, rtype: RecordType, record: Record) -> None:
     if rtype is JOURNAL_ENTRY:
         refuse_closed(store, record.get("tranDate"))
         lines = record["line"]
+        if len(lines) > JOURNAL_LINE_LIMIT:
+            raise user_error(f"A journal entry can have at most {JOURNAL_LINE_LIMIT} lines; "
+                             f"this one has {len(lines)}.", "line")
         debits = credits = ZERO
         for i, line in enumerate(lines):
             debit, credit = line.get("debit", ZERO), line.get("credit", ZERO)

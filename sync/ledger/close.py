@@ -27,7 +27,7 @@ from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.errors import LedgerError
 from sync.ledger.periods import name_of, parse_period
 from sync.ledger.recognition import recognize_due
-from sync.ports_revenue import RevenueDue
+from sync.ports_revenue import ErpPosting, RevenueDue
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class CloseReport:
     already_closed: bool
     closed_by: str
     roll_forward: tuple[RollForward, ...]
+    erp: str = "ledger"  # the ledger posts its revenue entries itself, none to another ERP
+    postings: tuple[ErpPosting, ...] = ()
 
 
 def close_period(session: Session, *, period: str, by: str, today: date) -> CloseReport:

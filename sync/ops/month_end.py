@@ -27,6 +27,7 @@ from sync.ops.surface import Deps
 from sync.ports_revenue import ClosedPeriod, PeriodCloses
 
 CLOSE = "close"
+ERP_NAMES = {"netsuite": "NetSuite", "intacct": "Sage Intacct"}
 PREFIX = "period:"
 
 
@@ -119,12 +120,25 @@ def _refused(deps: Deps, approval_id: int, period: str, reason: str) -> None:
 
 
 def report_lines(report: ClosedPeriod) -> list[str]:
-    out = [f"*{report.period} is closed* by {report.closed_by}: "
-           f"{report.posted} revenue entries posted; nothing posts into it from now on."]
+    erp = ERP_NAMES.get(report.erp, report.erp)
+    if report.erp == "ledger":
+        out = [f"*{report.period} is closed* by {report.closed_by}: "
+               f"{report.posted} revenue entries posted; nothing posts into it from now on."]
+        books = "the general ledger"
+    else:
+        out = [f"*{report.period} is closed* by {report.closed_by}: {report.posted} revenue "
+               f"schedule lines released; nothing posts into it from now on. In {erp}:"]
+        out += [f"Journal entry {p.external_id}: "
+                f"{format_money(p.amount_minor, p.currency)} over {p.lines} obligation lines, "
+                f"dated {p.posted_on:%d %b %Y}" + (f" ({p.note})" if p.note else "") + "."
+                for p in report.postings] or ["No revenue came due: no journal entry."]
+        books = f"the {erp} general ledger"
+        if report.postings and not report.roll_forward:
+            out.append(f"Deferred revenue is not read from {erp}'s general ledger.")
     for r in report.roll_forward:
         m = functools.partial(format_money, currency=r.currency)
-        tie = ("ties to the general ledger" if r.ties
-               else f"differs from the general ledger by {m(r.closing - r.ledger_balance)}")
+        tie = (f"ties to {books}" if r.ties
+               else f"differs from {books} by {m(r.closing - r.ledger_balance)}")
         out.append(f"Deferred revenue {r.currency}: opening {m(r.opening)} + billings "
                    f"{m(r.billings)} - credits {m(r.credits)} - recognized {m(r.recognized)} "
                    f"= closing {m(r.closing)}, {tie}.")
