@@ -93,6 +93,16 @@ class Leg:
 
 
 @dataclass(frozen=True)
+class DepositLine:
+    """One line of a payout's deposit: what one balance transaction added to or took from the
+    payout (a charge's gross, its fee, a refund, a dispute withdrawal), signed as the balance
+    sees it, so a payout's lines sum to its amount, the bank line."""
+
+    amount_minor: int
+    memo: str
+
+
+@dataclass(frozen=True)
 class CashPosting:
     """A balanced journal entry by account role, keyed by the billing object that caused it."""
 
@@ -104,6 +114,8 @@ class CashPosting:
     legs: tuple[Leg, ...]
     # A refund's credit memo against its invoice, posted first (amount, invoice id), if any.
     credit_invoice: tuple[int, str] | None = field(default=None)
+    # A payout's itemization, for an ERP whose deposit lists what it deposits.
+    deposit_lines: tuple[DepositLine, ...] = field(default=())
 
 
 class CashReads(Protocol):

@@ -3,7 +3,8 @@ lines, as NetSuite's GL impact shows them and SuiteQL's `transactionaccountingli
 
 - invoice: Dr Accounts Receivable / Cr Sales, its total; a credit memo the reverse.
 - customerPayment: Dr its account (Undeposited Funds when none is given) / Cr AR.
-- deposit: Dr its bank account / Cr each `other` line's account.
+- deposit: Dr its bank account for the lines' sum / Cr each `other` line's account (Dr for a
+  negative line, a deduction such as a fee); a total of zero or less is refused.
 - customerRefund: Dr AR / Cr the account paid from; it refunds credit memos' unapplied amounts.
 - journalEntry: its lines as given, at most 200; debits must equal credits.
 Amounts are in the transaction's currency (the emulator's accounts are single-currency).
@@ -106,12 +107,14 @@ def settle_cash(store: Store, rtype: RecordType, record: Record) -> None:
         total = ZERO
         for i, line in enumerate(record["other"]):
             amount = values.places(line.get("amount", ZERO), places, f"other.items[{i}].amount")
-            if amount <= 0:
-                raise user_error("A deposit line's amount must be greater than zero.",
-                                 f"other.items[{i}].amount")
+            if amount == 0:  # a negative line is a deduction (a fee, a refund) from the deposit
+                raise user_error("Please enter a value for: Amount.", f"other.items[{i}].amount")
             total += amount
-        if total <= 0:
+        if not record["other"]:
             raise user_error("You must enter at least one line to deposit.", "other")
+        if total <= 0:
+            raise user_error(f"The deposit total must be greater than zero; its lines sum to "
+                             f"{plain(total)}.", "other")
         record["total"] = total
     elif rtype is CUSTOMER_REFUND:
         total = ZERO
@@ -156,7 +159,8 @@ def gl_impact(store: Store, rtype: RecordType, record: Record) -> list[GlLine]:
         return [(ar, record["total"], ZERO), (record["account"], ZERO, record["total"])]
     if rtype is DEPOSIT:
         return [(record["account"], record["total"], ZERO),
-                *((line["account"], ZERO, line["amount"]) for line in record["other"])]
+                *((line["account"], max(-line["amount"], ZERO), max(line["amount"], ZERO))
+                  for line in record["other"])]
     if rtype is JOURNAL_ENTRY:
         return [(line["account"], line.get("debit", ZERO), line.get("credit", ZERO))
                 for line in record["line"]]

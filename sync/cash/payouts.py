@@ -29,6 +29,7 @@ from sync.ports_cash import (
     CashPosting,
     CashReads,
     Customers,
+    DepositLine,
     Leg,
     no_customers,
 )
@@ -126,13 +127,23 @@ def flush(erp: CashErp, batch: list[CashPosting]) -> list[CashProblem]:
         batch.clear()
 
 
-def payout_posting(payout: CashPayout) -> CashPosting:
-    """Dr Cash / Cr Stripe Clearing for what the bank receives."""
+def payout_posting(payout: CashPayout, lines: tuple[DepositLine, ...] = ()) -> CashPosting:
+    """Dr Cash / Cr Stripe Clearing for what the bank receives, itemized by `lines`."""
     return CashPosting(
         external_id=f"stripe:{payout.id}", memo=f"payout {payout.id}",
         posted_on=payout.arrival_on, currency=payout.currency, source_ref=payout.id,
         legs=(Leg(CASH, debit=payout.amount_minor), Leg(CLEARING, credit=payout.amount_minor)),
+        deposit_lines=lines,
     )
+
+
+def deposit_lines(txn: BalanceTxn) -> list[DepositLine]:
+    """What a transaction added to its payout: its amount, and the fee taken from it apart."""
+    what = f"{txn.category.replace('_', ' ')} {txn.source_id or txn.id}"
+    lines = [DepositLine(txn.amount_minor, f"Stripe {what}")] if txn.amount_minor else []
+    if txn.fee_minor:
+        lines.append(DepositLine(-txn.fee_minor, f"Stripe fee on {what}"))
+    return lines
 
 
 def reconcile_payout(
@@ -141,11 +152,14 @@ def reconcile_payout(
     outcome = PayoutOutcome(payout.id)
     settled_net = 0
     batch: list[CashPosting] = []
+    # One payout's lines (Stripe's automatic payouts settle a day's transactions), not a month's.
+    lines: list[DepositLine] = []
     for txn in reads.payout_transactions(payout.id):
         if txn.category == PAYOUT:
             continue  # the payout's own movement: posted below, from the payout
         outcome.transactions += 1
         settled_net += txn.net_minor
+        lines += deposit_lines(txn)
         problem = post_transaction(erp, txn, customers, batch)
         if problem is not None:
             outcome.problems.append(problem)
@@ -162,7 +176,7 @@ def reconcile_payout(
     elif payout.status == "paid":
         # With the payout's last page of entries: one ERP call (one ledger transaction) less
         # per payout. It is booked only if the ERP took it (a refused lot is posted one by one).
-        batch.append(payout_posting(payout))
+        batch.append(payout_posting(payout, tuple(lines)))
         outcome.settled = True
     refused = flush(erp, batch)
     outcome.problems += refused

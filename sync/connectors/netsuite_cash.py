@@ -1,7 +1,8 @@
 """`NetSuiteCash`: the `CashErp` port over NetSuite, as NetSuite users book Stripe by hand.
 
 Payments wait in Undeposited Funds (Stripe Clearing here) until a payout deposits them:
-- a payout (Cash / Clearing) is a `deposit` into the operating bank, one line from Clearing;
+- a payout (Cash / Clearing) is a `deposit` into the operating bank, its lines from Clearing
+  what the payout settled (each charge's gross, each fee, refund and dispute negative);
 - a refund is a `creditMemo` on its invoice (keyed `refund:<re_…>`; on a paid invoice it stays
   unapplied, the customer's credit), paid out by a `customerRefund` from Clearing;
 - an overpayment is a `customerPayment` applied to nothing (unapplied cash, inside AR as
@@ -220,11 +221,22 @@ class NetSuiteCash:
         })
 
     def _deposit(self, posting: CashPosting, amount: int) -> str:
+        """One `other` line from Clearing per thing the payout settled (a charge's gross, its
+        fee, a refund, a dispute withdrawal; NetSuite takes a negative line as a deduction), so
+        the deposit reads as Stripe's payout and totals the bank line. Each fee, refund and
+        dispute was already booked out of Clearing by its own record when Stripe moved the
+        money (often before the payout), so the lines stay on Clearing: the deposit relieves
+        Clearing of the payout's amount and nothing is expensed twice."""
+        lines = [(line.amount_minor, line.memo) for line in posting.deposit_lines
+                 if line.amount_minor]
+        if sum(minor for minor, _ in lines) != amount:
+            lines = [(amount, posting.memo)]  # no itemization that adds up: the net alone
+        clearing = self._account(CLEARING)
         return self.erp._upsert("deposit", posting.external_id, {
             **self._head(posting), "account": {"id": self._account(CASH)},
-            "other": {"items": [{"account": {"id": self._account(CLEARING)},
-                                 "amount": self._money(amount, posting),
-                                 "memo": posting.memo[:999]}]},
+            "other": {"items": [{"account": {"id": clearing},
+                                 "amount": self._money(minor, posting), "memo": memo[:999]}
+                                for minor, memo in lines]},
         })
 
     def _journal(self, posting: CashPosting, lines: list[tuple[str, int]]) -> str:

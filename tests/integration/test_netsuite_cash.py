@@ -33,7 +33,15 @@ from storage.timeutil import utcnow
 from sync.connectors.netsuite_cash import NetSuiteCash
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError, TransientError
-from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, PROCESSING_FEES, CashPosting, Leg
+from sync.ports_cash import (
+    CASH,
+    CLEARING,
+    CUSTOMER_CREDIT,
+    PROCESSING_FEES,
+    CashPosting,
+    DepositLine,
+    Leg,
+)
 from tests.integration.books import advance, books_rt, ns_records  # noqa: F401 - a fixture
 from tests.integration.cash import billed, cash_books, pay, payouts, refund
 from tests.integration.cash import cash as run_cash
@@ -75,13 +83,17 @@ def test_refund_and_payout_are_made_once_across_a_failure_and_retries(
     first = books.post_cash(refund)
     assert books.post_cash(refund) == first  # the retry after a lost answer
     assert counts(stack) == (1, 1, 0)
+    # Lines that don't add up to the amount (799.99 of 800.00): the deposit is the net alone.
     payout = CashPosting(
         external_id="stripe:po_1", memo="Stripe payout po_1", posted_on=date(2026, 1, 23),
         currency="USD", source_ref="po_1",
-        legs=(Leg(CASH, debit=800 * D), Leg(CLEARING, credit=800 * D)))
+        legs=(Leg(CASH, debit=800 * D), Leg(CLEARING, credit=800 * D)),
+        deposit_lines=(DepositLine(1000 * D, "charge"), DepositLine(-20001, "refund")))
     books.post_many([payout])
     books.post_many([payout])
     assert counts(stack) == (1, 1, 1)
+    (deposit,) = ns_records(stack, "deposit")
+    assert [line["amount"] for line in deposit["other"]["items"]] == [800]
     assert books.posted(["stripe:txn_refund", "stripe:po_1", "stripe:nothing"]) == {
         "stripe:txn_refund": -200 * D, "stripe:po_1": -800 * D}
     balances = cash_books(rt)

@@ -123,3 +123,37 @@ def test_cash_records_refuse_what_would_unbalance_the_books(ns: httpx.Client) ->
     error(empty, 400, "USER_ERROR")
     # Only the credit memo posted: nothing of the refused records was written.
     assert balances(ns) == {"1100": Decimal("-50"), "4000": Decimal("50")}
+
+
+def test_deposit_lines_sum_to_its_total_and_a_negative_line_is_a_deduction(
+    ns: httpx.Client,
+) -> None:
+    """A payout's deposit itemized (hand-computed): charge 1,000.00, its fee -29.30, a refund
+    -200.00 out of Undeposited Funds: total 770.70; Bank Dr 770.70, Undeposited Dr 229.30 and
+    Cr 1,000.00 (net -770.70). A zero line, and lines that take more than they deposit, are
+    refused and write nothing."""
+    acct = accounts(ns)
+    undeposited = {"id": acct["1200"]}
+    made = create(ns, "deposit", {**head("payout"), "account": {"id": acct["1000"]},
+                                  "other": {"items": [
+                                      {"account": undeposited, "amount": Decimal("1000.00")},
+                                      {"account": undeposited, "amount": Decimal("-29.30")},
+                                      {"account": undeposited, "amount": Decimal("-200.00")}]}})
+    deposit = decoded(ns.get(f"{REC}/deposit/{made}?expandSubResources=true"))
+    assert deposit["total"] == Decimal("770.70")
+    assert [line["amount"] for line in deposit["other"]["items"]] == [
+        Decimal("1000"), Decimal("-29.3"), Decimal("-200")]
+    rows = suiteql(ns, f"SELECT account, debit, credit FROM transactionaccountingline "
+                       f"WHERE transaction = {made}").json()["items"]
+    assert sorted((row["account"], Decimal(str(row["debit"])), Decimal(str(row["credit"])))
+                  for row in rows) == sorted([
+        (acct["1000"], Decimal("770.70"), 0), (acct["1200"], 0, Decimal("1000.00")),
+        (acct["1200"], Decimal("29.30"), 0), (acct["1200"], Decimal("200.00"), 0)])
+    assert balances(ns) == {"1000": Decimal("770.70"), "1200": Decimal("-770.70")}
+    for items in ([{"account": undeposited, "amount": Decimal("0")}],
+                  [{"account": undeposited, "amount": Decimal("10.00")},
+                   {"account": undeposited, "amount": Decimal("-10.00")}]):
+        refused = send(ns, "POST", f"{REC}/deposit", {**head("p"), "account": {"id": acct["1000"]},
+                                                       "other": {"items": items}})
+        error(refused, 400, "USER_ERROR")
+    assert balances(ns) == {"1000": Decimal("770.70"), "1200": Decimal("-770.70")}
