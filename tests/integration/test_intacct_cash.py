@@ -34,7 +34,16 @@ from storage.timeutil import utcnow
 from sync.connectors.intacct_cash import IntacctCash
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError, TransientError
-from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, PROCESSING_FEES, CashPosting, Leg
+from sync.ports_cash import (
+    CASH,
+    CLEARING,
+    CUSTOMER_CREDIT,
+    PROCESSING_FEES,
+    CashPosting,
+    CreditApplication,
+    Leg,
+    Overpayment,
+)
 from tests.integration.books import advance, books_rt, ia_records  # noqa: F401 - a fixture
 from tests.integration.cash import billed, cash_books, pay, payouts, refund
 from tests.integration.cash import cash as run_cash
@@ -42,6 +51,8 @@ from tests.integration.conftest import make_settings
 
 D = 100
 ADJUSTMENT, JOURNAL = "accounts-receivable/adjustment", "general-ledger/journal-entry"
+ADVANCE, PAYMENT = "accounts-receivable/advance", "accounts-receivable/payment"
+INVOICE = "accounts-receivable/invoice"
 
 
 @pytest.fixture
@@ -143,3 +154,40 @@ def test_answers_lost_on_the_way_back_create_nothing_twice(
         books = cash_books(rt)
         assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"],
                 books["Customer credit"]) == (77070, 0, 2930, 0, 0)
+
+
+def test_an_overpayment_and_the_credit_used_are_each_made_once(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme's open 1,000.00 invoice; an overpayment of 200.00 recorded twice (a retry after a
+    lost answer) is one AR advance: Dr Clearing 200.00 / Cr Customer Advances 200.00. Using
+    300.00 of credit is refused (100.00 short) and writes nothing; using 200.00, twice, is one
+    AR payment applying the advance (Dr Customer Advances / Cr AR 200.00): the invoice owes
+    800.00, customer credit 0, Clearing 200.00."""
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    assert rt.cash is not None and isinstance(rt.cash.erp, IntacctCash)
+    books, erp_invoice = rt.cash.erp, rt.cash.erp.erp._find(INVOICE, acme)
+    assert erp_invoice is not None
+    over = Overpayment(key="in_before:overpaid", invoice_id="in_before", amount_minor=200 * D,
+                       currency="USD", paid_on=date(2026, 1, 5))
+    first = books.record_overpayment(over, erp_invoice=erp_invoice)
+    assert books.record_overpayment(over, erp_invoice=erp_invoice) == first
+    assert len(ia_records(stack, ADVANCE)) == 1
+    assert cash_books(rt)["Customer credit"] == -200 * D
+
+    def used(cents: int) -> CreditApplication:
+        return CreditApplication(key=f"{acme}:credit", invoice_id=acme, amount_minor=cents,
+                                 currency="USD", applied_on=date(2026, 1, 6))
+    with pytest.raises(PermanentError, match=r"USD 100\.00 short of it"):
+        books.apply_credit(used(300 * D), erp_invoice=erp_invoice)
+    assert ia_records(stack, PAYMENT) == []
+    applied = books.apply_credit(used(200 * D), erp_invoice=erp_invoice)
+    assert books.apply_credit(used(200 * D), erp_invoice=erp_invoice) == applied
+    assert len(ia_records(stack, PAYMENT)) == 1
+    (invoice,) = ia_records(stack, INVOICE, acme)
+    assert invoice["totalTxnAmountDue"] == "800.00"
+    books_now = cash_books(rt)
+    assert (books_now["AR"], books_now["Customer credit"], books_now["Clearing"]) == (
+        800 * D, 0, 200 * D)
+    assert books.clearing_balance("USD") == 200 * D
