@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     intacct_bad_debt_account: str = "6200"
     intacct_credits_allowances_account: str = "4900"  # contra revenue
     intacct_undeposited_funds_account: str = "1010"  # where payments land
+    intacct_customer_advances_account: str = "2200"  # an overpayment, the customer's advance
     # Cash account numbers by role, over the defaults (sync/connectors/intacct_cash.py), as
     # JSON: {"cash": "1000", "processing_fees": "6110"}; Clearing is the undeposited funds account.
     intacct_cash_accounts: dict[str, str] = Field(default_factory=dict)

@@ -205,7 +205,8 @@ def make_intacct(settings: Settings, sessions: sessionmaker[Session] | None = No
             sales_tax=settings.intacct_sales_tax_account,
             bad_debt=settings.intacct_bad_debt_account,
             credits_allowances=settings.intacct_credits_allowances_account,
-            undeposited_funds=settings.intacct_undeposited_funds_account),
+            undeposited_funds=settings.intacct_undeposited_funds_account,
+            customer_advances=settings.intacct_customer_advances_account),
     )
     if settings.functional_currency and sessions is not None:
         # The entity's base currency is the functional one: each foreign-currency invoice and

@@ -1,8 +1,10 @@
 """The general ledger the company's records post, computed from them as Sage Intacct posts them
 (never stored): an invoice Dr AR / Cr its lines' accounts; an adjustment the reverse (its lines
 are negative); a payment's cash Dr its undeposited funds account / Cr AR (a credit applied by a
-payment moves nothing in the ledger); a journal entry its own lines. Amounts are signed, debit
-positive, in the record's transaction currency."""
+payment moves nothing in the ledger; an advance it applies moves the amount from the advance's
+account to AR); an advance Dr its undeposited funds account / Cr its lines' accounts; a
+journal entry its own lines. Amounts are signed, debit positive, in the record's transaction
+currency."""
 
 from __future__ import annotations
 
@@ -23,11 +25,23 @@ def gl_lines(store: Store) -> list[tuple[str, Decimal, str, str]]:
             lines.extend((line["glAccount"]["id"], -sign * line["txnAmount"], currency,
                           row["key"]) for line in row["lines"])
     for row in store.rows[o.PAYMENT].values():
+        currency = row["currency"]["txnCurrency"]
         if row["totalTxnAmount"]:
-            currency = row["currency"]["txnCurrency"]
             lines.append((row["undepositedFundsGLAccount"]["id"], row["totalTxnAmount"],
                           currency, row["key"]))
             lines.append((o.AR_ACCOUNT, -row["totalTxnAmount"], currency, row["key"]))
+        for detail in row["details"]:  # an advance applied: out of its account, into AR's
+            if "postedAdvance" in detail:
+                advance = store.rows[o.ADVANCE][detail["postedAdvance"]["key"]]
+                lines.append((advance["lines"][0]["glAccount"]["id"], detail["txnAmount"],
+                              currency, row["key"]))
+                lines.append((o.AR_ACCOUNT, -detail["txnAmount"], currency, row["key"]))
+    for row in store.rows[o.ADVANCE].values():
+        currency = row["currency"]["txnCurrency"]
+        lines.append((row["undepositedFundsGLAccount"]["id"], store.total(row), currency,
+                      row["key"]))
+        lines.extend((line["glAccount"]["id"], -line["txnAmount"], currency, row["key"])
+                     for line in row["lines"])
     for row in store.rows[o.JOURNAL_ENTRY].values():
         lines.extend((line["glAccount"]["id"], _signed(line), row["currency"]["txnCurrency"],
                       row["key"]) for line in row["lines"])

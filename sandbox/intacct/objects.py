@@ -16,11 +16,16 @@ CUSTOMER = "accounts-receivable/customer"
 INVOICE = "accounts-receivable/invoice"
 PAYMENT = "accounts-receivable/payment"
 ADJUSTMENT = "accounts-receivable/adjustment"
+# A customer's money received ahead of (or beyond) an invoice: Dr undeposited funds / Cr its
+# lines' accounts (customer advances), applied to invoices later by an AR payment detail's
+# `postedAdvance`.
+ADVANCE = "accounts-receivable/advance"
 SALES_ORDER = "order-entry/document::Sales Order"
 JOURNAL_ENTRY = "general-ledger/journal-entry"
 ACCOUNT = "general-ledger/account"
 ITEM = "inventory-control/item"
-OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, SALES_ORDER, JOURNAL_ENTRY, ACCOUNT, ITEM)
+OBJECTS = (CUSTOMER, INVOICE, PAYMENT, ADJUSTMENT, ADVANCE, SALES_ORDER, JOURNAL_ENTRY, ACCOUNT,
+           ITEM)
 # An owned object: an adjustment's lines, read through the query service (each names its
 # adjustment as `arAdjustment`), written only with the adjustment.
 ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
@@ -37,7 +42,7 @@ CHART = (
     ("4900", "Credits and allowances", "debit"), ("6200", "Bad debt expense", "debit"),
     ("6100", "Payment processing fees", "debit"), ("1000", "Operating bank", "debit"),
     ("1300", "Disputed funds", "debit"), ("6300", "Dispute fees", "debit"),
-    ("6400", "Chargeback losses", "debit"),
+    ("6400", "Chargeback losses", "debit"), ("2200", "Customer advances", "credit"),
 )
 AR_ACCOUNT = "1100"  # the AR module's own GL account: invoices, adjustments and payments post to it
 CURRENCIES = {"USD": 2, "GBP": 2, "CAD": 2, "EUR": 2, "AUD": 2, "JPY": 0}

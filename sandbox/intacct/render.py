@@ -23,6 +23,12 @@ def record(store: Store, obj: str, row: dict[str, Any]) -> dict[str, Any]:
         out["totalTxnAmountPaid"] = o.money(paid, currency)
         out["totalTxnAmountDue"] = o.money(total - paid, currency)
         out["state"] = "paid" if paid >= total else "partiallyPaid" if paid else "posted"
+    if obj == o.ADVANCE:
+        total = store.total(row)
+        applied = store.applied.get(row["key"], ZERO)
+        out["totalTxnAmount"] = o.money(total, currency)
+        out["totalTxnAmountApplied"] = o.money(applied, currency)
+        out["totalTxnAmountDue"] = o.money(total - applied, currency)
     if obj == o.ADJUSTMENT:
         applied = store.applied.get(row["key"], ZERO)
         out["totalTxnAmountApplied"] = o.money(applied, currency)

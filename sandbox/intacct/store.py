@@ -14,6 +14,7 @@ from sandbox.intacct import objects as o
 from sandbox.intacct.errors import invalid, not_found
 
 ZERO = Decimal(0)
+ADVANCE_METHODS = ("ach", "cash", "creditCard", "eft", "printedCheck")
 
 
 class Store:
@@ -157,7 +158,20 @@ class Store:
                               f"({paid}) exceeds what it owes ({owed})", field=f"{where}.txnAmount")
             applying[invoice["key"]] = applying.get(invoice["key"], ZERO) + paid
             entry = {"arInvoice": {"key": invoice["key"]}, "txnAmount": paid}
-            if isinstance(detail.get("inlineTxn"), dict):
+            if isinstance(detail.get("postedAdvance"), dict):
+                advance = self._get(o.ADVANCE, o.ref(detail, "postedAdvance", "key"),
+                                    f"{where}.postedAdvance")
+                if advance["customer"]["id"] != customer:
+                    raise invalid(f"Advance {advance['referenceNumber']} belongs to another "
+                                  "customer", field=f"{where}.postedAdvance")
+                left = self.total(advance) - self.applied.get(advance["key"], ZERO)
+                left -= applying.get(advance["key"], ZERO)
+                if paid > left:
+                    raise invalid(f"Advance {advance['referenceNumber']} has only {left} left "
+                                  "to apply", field=f"{where}.txnAmount")
+                applying[advance["key"]] = applying.get(advance["key"], ZERO) + paid
+                entry["postedAdvance"] = {"key": advance["key"]}
+            elif isinstance(detail.get("inlineTxn"), dict):
                 credit = self._get(o.ADJUSTMENT, o.ref(detail, "inlineTxn", "key"),
                                    f"{where}.inlineTxn")
                 left = -self.total(credit) - self.applied.get(credit["key"], ZERO)
@@ -185,6 +199,36 @@ class Store:
                 "currency": self._currency_block(body, currency), "totalTxnAmount": cash,
                 "undepositedFundsGLAccount": undeposited, "details": details,
                 "state": "complete"}
+
+    def _advance(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Money received from a customer before an invoice asks for it: into undeposited funds,
+        out to its lines' accounts (each amount positive). What is left of it to apply is its
+        total less what payments applied (`postedAdvance`)."""
+        customer = self._customer_of(body)
+        currency = self._txn_currency(body)
+        if body.get("paymentMethod") not in ADVANCE_METHODS:
+            raise invalid(f"paymentMethod must be one of {', '.join(ADVANCE_METHODS)}",
+                          field="paymentMethod")
+        if not body.get("paymentDate"):
+            raise invalid("An advance needs its paymentDate", field="paymentDate")
+        lines = []
+        for n, line in enumerate(body.get("lines") or []):
+            value = o.amount(line.get("txnAmount"), f"lines[{n}].txnAmount")
+            if value <= 0:
+                raise invalid(f"lines[{n}].txnAmount must be positive",
+                              field=f"lines[{n}].txnAmount")
+            lines.append({"glAccount": {"id": self._gl(line, f"lines[{n}]")},
+                          "txnAmount": value, "memo": line.get("memo")})
+        if not lines:
+            raise invalid("An advance needs at least one line", field="lines")
+        return {"customer": {"id": customer}, "paymentDate": body.get("paymentDate"),
+                "paymentMethod": body["paymentMethod"],
+                "referenceNumber": body.get("referenceNumber"),
+                "description": body.get("description"),
+                "currency": self._currency_block(body, currency),
+                "undepositedFundsGLAccount": {"id": self._gl(
+                    body, "undepositedFundsGLAccount", field="undepositedFundsGLAccount")},
+                "lines": lines, "state": "posted"}
 
     def _journal_entry(self, body: dict[str, Any]) -> dict[str, Any]:
         """Lines in one transaction currency (a line's `currency.txnCurrency`, USD when

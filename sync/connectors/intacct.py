@@ -58,6 +58,7 @@ class GlAccounts:
     bad_debt: str = "6200"
     credits_allowances: str = "4900"  # contra revenue: a credit beyond what was deferred
     undeposited_funds: str = "1010"
+    customer_advances: str = "2200"  # an AR advance's line: money kept as the customer's credit
 
 
 class IntacctErp(IntacctBooks):
@@ -223,7 +224,8 @@ class IntacctErp(IntacctBooks):
                     self.accounts.sales_tax: "INTACCT_SALES_TAX_ACCOUNT",
                     self.accounts.bad_debt: "INTACCT_BAD_DEBT_ACCOUNT",
                     self.accounts.credits_allowances: "INTACCT_CREDITS_ALLOWANCES_ACCOUNT",
-                    self.accounts.undeposited_funds: "INTACCT_UNDEPOSITED_FUNDS_ACCOUNT"}
+                    self.accounts.undeposited_funds: "INTACCT_UNDEPOSITED_FUNDS_ACCOUNT",
+                    self.accounts.customer_advances: "INTACCT_CUSTOMER_ADVANCES_ACCOUNT"}
         if (found := _GL.search(text)) and found.group(1) in settings:
             account = found.group(1)
             reason = (f"Sage Intacct has no GL account {account}: add it to the chart of "

@@ -10,6 +10,15 @@ A payout is a journal entry (Dr the bank / Cr Undeposited Funds), not a `cash-ma
 Sage's deposit moves the gross of the payments it names out of Undeposited Funds, while a Stripe
 payout is net of the fees and refunds already booked out of Clearing; a one-line entry for the
 payout's amount is what matches the bank line.
+A customer's credit follows Sage's AR documents (developer.intacct.com, AR advances and AR
+payments: "use ARADVANCE to create advances", "ARPYMT ... is used to apply advances to invoices";
+REST `accounts-receivable/advance` and the payment detail's `postedAdvance`):
+- an overpayment is an AR advance (`<invoice>:overpaid`): Dr Undeposited Funds / Cr Customer
+  Advances (INTACCT_CUSTOMER_ADVANCES_ACCOUNT), the customer's credit until an invoice uses it;
+- the customer's credit used on a later invoice (`<invoice>:credit`) is one AR payment moving no
+  cash: its details apply the customer's open advances (`postedAdvance`) and open credit
+  adjustments (`inlineTxn`; a Stripe credit note on a paid invoice, never a refund's, which its
+  refund pays out), oldest first.
 Every record carries closebot's key in `referenceNumber` and is read by it through the query
 service before it is written, so a retry after a lost response, or a crash between an
 adjustment and its entry, finds what exists and creates nothing twice.
@@ -21,11 +30,18 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sync.connectors.intacct import DEFERRED, INVOICE, PAYMENT, GlAccounts, IntacctErp
+from sync.connectors.intacct import (
+    ADJUSTMENT,
+    DEFERRED,
+    INVOICE,
+    PAYMENT,
+    GlAccounts,
+    IntacctErp,
+)
 from sync.connectors.intacct_journal import JOURNAL_ENTRY, post_journal
 from sync.connectors.intacct_transport import SYSTEM
 from sync.errors import PermanentError
-from sync.money import to_minor
+from sync.money import format_money, from_minor, to_minor
 from sync.ports_cash import (
     CASH,
     CHARGEBACK_LOSSES,
@@ -38,8 +54,11 @@ from sync.ports_cash import (
     REFUND_MEMO,
     ROLES,
     CashPosting,
+    CreditApplication,
+    Overpayment,
 )
 
+ADVANCE = "accounts-receivable/advance"
 JOURNAL_LINE = "general-ledger/journal-entry-line"
 ACCOUNT = "general-ledger/account"
 IN_LIST = 100  # references per `$in` filter
@@ -123,7 +142,77 @@ class IntacctCash:
         moved = sum(_signed(line) for line in self.erp.query(
             JOURNAL_LINE, ["txnAmount", "txnType", "currency.txnCurrency"],
             [{"$eq": {"glAccount.id": clearing}}, {"$eq": {"currency.txnCurrency": currency}}]))
-        return paid_in + moved
+        advanced = sum(to_minor(Decimal(str(r["totalTxnAmount"])), currency)
+                       for r in self.erp.query(ADVANCE, ["totalTxnAmount"], [
+                           {"$eq": {"undepositedFundsGLAccount.id": clearing}},
+                           {"$eq": {"currency.txnCurrency": currency}}]))
+        return paid_in + advanced + moved
+
+    # --- the customer's credit ---------------------------------------------------------------
+
+    def record_overpayment(self, overpayment: Overpayment, *, erp_invoice: str) -> str:
+        """Dr Undeposited Funds (Clearing) / Cr Customer Advances: the part of the payment the
+        invoice didn't need, an advance from its customer (found by its key on a retry)."""
+        found = self.erp._find(ADVANCE, overpayment.key)
+        if found:
+            return found
+        invoice = self.erp._get(INVOICE, erp_invoice)
+        currency, amount = overpayment.currency, overpayment.amount_minor
+        memo = f"Overpayment of Stripe invoice {overpayment.invoice_id}: the customer's credit"
+        return self.erp._create(ADVANCE, {
+            "customer": {"id": str(invoice["customer"]["id"])},
+            "currency": self.erp._currency(currency, overpayment.paid_on),
+            "paymentMethod": "eft", "paymentDate": overpayment.paid_on.isoformat(),
+            "referenceNumber": overpayment.key, "description": memo,
+            "paymentInformation": {"accountType": "undepositedFundsAccount"},
+            "undepositedFundsGLAccount": {"id": self.accounts[CLEARING]},
+            "lines": [{"glAccount": {"id": self.erp.accounts.customer_advances},
+                       "txnAmount": str(from_minor(amount, currency)), "memo": memo}]})
+
+    def apply_credit(self, application: CreditApplication, *, erp_invoice: str) -> str:
+        """One AR payment applying the customer's open advances and credit adjustments, oldest
+        first, to the invoice: all of it is one record, found by its key on a retry."""
+        found = self.erp._find(PAYMENT, application.key)
+        if found:
+            return found
+        invoice = self.erp._get(INVOICE, erp_invoice)
+        customer, currency = str(invoice["customer"]["id"]), application.currency
+        mine = [{"$eq": {"customer.id": customer}}, {"$eq": {"currency.txnCurrency": currency}}]
+        sources = [(int(r["key"]), "postedAdvance", str(r["key"]), self._minor(
+            r["totalTxnAmountDue"], currency)) for r in self.erp.query(
+                ADVANCE, ["key", "totalTxnAmountDue"], mine)]
+        sources += [(int(r["key"]), "inlineTxn", str(r["key"]), -self._minor(
+            r["totalTxnAmountDue"], currency)) for r in self.erp.query(
+                ADJUSTMENT, ["key", "referenceNumber", "totalTxnAmountDue"], mine)
+            if not str(r.get("referenceNumber") or "").startswith(REFUND_MEMO)]
+        needed, details = application.amount_minor, []
+        for _, kind, key, left in sorted(sources):
+            if needed <= 0:
+                break
+            if left <= 0:
+                continue
+            take = min(left, needed)
+            details.append({"arInvoice": {"key": erp_invoice}, kind: {"key": key},
+                            "txnAmount": str(from_minor(take, currency))})
+            needed -= take
+        if needed > 0:
+            raise PermanentError(
+                f"Stripe used {format_money(application.amount_minor, currency)} of the "
+                f"customer's credit on invoice {application.invoice_id}, but the customer's open "
+                f"advances and credit adjustments in Sage Intacct are "
+                f"{format_money(needed, currency)} short of it; record the credit in Sage "
+                "Intacct, then retry", system=SYSTEM)
+        return self.erp._create(PAYMENT, {
+            "customer": {"id": customer},
+            "currency": self.erp._invoice_currency(invoice, currency),
+            "paymentDate": application.applied_on.isoformat(), "paymentMethod": "Credit",
+            "referenceNumber": application.key,
+            "description": f"The customer's credit used on Stripe invoice "
+                           f"{application.invoice_id}",
+            "details": details})
+
+    def _minor(self, amount: object, currency: str) -> int:
+        return to_minor(Decimal(str(amount)), currency)
 
     # --- the records -----------------------------------------------------------------------
 

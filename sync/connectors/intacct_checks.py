@@ -30,7 +30,8 @@ def diagnose(erp: IntacctErp, cash: Mapping[str, str] | None = None) -> list[Che
               "INTACCT_SALES_TAX_ACCOUNT": erp.accounts.sales_tax,
               "INTACCT_BAD_DEBT_ACCOUNT": erp.accounts.bad_debt,
               "INTACCT_CREDITS_ALLOWANCES_ACCOUNT": erp.accounts.credits_allowances,
-              "INTACCT_UNDEPOSITED_FUNDS_ACCOUNT": erp.accounts.undeposited_funds}
+              "INTACCT_UNDEPOSITED_FUNDS_ACCOUNT": erp.accounts.undeposited_funds,
+              "INTACCT_CUSTOMER_ADVANCES_ACCOUNT": erp.accounts.customer_advances}
     try:
         wanted.update({f"INTACCT_CASH_ACCOUNTS {role}": account
                        for role, account in cash_accounts(erp.accounts, cash or {}).items()})

@@ -31,7 +31,7 @@ def test_intacct_healthy_with_a_wrong_secret_and_a_missing_account(
     assert code == 0, output
     for expected in ("✓ Sage Intacct: signed in as closebot@CLOSEBOT-DEMO with OAuth 2.0",
                      "✓ Sage Intacct: the GL accounts closebot posts to exist (1000, 1010, "
-                     "1100, 1300, 2100, 2300, 4900, 6100, 6200, 6300, 6400)"):
+                     "1100, 1300, 2100, 2200, 2300, 4900, 6100, 6200, 6300, 6400)"):
         assert any(ln.startswith(expected) for ln in lines), (expected, output)
     assert intacct_doctor.failing(INTACCT_CLIENT_SECRET="0" * 64) == [
         "✗ Sage Intacct: Sage Intacct refused closebot's OAuth client — check "

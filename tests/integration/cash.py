@@ -54,7 +54,9 @@ NS_ACCOUNTS = {
 IA_ACCOUNTS = {
     "1000": "Cash", "1100": "AR", "1010": "Clearing", "1300": "Disputed funds",
     "6100": "Card fees", "6300": "Dispute fees", "6400": "Chargeback losses",
+    "2200": "Customer credit",  # Customer Advances: overpayments kept as AR advances
 }
+IA_ADVANCE = "accounts-receivable/advance"
 IA_INVOICE, IA_ADJUSTMENT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
 IA_PAYMENT, IA_JOURNAL = "accounts-receivable/payment", "general-ledger/journal-entry"
 IA_JOURNAL_LINE = "general-ledger/journal-entry-line"
@@ -147,7 +149,9 @@ def cash_books(rt: Runtime) -> dict[str, int]:
 
 def _intacct_books(erp: IntacctErp) -> dict[str, int]:
     """Sage Intacct's trial balance read through its query service: journal entry lines as they
-    are, payments Dr Undeposited Funds / Cr AR, invoices and adjustments to AR."""
+    are, payments Dr Undeposited Funds / Cr AR, advances Dr Undeposited Funds / Cr Customer
+    Advances and, as payments apply them, Dr Customer Advances / Cr AR, invoices and
+    adjustments to AR."""
     books = dict.fromkeys(CASH_ACCOUNTS.values(), 0)
     account = {number: 0 for number in IA_ACCOUNTS}
     for line in erp.query(IA_JOURNAL_LINE, ["glAccount.id", "txnAmount", "txnType"]):
@@ -158,6 +162,13 @@ def _intacct_books(erp: IntacctErp) -> dict[str, int]:
         if (into := payment["undepositedFundsGLAccount.id"]) is not None:
             account[into] += dollars(payment["totalTxnAmount"])
             account["1100"] -= dollars(payment["totalTxnAmount"])
+    for advance in erp.query(IA_ADVANCE, ["totalTxnAmount", "totalTxnAmountApplied",
+                                          "undepositedFundsGLAccount.id"]):
+        total, applied = dollars(advance["totalTxnAmount"]), dollars(
+            advance["totalTxnAmountApplied"])
+        account[advance["undepositedFundsGLAccount.id"]] += total
+        account["2200"] += applied - total
+        account["1100"] -= applied
     owed = 0
     for obj in (IA_INVOICE, IA_ADJUSTMENT):
         for doc in erp.query(obj, ["totalTxnAmount", "totalTxnAmountDue"]):
@@ -165,7 +176,8 @@ def _intacct_books(erp: IntacctErp) -> dict[str, int]:
             owed += dollars(doc["totalTxnAmountDue"]) if obj == IA_INVOICE else 0
     for number, name in IA_ACCOUNTS.items():
         books[name] += account[number]
-    books["Customer credit"], books["AR"] = books["AR"] - owed, owed
+    books["Customer credit"] += books["AR"] - owed  # credit left open in AR, and advances
+    books["AR"] = owed
     return books
 
 
@@ -174,7 +186,7 @@ def entries(rt: Runtime) -> int:
     Intacct's AR documents and journal entries."""
     if isinstance(rt.erp, IntacctErp):
         return sum(len(list(rt.erp.query(obj, ["key"]))) for obj in (
-            IA_INVOICE, IA_ADJUSTMENT, IA_PAYMENT, IA_JOURNAL))
+            IA_INVOICE, IA_ADJUSTMENT, IA_PAYMENT, IA_ADVANCE, IA_JOURNAL))
     if not isinstance(rt.erp, NetSuiteErp):
         return journal_entries(rt.sessions)
     return len(list(rt.erp.suiteql("SELECT id FROM transaction")))

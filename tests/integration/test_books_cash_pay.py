@@ -1,7 +1,7 @@
 """Partial payments and overpayments end to end: Stripe invoices paid in parts or beyond what
-is due, posted by closebot to the embedded ledger or NetSuite, paid out by Stripe and booked by
-the cash run, tied out to the cent against Stripe's payouts, its balance and the customer's
-credit balance.
+is due, posted by closebot to the embedded ledger, NetSuite or Sage Intacct, paid out by Stripe
+and booked by the cash run, tied out to the cent against Stripe's payouts, its balance and the
+customer's credit balance.
 
 Card fees are 2.9% + $0.30 (the emulator's, Stripe's US list price): $400.00 → $11.90;
 $600.00 → $17.70; $1,200.00 → $35.10; $800.00 → $23.50. Card funds are available two days
@@ -27,7 +27,6 @@ from storage.tables import SyncException
 from storage.timeutil import utcnow
 from sync.engine.runtime import Runtime
 from sync.ops.audit import run_audit
-from sync.ports_cash import UnappliedCash
 from tests.integration.books import (
     advance,
     books_rt,  # noqa: F401 - a fixture
@@ -72,13 +71,6 @@ def post_form(stack: SandboxStack, path: str, data: dict[str, str]) -> None:
     response.raise_for_status()
 
 
-def needs_customer_credit(rt: Runtime) -> None:
-    """Sage Intacct's cash books are being built apart; until they keep customer credit, an
-    overpaid invoice there is a post exception (the last test), not a worked example."""
-    if rt.cash is None or not isinstance(rt.cash.erp, UnappliedCash):
-        pytest.xfail(f"{rt.erp.name} doesn't book cash or customer credit yet")
-
-
 def test_partial_payment_then_the_rest(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -103,7 +95,6 @@ def test_partial_payment_then_the_rest(
     balance 0; two payments in the books, each once.
     """
     stack, rt = books_stack, books_rt
-    needs_customer_credit(rt)
     acme = billed(stack, rt, sessions, "Acme", 1000)
     post_form(stack, f"/v1/invoices/{acme}/attach_payment",
               {"payment_intent": card_payment(stack, acme, 400 * D)})
@@ -170,7 +161,6 @@ def test_overpayment_becomes_credit_then_settles_the_next_invoice(
     0; Stripe's balance 0.
     """
     stack, rt = books_stack, books_rt
-    needs_customer_credit(rt)
     client = stripe_client(stack)
     opp = two_months(stack)
     sync_once(rt)
@@ -220,11 +210,13 @@ def intacct_stack() -> Iterator[SandboxStack]:
 def test_an_overpayment_on_an_erp_without_customer_credit_is_an_exception(
     intacct_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session],
 ) -> None:
-    """On Sage Intacct (no cash books yet) the 1,000.00 due is applied and the 200.00 excess is
-    a post exception naming it for finance, never dropped; a rerun raises nothing new."""
+    """Without cash books (no Stripe balance read, so no customer credit to keep) the 1,000.00
+    due is applied and the 200.00 excess is a post exception naming it for finance, never
+    dropped; a rerun raises nothing new."""
     stack = intacct_stack
     rt = build_runtime(make_settings(stack, db_url), sessions)
     rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
+    rt.cash = None
     opp = two_months(stack)
     sync_once(rt)
     (first,) = mirrored(sessions, opp)
@@ -259,7 +251,6 @@ def test_a_credit_note_on_a_paid_invoice_settles_part_of_the_next(
     After: AR 0, customer credit 0, Clearing 0, Stripe's balance 0.
     """
     stack, rt = books_stack, books_rt
-    needs_customer_credit(rt)
     client = stripe_client(stack)
     opp = two_months(stack)
     sync_once(rt)

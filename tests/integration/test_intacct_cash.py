@@ -22,26 +22,56 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
 from app.wiring import build_runtime
+from sandbox.book import DealSpec, LineSpec
 from sandbox.faults import FaultPlan, FaultProxy
 from sandbox.stack import SandboxStack
 from storage.timeutil import utcnow
 from sync.connectors.intacct_cash import IntacctCash
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError, TransientError
-from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, PROCESSING_FEES, CashPosting, Leg
-from tests.integration.books import advance, books_rt, ia_records  # noqa: F401 - a fixture
-from tests.integration.cash import billed, cash_books, pay, payouts, refund
+from sync.ports_cash import (
+    CASH,
+    CLEARING,
+    CUSTOMER_CREDIT,
+    PROCESSING_FEES,
+    CashPosting,
+    CreditApplication,
+    Leg,
+    Overpayment,
+)
+from tests.integration.books import (  # noqa: F401 - a fixture
+    advance,
+    books_rt,
+    ia_records,
+    mirrored,
+    seed,
+    stripe_client,
+    today,
+)
+from tests.integration.cash import (
+    billed,
+    cash_books,
+    entries,
+    findings,
+    pay,
+    payouts,
+    refund,
+    sandbox_post,
+)
 from tests.integration.cash import cash as run_cash
 from tests.integration.conftest import make_settings
 
 D = 100
 ADJUSTMENT, JOURNAL = "accounts-receivable/adjustment", "general-ledger/journal-entry"
+ADVANCE, PAYMENT = "accounts-receivable/advance", "accounts-receivable/payment"
+INVOICE = "accounts-receivable/invoice"
 
 
 @pytest.fixture
@@ -143,3 +173,108 @@ def test_answers_lost_on_the_way_back_create_nothing_twice(
         books = cash_books(rt)
         assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"],
                 books["Customer credit"]) == (77070, 0, 2930, 0, 0)
+
+
+def test_an_overpayment_and_the_credit_used_are_each_made_once(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme's open 1,000.00 invoice; an overpayment of 200.00 recorded twice (a retry after a
+    lost answer) is one AR advance: Dr Clearing 200.00 / Cr Customer Advances 200.00. Using
+    300.00 of credit is refused (100.00 short) and writes nothing; using 200.00, twice, is one
+    AR payment applying the advance (Dr Customer Advances / Cr AR 200.00): the invoice owes
+    800.00, customer credit 0, Clearing 200.00."""
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    assert rt.cash is not None and isinstance(rt.cash.erp, IntacctCash)
+    books, erp_invoice = rt.cash.erp, rt.cash.erp.erp._find(INVOICE, acme)
+    assert erp_invoice is not None
+    over = Overpayment(key="in_before:overpaid", invoice_id="in_before", amount_minor=200 * D,
+                       currency="USD", paid_on=date(2026, 1, 5))
+    first = books.record_overpayment(over, erp_invoice=erp_invoice)
+    assert books.record_overpayment(over, erp_invoice=erp_invoice) == first
+    assert len(ia_records(stack, ADVANCE)) == 1
+    assert cash_books(rt)["Customer credit"] == -200 * D
+
+    def used(cents: int) -> CreditApplication:
+        return CreditApplication(key=f"{acme}:credit", invoice_id=acme, amount_minor=cents,
+                                 currency="USD", applied_on=date(2026, 1, 6))
+    with pytest.raises(PermanentError, match=r"USD 100\.00 short of it"):
+        books.apply_credit(used(300 * D), erp_invoice=erp_invoice)
+    assert ia_records(stack, PAYMENT) == []
+    applied = books.apply_credit(used(200 * D), erp_invoice=erp_invoice)
+    assert books.apply_credit(used(200 * D), erp_invoice=erp_invoice) == applied
+    assert len(ia_records(stack, PAYMENT)) == 1
+    (invoice,) = ia_records(stack, INVOICE, acme)
+    assert invoice["totalTxnAmountDue"] == "800.00"
+    books_now = cash_books(rt)
+    assert (books_now["AR"], books_now["Customer credit"], books_now["Clearing"]) == (
+        800 * D, 0, 200 * D)
+    assert books.clearing_balance("USD") == 200 * D
+
+
+def test_a_eur_overpayment_becomes_credit_then_settles_the_next_invoice_on_intacct(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Klein GmbH is billed EUR 1,000.00 a month for two months, in EUR throughout (Stripe, Sage
+    Intacct), and pays the first invoice EUR 1,200.00: Stripe keeps EUR 200.00 as its credit
+    and uses it on the second invoice (EUR 800.00 due, paid by card). Fees 2.9% + 0.30:
+    1,200.00 → 35.10, 800.00 → 23.50 (the emulator charges the same figures in every currency).
+
+                                          Dr          Cr       (EUR)
+        AR payment        Undeposited  1,000.00
+                          AR                     1,000.00
+        AR advance        Undeposited    200.00
+                          Cust. advances           200.00
+        card fee          Card fees       35.10
+                          Undeposited               35.10
+        payout 1          Cash         1,164.90
+                          Undeposited            1,164.90
+        advance applied   Cust. advances 200.00
+                          AR                       200.00   (invoice 2)
+        AR payment        Undeposited    800.00
+                          AR                       800.00
+        card fee          Card fees       23.50
+                          Undeposited               23.50
+        payout 2          Cash           776.50
+                          Undeposited               776.50
+
+    After: Cash 1,941.40 = 2,000.00 - 58.60; AR 0; customer credit 0; Clearing 0; Stripe's EUR
+    balance 0; a replay books nothing."""
+    stack, rt = books_stack, books_rt
+    client = stripe_client(stack)
+    opp = seed(stack, DealSpec(
+        "Klein GmbH - Platform", "Klein GmbH", "max@sales.example", "EUR", "Monthly", "Net 30",
+        2, [LineSpec("Platform Subscription", 1, Decimal(2000), "Recurring")], today(stack)))
+    sync_once(rt)
+    (first,) = mirrored(sessions, opp)
+    assert (first.total_minor, first.currency) == (1000 * D, "EUR")
+    customer = client.v1.invoices.retrieve(first.billing_id)["customer"]
+    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": customer})["id"]
+    intent = client.v1.payment_intents.create({
+        "amount": 1200 * D, "currency": "eur", "customer": customer, "payment_method": pm,
+        "confirm": True})
+    sandbox_post(stack, f"/sandbox/invoices/{first.billing_id}/overpay",
+                 {"payment_intent": str(intent["id"])})
+    assert client.v1.customers.retrieve(customer)["balance"] == -200 * D
+    sync_once(rt)
+    (held,) = ia_records(stack, ADVANCE, f"{first.billing_id}:overpaid")
+    assert (held["currency"]["txnCurrency"], held["totalTxnAmount"]) == ("EUR", "200.00")
+    advance(stack, days=31)
+    sync_once(rt)
+    second = next(i for i in mirrored(sessions, opp) if i.billing_id != first.billing_id)
+    assert client.v1.invoices.retrieve(second.billing_id)["amount_due"] == 800 * D
+    pay(stack, second.billing_id)
+    sync_once(rt)
+    advance(stack, days=4)
+    assert payouts(stack) == [(116490, "paid"), (77650, "paid")]
+    assert run_cash(rt).problems == []
+    books = cash_books(rt)
+    assert (books["Cash"], books["Clearing"], books["AR"], books["Customer credit"],
+            books["Card fees"]) == (194140, 0, 0, 0, 5860)
+    assert rt.cash is not None and rt.cash.reads.balance().get("EUR", 0) == 0
+    assert rt.cash.erp.clearing_balance("EUR") == 0
+    assert findings(rt) == []
+    before = entries(rt)
+    sync_once(rt)
+    run_cash(rt)
+    assert entries(rt) == before

@@ -308,3 +308,46 @@ def test_an_exchange_rate_is_kept_as_written_and_a_bad_one_refused(api: httpx.Cl
         assert refused.status_code == 400, refused.text
         assert error(refused)["additionalInfo"]["propertySet"] == {"field": field}
     assert len(api.get(f"{AR}/invoice").json()["ia::result"]) == before
+
+
+def test_an_advance_is_the_customers_credit_until_a_payment_applies_it() -> None:
+    """An advance of 200.00 (an overpayment) into Undeposited Funds, 150.00 of it applied to a
+    150.00 invoice by a payment moving no cash (hand-computed, debit positive):
+        1010 Undeposited   +200.00                      = +200.00
+        2200 Advances      -200.00 + 150.00             =  -50.00  (the credit left)
+        1100 AR            +150.00 - 150.00             =    0.00
+        2100 Deferred      -150.00
+    and two invoices left open (another customer's 10.00, a second 80.00): AR +90.00, deferred
+    -240.00 in all. Applying more than is left, another customer's advance or an unknown
+    payment method is refused."""
+    with IntacctEmulator() as emu:
+        trust = ssl.create_default_context(cafile=str(emu.ca_bundle))
+        api = httpx.Client(base_url=emu.url + "/ia/api/v1", verify=trust)
+        api.headers["Authorization"] = "Bearer " + token(emu, api).json()["access_token"]
+        customer(api, "C-ADV")
+        customer(api, "C-OTHER")
+        body = {"customer": {"id": "C-ADV"}, "paymentMethod": "eft",
+                "paymentDate": "2026-01-05", "referenceNumber": "in_1:overpaid",
+                "undepositedFundsGLAccount": {"id": "1010"},
+                "lines": [{"glAccount": {"id": "2200"}, "txnAmount": "200.00"}]}
+        bad = api.post(f"{AR}/advance", json={**body, "paymentMethod": "barter"})
+        assert "paymentMethod" in error(bad)["message"]
+        advance = created(api.post(f"{AR}/advance", json=body))
+        key = invoice(api, "C-ADV", "150.00")
+        other = invoice(api, "C-OTHER", "10.00")
+
+        def apply(invoice_key: str, customer_id: str, amount: str) -> httpx.Response:
+            return api.post(f"{AR}/payment", json={
+                "customer": {"id": customer_id}, "details": [{
+                    "arInvoice": {"key": invoice_key}, "postedAdvance": {"key": advance},
+                    "txnAmount": amount}]})
+        assert "another customer" in error(apply(other, "C-OTHER", "10.00"))["message"]
+        created(apply(key, "C-ADV", "150.00"))
+        shown = api.get(f"{AR}/advance/{advance}").json()["ia::result"]
+        assert (shown["totalTxnAmount"], shown["totalTxnAmountApplied"],
+                shown["totalTxnAmountDue"]) == ("200.00", "150.00", "50.00")
+        second = invoice(api, "C-ADV", "80.00")
+        assert "only 50.00 left" in error(apply(second, "C-ADV", "80.00"))["message"]
+        assert api.get(f"{AR}/invoice/{key}").json()["ia::result"]["state"] == "paid"
+        assert {k: str(v) for k, v in emu.gl_balances("USD").items() if v} == {
+            "1010": "200.00", "2200": "-50.00", "2100": "-240.00", "1100": "90.00"}
