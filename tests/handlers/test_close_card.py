@@ -70,7 +70,8 @@ def test_two_people_close_the_month(harness: Harness) -> None:
     assert closes is not None
 
     assert "Only configured finance approvers" in _click(harness, card, ref, "USTRANGER")
-    assert "needs a second approver, someone other than you" in _click(harness, card, ref, APPROVERS[0])
+    first = _click(harness, card, ref, APPROVERS[0])
+    assert "needs a second approver, someone other than you" in first
     assert not closes.is_closed("2024-01")
     assert "already decided" in _click(harness, card, _ref(harness), APPROVERS[0])
     assert not closes.is_closed("2024-01")
