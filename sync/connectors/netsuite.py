@@ -23,7 +23,7 @@ from sync.connectors.netsuite_billing import bill_order, order_line, period_date
 from sync.connectors.netsuite_change import lower_amended_order, lowers
 from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
 from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
-from sync.connectors.revenue_subledger import RevenueSubledger
+from sync.connectors.revenue_subledger import RevenueSubledger, followed
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
@@ -70,12 +70,9 @@ class NetSuiteErp(NetSuiteTransport):
             body["email"] = customer.email
         return self._upsert("customer", customer.crm_account_id, body)
 
+    @followed
     def upsert_sales_order(self, contract: Contract, *, customer_id: str) -> str:
-        order_id = self._sales_order(contract, customer_id)
-        # After NetSuite has the order: a schedule for an order it refused would post revenue.
-        if self.subledger is not None:
-            self.subledger.record(contract)
-        return order_id
+        return self._sales_order(contract, customer_id)
 
     def _sales_order(self, contract: Contract, customer_id: str) -> str:
         currency = contract.currency
@@ -109,6 +106,7 @@ class NetSuiteErp(NetSuiteTransport):
         self._order_items[order_id] = [str(line["item"]["id"]) for line in lines]
         return order_id
 
+    @followed
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
     ) -> str:
@@ -163,6 +161,7 @@ class NetSuiteErp(NetSuiteTransport):
         self._invoices[erp_id] = (customer_id, currency)
         return erp_id
 
+    @followed
     def apply_payment(self, payment: Payment, *, invoice_id: str) -> str:
         found = self._find("customerPayment", payment.billing_id)
         if found:
@@ -178,6 +177,7 @@ class NetSuiteErp(NetSuiteTransport):
             "apply": {"items": [{"doc": {"id": invoice_id}, "apply": True, "amount": amount}]},
         }, currency, payment.paid_at.date()))
 
+    @followed
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str:
         found = self._find("creditMemo", credit.billing_id)
         if found:
@@ -204,6 +204,7 @@ class NetSuiteErp(NetSuiteTransport):
                                         "amount": from_minor(applied, credit.currency)}]}
         return self._upsert("creditMemo", credit.billing_id, body)
 
+    @followed
     def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
         """A void transforms the invoice into a credit memo; a write-off is a credit memo with a
         Bad debt line (see `netsuite_closures`). Read first: the memo applies what is open."""
