@@ -84,16 +84,18 @@ def _roll_forward(journal: RevenueJournal, close: CloseReport, postings: list[Er
                   ) -> list[RollForward]:
     """The ERP's Deferred Revenue rolled forward with what the subledger recognized: it ties
     when the ERP released exactly that in the period (an entry the ERP moved to the next
-    period shows as the difference)."""
+    period shows as the difference). Each currency the subledger holds deferred revenue in,
+    so a month with billings or credits and no revenue (a void) is rolled forward too."""
+    recognized = {posting.currency: posting.amount_minor for posting in postings}
     found = []
-    for posting in postings:
-        moves = journal.deferred_moves(posting.currency, close.starts_on, close.ends_on)
+    for currency in sorted(set(recognized) | {r.currency for r in close.roll_forward}):
+        moves = journal.deferred_moves(currency, close.starts_on, close.ends_on)
         if moves is None:
             continue
-        recognized = posting.amount_minor
+        released = recognized.get(currency, 0)
         found.append(RollForward(
-            posting.currency, moves.opening, moves.billings, moves.credits, recognized,
-            moves.opening + moves.billings - moves.credits - recognized, moves.closing))
+            currency, moves.opening, moves.billings, moves.credits, released,
+            moves.opening + moves.billings - moves.credits - released, moves.closing))
     return found
 
 

@@ -24,6 +24,7 @@ from sandbox.stack import SandboxStack
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
+from sync.ledger.close import RollForward
 from sync.ledger.subledger_close import close_on_erp
 from tests.integration.books import (
     K,
@@ -53,16 +54,21 @@ def _first_of_next_month(stack: SandboxStack) -> date:
 
 
 def _close_months(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session],
-                  start: date, months: int) -> None:
-    """P1 .. P`months` closed in turn, as `closebot close --period` does on each ERP."""
+                  start: date, months: int) -> list[tuple[RollForward, ...]]:
+    """P1 .. P`months` closed in turn, as `closebot close --period` does on each ERP; each
+    month's deferred-revenue roll-forward (the ERP's Deferred Revenue on NetSuite and Sage)."""
     ledger = Ledger(sessions)
     journal = make_revenue_journal(rt.erp)
+    rolled = []
     for n in range(months):
         period = f"{add_months(start, n):%Y-%m}"
         if journal is None:
-            ledger.close_period(period=period, by="controller", today=today(stack))
+            rolled.append(ledger.close_period(period=period, by="controller",
+                                              today=today(stack)).roll_forward)
         else:
-            close_on_erp(ledger, journal, period=period, by="controller", today=today(stack))
+            rolled.append(close_on_erp(ledger, journal, period=period, by="controller",
+                                       today=today(stack)).roll_forward)
+    return rolled
 
 
 def _revenue(stack: SandboxStack, sessions: sessionmaker[Session]) -> dict[str, int]:
@@ -85,6 +91,7 @@ def test_cancellation_at_month_6_closes_only_the_months_served(
         schedule    12 x 10,000; the credit (end of P6) takes P7..P12: 6 x 10,000 -> 0
         closes      P1..P6 post 10,000 each (Dr 2100 / Cr 4000); P7..P12 post nothing
         revenue     60,000, the ledger's 60,000 = 120,000 - 60,000
+        roll-fwd    P7: 60,000 + 0 - 60,000 (the credit) - 0 = 0, the ERP's Deferred Revenue 0
     Before the subledger followed credits, P7..P12 posted 60,000 more on NetSuite and Sage.
     """
     stack, rt = books_stack, books_rt
@@ -106,7 +113,10 @@ def test_cancellation_at_month_6_closes_only_the_months_served(
     assert note["amount"] == 60 * K
     advance_months(stack, start, 12)
     sync_once(rt)
-    _close_months(stack, rt, sessions, start, 12)
+    rolled = _close_months(stack, rt, sessions, start, 12)
+
+    # P7: opening 120,000 - 6 x 10,000; the credit (dated P7's first day) takes the rest.
+    assert rolled[6] == (RollForward("USD", 60 * K, 0, 60 * K, 0, 0, 0),)
 
     assert _revenue(stack, sessions) == {"4000": 60 * K}
     if not on_ledger(stack):
@@ -125,6 +135,7 @@ def test_void_of_an_unpaid_invoice_leaves_no_revenue_to_close(
         schedule    implementation 20,000 and the ten subscription rows: all stopped
         closes      P1, P2: nothing to post (no journal entry in the ERP)
         revenue     0, as the ledger's
+        roll-fwd    P1: 0 + 120,000 - 120,000 (the void) - 0 = 0, the ERP's Deferred Revenue 0
     Replaying the post step (the void again) changes nothing.
     """
     stack, rt = books_stack, books_rt
@@ -138,9 +149,10 @@ def test_void_of_an_unpaid_invoice_leaves_no_revenue_to_close(
     sync_once(rt)
     replay_post(rt, opp)
     advance_months(stack, start, 2)
-    _close_months(stack, rt, sessions, start, 2)
+    rolled = _close_months(stack, rt, sessions, start, 2)
 
     assert _revenue(stack, sessions) == {}
+    assert rolled[0] == (RollForward("USD", 0, 120 * K, 120 * K, 0, 0, 0),)
     if not on_ledger(stack):
         assert _entries(stack) == 0
 
@@ -154,6 +166,8 @@ def test_credit_of_half_then_close(
                     (the implementation was earned on S)
         close P1    Dr 2100 24,000 / Cr 4100 20,000, Cr 4000 4,000
         close P2    Dr 2100 4,000 / Cr 4000 4,000
+        roll-fwd    P1: 0 + 120,000 - 60,000 - 24,000 = 36,000; P2: 36,000 - 4,000 = 32,000;
+                    the ERP's Deferred Revenue the same
         revenue     28,000 (services 20,000, subscription 8,000), the ledger's to the cent;
                     over the term 20,000 + 40,000 = 60,000 = 120,000 - 60,000
     A replayed credit step posts nothing new, and closing again posts nothing.
@@ -169,9 +183,11 @@ def test_credit_of_half_then_close(
     replay_post(rt, opp)
     assert [n["amount"] for n in stack.stripe.objects("credit_note")] == [60 * K]
     advance_months(stack, start, 2)
-    _close_months(stack, rt, sessions, start, 2)
+    rolled = _close_months(stack, rt, sessions, start, 2)
 
     assert _revenue(stack, sessions) == {"4100": 20 * K, "4000": 8 * K}
+    assert rolled == [(RollForward("USD", 0, 120 * K, 60 * K, 24 * K, 36 * K, 36 * K),),
+                      (RollForward("USD", 36 * K, 0, 0, 4 * K, 32 * K, 32 * K),)]
     if not on_ledger(stack):
         assert _erp_revenue(stack)["2100"] == -28 * K
         posted = _entries(stack)
