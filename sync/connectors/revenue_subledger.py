@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import ParamSpec
 
 from sync.connectors.ledger import LedgerErp
 from sync.ledger import Ledger
 from sync.ledger.listing import order_for_version
 from sync.model import Contract, CreditNote, Invoice, InvoiceClosure, Payment
 
-Record = Contract | Invoice | Payment | CreditNote | InvoiceClosure
+P = ParamSpec("P")
 
 
 class RevenueSubledger:
@@ -32,13 +32,15 @@ class RevenueSubledger:
         self.ledger = ledger
         self._orders = LedgerErp(ledger, recognize_on_delivery=recognize_on_delivery)
 
-    def follow(self, record: Record) -> None:
+    def follow(self, record: object) -> None:
         """Record what the ERP has just accepted; each is kept once by its external ID, so a
         replay records nothing new."""
         if isinstance(record, Contract):
             self.record(record)
         elif isinstance(record, Invoice):
             self.post_invoice(record)
+        elif not isinstance(record, Payment | CreditNote | InvoiceClosure):
+            return
         elif self.ledger.invoice(record.invoice_billing_id) is None:
             # An invoice the ERP received before its deal had a schedule here: nothing of its
             # schedule to change.
@@ -73,14 +75,16 @@ class RevenueSubledger:
         self._orders.post_invoice(invoice, customer_id=customer, sales_order_id=key)
 
 
-def followed(post: Callable[..., str]) -> Callable[..., str]:
-    """An ERP posting, then the same record in the subledger. After the ERP has accepted it: a
-    schedule changed for a record the ERP refused would post the wrong revenue. A crash in
-    between replays the posting, which the ERP finds by its external ID, and records it then."""
+def followed(post: Callable[P, str]) -> Callable[P, str]:
+    """An ERP posting (a method taking the record first), then the same record in the
+    subledger. After the ERP has accepted it: a schedule changed for a record the ERP refused
+    would post the wrong revenue. A crash in between replays the posting, which the ERP finds by
+    its external ID, and records it then."""
 
     @functools.wraps(post)
-    def posting(erp: Any, record: Record, /, **where: Any) -> str:
-        done = post(erp, record, **where)
+    def posting(*args: P.args, **kwargs: P.kwargs) -> str:
+        done = post(*args, **kwargs)
+        erp, record = args[0], args[1]
         subledger: RevenueSubledger | None = getattr(erp, "subledger", None)
         if subledger is not None:
             subledger.follow(record)
