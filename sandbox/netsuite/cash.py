@@ -1,7 +1,11 @@
 """Cash records (deposit, customerRefund, journalEntry) and every transaction's general-ledger
 lines, as NetSuite's GL impact shows them and SuiteQL's `transactionaccountingline` reads them.
 
-- invoice: Dr Accounts Receivable / Cr Sales, its total; a credit memo the reverse.
+- invoice: Dr Accounts Receivable, its total / Cr each line's item account: the item's
+  deferred revenue account when it has one, else Sales (the tax too); a credit memo the
+  reverse. NetSuite's revenue recognition without ARM books a sale of an item that carries a
+  deferred revenue account to that account, and releases it to income later by journal
+  entries (here, closebot's revenue entries); the emulator runs no NetSuite schedule of its own.
 - customerPayment: Dr its account (Undeposited Funds when none is given) / Cr AR.
 - deposit: Dr its bank account for the lines' sum / Cr each `other` line's account (Dr for a
   negative line, a deduction such as a fee); a total of zero or less is refused.
@@ -27,6 +31,7 @@ from sandbox.netsuite.schema import (
     JOURNAL_ENTRY,
     RECEIVABLES,
     SALES,
+    SERVICE_SALE_ITEM,
     TRANSACTION_TYPES,
     UNDEPOSITED,
     RecordType,
@@ -149,9 +154,9 @@ def gl_impact(store: Store, rtype: RecordType, record: Record) -> list[GlLine]:
     """(account id, debit, credit) of each general-ledger line the transaction posts."""
     ar, sales = store.account_id(RECEIVABLES), store.account_id(SALES)
     if rtype is INVOICE:
-        return [(ar, record["total"], ZERO), (sales, ZERO, record["total"])]
+        return [(ar, record["total"], ZERO), *_sales_lines(store, record, sales, sign=1)]
     if rtype is CREDIT_MEMO:
-        return [(sales, record["total"], ZERO), (ar, ZERO, record["total"])]
+        return [*_sales_lines(store, record, sales, sign=-1), (ar, ZERO, record["total"])]
     if rtype is CUSTOMER_PAYMENT:
         into = record.get("account") or store.account_id(UNDEPOSITED)
         return [(into, record["payment"], ZERO), (ar, ZERO, record["payment"])]
@@ -165,6 +170,26 @@ def gl_impact(store: Store, rtype: RecordType, record: Record) -> list[GlLine]:
         return [(line["account"], line.get("debit", ZERO), line.get("credit", ZERO))
                 for line in record["line"]]
     return []  # a sales order posts nothing
+
+
+def _sales_lines(store: Store, record: Record, sales: str, *, sign: int) -> list[GlLine]:
+    """The revenue side of an invoice (`sign` 1, credits) or a credit memo (-1, debits): per
+    account, the lines whose item carries a deferred revenue account there, the rest (tax and
+    any difference to the total) to Sales."""
+    by_account: dict[str, Decimal] = {}
+    for line in record.get("item") or []:
+        item = store.get(SERVICE_SALE_ITEM, line["item"]) or {}
+        account = item.get("deferredRevenueAccount")
+        if account:
+            by_account[account] = by_account.get(account, ZERO) + line["amount"]
+    by_account[sales] = by_account.get(sales, ZERO) + record["total"] - sum(
+        by_account.values(), ZERO)
+    out: list[GlLine] = []
+    for account, amount in by_account.items():
+        if amount:
+            credit = amount * sign
+            out.append((account, max(-credit, ZERO), max(credit, ZERO)))
+    return out
 
 
 def account_rows(store: Store) -> list[dict[str, Any]]:

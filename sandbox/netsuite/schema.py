@@ -101,6 +101,8 @@ SERVICE_SALE_ITEM = RecordType(
         Field("displayName", max_length=250),
         Field("description"),
         _ref("incomeAccount", "account", required=False),
+        # Revenue recognition without ARM: sales of the item post to this account.
+        _ref("deferredRevenueAccount", "account", required=False),
         _EXTERNAL_ID,
     ),
     computed=_TIMESTAMPS,

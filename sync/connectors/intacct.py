@@ -36,7 +36,7 @@ from sync.connectors.netsuite_closures import (
     credit_lines,
     write_off_lines,
 )
-from sync.connectors.revenue_subledger import RevenueSubledger
+from sync.connectors.revenue_subledger import RevenueSubledger, followed
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
@@ -109,12 +109,9 @@ class IntacctErp(IntacctBooks):
         self._create_once(CUSTOMER, body)
         return customer.crm_account_id
 
+    @followed
     def upsert_sales_order(self, contract: Contract, *, customer_id: str) -> str:
-        order_id = self._sales_order(contract, customer_id)
-        # After Sage Intacct has the order: a schedule for an order it refused would post revenue.
-        if self.subledger is not None:
-            self.subledger.record(contract)
-        return order_id
+        return self._sales_order(contract, customer_id)
 
     def _sales_order(self, contract: Contract, customer_id: str) -> str:
         found = self._find(ORDER, contract.order_key)
@@ -133,6 +130,7 @@ class IntacctErp(IntacctBooks):
             "referenceNumber": contract.order_key, "lines": lines,
             "memo": f"Salesforce opportunity {contract.opportunity_id} v{contract.version}"})
 
+    @followed
     def post_invoice(self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
                      ) -> str:
         """The invoice total: its lines to deferred revenue, its tax to sales tax payable. An
@@ -163,6 +161,7 @@ class IntacctErp(IntacctBooks):
         self._owners[key] = (customer_id, currency)
         return key
 
+    @followed
     def apply_payment(self, payment: Payment, *, invoice_id: str) -> str:
         found = self._find(PAYMENT, payment.billing_id)
         if found:
@@ -178,6 +177,7 @@ class IntacctErp(IntacctBooks):
             "details": [{"arInvoice": {"key": invoice_id},
                          "txnAmount": str(from_minor(payment.amount_minor, payment.currency))}]})
 
+    @followed
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str:
         """Booked as NetSuite's credit memo is (`netsuite_closures.credit_lines`): deferred
         revenue for what the invoice had not earned on the credit's date, contra revenue for
@@ -188,6 +188,7 @@ class IntacctErp(IntacctBooks):
                             credit.created_at.date().isoformat(),
                             f"Stripe credit note {credit.billing_id}: {credit.reason}")
 
+    @followed
     def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
         """A void takes the open balance back out of deferred revenue (and tax); a write-off
         does the same for what was not earned and books the rest as bad debt (see

@@ -18,20 +18,25 @@ from decimal import Decimal
 from typing import Any
 
 from sync.connectors.erp_invoices import not_itemized
-from sync.connectors.exact_json import loads
 from sync.connectors.netsuite_billing import bill_order, order_line, period_dates, rev_rec_dates
 from sync.connectors.netsuite_change import lower_amended_order, lowers
-from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
-from sync.connectors.netsuite_transport import RECORDS, SYSTEM, NetSuiteTransport
-from sync.connectors.revenue_subledger import RevenueSubledger
+from sync.connectors.netsuite_closures import (
+    BAD_DEBT_ITEM,
+    TAX_ITEM,
+    credit_lines,
+    memo_fields,
+    write_off_lines,
+)
+from sync.connectors.netsuite_transport import DEFERRED_REVENUE, RECORDS, SYSTEM, NetSuiteTransport
+from sync.connectors.revenue_subledger import RevenueSubledger, followed
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
 from sync.ports import ErpCustomer, ErpInvoice, PostedCredit, PostedInvoice, PostedOrder
 
-SUITEQL = "/services/rest/query/v1/suiteql"
 PAGE = 1000
 RECURRING_ITEM, ONE_TIME_ITEM, CREDIT_ITEM = "Subscription", "One-time charges", "Credit"
+NOT_REVENUE_ITEMS = frozenset({TAX_ITEM, CREDIT_ITEM, BAD_DEBT_ITEM})
 
 
 class NetSuiteErp(NetSuiteTransport):
@@ -70,12 +75,9 @@ class NetSuiteErp(NetSuiteTransport):
             body["email"] = customer.email
         return self._upsert("customer", customer.crm_account_id, body)
 
+    @followed
     def upsert_sales_order(self, contract: Contract, *, customer_id: str) -> str:
-        order_id = self._sales_order(contract, customer_id)
-        # After NetSuite has the order: a schedule for an order it refused would post revenue.
-        if self.subledger is not None:
-            self.subledger.record(contract)
-        return order_id
+        return self._sales_order(contract, customer_id)
 
     def _sales_order(self, contract: Contract, customer_id: str) -> str:
         currency = contract.currency
@@ -109,6 +111,7 @@ class NetSuiteErp(NetSuiteTransport):
         self._order_items[order_id] = [str(line["item"]["id"]) for line in lines]
         return order_id
 
+    @followed
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None
     ) -> str:
@@ -163,6 +166,7 @@ class NetSuiteErp(NetSuiteTransport):
         self._invoices[erp_id] = (customer_id, currency)
         return erp_id
 
+    @followed
     def apply_payment(self, payment: Payment, *, invoice_id: str) -> str:
         found = self._find("customerPayment", payment.billing_id)
         if found:
@@ -178,6 +182,7 @@ class NetSuiteErp(NetSuiteTransport):
             "apply": {"items": [{"doc": {"id": invoice_id}, "apply": True, "amount": amount}]},
         }, currency, payment.paid_at.date()))
 
+    @followed
     def post_credit_memo(self, credit: CreditNote, *, invoice_id: str) -> str:
         found = self._find("creditMemo", credit.billing_id)
         if found:
@@ -204,6 +209,7 @@ class NetSuiteErp(NetSuiteTransport):
                                         "amount": from_minor(applied, credit.currency)}]}
         return self._upsert("creditMemo", credit.billing_id, body)
 
+    @followed
     def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
         """A void transforms the invoice into a credit memo; a write-off is a credit memo with a
         Bad debt line (see `netsuite_closures`). Read first: the memo applies what is open."""
@@ -312,17 +318,6 @@ class NetSuiteErp(NetSuiteTransport):
         for page in _chunks(rows):
             yield [_open_invoice(r, symbols[r["currency"]]) for r in page]
 
-    def suiteql(self, query: str) -> Iterator[dict[str, str]]:
-        offset = 0
-        while True:
-            page = loads(self._call("suiteql", "POST", SUITEQL,
-                                    params={"limit": PAGE, "offset": offset},
-                                    body={"q": query}, headers={"Prefer": "transient"}).content)
-            yield from page.get("items") or []
-            if not page.get("hasMore"):
-                return
-            offset += PAGE
-
     # --- helpers ---------------------------------------------------------------------------
 
     def _currency_map(self) -> dict[str, str]:
@@ -344,6 +339,11 @@ class NetSuiteErp(NetSuiteTransport):
             body: dict[str, Any] = {"itemId": product[:60], "displayName": product[:60]}
             if self.setup.income_account and product != TAX_ITEM:
                 body["incomeAccount"] = {"id": self.setup.income_account}
+            # With closebot's schedules, revenue items bill to Deferred Revenue; the close
+            # releases it by journal entry (docs/revenue.md).
+            if self.subledger is not None and product not in NOT_REVENUE_ITEMS and (
+                    deferred := self.account_ids().get(DEFERRED_REVENUE)):
+                body["deferredRevenueAccount"] = {"id": deferred}
             self._items[product] = self._upsert(
                 "serviceSaleItem", f"closebot-item:{product[:200]}", body)
         return self._items[product]
@@ -363,10 +363,10 @@ def _open_invoice(row: dict[str, Any], currency: str) -> ErpInvoice:
     return ErpInvoice(id=str(row["id"]), number=row.get("tranid"), customer_id=str(row["entity"]),
                       currency=currency, total_minor=minor("foreigntotal"),
                       open_minor=minor("foreignamountremaining"),
-                      external_id=row.get("externalid"), due_on=_day(row.get("duedate")))
+                      external_id=row.get("externalid"), due_on=suiteql_day(row.get("duedate")))
 
 
-def _day(value: str | None) -> date | None:
+def suiteql_day(value: str | None) -> date | None:
     """A SuiteQL date: ISO, or the account's default M/D/YYYY when no format is set."""
     if not value:
         return None

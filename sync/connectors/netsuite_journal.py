@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sync.connectors.netsuite import NetSuiteErp
-from sync.connectors.netsuite_transport import SYSTEM
+from sync.connectors.netsuite import NetSuiteErp, suiteql_day
+from sync.connectors.netsuite_transport import DEFERRED_REVENUE, SYSTEM
 from sync.errors import PermanentError
-from sync.money import from_minor
-from sync.ports_revenue import DeferredMoves, PeriodClosedInErp, RevenueLine
+from sync.money import from_minor, to_minor
+from sync.ports_revenue import REVENUE_ENTRY, DeferredMoves, PeriodClosedInErp, RevenueLine
 
-DEFERRED_REVENUE = "2100"
 CLOSED_PERIOD = "closed period"  # the phrase NetSuite's refusal carries
 
 
@@ -28,7 +28,6 @@ class NetSuiteRevenueJournal:
     def __init__(self, erp: NetSuiteErp, *, deferred_revenue: str = DEFERRED_REVENUE) -> None:
         self.erp = erp
         self.deferred_revenue = deferred_revenue
-        self._ids: dict[str, str] = {}  # account number -> internal id
 
     def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
                      lines: Sequence[RevenueLine]) -> str:
@@ -49,17 +48,41 @@ class NetSuiteRevenueJournal:
                 raise PeriodClosedInErp(str(refused)) from None
             raise
 
-    def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves | None:
-        """Not read yet: NetSuite's invoices book to the items' accounts, and its general
-        ledger lines are read without their dates."""
-        return None
+    def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves:
+        """Deferred Revenue's general-ledger lines (`transactionaccountingline`) with the date,
+        type and external ID of their transactions, two queries: invoice lines are billings,
+        closebot's revenue entries are released, every other line (credit memos, voids,
+        write-offs, journal entries made by hand) is a credit."""
+        deferred = self._account(self.deferred_revenue)
+        dated = {str(row["id"]): row for row in self.erp.suiteql(
+            "SELECT id, type, trandate, externalid FROM transaction WHERE currency = "
+            f"{self.erp._currency_id(currency)}")}
+        opening = billings = credits = released = 0
+        for line in self.erp.suiteql("SELECT transaction, amount FROM transactionaccountingline "
+                                     f"WHERE account = {deferred}"):
+            tran = dated.get(str(line["transaction"]))
+            if tran is None:
+                continue  # another currency's
+            day = suiteql_day(str(tran["trandate"]))
+            if day is None or day > end:
+                continue
+            credit = -to_minor(Decimal(str(line["amount"])), currency)  # amount: debit - credit
+            if day < start:
+                opening += credit
+            elif tran.get("type") == "CustInvc":
+                billings += credit
+            elif str(tran.get("externalid") or "").startswith(REVENUE_ENTRY):
+                released -= credit
+            else:
+                credits -= credit
+        return DeferredMoves(opening, billings, credits, released,
+                             opening + billings - credits - released)
 
     def _account(self, number: str) -> str:
-        if not self._ids:
-            self._ids = {str(row["acctnumber"]): str(row["id"])
-                         for row in self.erp.suiteql("SELECT id, acctnumber FROM account")}
-        if number not in self._ids:
+        found = self.erp.account_ids().get(number)
+        if found is None:
             raise PermanentError(
                 f"NetSuite has no account number {number} for revenue postings; add it under "
                 "Lists > Accounting > Accounts", system=SYSTEM)
-        return self._ids[number]
+        return found
+

@@ -9,6 +9,7 @@ import re
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,10 @@ from sync.errors import CredentialsRefused, PermanentError, TransientError
 
 SYSTEM = "netsuite"
 RECORDS = "/services/rest/record/v1"
+SUITEQL = "/services/rest/query/v1/suiteql"
+SUITEQL_PAGE = 1000
+# closebot's chart: the Deferred Revenue account invoices bill to and revenue entries release.
+DEFERRED_REVENUE = "2100"
 GOVERNANCE = "/services/rest/system/v1/governanceLimits"
 _ID_IN_LOCATION = re.compile(r"/([^/]+)$")
 
@@ -72,6 +77,25 @@ class NetSuiteTransport:
         self._items: dict[str, str] = {}  # product name → service item internal id
         self._invoices: dict[str, tuple[str, str]] = {}  # invoice id → (customer id, currency)
         self._order_items: dict[str, list[str]] = {}  # sales order id → item id of each line
+        self._accounts: dict[str, str] = {}  # account number → internal id
+
+    def suiteql(self, query: str) -> Iterator[dict[str, str]]:
+        offset = 0
+        while True:
+            page = loads(self._call("suiteql", "POST", SUITEQL,
+                                    params={"limit": SUITEQL_PAGE, "offset": offset},
+                                    body={"q": query}, headers={"Prefer": "transient"}).content)
+            yield from page.get("items") or []
+            if not page.get("hasMore"):
+                return
+            offset += SUITEQL_PAGE
+
+    def account_ids(self) -> dict[str, str]:
+        """Account number → internal id, read once."""
+        if not self._accounts:
+            self._accounts = {str(row["acctnumber"]): str(row["id"])
+                              for row in self.suiteql("SELECT id, acctnumber FROM account")}
+        return self._accounts
 
     def _upsert(self, record_type: str, external_id: str, body: dict[str, Any]) -> str:
         response = self._call(f"upsert {record_type}", "PUT",

@@ -2,22 +2,55 @@
 
 The embedded ledger's sales orders carry the revenue schedules (per obligation, per period, at
 the allocated price), so with another ERP closebot records each contract version there as well:
-the same rows, planned by the same code, re-planned the way the ledger re-plans them. No
-invoice or payment is posted into it; the ERP keeps those. Month-end close posts what the
-schedules release to the ERP as journal entries (`sync/ledger/subledger_close.py`).
+the same rows, planned by the same code, re-planned the way the ledger re-plans them. Every
+invoice, payment, credit memo, void and write-off the ERP accepts is then recorded there too,
+through the same `LedgerErp` calls the ledger as ERP receives: a credit memo shrinks the rows
+its invoice billed (`sync/ledger/replan.py`), a void or write-off stops them
+(`sync/ledger/closures.py`), and a cancellation is its credits. So the schedules follow every
+contract change the ledger follows, with nothing of that logic repeated here. The ERP keeps its
+own books of those records; the subledger's copies only steer the schedules. Month-end close
+posts what the schedules release to the ERP as journal entries
+(`sync/ledger/subledger_close.py`).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
+
 from sync.connectors.ledger import LedgerErp
 from sync.ledger import Ledger
-from sync.model import Contract
+from sync.ledger.listing import order_for_version
+from sync.model import Contract, CreditNote, Invoice, InvoiceClosure, Payment
+
+P = ParamSpec("P")
 
 
 class RevenueSubledger:
     def __init__(self, ledger: Ledger, *, recognize_on_delivery: bool = False) -> None:
         self.ledger = ledger
         self._orders = LedgerErp(ledger, recognize_on_delivery=recognize_on_delivery)
+
+    def follow(self, record: object) -> None:
+        """Record what the ERP has just accepted; each is kept once by its external ID, so a
+        replay records nothing new."""
+        if isinstance(record, Contract):
+            self.record(record)
+        elif isinstance(record, Invoice):
+            self.post_invoice(record)
+        elif not isinstance(record, Payment | CreditNote | InvoiceClosure):
+            return
+        elif self.ledger.invoice(record.invoice_billing_id) is None:
+            # An invoice the ERP received before its deal had a schedule here: nothing of its
+            # schedule to change.
+            return
+        elif isinstance(record, Payment):
+            self._orders.apply_payment(record, invoice_id=record.invoice_billing_id)
+        elif isinstance(record, CreditNote):
+            self._orders.post_credit_memo(record, invoice_id=record.invoice_billing_id)
+        else:
+            self._orders.close_invoice(record, invoice_id=record.invoice_billing_id)
 
     def record(self, contract: Contract) -> None:
         """The contract version's schedules, once: a replay finds the order by its key. A
@@ -27,3 +60,34 @@ class RevenueSubledger:
             return
         customer = self._orders.upsert_customer(contract.customer, currency=contract.currency)
         self._orders.upsert_sales_order(contract, customer_id=customer)
+
+    def post_invoice(self, invoice: Invoice) -> None:
+        """Filed under the contract version's order, so each line names the schedule it bills
+        (as on the ledger). A deal with no order here (posted before the subledger kept its
+        schedules, or not a deal's invoice) has no schedule to follow."""
+        if invoice.opportunity_id is None:
+            return
+        order = self.ledger.read(lambda s: order_for_version(
+            s, str(invoice.opportunity_id), invoice.contract_version))
+        if order is None:
+            return
+        key, customer = order
+        self._orders.post_invoice(invoice, customer_id=customer, sales_order_id=key)
+
+
+def followed(post: Callable[P, str]) -> Callable[P, str]:
+    """An ERP posting (a method taking the record first), then the same record in the
+    subledger. After the ERP has accepted it: a schedule changed for a record the ERP refused
+    would post the wrong revenue. A crash in between replays the posting, which the ERP finds by
+    its external ID, and records it then."""
+
+    @functools.wraps(post)
+    def posting(*args: P.args, **kwargs: P.kwargs) -> str:
+        done = post(*args, **kwargs)
+        erp, record = args[0], args[1]
+        subledger: RevenueSubledger | None = getattr(erp, "subledger", None)
+        if subledger is not None:
+            subledger.follow(record)
+        return done
+
+    return posting

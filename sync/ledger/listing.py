@@ -1,5 +1,6 @@
 """Reads of the ledger page by page, ordered by record id: every customer, and every invoice with
-something still receivable. The go-live import links them to the CRM; nothing here writes."""
+something still receivable. The go-live import links them to the CRM; nothing here writes. Also
+the sales order a deal's invoice bills, which the revenue subledger files the invoice under."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.ledger import LedgerCreditMemo, LedgerCustomer, LedgerInvoice, LedgerPayment
+from storage.ledger import (
+    LedgerCreditMemo,
+    LedgerCustomer,
+    LedgerInvoice,
+    LedgerPayment,
+    LedgerSalesOrder,
+)
 
 
 @dataclass(frozen=True)
@@ -63,3 +70,23 @@ def open_invoices_after(session: Session, after: int, limit: int) -> tuple[list[
     found = [OpenInvoiceRow(*row[:7], int(row[7]), row[8]) for row in rows]
     last = rows[-1][0] if len(rows) == limit else None
     return [r for r in found if r.open_minor > 0], last
+
+
+def order_for_version(session: Session, opportunity_id: str, version: int | None
+                      ) -> tuple[str, str] | None:
+    """(the sales order's external ID, its customer's) that an invoice of the deal's contract
+    `version` bills: that version's order, else the latest one before it (an amendment that
+    changed no value keeps the amended version's order); None when the deal has none."""
+    found: list[tuple[int, str, str]] = []
+    for key, customer in session.execute(
+        select(LedgerSalesOrder.external_id, LedgerCustomer.external_id)
+        .join(LedgerCustomer, LedgerCustomer.id == LedgerSalesOrder.customer_id)
+        .where(LedgerSalesOrder.external_id.startswith(f"{opportunity_id}:v"))
+    ):
+        number = str(key).rpartition(":v")[2]
+        if number.isdigit() and (version is None or int(number) <= version):
+            found.append((int(number), str(key), str(customer)))
+    if not found:
+        return None
+    _, key, customer = max(found)
+    return key, customer

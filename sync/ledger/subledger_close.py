@@ -126,18 +126,20 @@ def _roll_forward(journal: RevenueJournal, close: CloseReport, postings: list[Er
                   ) -> list[RollForward]:
     """The ERP's Deferred Revenue rolled forward with what the subledger recognized: it ties
     when the ERP released exactly that in the period (an entry the ERP moved to the next
-    period shows as the difference)."""
+    period shows as the difference). Each currency the subledger holds deferred revenue in,
+    so a month with billings or credits and no revenue (a void) is rolled forward too."""
     recognized: dict[str, int] = {}
-    for posting in postings:
+    for posting in postings:  # a month split into parts posts several entries per currency
         recognized[posting.currency] = recognized.get(posting.currency, 0) + posting.amount_minor
     found = []
-    for currency, amount in recognized.items():
+    for currency in sorted(set(recognized) | {r.currency for r in close.roll_forward}):
         moves = journal.deferred_moves(currency, close.starts_on, close.ends_on)
         if moves is None:
             continue
+        released = recognized.get(currency, 0)
         found.append(RollForward(
-            currency, moves.opening, moves.billings, moves.credits, amount,
-            moves.opening + moves.billings - moves.credits - amount, moves.closing))
+            currency, moves.opening, moves.billings, moves.credits, released,
+            moves.opening + moves.billings - moves.credits - released, moves.closing))
     return found
 
 

@@ -4,7 +4,8 @@ The seed deal (Implementation Services USD 20,000 on delivery at the start S + P
 Subscription USD 100,000 over 10 months) is posted to NetSuite; closebot keeps its schedules.
 Closing S's month P1 posts one journal entry `closebot-rev-P1-USD`: the implementation's 20,000,
 plus the subscription's first 10,000 when S is the 1st (its first month then ends in P1).
-Running it again posts nothing: the same entry, no second one.
+Running it again posts nothing: the same entry, no second one. The roll-forward is NetSuite's
+Deferred Revenue: 0 + 120,000 billed - that entry, which is its balance there.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def test_close_posts_the_months_revenue_to_netsuite_once(tmp_path: Path) -> None
         assert (report["erp"], report["already_closed"]) == ("netsuite", False)
         assert (entry["external_id"], entry["amount_minor"]) == (
             f"closebot-rev-{period}-USD", expected)
+        # NetSuite's Deferred Revenue holds the invoice's 120,000 less the entry: it ties.
+        [rolled] = report["roll_forward"]
+        assert (rolled["billings"], rolled["recognized"], rolled["ledger_balance"],
+                rolled["ties"]) == (120 * K, expected, 120 * K - expected, True)
         again = _close(env, tmp_path, period)
         assert again["already_closed"] and again["journal_entries"] == report["journal_entries"]
         [record] = [r for r in stack.netsuite.records("journalEntry")

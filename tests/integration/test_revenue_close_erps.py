@@ -18,9 +18,10 @@ The ERP had closed P2 itself before closebot's close: P2's entry is dated P3's f
 
 Deferred-revenue roll-forward (opening + billings - credits - recognized = closing):
     P1   0 + 120,000 - 0 - 30,000 = 90,000; the ERP's Deferred Revenue on P1's last day 90,000
-    P2   90,000 + 0 - 0 - 10,000 = 80,000; the ledger 80,000; Sage Intacct 90,000, because
-         P2's entry is dated in P3 (the 10,000 difference is the moved entry)
-NetSuite's Deferred Revenue is not read (no roll-forward there).
+    P2   90,000 + 0 - 0 - 10,000 = 80,000; the ledger 80,000; NetSuite and Sage Intacct
+         90,000, because P2's entry is dated in P3 (the 10,000 difference is the moved entry)
+NetSuite books the invoice's lines to Deferred Revenue because closebot's items carry it as
+their deferred revenue account; its balance is read from `transactionaccountingline`.
 
 With RECOGNIZE_ON_DELIVERY the implementation waits for its delivery, marked on day 45 (S + 44
 days, always in P2):
@@ -28,7 +29,7 @@ days, always in P2):
     close P1   Dr Deferred 10,000 / Cr Subscription revenue 10,000
     close P2   Dr Deferred 30,000 / Cr Services revenue 20,000, Cr Subscription revenue 10,000
     after P2   the same 40,000 / 80,000; roll-forward P1 recognizes 10,000 (closing 110,000),
-               P2 30,000 (closing 80,000; Sage Intacct 110,000)
+               P2 30,000 (closing 80,000; NetSuite and Sage Intacct 110,000)
 """
 
 from __future__ import annotations
@@ -161,18 +162,15 @@ def test_close_two_months_posts_the_same_revenue_on_every_erp(
     p2_rows, p2_roll = _close(stack, rt, sessions, p2)
     assert p2_rows == (2 if on_delivery else 1)
 
-    # Deferred revenue rolled forward. NetSuite's is not read; Sage Intacct's general ledger
-    # holds the invoice's 120,000 and the revenue entries, and P2's entry, dated in P3 because
-    # Sage had closed P2, is the difference there.
+    # Deferred revenue rolled forward. NetSuite's and Sage Intacct's general ledgers hold the
+    # invoice's 120,000 and the revenue entries, and P2's entry, dated in P3 because the ERP
+    # had closed P2, is the difference there.
     first = 10 * K if on_delivery else 30 * K
-    if stack.netsuite is None:
-        assert p1_roll == (RollForward("USD", 0, 120 * K, 0, first, 120 * K - first,
-                                       120 * K - first),)
-        in_erp = 80 * K if on_ledger(stack) else 120 * K - first
-        assert p2_roll == (RollForward("USD", 120 * K - first, 0, 0, 40 * K - first, 80 * K,
-                                       in_erp),)
-    else:
-        assert p1_roll == p2_roll == ()
+    assert p1_roll == (RollForward("USD", 0, 120 * K, 0, first, 120 * K - first,
+                                   120 * K - first),)
+    in_erp = 80 * K if on_ledger(stack) else 120 * K - first
+    assert p2_roll == (RollForward("USD", 120 * K - first, 0, 0, 40 * K - first, 80 * K,
+                                   in_erp),)
 
     if on_ledger(stack):
         books = ledger_books(sessions)
