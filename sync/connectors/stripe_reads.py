@@ -1,8 +1,11 @@
 """Stripe reads that change nothing: one subscription, and every customer, subscription and open
 invoice page by page (`starting_after` cursors, 100 a page, newest first as Stripe lists them).
 
-The dry run reads a subscription to know when an amendment would take effect; the go-live import
-lists what already exists so it can be linked instead of created again.
+The dry run reads a subscription to know when an amendment would take effect, and the bill step
+one already linked (found by the go-live import, or made by an attempt that lost its lease); the
+go-live import lists what already exists so it can be linked instead of created again. Invoice
+lines name their products (each product read once per client), which the post step matches to
+the contract's lines.
 """
 
 from __future__ import annotations
