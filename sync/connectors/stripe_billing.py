@@ -233,16 +233,6 @@ class StripeBilling(StripeLifecycle):
     def _read(self, data: dict[str, Any]) -> Invoice:
         return to_invoice(data, self._product_name)
 
-    def _product_name(self, product_id: str) -> str | None:
-        """Products closebot made are named after the CRM product; others are read once."""
-        if product_id not in self._products:
-            try:
-                found = self._call("products.retrieve", "get", f"/v1/products/{product_id}", {})
-            except PermanentError:
-                return None  # deleted since: the line then matches no obligation
-            self._products[product_id] = str(found.get("name") or "")
-        return self._products[product_id] or None
-
     # --- reads and credits -----------------------------------------------------------------
     def invoice(self, invoice_id: str) -> Invoice:
         return self._read(

@@ -1,8 +1,11 @@
 """Stripe reads that change nothing: one subscription, and every customer, subscription and open
 invoice page by page (`starting_after` cursors, 100 a page, newest first as Stripe lists them).
 
-The dry run reads a subscription to know when an amendment would take effect; the go-live import
-lists what already exists so it can be linked instead of created again.
+The dry run reads a subscription to know when an amendment would take effect, and the bill step
+one already linked (found by the go-live import, or made by an attempt that lost its lease); the
+go-live import lists what already exists so it can be linked instead of created again. Invoice
+lines name their products (each product read once per client), which the post step matches to
+the contract's lines.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from sync.connectors.stripe_objects import day, to_invoice
 from sync.connectors.stripe_transport import StripeTransport
+from sync.errors import PermanentError
 from sync.model import Invoice
 from sync.ports import BillingCustomer, BillingResult, BillingSubscription
 
@@ -25,7 +29,9 @@ class StripeReads(StripeTransport):
         sub = self._call("subscriptions.retrieve", "get", f"/v1/subscriptions/{subscription_id}",
                          {"expand": ["latest_invoice"]})
         latest = sub.get("latest_invoice")
-        invoices = [to_invoice(latest)] if isinstance(latest, dict) else []
+        # Its lines name their products, as every invoice read does: the post step matches each
+        # line to the obligation selling that product.
+        invoices = [to_invoice(latest, self._product_name)] if isinstance(latest, dict) else []
         ends = [item.get("current_period_end") for item in sub["items"]["data"]]
         return BillingResult(subscription_id=str(sub["id"]), invoices=invoices,
                              effective_on=day(min((e for e in ends if e), default=None)))
@@ -41,7 +47,17 @@ class StripeReads(StripeTransport):
 
     def open_invoices(self) -> Iterator[list[Invoice]]:
         for page in self._pages("invoices.list", "/v1/invoices", {"status": "open"}):
-            yield [to_invoice(i) for i in page]
+            yield [to_invoice(i, self._product_name) for i in page]
+
+    def _product_name(self, product_id: str) -> str | None:
+        """Products closebot made are named after the CRM product; others are read once."""
+        if product_id not in self._products:
+            try:
+                found = self._call("products.retrieve", "get", f"/v1/products/{product_id}", {})
+            except PermanentError:
+                return None  # deleted since: the line then matches no obligation
+            self._products[product_id] = str(found.get("name") or "")
+        return self._products[product_id] or None
 
     def _pages(self, kind: str, path: str, params: dict[str, Any]
                ) -> Iterator[list[dict[str, Any]]]:

@@ -23,7 +23,7 @@ def pg_url() -> Iterator[str]:
 
 
 def test_three_replicas_share_the_work_without_duplicates(pg_url: str) -> None:
-    result = run(200, fault_rate=0.1, kills=5, seed=21, replicas=3, database_url=pg_url,
+    result = run(100, fault_rate=0.1, kills=5, seed=21, replicas=3, database_url=pg_url,
                  settle_s=180)
     assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
     assert result["audit_ok"], result["problems"]
