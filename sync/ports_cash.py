@@ -104,6 +104,9 @@ class CashPosting:
     legs: tuple[Leg, ...]
     # A refund's credit memo against its invoice, posted first (amount, invoice id), if any.
     credit_invoice: tuple[int, str] | None = field(default=None)
+    # The legal entity whose own Stripe account this movement is in (docs/entities.md); None
+    # for the company's account.
+    entity: str | None = None
 
 
 class CashReads(Protocol):
