@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import stripe
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,6 +60,7 @@ ENTITIES = json.dumps([
      "stripe_account": UK_ACCOUNT, "functional_currency": "GBP"},
 ])
 CASH, AR, CLEARING, DEFERRED, CARD_FEES = "1000", "1100", "1200", "2100", "6100"
+CUSTOMER_CREDIT = "2200"
 
 
 @pytest.fixture
@@ -158,3 +160,35 @@ def _cash_figures(entities: dict[str, Any]) -> dict[str, tuple[str, int, int, in
                 out[name] = (currency, figures["stripe_balance"], figures["clearing"],
                              figures["clearing_to_book"])
     return out
+
+
+def test_an_overpayment_in_an_entitys_account_is_its_customer_credit(
+        ledger_stack: SandboxStack, rt: Runtime) -> None:
+    """Hooli UK pays its GBP 500.00 invoice 600.00 in Acme Ltd's account; Stripe puts the
+    100.00 excess on Hooli UK's credit balance there. In Acme Ltd's books, by hand:
+
+        invoice      AR 500.00 / Deferred revenue 500.00
+        payment      Clearing 500.00 / AR 500.00
+        overpayment  Clearing 100.00 / Customer credit 100.00
+
+    so Acme Ltd holds Clearing 600.00 (Stripe's, until the payout), Customer credit (100.00),
+    Deferred revenue (500.00); nothing under "(no entity)"."""
+    stack = ledger_stack
+    _deal(stack, "Hooli UK", "GBP", 500, "GB")
+    sync_once(rt)
+    client = stripe.StripeClient(stack.stripe.api_key, base_addresses={"api": stack.stripe.url})
+    on = {"stripe_account": UK_ACCOUNT}
+    (invoice,) = stack.stripe.account(UK_ACCOUNT).objects("invoice")
+    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": invoice["customer"]},
+                                          options=on)
+    pi = client.v1.payment_intents.create(
+        {"amount": 60_000, "currency": "gbp", "customer": invoice["customer"],
+         "payment_method": pm["id"], "confirm": True}, options=on)
+    response = httpx.post(f"{stack.stripe.url}/sandbox/invoices/{invoice['id']}/overpay",
+                          data={"payment_intent": pi["id"]}, auth=(stack.stripe.api_key, ""),
+                          headers={"Stripe-Account": UK_ACCOUNT})
+    response.raise_for_status()
+    sync_once(rt)
+    assert _books(rt) == {
+        "Acme Ltd": {"GBP": {CLEARING: 60_000, CUSTOMER_CREDIT: -10_000, DEFERRED: -50_000}},
+    }
