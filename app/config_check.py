@@ -31,7 +31,7 @@ def check(settings: Settings) -> tuple[list[str], bool]:
     else:
         ok = False
         lines.append("stripe      : MISSING: set STRIPE_API_KEY")
-    if not settings.stripe_webhook_secret:
+    if not settings.stripe_webhook_secret and not settings.stripe_connect_webhook_secret:
         lines.append("stripe hooks: not set (STRIPE_WEBHOOK_SECRET); events are polled instead")
     if settings.erp == "ledger":
         lines.append("erp         : ledger (embedded ledger in the database)")

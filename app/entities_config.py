@@ -38,6 +38,8 @@ def entities_line(settings: Settings) -> tuple[str, bool]:
         return "entities    : one company (ENTITIES unset)", True
     missing = [f"{e.name} needs {e.stripe_api_key_env}" for e in entities.entities
                if e.stripe_api_key_env and not _env_set(e.stripe_api_key_env)]
+    missing += [f"{e.name} needs {e.stripe_webhook_secret_env}" for e in entities.entities
+                if e.stripe_webhook_secret_env and not _env_set(e.stripe_webhook_secret_env)]
     if settings.erp == "netsuite":
         missing += [f"{e.name} has no netsuite_subsidiary" for e in entities.entities
                     if not e.netsuite_subsidiary]

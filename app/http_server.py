@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -14,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from app.observability import healthz, render_metrics
-from app.stripe_webhooks import handle_stripe_webhook
+from app.stripe_webhooks import Endpoint, handle_stripe_webhook
 from sync.engine.runtime import Runtime
 
 log = logging.getLogger("closebot.http")
@@ -27,7 +28,7 @@ def wsgi_app(
     sessions: sessionmaker[Session],
     *,
     runtime: Runtime | None = None,
-    webhook_secret: str | None = None,
+    webhook_secret: str | Sequence[Endpoint] | None = None,
     scheduler: bool = False,
 ) -> Any:
     """`app` is None in Socket Mode: Slack events then arrive over the socket, not here."""
@@ -82,7 +83,8 @@ def _well_formed(payload: Any) -> bool:
     return isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
 
 
-def _stripe(request: Request, runtime: Runtime | None, secret: str | None) -> Response:
+def _stripe(request: Request, runtime: Runtime | None,
+            secret: str | Sequence[Endpoint] | None) -> Response:
     if runtime is None or not secret:
         return Response("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)", status=404)
     if (request.content_length or 0) > MAX_BODY:
@@ -118,7 +120,7 @@ def serve(
     port: int,
     host: str = "0.0.0.0",
     runtime: Runtime | None = None,
-    webhook_secret: str | None = None,
+    webhook_secret: str | Sequence[Endpoint] | None = None,
     scheduler: bool = False,
 ) -> BaseWSGIServer:
     """A threaded server; call `.serve_forever()` (or `.shutdown()` from another thread)."""

@@ -40,15 +40,20 @@ def recognize_revenue(rt: Runtime) -> Counter[str]:
     return Counter({"recognized": ledger.recognize_revenue(through=rt.now().date() + ahead)})
 
 def reconcile_cash(rt: Runtime) -> Counter[str]:
-    """Every payout of the last weeks decomposed and booked (`sync.cash`); a replay books
-    nothing twice, so the window overlaps the previous run's on purpose."""
-    if rt.cash is None:
+    """Every payout of the last weeks decomposed and booked (`sync.cash`), the company's Stripe
+    account's and each legal entity's own into its own books; a replay books nothing twice, so
+    the window overlaps the previous run's on purpose."""
+    accounts = [*([rt.cash] if rt.cash is not None else []), *rt.entity_cash.values()]
+    if not accounts:
         return Counter()
     since = rt.now().date() - timedelta(days=CASH_WINDOW_DAYS)
-    run = run_cash(rt.cash.reads, rt.cash.erp, rt.sessions, arrival_gte=since)
-    return Counter({"payouts": run.payouts, "settled": run.settled,
-                    "transactions": run.transactions,
-                    "cash_exceptions": cash_alerts.surface(rt.sessions)})
+    counts: Counter[str] = Counter()
+    for cash in accounts:
+        run = run_cash(cash.reads, cash.erp, rt.sessions, arrival_gte=since)
+        counts.update({"payouts": run.payouts, "settled": run.settled,
+                       "transactions": run.transactions})
+    counts["cash_exceptions"] = cash_alerts.surface(rt.sessions)
+    return counts
 
 
 CASH_WINDOW_DAYS = 35

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None  # only for a local emulator or a proxy
     stripe_webhook_secret: SecretStr | None = None
+    # The platform's Connect endpoint's signing secret: events of the entities' Connect accounts.
+    stripe_connect_webhook_secret: SecretStr | None = None
     stripe_rate_per_s: float = 25.0
 
     # ERP: the embedded ledger by default, or NetSuite (token-based auth).
@@ -214,6 +216,7 @@ class Settings(BaseSettings):
             self.salesforce_access_token, self.salesforce_password,
             self.salesforce_security_token, self.salesforce_client_secret,
             self.salesforce_refresh_token, self.stripe_api_key, self.stripe_webhook_secret,
+            self.stripe_connect_webhook_secret,
             self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
         ]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

@@ -17,6 +17,7 @@ from app.settings import Settings
 from app.slack_app import build_surface, bundle, create_app
 from app.slack_jobs import add_slack_jobs
 from app.slack_signing import signing_secret_needed
+from app.stripe_webhooks import endpoints
 from app.wiring import build_runtime, open_database
 from sync.engine.runtime import Runtime
 from sync.ops import alerts, approvals
@@ -40,10 +41,9 @@ def run_serve(settings: Settings, *, scheduler: bool = True, port: int | None = 
                                books_s=settings.reconcile_audit_interval_s)
         add_slack_jobs(jobs, bundle(app).surface, settings)
         jobs.start()
-    secret = settings.stripe_webhook_secret
     server = serve(
         None if socket_mode else app, sessions, port=port or settings.http_port, runtime=runtime,
-        webhook_secret=secret.get_secret_value() if secret else None, scheduler=scheduler,
+        webhook_secret=endpoints(settings, runtime.config.entities), scheduler=scheduler,
     )
     try:
         if socket_mode:

@@ -23,7 +23,7 @@ from sync.connectors.intacct import GlAccounts, IntacctErp
 from sync.connectors.intacct_cash import IntacctCash, cash_accounts
 from sync.connectors.intacct_journal import IntacctRevenueJournal
 from sync.connectors.ledger import LedgerErp
-from sync.connectors.ledger_cash import LedgerCash
+from sync.connectors.ledger_cash import LedgerCash, Scope
 from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.netsuite_cash import DEFAULT_ACCOUNTS, NetSuiteCash
 from sync.connectors.netsuite_journal import NetSuiteRevenueJournal
@@ -34,11 +34,13 @@ from sync.connectors.salesforce import SalesforceCrm
 from sync.connectors.stripe_billing import StripeBilling
 from sync.connectors.stripe_cash import StripeCash
 from sync.connectors.stripe_payouts import StripePayouts
-from sync.contracts.entities import Entities, EntityConfigError
+from sync.contracts.entities import Entities, Entity, EntityConfigError
 from sync.contracts.policy import PolicyLimits
+from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import EngineConfig, Runtime
 from sync.engine.telemetry import instrument
 from sync.ledger import Ledger, fx_rates
+from sync.ledger.entity_books import NO_ENTITY
 from sync.ledger.subledger_close import ErpPeriodCloses
 from sync.ports import Billing, Erp
 from sync.ports_cash import CashErp, CashPorts
@@ -219,24 +221,60 @@ def make_intacct(settings: Settings, sessions: sessionmaker[Session] | None = No
 def make_cash(
     settings: Settings, erp: Erp, sessions: sessionmaker[Session] | None = None
 ) -> CashPorts | None:
-    """Cash reconciliation, on whichever ERP closebot posts to, when Stripe is configured."""
-    ledger = getattr(erp, "ledger", None)
-    books: CashErp
-    if isinstance(ledger, Ledger):
-        books = LedgerCash(ledger)
-    elif isinstance(erp, NetSuiteErp):
-        books = NetSuiteCash(erp, {**DEFAULT_ACCOUNTS, **settings.netsuite_cash_accounts})
-    elif isinstance(erp, IntacctErp):
-        books = IntacctCash(erp, cash_accounts(erp.accounts, settings.intacct_cash_accounts),
-                            journal=settings.intacct_cash_journal)
-    else:
-        return None
+    """Cash reconciliation, on whichever ERP closebot posts to, when Stripe is configured: the
+    company's own Stripe account (an entity with its own account has its cash apart,
+    `make_entity_cash`)."""
     if settings.stripe_api_key is None:
+        return None
+    own = _own_cash_entities(settings)
+    scope = Scope(frozenset({NO_ENTITY, *(e.name for e in configured_entities(settings).entities
+                                          if e.name not in own)}), entities_of) if own else None
+    books = _cash_books(settings, erp, scope=scope)
+    if books is None:
         return None
     reads = StripeCash(api_key=settings.stripe_api_key.get_secret_value(),
                        api_base=settings.stripe_api_base, timeout=settings.stripe_timeout_s,
                        known=KnownPayments(sessions) if sessions is not None else None)
     return CashPorts(reads=instrument(reads, "stripe"), erp=books)
+
+
+def _own_cash_entities(settings: Settings) -> set[str]:
+    return {e.name for e in configured_entities(settings).entities
+            if e.stripe_account or e.stripe_api_key_env}
+
+
+def _cash_books(settings: Settings, erp: Erp, *, entity: str | None = None,
+                scope: Scope | None = None) -> CashErp | None:
+    ledger = getattr(erp, "ledger", None)
+    if isinstance(ledger, Ledger):
+        return LedgerCash(ledger, entity=entity, scope=scope)
+    if isinstance(erp, NetSuiteErp):
+        return NetSuiteCash(erp, {**DEFAULT_ACCOUNTS, **settings.netsuite_cash_accounts})
+    if isinstance(erp, IntacctErp):
+        return IntacctCash(erp, cash_accounts(erp.accounts, settings.intacct_cash_accounts),
+                           journal=settings.intacct_cash_journal)
+    return None
+
+
+def make_entity_cash(settings: Settings, erp: Erp, entity_erp: dict[str, Erp]
+                     ) -> dict[str, CashPorts]:
+    """Each legal entity's own Stripe account's cash (its Connect account through the platform's
+    key, or its own key), booked to its place in the ERP: its NetSuite subsidiary, its Sage
+    Intacct entity, or its books on the embedded ledger (docs/entities.md)."""
+    if settings.stripe_api_key is None:
+        return {}
+    cash: dict[str, CashPorts] = {}
+    for entity in configured_entities(settings).entities:
+        options = _entity_stripe(settings, entity)
+        if options is None:
+            continue
+        books = _cash_books(settings, entity_erp.get(entity.name, erp), entity=entity.name,
+                            scope=Scope(frozenset({entity.name}), entities_of))
+        if books is None:
+            continue
+        reads = StripeCash(**options)
+        cash[entity.name] = CashPorts(reads=instrument(reads, "stripe"), erp=books)
+    return cash
 
 
 def worker_id() -> str:
@@ -245,6 +283,7 @@ def worker_id() -> str:
 
 def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtime:
     erp = make_erp(settings, sessions)
+    entity_erp = make_entity_erp(settings, erp)
     return Runtime(
         config=engine_config(settings),
         sessions=sessions,
@@ -254,7 +293,8 @@ def build_runtime(settings: Settings, sessions: sessionmaker[Session]) -> Runtim
         worker_id=worker_id(),
         cash=make_cash(settings, erp, sessions),
         entity_billing=make_entity_billing(settings),
-        entity_erp=make_entity_erp(settings, erp),
+        entity_erp=entity_erp,
+        entity_cash=make_entity_cash(settings, erp, entity_erp),
     )
 
 
@@ -305,19 +345,23 @@ def make_entity_erp(settings: Settings, erp: Erp) -> dict[str, Erp]:
 def make_entity_billing(settings: Settings) -> dict[str, Billing]:
     """Each legal entity's own Stripe account: its Connect account through the platform's key
     (and its rate limit), or its own key (with its own limit); docs/entities.md."""
-    platform = _stripe_options(settings)
     billing: dict[str, Billing] = {}
     for entity in configured_entities(settings).entities:
-        if entity.stripe_account:
-            options = {**platform, "stripe_account": entity.stripe_account}
-        elif entity.stripe_api_key_env:
-            key = os.environ.get(entity.stripe_api_key_env, "").strip()
-            if not key:
-                raise NotConfigured(f"Stripe is not configured for {entity.name} "
-                                    f"({entity.stripe_api_key_env})")
-            options = {**platform, "api_key": key,
-                       "before_call": maybe_bucket(stripe_default_rate(key))}
-        else:
-            continue
-        billing[entity.name] = instrument(StripeBilling(**options), "stripe")
+        options = _entity_stripe(settings, entity)
+        if options is not None:
+            billing[entity.name] = instrument(StripeBilling(**options), "stripe")
     return billing
+
+
+def _entity_stripe(settings: Settings, entity: Entity) -> dict[str, Any] | None:
+    """How the entity's own Stripe account is reached; None when it bills in the company's."""
+    if entity.stripe_account:
+        return {**_stripe_options(settings), "stripe_account": entity.stripe_account}
+    if entity.stripe_api_key_env:
+        key = os.environ.get(entity.stripe_api_key_env, "").strip()
+        if not key:
+            raise NotConfigured(f"Stripe is not configured for {entity.name} "
+                                f"({entity.stripe_api_key_env})")
+        return {**_stripe_options(settings), "api_key": key,
+                "before_call": maybe_bucket(stripe_default_rate(key))}
+    return None

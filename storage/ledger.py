@@ -219,6 +219,10 @@ class LedgerJournalEntry(_Record, Base):
     source_type: Mapped[str] = mapped_column(String(32))
     source_ref: Mapped[str] = mapped_column(String(255))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journal_entries.id"))
+    # The legal entity whose own Stripe account the cash run booked this from (its payouts,
+    # fees, refunds, disputes); None for the company's and for every deal's entry, whose entity
+    # is its deal's (sync/ledger/entity_books.py).
+    entity: Mapped[str | None] = mapped_column(String(120), default=None)
     lines: Mapped[list[LedgerJournalLine]] = relationship(
         order_by="LedgerJournalLine.line_no", viewonly=True
     )

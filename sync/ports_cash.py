@@ -116,6 +116,9 @@ class CashPosting:
     credit_invoice: tuple[int, str] | None = field(default=None)
     # A payout's itemization, for an ERP whose deposit lists what it deposits.
     deposit_lines: tuple[DepositLine, ...] = field(default=())
+    # The legal entity whose own Stripe account this movement is in (docs/entities.md); None
+    # for the company's account.
+    entity: str | None = None
 
 
 class CashReads(Protocol):

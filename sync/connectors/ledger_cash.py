@@ -4,13 +4,18 @@ the two finds the memo and posts only the entry."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from sync.errors import PermanentError
 from sync.ledger import Ledger, LedgerError
 from sync.ledger.accounts import CUSTOMER_CREDIT as CREDIT_ACCOUNT
 from sync.ledger.accounts import STRIPE_CLEARING
 from sync.ledger.cash import clearing_effects
+from sync.ledger.entity_books import account_balance
 from sync.ports_cash import (
     CLEARING,
     CUSTOMER_CREDIT,
@@ -22,14 +27,31 @@ from sync.ports_cash import (
 )
 
 SYSTEM = "ledger"
+DealEntities = Callable[[Session], Mapping[str, str]]  # opportunity → entity
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose Clearing a cash port reads when entities keep their own Stripe accounts: these
+    entities' books (`entity_books.NO_ENTITY` for the company's own), by each deal's entity."""
+
+    entities: frozenset[str]
+    deal_entities: DealEntities
 
 
 class LedgerCash:
     name = SYSTEM
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, entity: str | None = None,
+                 scope: Scope | None = None) -> None:
         self.ledger = ledger
+        # The entity whose own Stripe account this port books: each entry records it.
+        self.entity = entity
+        self.scope = scope
         self._invoices: set[str] = set()  # known invoices never disappear: remember them
+
+    def _stamped(self, posting: CashPosting) -> CashPosting:
+        return dataclasses.replace(posting, entity=self.entity) if self.entity else posting
 
     def has_invoice(self, invoice_id: str) -> bool:
         if invoice_id not in self._invoices and self.ledger.invoice(invoice_id) is not None:
@@ -37,6 +59,7 @@ class LedgerCash:
         return invoice_id in self._invoices
 
     def post_cash(self, posting: CashPosting) -> str:
+        posting = self._stamped(posting)
         try:
             if posting.credit_invoice is not None:
                 amount, invoice_id = posting.credit_invoice
@@ -75,7 +98,7 @@ class LedgerCash:
 
     def post_many(self, postings: Sequence[CashPosting]) -> None:
         try:
-            self.ledger.post_cash_many(postings)
+            self.ledger.post_cash_many([self._stamped(p) for p in postings])
         except LedgerError as exc:
             raise PermanentError(str(exc), system=SYSTEM) from exc
 
@@ -83,4 +106,8 @@ class LedgerCash:
         return self.ledger.read(lambda s: clearing_effects(s, external_ids))  # type: ignore[no-any-return]
 
     def clearing_balance(self, currency: str) -> int:
-        return self.ledger.account_balance(STRIPE_CLEARING, currency)
+        if self.scope is None:
+            return self.ledger.account_balance(STRIPE_CLEARING, currency)
+        scope = self.scope
+        return int(self.ledger.read(lambda s: account_balance(
+            s, scope.deal_entities(s), STRIPE_CLEARING, currency, scope.entities)))

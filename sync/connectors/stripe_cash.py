@@ -40,7 +40,8 @@ class StripeCash(StripeReads):
         self._known = known
         self._invoice_of: dict[str, str | None] = {}
         self._get = StripeGet(api_key=kwargs["api_key"], api_base=kwargs.get("api_base"),
-                              timeout=float(kwargs.get("timeout", 30.0)))
+                              timeout=float(kwargs.get("timeout", 30.0)),
+                              stripe_account=kwargs.get("stripe_account"))
 
     def _call(self, kind: str, method: str, path: str, params: dict[str, Any], *,
               key: str | None = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ be wasted work on large pages.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ class StripeEvent:
     type: str
     created: int
     data: dict[str, Any]
+    # The connected account the event happened in (a Connect endpoint's events name it).
+    account: str | None = None
 
     @property
     def object_id(self) -> str:
@@ -61,7 +64,9 @@ def from_json(event: dict[str, Any]) -> StripeEvent:
     obj = event["data"]["object"]
     if not isinstance(obj, dict):
         raise ValueError("event without an object")
-    return StripeEvent(str(event["id"]), str(event["type"]), int(event.get("created") or 0), obj)
+    account = event.get("account")
+    return StripeEvent(str(event["id"]), str(event["type"]), int(event.get("created") or 0), obj,
+                       account=str(account)[:255] if account else None)
 
 
 def page_of(listing: dict[str, Any]) -> EventPage:
@@ -72,15 +77,33 @@ def page_of(listing: dict[str, Any]) -> EventPage:
 def verify_webhook(payload: bytes, signature: str | None, secret: str, *,
                    max_body: int) -> StripeEvent:
     """The delivery's event, or `WebhookRejected` for anything unsigned, stale or malformed."""
-    if not signature or not payload or len(payload) > max_body:
+    return verify_any(payload, signature, [secret], max_body=max_body)[0]
+
+
+def verify_any(payload: bytes, signature: str | None, secrets: Sequence[str], *,
+               max_body: int) -> tuple[StripeEvent, int]:
+    """The delivery's event and which of `secrets` (each endpoint has its own) signed it, or
+    `WebhookRejected` for anything none of them signed, stale or malformed."""
+    if not signature or not payload or len(payload) > max_body or not secrets:
         raise WebhookRejected("missing signature or body")
     try:
-        stripe.Webhook.construct_event(payload, signature, secret, TOLERANCE_S)
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise WebhookRejected("malformed event") from error
+    signer = None
+    for n, secret in enumerate(secrets):
+        try:
+            stripe.WebhookSignature.verify_header(text, signature, secret, TOLERANCE_S)
+        except stripe.SignatureVerificationError:
+            continue
+        signer = n
+        break
+    if signer is None:
+        raise WebhookRejected("bad or stale signature")
+    try:
         event = from_json(json.loads(payload))
-    except stripe.SignatureVerificationError as error:
-        raise WebhookRejected("bad or stale signature") from error
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise WebhookRejected("malformed event") from error
     if not event.id or len(event.id) > 255:
         raise WebhookRejected("malformed event")
-    return event
+    return event, signer

@@ -24,11 +24,14 @@ SYSTEM = "stripe"
 
 
 class StripeGet:
-    def __init__(self, *, api_key: str, api_base: str | None, timeout: float) -> None:
-        self._http = httpx.Client(
-            base_url=api_base or stripe.DEFAULT_API_BASE, timeout=timeout,
-            headers={"Authorization": f"Bearer {api_key}", "Stripe-Version": stripe.api_version,
-                     "User-Agent": f"closebot (stripe-python {stripe.VERSION})"})
+    def __init__(self, *, api_key: str, api_base: str | None, timeout: float,
+                 stripe_account: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {api_key}", "Stripe-Version": stripe.api_version,
+                   "User-Agent": f"closebot (stripe-python {stripe.VERSION})"}
+        if stripe_account:  # a legal entity's Connect account, read under the platform's key
+            headers["Stripe-Account"] = stripe_account
+        self._http = httpx.Client(base_url=api_base or stripe.DEFAULT_API_BASE, timeout=timeout,
+                                  headers=headers)
 
     def get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -25,7 +25,8 @@ ENTITY_FIELD = "Billing_Entity__c"
 COUNTRY_FIELD = "Account.BillingCountry"
 
 _KEYS = frozenset({"name", "billing_entity", "countries", "stripe_account", "stripe_api_key_env",
-                   "netsuite_subsidiary", "intacct_entity", "functional_currency", "approvers"})
+                   "stripe_webhook_secret_env", "netsuite_subsidiary", "intacct_entity",
+                   "functional_currency", "approvers"})
 
 
 class EntityConfigError(ValueError):
@@ -41,6 +42,9 @@ class Entity:
     countries: tuple[str, ...] = ()  # the account billing countries it sells to
     stripe_account: str | None = None  # a Connect account ID, sent as `Stripe-Account`
     stripe_api_key_env: str | None = None  # or the environment variable holding its own key
+    # With its own key: the environment variable holding its own account's webhook endpoint's
+    # signing secret (a Connect account's events come to the platform's Connect endpoint).
+    stripe_webhook_secret_env: str | None = None
     netsuite_subsidiary: str | None = None
     intacct_entity: str | None = None
     approvers: frozenset[str] = field(default_factory=frozenset)  # Slack user IDs
@@ -124,8 +128,12 @@ def _entity(raw: Any, n: int) -> Entity:
         raise EntityConfigError(f"{where}: give stripe_account or stripe_api_key_env, not both")
     if account is not None and not (isinstance(account, str) and account.startswith("acct_")):
         raise EntityConfigError(f"{where}: stripe_account must be a Stripe account ID (acct_…)")
-    strings = {k: raw.get(k) for k in ("stripe_api_key_env", "netsuite_subsidiary",
-                                       "intacct_entity")}
+    if raw.get("stripe_webhook_secret_env") is not None and not key_env:
+        raise EntityConfigError(f"{where}: stripe_webhook_secret_env is for an entity with its "
+                                "own key (stripe_api_key_env); a Connect account's events are "
+                                "signed with STRIPE_CONNECT_WEBHOOK_SECRET")
+    strings = {k: raw.get(k) for k in ("stripe_api_key_env", "stripe_webhook_secret_env",
+                                       "netsuite_subsidiary", "intacct_entity")}
     for k, v in strings.items():
         if v is not None and (not isinstance(v, str | int) or not str(v).strip()):
             raise EntityConfigError(f"{where}: {k} must be text")

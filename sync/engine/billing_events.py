@@ -92,13 +92,14 @@ def _not_stale(rt: Runtime, snapshots: list[Invoice]) -> list[Invoice]:
         return [s for s in snapshots if not invoice_mirror.is_stale(rows.get(s.billing_id), s)]
 
 
-def apply_event(rt: Runtime, event: BillingEvent) -> str:
+def apply_event(rt: Runtime, event: BillingEvent, *, billing: Billing | None = None) -> str:
+    """`billing`: the Stripe account the event came from, when its delivery says so."""
     if (pair := event.paid_by()) is not None:
         payment_invoices.remember_now(rt.sessions, [pair])
         return "remembered"
     if not event.is_invoice:
         return "ignored"
-    return apply_snapshot(rt, event.invoice())
+    return apply_snapshot(rt, event.invoice(), billing=billing)
 
 
 def apply_snapshot(rt: Runtime, snapshot: Invoice, *, billing: Billing | None = None) -> str:

@@ -54,6 +54,14 @@ class Runtime:
     # here posts through `erp`.
     entity_erp: dict[str, Erp] = field(default_factory=dict)
 
+    # A legal entity's own Stripe account's cash and its place in the ERP's cash books, by
+    # entity name; an entity not here has its cash in `cash`, the company's account.
+    entity_cash: dict[str, CashPorts] = field(default_factory=dict)
+
+    def cash_for(self, entity: str | None) -> CashPorts | None:
+        """The cash books a deal of this entity is paid into."""
+        return self.entity_cash.get(entity, self.cash) if entity else self.cash
+
     def erp_for(self, entity: str | None) -> Erp:
         """The ERP as a contract of this entity is posted to."""
         return self.entity_erp.get(entity, self.erp) if entity else self.erp

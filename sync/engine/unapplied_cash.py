@@ -5,7 +5,9 @@ twice."""
 
 from __future__ import annotations
 
+from storage.db import transaction
 from sync.cash.application import credit_application_of, overpayment_of
+from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError
 from sync.model import Invoice
@@ -19,7 +21,13 @@ def book_unapplied(rt: Runtime, invoice: Invoice, *, erp_invoice: str) -> None:
     application = credit_application_of(invoice, now=now)
     if overpayment is None and application is None:
         return
-    books = rt.cash.erp if rt.cash is not None else None
+    cash = rt.cash
+    if rt.entity_cash and invoice.opportunity_id:
+        # An entity's own Stripe account credited the customer: its books keep the credit.
+        with transaction(rt.sessions) as session:
+            entity = entities_of(session, [invoice.opportunity_id]).get(invoice.opportunity_id)
+        cash = rt.cash_for(entity)
+    books = cash.erp if cash is not None else None
     if not isinstance(books, UnappliedCash):
         if overpayment is not None:
             what, amount = "was overpaid by", overpayment.amount_minor

@@ -22,21 +22,23 @@ from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime
 from sync.engine.telemetry import METRICS, correlation
 from sync.errors import TransientError
-from sync.ports import BillingEvent
+from sync.ports import Billing, BillingEvent
 
 log = logging.getLogger("closebot.webhooks")
 
 
-def receive_webhook(rt: Runtime, event: BillingEvent) -> tuple[int, str]:
+def receive_webhook(rt: Runtime, event: BillingEvent, *,
+                    billing: Billing | None = None) -> tuple[int, str]:
     """Apply one verified delivery; returns (HTTP status, body). 503 when the object can't be
-    re-read now, so that Stripe delivers again later."""
+    re-read now, so that Stripe delivers again later. `billing` is the Stripe account the
+    delivery came from (a legal entity's), when the endpoint or the event names it."""
     with correlation(stripe_event=event.id, job="webhook"):
         with transaction(rt.sessions) as session:
             if session.get(WebhookEvent, event.id) is not None:
                 METRICS.inc("closebot_webhooks_total", outcome="duplicate")
                 return 200, "duplicate"
         try:
-            outcome = apply_event(rt, event)
+            outcome = apply_event(rt, event, billing=billing)
         except TransientError as error:
             log.warning("webhook deferred: %s", error.reason)
             METRICS.inc("closebot_webhooks_total", outcome="deferred")

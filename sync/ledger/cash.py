@@ -33,6 +33,7 @@ def _entry(posting: roles.CashPosting) -> EntryIn:
         currency=posting.currency, source_type="cash", source_ref=posting.source_ref,
         legs=[Leg(ACCOUNT_OF[leg.role], debit=leg.debit, credit=leg.credit)
               for leg in posting.legs],
+        entity=posting.entity,
     )
 
 
@@ -40,7 +41,7 @@ def create_cash_entry(session: Session, posting: roles.CashPosting) -> LedgerJou
     e = _entry(posting)
     return post_entry(session, external_id=e.external_id, memo=e.memo, posted_on=e.posted_on,
                       currency=e.currency, source_type=e.source_type, source_ref=e.source_ref,
-                      legs=e.legs,
+                      legs=e.legs, entity=e.entity,
                       functional=payout_legs(session, e.legs, e.currency, e.posted_on))
 
 
@@ -59,7 +60,7 @@ def create_cash_entries(session: Session, postings: Sequence[roles.CashPosting])
     for e in payouts:
         post_entry(session, external_id=e.external_id, memo=e.memo, posted_on=e.posted_on,
                    currency=e.currency, source_type=e.source_type, source_ref=e.source_ref,
-                   legs=e.legs,
+                   legs=e.legs, entity=e.entity,
                    functional=payout_legs(session, e.legs, e.currency, e.posted_on))
     return count + len(payouts)
 

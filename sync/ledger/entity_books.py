@@ -4,14 +4,15 @@ An entry belongs to the deal whose record caused it: an invoice, a payment, cred
 write-off on an invoice, or a revenue schedule row of a sales order (each invoice and order of a
 deal's contract version, whose external ID starts with the opportunity). The deal's entity is
 the one its contract records. Every entry balances, so every entity's entries do: an entity's
-trial balance adds to zero in each currency. Entries of no deal (the cash run's payouts, fees
-and disputes, which Stripe's balance holds for the company) count under no entity.
+trial balance adds to zero in each currency. The cash run's entries (payouts, fees, refunds,
+disputes) belong to the entity whose own Stripe account they were booked from, as each entry
+records; those of the company's Stripe account count under no entity.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -71,12 +72,23 @@ def trial_balances_by_entity(session: Session, entity_of: Mapping[str, str]) -> 
                func.sum(LedgerJournalLine.debit_minor - LedgerJournalLine.credit_minor))
         .group_by(LedgerJournalLine.entry_id, LedgerJournalLine.currency,
                   LedgerJournalLine.account_code)).all()
+    booked = dict(session.execute(
+        select(LedgerJournalEntry.id, LedgerJournalEntry.entity)
+        .where(LedgerJournalEntry.entity.is_not(None))).all())
     out: Balances = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for entry_id, currency, account, net in rows:
         order = orders.get(entry_id)
         opportunity = order.rsplit(":v", 1)[0] if order else None
-        entity = entity_of.get(opportunity or "", NO_ENTITY)
+        entity = booked.get(entry_id) or entity_of.get(opportunity or "", NO_ENTITY)
         out[entity][currency][account] += int(net or 0)
     return {entity: {cur: {acct: v for acct, v in sorted(accts.items()) if v}
                      for cur, accts in sorted(curs.items())}
             for entity, curs in sorted(out.items())}
+
+
+def account_balance(session: Session, entity_of: Mapping[str, str], code: str, currency: str,
+                    entities: Collection[str]) -> int:
+    """One account's debit-positive balance in one currency over these entities' books
+    (`NO_ENTITY` among them for the entries of no entity)."""
+    books = trial_balances_by_entity(session, entity_of)
+    return sum(books.get(entity, {}).get(currency, {}).get(code, 0) for entity in entities)

@@ -78,6 +78,7 @@ class EntryIn:
     source_type: str
     source_ref: str
     legs: Sequence[Leg]
+    entity: str | None = None
 
 
 def post_entries(session: Session, entries: Sequence[EntryIn]) -> int:
@@ -97,7 +98,8 @@ def post_entries(session: Session, entries: Sequence[EntryIn]) -> int:
     session.execute(insert(LedgerJournalEntry.__table__), [
         {"id": entry_id, "number": f"{prefix}-{entry_id:06d}", "external_id": e.external_id,
          "memo": e.memo[:500], "posted_on": e.posted_on, "currency": e.currency,
-         "total_minor": total, "source_type": e.source_type, "source_ref": e.source_ref}
+         "total_minor": total, "source_type": e.source_type, "source_ref": e.source_ref,
+         "entity": e.entity}
         for entry_id, e, total in zip(ids, entries, totals, strict=True)
     ])
     functional = fx.functional_currency(session)
@@ -139,6 +141,7 @@ def post_entry(
     legs: Sequence[Leg],
     reverses_id: int | None = None,
     functional: Sequence[fx.FunctionalLeg] | None = None,
+    entity: str | None = None,
 ) -> LedgerJournalEntry:
     """Write one balanced entry and its lines in the caller's transaction.
 
@@ -178,6 +181,7 @@ def post_entry(
         source_type=source_type,
         source_ref=source_ref,
         reverses_id=reverses_id,
+        entity=entity,
     )
     session.add(entry)
     session.flush()

@@ -45,7 +45,14 @@ from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
 from sync.ops.audit_cash import check_cash
 from sync.ops.audit_credits import check_credit_memos
-from sync.ops.audit_entities import EntityTotals, billing_books, by_entity, entities_of
+from sync.ops.audit_entities import (
+    EntityTotals,
+    add_entity_cash,
+    billing_books,
+    by_entity,
+    check_entity_cash,
+    entities_of,
+)
 from sync.ops.audit_invoices import ErpView, check_invoices
 from sync.ops.audit_money import DealState, check_deal
 from sync.ops.audit_variance import Found, Side, Variance, excuse
@@ -153,6 +160,8 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     if rt.cash is not None:
         step("Stripe payouts and balance checked against Clearing",
              check_cash(found, rt.cash, rt.sessions, erp.name, cash_figures))
+    entity_figures = {name: check_entity_cash(found, name, cash, rt.sessions, erp.name, step)
+                      for name, cash in sorted(rt.entity_cash.items())}
     with transaction(rt.sessions) as session:
         states = _states(session)
         open_kinds = _open_kinds(session)
@@ -172,6 +181,7 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     totals.current = None  # cash is the company's: Stripe's balance is not split by deal
     for currency, figures in cash_figures.items():
         totals.add(currency, **figures)
+    add_entity_cash(totals, entity_figures)
     report.totals = totals.to_dict()
     report.variances = excuse(found.variances, open_kinds)
     report.entities = by_entity(totals, report.variances, entities)

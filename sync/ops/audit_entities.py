@@ -7,16 +7,23 @@ Every Stripe account the engine bills in is read, so an entity's own account is 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime
+from sync.ops.audit_cash import check_cash
 from sync.ops.audit_money import Totals
-from sync.ops.audit_variance import Variance
+from sync.ops.audit_variance import Found, Variance
 from sync.ports_books import BillingBooks
+from sync.ports_cash import CashPorts
 
-__all__ = ["NO_ENTITY", "EntityTotals", "billing_books", "by_entity", "entities_of"]
+__all__ = ["NO_ENTITY", "EntityTotals", "add_entity_cash", "billing_books", "by_entity",
+           "check_entity_cash", "entities_of"]
 
 NO_ENTITY = "(no entity)"
 
@@ -61,3 +68,29 @@ def by_entity(totals: EntityTotals, variances: list[Variance],
     names = sorted(set(totals.entities) | set(failing))
     return {name: {"totals": totals.entities[name].to_dict() if name in totals.entities else {},
                    "variances": failing.get(name, 0)} for name in names}
+
+
+CashFigures = dict[str, dict[str, int]]  # currency → Stripe's balance, Clearing, still to book
+
+
+def check_entity_cash(found: Found, entity: str, cash: CashPorts,
+                      sessions: sessionmaker[Session], erp_name: str,
+                      step: Callable[[str, int], None]) -> CashFigures:
+    """The cash audit of an entity's own Stripe account against its own Clearing; each
+    variance names the entity. Returns its figures for the tie-out."""
+    figures: CashFigures = {}
+    mine = Found(tolerance=found.tolerance)
+    step(f"{entity}'s Stripe payouts and balance checked against its Clearing",
+         check_cash(mine, cash, sessions, erp_name, figures))
+    for variance in mine.variances:
+        found.variances.append(dataclasses.replace(variance, reason=f"{entity}: {variance.reason}"))
+    return figures
+
+
+def add_entity_cash(totals: EntityTotals, figures: dict[str, CashFigures]) -> None:
+    """Each entity's cash figures, to its totals and to the company's total."""
+    for entity, currencies in figures.items():
+        totals.current = entity
+        for currency, amounts in currencies.items():
+            totals.add(currency, **amounts)
+    totals.current = None

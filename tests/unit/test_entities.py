@@ -11,6 +11,7 @@ import pytest
 from app.config_check import check
 from app.entities_config import entities_line
 from app.settings import DEFAULT_REQUIRED_FIELDS, Settings
+from app.stripe_webhooks import Endpoint, endpoints
 from app.wiring import NotConfigured, engine_config
 from sync.contracts.entities import EntityConfigError, parse
 from sync.contracts.normalize import InvalidDeal, normalize
@@ -51,6 +52,9 @@ def test_the_configuration_reads_every_field() -> None:
     (json.dumps([US, {**UK, "countries": ["us"]}]), "both sell to 'us'"),
     (json.dumps([US, {**UK, "billing_entity": ["acme inc"]}]), "both answer"),
     (json.dumps([{**US, "name": ""}]), "entity 1 has no name"),
+    # A Connect account's events come to the platform's Connect endpoint, signed with its secret.
+    (json.dumps([{**US, "stripe_webhook_secret_env": "WH_US"}]),
+     "STRIPE_CONNECT_WEBHOOK_SECRET"),
 ])
 def test_a_bad_configuration_says_what_to_fix(config: str, words: str) -> None:
     with pytest.raises(EntityConfigError, match=words):
@@ -147,3 +151,23 @@ def test_the_audit_splits_figures_and_variances_by_entity() -> None:
     assert totals.to_dict() == {"GBP": {"booked": 50_000},
                                 "USD": {"booked": 100_000, "stripe_balance": 7_000}}
     assert by_entity(totals, variances, {}) == {}  # one company: the audit reads as before
+
+
+def test_an_entitys_own_webhook_secret_is_read_and_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entity with its own key names its own endpoint's secret; unset, config check says
+    so; set, `/stripe/webhooks` accepts it beside the company's and the Connect endpoint's."""
+    monkeypatch.setenv("STRIPE_KEY_UK", "sk_test_uk")
+    monkeypatch.delenv("WH_UK", raising=False)
+    config = json.dumps([US, {**UK, "stripe_webhook_secret_env": "WH_UK"}])
+    (_, uk) = parse(config).entities
+    assert uk.stripe_webhook_secret_env == "WH_UK"
+    line, ok = entities_line(_settings(entities=config))
+    assert not ok and line.endswith("MISSING: Acme Ltd needs WH_UK")
+    monkeypatch.setenv("WH_UK", "whsec_uk")
+    settings = _settings(entities=config, stripe_webhook_secret="whsec_company",
+                         stripe_connect_webhook_secret="whsec_connect")
+    assert endpoints(settings, parse(config)) == [
+        Endpoint("whsec_company"), Endpoint("whsec_connect", connect=True),
+        Endpoint("whsec_uk", entity="Acme Ltd")]
+    assert endpoints(_settings(), parse("")) == []
