@@ -82,7 +82,7 @@ def _audit(sessions: sessionmaker[Session]) -> list[tuple[str, int | None]]:
     with sessions() as s:
         check_ledger(found, audit_view.books(s), audit_view.posted_invoices(s),
                      audit_view.posted_credits(s), "closebot ledger", {})
-    return [(v.kind, v.difference) for v in found.variances]
+    return [(v.kind, v.difference_minor) for v in found.variances]
 
 
 def test_a_prospective_upsell_moves_revenue_between_both_obligations(
