@@ -9,6 +9,9 @@ schedules release to the ERP as journal entries (`sync/ledger/subledger_close.py
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+
 from sync.connectors.ledger import LedgerErp
 from sync.ledger import Ledger
 from sync.model import Contract
@@ -27,3 +30,9 @@ class RevenueSubledger:
             return
         customer = self._orders.upsert_customer(contract.customer, currency=contract.currency)
         self._orders.upsert_sales_order(contract, customer_id=customer)
+
+    def replan(self, *, opportunity_id: str, effective: date, remaining: Mapping[str, int],
+               catch_up: Mapping[str, int]) -> int:
+        """The schedules re-planned to a contract modification, as the ledger re-plans its own."""
+        return self._orders.replan(opportunity_id=opportunity_id, effective=effective,
+                                   remaining=remaining, catch_up=catch_up)

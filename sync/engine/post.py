@@ -175,8 +175,10 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
             erp.deliver_from_crm(contract, today=rt.now().date())
         except DeliveryRefused as refused:
             raise PermanentError(f"Delivered On: {refused}", system="erp") from None
-    if loaded.replan and isinstance(erp, ReplannedSchedules):
-        _replan(erp, contract, loaded.replan)
+    # The schedules closebot keeps: the ledger's own, or its revenue subledger beside another ERP.
+    schedules = erp if isinstance(erp, ReplannedSchedules) else getattr(erp, "subledger", None)
+    if loaded.replan and isinstance(schedules, ReplannedSchedules):
+        _replan(schedules, contract, loaded.replan)
     posted: list[tuple[str, str, int]] = []
     memos: list[tuple[int, str]] = []
     unexplained: list[str] = []
