@@ -124,6 +124,13 @@ def test_a_prospective_upsell_moves_revenue_between_both_obligations(
     assert ledger.account_balance(RECEIVABLE, "USD") == 12_753_289
     assert _audit(sessions) == []
 
+    # A schedule moved without its price is not explained by any allocation: flagged.
+    with sessions.begin() as s:
+        row = s.scalars(select(LedgerRevenueSchedule).join(LedgerSalesOrderLine)
+                        .where(LedgerSalesOrderLine.external_id == "L1")).one()
+        row.amount_minor += 1
+    assert ("schedule_not_replanned", 1) in _audit(sessions)
+
 
 def test_a_catch_up_on_a_partly_done_milestone_obligation(
         sessions: sessionmaker[Session]) -> None:
