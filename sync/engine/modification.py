@@ -71,8 +71,11 @@ def to_replan(session: Session, opportunity_id: str, version: int
         AuditEntry.subject == f"contract:{opportunity_id}:v{version}").limit(1))
     if not data or data.get("kind") == Kind.SEPARATE_CONTRACT.value:
         return None
+    amends = data.get("amends")
+    if not isinstance(amends, int):
+        return None
     effective = date.fromisoformat(str(data["effective_on"]))
-    change = amend(load_contract(session, opportunity_id, int(data.get("amends") or 0)),
+    change = amend(load_contract(session, opportunity_id, amends),
                    load_contract(session, opportunity_id, version), effective)
     return None if change.credit else data
 

@@ -34,6 +34,7 @@ from storage.ledger import (
     LedgerSalesOrderLine,
 )
 from sync.ledger.errors import LedgerError
+from sync.money import format_money
 
 
 def unearned_rows(session: Session, invoice: LedgerInvoice, on: date
@@ -170,16 +171,18 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
         caught = [r for r in rows if _is_catch_up(r, effective)]
         if sum(r.amount_minor for r in rows) == target and bool(caught) == bool(up):
             continue
+        currency = rows[0].currency if rows else ""
+        name = lines[0].description
         if up < 0:
-            raise LedgerError(f"line {line_id}: a catch-up of {up} would take back revenue "
-                              "already recognized; book it as a credit memo")
+            raise LedgerError(f"{name}: the contract change lowers revenue already recognized "
+                              f"by {format_money(-up, currency)}; book that as a credit memo")
         fixed = sum(r.amount_minor for r in rows if r.recognized and r not in caught)
         open_rows = [r for r in rows if not r.recognized and not _is_catch_up(r, effective)]
         left = target - fixed - up
         if left < 0 or (left and not open_rows):
-            raise LedgerError(f"line {line_id}: {fixed} already recognized from "
-                              f"{effective.isoformat()} leaves no room for the {target} the "
-                              "modification plans")
+            raise LedgerError(f"{name}: {format_money(fixed, currency)} is already recognized "
+                              f"from {effective:%d %b %Y}, more than the "
+                              f"{format_money(target, currency)} the contract change leaves it")
         before = {ln.id: 0 for ln in lines}
         for r in rows:
             before[r.sales_order_line_id] += r.amount_minor

@@ -29,12 +29,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrderLine
 from sync.engine.modification import classify_amendment
-from sync.ledger import InvoiceLineIn, Ledger, SalesOrderLineIn, audit_view
+from sync.ledger import InvoiceLineIn, Ledger, LedgerError, SalesOrderLineIn, audit_view
 from sync.ledger.accounts import (
     DEFERRED_REVENUE,
     RECEIVABLE,
@@ -173,3 +174,21 @@ def test_a_catch_up_on_a_partly_done_milestone_obligation(
     assert ledger.account_balance(SUBSCRIPTION_REVENUE, "USD") == 10_000_000
     assert ledger.account_balance(DEFERRED_REVENUE, "USD") == 0
     assert _audit(sessions) == []
+
+
+def test_a_plan_that_cannot_be_met_moves_nothing(sessions: sessionmaker[Session]) -> None:
+    """The subscription recognized through March (3,000,000 of rows dated from 31 January on):
+    a classification leaving it 2,000,000 from 1 January is less than what is already
+    recognized since then. Refused with the reason; no row moves."""
+    ledger = Ledger(sessions)
+    _deal(ledger, SalesOrderLineIn("L1", IMPL, 2_000_000, False, JAN_1, JAN_1,
+                                   "point_in_time"))
+    ledger.recognize_revenue(through=date(2026, 3, 31))
+    with pytest.raises(LedgerError, match=r"USD 30,000\.00 is already recognized"):
+        ledger.replan(opportunity_id="006DEAL", effective=JAN_1,
+                      remaining={"L1": 2_000_000, "L2": 2_000_000}, catch_up={})
+    assert _planned(sessions, "L2", JAN_1) == 10_000_000
+    with pytest.raises(LedgerError, match=r"lowers revenue already recognized by USD 1\.00"):
+        ledger.replan(opportunity_id="006DEAL", effective=APRIL_1,
+                      remaining={"L2": 7_000_000}, catch_up={"L2": -100})
+    assert _planned(sessions, "L2", APRIL_1) == 7_000_000
