@@ -179,10 +179,14 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
         fixed = sum(r.amount_minor for r in rows if r.recognized and r not in caught)
         open_rows = [r for r in rows if not r.recognized and not _is_catch_up(r, effective)]
         left = target - fixed - up
-        if left < 0 or (left and not open_rows):
+        if left < 0:
             raise LedgerError(f"{name}: {format_money(fixed, currency)} is already recognized "
                               f"from {effective:%d %b %Y}, more than the "
                               f"{format_money(target, currency)} the contract change leaves it")
+        if left and not open_rows:
+            raise LedgerError(f"{name}: nothing of it is left to recognize from "
+                              f"{effective:%d %b %Y} to take the {format_money(left, currency)} "
+                              "the contract change gives it")
         before = {ln.id: 0 for ln in lines}
         for r in rows:
             before[r.sales_order_line_id] += r.amount_minor
@@ -209,8 +213,13 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
     return moved
 
 
+# A catch-up row is numbered past any plan's own periods (months of a term, milestones), so a
+# point-in-time row or a milestone reached on the effective day is never taken for one.
+CATCH_UP_PERIOD = 10_000
+
+
 def _is_catch_up(row: LedgerRevenueSchedule, effective: date) -> bool:
-    return row.period_start == row.period_end == row.recognize_on == effective
+    return row.period_no > CATCH_UP_PERIOD and row.recognize_on == effective
 
 
 def _catch_up_row(session: Session, line: LedgerSalesOrderLine, effective: date, amount: int,
@@ -222,8 +231,9 @@ def _catch_up_row(session: Session, line: LedgerSalesOrderLine, effective: date,
         row.amount_minor = max(rest, 0) if n == 0 else 0
     if open_caught or rest <= 0:
         return
-    last = session.scalar(select(func.max(LedgerRevenueSchedule.period_no)).where(
-        LedgerRevenueSchedule.sales_order_line_id == line.id)) or 0
+    last = max(CATCH_UP_PERIOD, session.scalar(
+        select(func.max(LedgerRevenueSchedule.period_no)).where(
+            LedgerRevenueSchedule.sales_order_line_id == line.id)) or 0)
     order = session.get(LedgerSalesOrder, line.sales_order_id)
     session.add(LedgerRevenueSchedule(
         sales_order_line_id=line.id, period_no=last + 1, period_start=effective,
