@@ -20,6 +20,7 @@ from sync.model import Contract
 class RevenueSubledger:
     def __init__(self, ledger: Ledger, *, recognize_on_delivery: bool = False) -> None:
         self.ledger = ledger
+        self.recognize_on_delivery = recognize_on_delivery
         self._orders = LedgerErp(ledger, recognize_on_delivery=recognize_on_delivery)
 
     def record(self, contract: Contract) -> None:
