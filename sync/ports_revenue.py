@@ -5,7 +5,7 @@ revenue as an ERP other than the ledger receives it at close (`RevenueJournal`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -118,6 +118,17 @@ class CrmDeliveries(Protocol):
     nothing. Raises DeliveryRefused for a day it can't take (a closed period)."""
 
     def deliver_from_crm(self, contract: Contract, *, today: date) -> int: ...
+
+
+@runtime_checkable
+class ReplannedSchedules(Protocol):
+    """An ERP whose schedules closebot keeps re-plans them to a contract modification's
+    classification (`sync.revenue.modifications`): per obligation (line id), what it has left
+    to recognize from `effective` and any catch-up recognized that day. Replayed, it moves
+    nothing; returns how many obligations moved."""
+
+    def replan(self, *, opportunity_id: str, effective: date, remaining: Mapping[str, int],
+               catch_up: Mapping[str, int]) -> int: ...
 
 
 REVENUE_ENTRY = "closebot-rev-"  # external IDs of month-end revenue entries: + "2026-11-USD"

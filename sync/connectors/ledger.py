@@ -8,11 +8,19 @@ billing ids of invoices, payments and credit notes, and `<invoice>:void` /
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 
 from sync.connectors.erp_invoices import not_itemized
-from sync.ledger import InvoiceLineIn, Ledger, NotFoundError, SalesOrderLineIn, audit_view
+from sync.errors import PermanentError
+from sync.ledger import (
+    InvoiceLineIn,
+    Ledger,
+    LedgerError,
+    NotFoundError,
+    SalesOrderLineIn,
+    audit_view,
+)
 from sync.model import (
     Contract,
     CreditNote,
@@ -114,6 +122,17 @@ class LedgerErp:
                     by=CRM_DELIVERY, today=max(today, on))
                 moved += 1
         return moved
+
+    def replan(self, *, opportunity_id: str, effective: date, remaining: Mapping[str, int],
+               catch_up: Mapping[str, int]) -> int:
+        """The deal's schedules re-planned to a modification's classification (ASC 606)."""
+        self.calls += 1
+        try:
+            return self.ledger.replan(opportunity_id=opportunity_id, effective=effective,
+                                      remaining=remaining, catch_up=catch_up)
+        except LedgerError as refused:
+            raise PermanentError(f"Revenue schedule re-plan for the contract change: {refused}",
+                                 system=SYSTEM) from None
 
     def post_invoice(
         self, invoice: Invoice, *, customer_id: str, sales_order_id: str | None

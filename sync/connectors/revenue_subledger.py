@@ -16,7 +16,8 @@ posts what the schedules release to the ERP as journal entries
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date
 from typing import ParamSpec
 
 from sync.connectors.ledger import LedgerErp
@@ -30,6 +31,7 @@ P = ParamSpec("P")
 class RevenueSubledger:
     def __init__(self, ledger: Ledger, *, recognize_on_delivery: bool = False) -> None:
         self.ledger = ledger
+        self.recognize_on_delivery = recognize_on_delivery
         self._orders = LedgerErp(ledger, recognize_on_delivery=recognize_on_delivery)
 
     def follow(self, record: object) -> None:
@@ -73,6 +75,12 @@ class RevenueSubledger:
             return
         key, customer = order
         self._orders.post_invoice(invoice, customer_id=customer, sales_order_id=key)
+
+    def replan(self, *, opportunity_id: str, effective: date, remaining: Mapping[str, int],
+               catch_up: Mapping[str, int]) -> int:
+        """The schedules re-planned to a contract modification, as the ledger re-plans its own."""
+        return self._orders.replan(opportunity_id=opportunity_id, effective=effective,
+                                   remaining=remaining, catch_up=catch_up)
 
 
 def followed(post: Callable[P, str]) -> Callable[P, str]:

@@ -168,10 +168,12 @@ def record_bills(rt: Runtime, billed: list[Billed]) -> Recorded:
                     previous = load_contract(session, b.step.opportunity_id, b.amends)
                     arm_decrease_credit(session, previous, b.contract, b.result.effective_on)
                     # Point-in-time obligations waiting for a delivery marked by hand aren't
-                    # recognized on their service start (the ledger's RECOGNIZE_ON_DELIVERY).
+                    # recognized on their service start (RECOGNIZE_ON_DELIVERY, on the ledger
+                    # or on the revenue subledger beside another ERP).
+                    kept = getattr(rt.erp, "subledger", None) or rt.erp
                     modification.record(
                         session, previous, b.contract, b.result.effective_on,
-                        on_delivery=bool(getattr(rt.erp, "recognize_on_delivery", False)))
+                        on_delivery=bool(getattr(kept, "recognize_on_delivery", False)))
             if b.contract.canceled_on is not None:
                 arm_cancellation_credits(session, b.contract)
         invoice_mirror.upsert_many(session, [

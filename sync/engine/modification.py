@@ -15,9 +15,10 @@ from storage.tables import AuditEntry, Deal
 from sync.contracts.amendments import amend, remaining_value
 from sync.contracts.normalize import InvalidDeal
 from sync.engine import ssp
+from sync.engine.work import load_contract
 from sync.model import Contract
 from sync.revenue.allocation import Ssp
-from sync.revenue.modifications import ACTION, Modification, classify
+from sync.revenue.modifications import ACTION, Kind, Modification, classify
 
 
 def classify_amendment(previous: Contract, current: Contract, effective: date, *,
@@ -57,6 +58,26 @@ def record(session: Session, previous: Contract, current: Contract, effective: d
                  subject=subject,
                  amends=previous.version, **found.as_record())
     return found
+
+
+def to_replan(session: Session, opportunity_id: str, version: int
+              ) -> dict[str, object] | None:
+    """The recorded classification of the version's amendment, when it asks the schedules to
+    move: not a separate contract (nothing planned moves), and not a decrease (its change order
+    and the credit memo on the current period's invoice re-plan it: re-planning here as well
+    would take the credit twice)."""
+    data = session.scalar(select(AuditEntry.data).where(
+        AuditEntry.opportunity_id == opportunity_id, AuditEntry.action == ACTION,
+        AuditEntry.subject == f"contract:{opportunity_id}:v{version}").limit(1))
+    if not data or data.get("kind") == Kind.SEPARATE_CONTRACT.value:
+        return None
+    amends = data.get("amends")
+    if not isinstance(amends, int):
+        return None
+    effective = date.fromisoformat(str(data["effective_on"]))
+    change = amend(load_contract(session, opportunity_id, amends),
+                   load_contract(session, opportunity_id, version), effective)
+    return None if change.credit else data
 
 
 def ssp_table(session: Session, contract: Contract) -> dict[str, Ssp]:

@@ -7,6 +7,7 @@ it goes to sales tax payable)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from storage.timeutil import aware
 from sync.cash.application import payment_to_post
 from sync.contracts.amendments import change_order
 from sync.contracts.billed_lines import attribute, unexplained_reason
-from sync.engine import exceptions
+from sync.engine import exceptions, modification
 from sync.engine.invoice_closures import closure_of, with_earned
 from sync.engine.runtime import Runtime
 from sync.engine.unapplied_cash import book_unapplied
@@ -33,7 +34,7 @@ from sync.engine.work import (
 )
 from sync.errors import PermanentError
 from sync.model import Contract, CreditNote, Invoice, InvoiceLine, InvoiceStatus
-from sync.ports_revenue import CrmDeliveries, DeliveryRefused
+from sync.ports_revenue import CrmDeliveries, DeliveryRefused, ReplannedSchedules
 
 # Credits applied in Stripe before their invoice reached the ERP: invoice → (approval, note).
 OwedMemos = dict[str, list[tuple[int, CreditNote]]]
@@ -71,6 +72,8 @@ class PostInput:
     linked: dict[tuple[str, str], str]
     contracts: list[Contract]  # the deal's versions up to this one, to match invoice lines
     in_erp: set[str]  # billing invoices the ERP already holds
+    # The amendment's ASC 606 classification, when the ERP's schedules are to follow it.
+    replan: dict[str, object] | None = None
 
 
 def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exception]:
@@ -112,9 +115,11 @@ def load_posts(rt: Runtime, batch: list[StepInput]) -> dict[int, PostInput | Exc
                 continue
             versions = [Contract.model_validate(r.body) for (opp, v), r in rows.items()
                         if opp == step.opportunity_id and v <= step.version]
+            replan = (modification.to_replan(session, step.opportunity_id, step.version)
+                      if rows[key].amends_version is not None else None)
             inputs[step.item_id] = PostInput(contract, basis, prior_order,
                                              mirrored.get(key, []), memos, linked, versions,
-                                             in_erp)
+                                             in_erp, replan)
     return inputs
 
 
@@ -132,6 +137,17 @@ def _owed_memos(session: Session, invoice_ids: list[str]) -> OwedMemos:
             note = CreditNote.model_validate(payload["note"])
             owed.setdefault(ap.subject, []).append((ap.id, note))
     return owed
+
+
+def _replan(erp: ReplannedSchedules, contract: Contract, record: dict[str, object]) -> None:
+    """The ERP's schedules moved to the amendment's classification, after its change order."""
+    remaining, catch_up = record.get("remaining"), record.get("catch_up")
+    erp.replan(opportunity_id=contract.opportunity_id,
+               effective=date.fromisoformat(str(record["effective_on"])),
+               remaining={str(k): int(v) for k, v in (remaining or {}).items()}
+               if isinstance(remaining, dict) else {},
+               catch_up={str(k): int(v) for k, v in (catch_up or {}).items()}
+               if isinstance(catch_up, dict) else {})
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,10 @@ def post_effect(rt: Runtime, step: StepInput, batch: dict[int, PostInput | Excep
             erp.deliver_from_crm(contract, today=rt.now().date())
         except DeliveryRefused as refused:
             raise PermanentError(f"Delivered On: {refused}", system="erp") from None
+    # The schedules closebot keeps: the ledger's own, or its revenue subledger beside another ERP.
+    schedules = erp if isinstance(erp, ReplannedSchedules) else getattr(erp, "subledger", None)
+    if loaded.replan and isinstance(schedules, ReplannedSchedules):
+        _replan(schedules, contract, loaded.replan)
     posted: list[tuple[str, str, int]] = []
     memos: list[tuple[int, str]] = []
     unexplained: list[str] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
 from sync.ledger.recognition import recognize_due
 from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
+from sync.ledger.replan import replan_modification
 from sync.ledger.settlements import create_credit_memo, create_payment
 from sync.ports_cash import CashPosting
 from sync.ports_revenue import RevenueDue
@@ -256,6 +257,16 @@ class Ledger:
                 return create_cash_entries(session, postings)
         except IntegrityError:
             return sum(1 for p in postings if self.post_cash(p))
+
+    def replan(self, *, opportunity_id: str, effective: date, remaining: Mapping[str, int],
+               catch_up: Mapping[str, int]) -> int:
+        """Re-plan the deal's schedules to a classified contract modification
+        (`sync.ledger.replan.replan_modification`); returns how many obligations moved."""
+        self._ensure_chart()
+        with transaction(self._sessions) as session:
+            return replan_modification(session, opportunity_id=opportunity_id,
+                                       effective=effective, remaining=remaining,
+                                       catch_up=catch_up)
 
     def recognize_revenue(self, *, through: date) -> int:
         """Recognize every schedule row due by `through`; returns how many entries were posted."""

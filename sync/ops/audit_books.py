@@ -12,6 +12,9 @@ proportion to their amounts, and so is the part of it booked to contra revenue. 
   the revenue it reverses;
 - a credit goes to contra revenue only for revenue already earned by the credit's date, and the
   schedule plans the price less the credits taken from deferred revenue (it was re-planned);
+  the price is as allocated: relative SSP, and a contract modification's reallocation or
+  catch-up (`sync/ledger/replan.py`) move it with the schedule, so they tie out; a schedule
+  moved without its price does not;
 - the deal's deferred revenue in the general ledger is exactly its obligations' deferred
   revenue: anything else in it (tax, an amount no obligation itemizes) would never be released;
 - per currency, Deferred Revenue never has a debit and Accounts Receivable never a credit balance.
@@ -268,12 +271,17 @@ def _check_deal(found: Found, opp: str, name: str, deal: Deal, unallocated_credi
                              Side(erp, f"{side}: invoiced net of credits to deferred revenue",
                                   ob.invoiced - ob.taken_back, cur, opp)),
                       difference=ob.deferred, currency=cur)
+        # Revenue moved between obligations (relative SSP, or a contract modification re-planned
+        # to its ASC 606 classification) moves the allocated price with the schedule: explained.
+        moved = ob.price - ob.billed_price
+        why = f" ({money(moved, cur)} allocated to it beyond what it bills)" if moved else ""
         found.compare("schedule_not_replanned",
                       Side(erp, f"{side}: revenue schedule", ob.scheduled, cur, opp),
-                      Side(erp, f"{side}: price less credits, voids and write-offs to deferred "
-                           "revenue", ob.price - ob.taken_back, cur, opp),
+                      Side(erp, f"{side}: price as allocated and re-planned, less credits, "
+                           "voids and write-offs to deferred revenue", ob.price - ob.taken_back,
+                           cur, opp),
                       f"{name}, {product}: the schedule plans {money(ob.scheduled, cur)} but the "
-                      f"price net of credits is {money(ob.price - ob.taken_back, cur)}",
+                      f"price net of credits is {money(ob.price - ob.taken_back, cur)}{why}",
                       opp=opp)
         if ob.recognized > ob.price + found.tolerance:
             found.add("recognized_over_price",
