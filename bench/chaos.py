@@ -10,6 +10,9 @@
    short leases; the crash harness SIGKILLs a random one `--kills` times and restarts it.
 4. Meanwhile people approve `--credits` credits on open invoices (`bench.chaos_credits`): each
    approval arms a credit step that the faulted, killed workers must apply exactly once.
+4b. With `--cash N`, customers pay N invoices by card, some are refunded or disputed, Stripe
+   pays the balance out, and the workers are killed `--cash-kills` more times while they book
+   it (`bench.chaos_cash`); the cash audit's verdict joins the rest.
 5. Faults off; the workers finish, are stopped with SIGTERM, and a clean final pass drains what
    is left (`closebot sync --once`, compressed). Then `closebot audit` is the verdict, with the
    credits' own: every approved credit applied once, one Stripe credit note each.
