@@ -42,7 +42,7 @@ from app.jobs import run_job
 from app.settings import Settings
 from app.wiring import build_runtime, open_database
 from bench.chaos_cash import Stripe, act, cash_verdict, open_invoices, plant_double_post
-from bench.chaos_credits import approve_one, credit_deps, verdict
+from bench.chaos_credits import approve_one, credit_deps, unapplied, verdict
 from bench.chaos_money import money_verdict
 from bench.pipeline import start_sandbox
 from sandbox.crash import CrashHarness
@@ -153,8 +153,10 @@ def run(
         if cash:
             # Customers pay once their invoices are out; then refunds, disputes and payouts,
             # with more kills while the workers read and book them.
-            while len(paying := open_invoices(sessions, cash, credited)) < cash and (
-                    time.monotonic() < workers_started + settle_s / 2):
+            # Moving Stripe's clock ahead of the workers' (a sandbox's liberty) would date a
+            # credit still in flight days after the workers' today: credits land first.
+            while (len(paying := open_invoices(sessions, cash, credited)) < cash
+                   or unapplied(sessions)) and time.monotonic() < workers_started + settle_s / 2:
                 time.sleep(0.5)
             acted = act(Stripe(env["STRIPE_API_BASE"], env["STRIPE_API_KEY"]), paying)
             for _ in range(cash_kills):
