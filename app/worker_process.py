@@ -36,6 +36,8 @@ def job_intervals(settings: Settings) -> dict[str, float]:
         "billing_events": settings.events_interval_s,
         "reconcile": settings.reconcile_interval_s,
         "books_reconciliation": settings.reconcile_audit_interval_s,
+        # Payouts booked as often as open invoices are reconciled, as the scheduler does.
+        "cash": settings.reconcile_interval_s,
     }
 
 

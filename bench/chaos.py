@@ -10,6 +10,9 @@
    short leases; the crash harness SIGKILLs a random one `--kills` times and restarts it.
 4. Meanwhile people approve `--credits` credits on open invoices (`bench.chaos_credits`): each
    approval arms a credit step that the faulted, killed workers must apply exactly once.
+4b. With `--cash N`, customers pay N invoices by card, some are refunded or disputed, Stripe
+   pays the balance out, and the workers are killed `--cash-kills` more times while they book
+   it (`bench.chaos_cash`); the cash audit's verdict joins the rest.
 5. Faults off; the workers finish, are stopped with SIGTERM, and a clean final pass drains what
    is left (`closebot sync --once`, compressed). Then `closebot audit` is the verdict, with the
    credits' own: every approved credit applied once, one Stripe credit note each.
@@ -38,7 +41,8 @@ from sqlalchemy import func, select, update
 from app.jobs import run_job
 from app.settings import Settings
 from app.wiring import build_runtime, open_database
-from bench.chaos_credits import approve_one, credit_deps, verdict
+from bench.chaos_cash import Stripe, act, cash_verdict, open_invoices, plant_double_post
+from bench.chaos_credits import approve_one, credit_deps, unapplied, verdict
 from bench.chaos_money import money_verdict
 from bench.pipeline import start_sandbox
 from sandbox.crash import CrashHarness
@@ -74,7 +78,7 @@ def final_pass(rt: Runtime, *, rounds: int = 30) -> None:
         with transaction(rt.sessions) as session:
             session.execute(update(WorkItem).where(WorkItem.status == "pending")
                             .values(next_attempt_at=utcnow()))
-        for name in ("intake", "worker", "billing_events", "reconcile", "worker"):
+        for name in ("intake", "worker", "billing_events", "reconcile", "worker", "cash"):
             run_job(rt, name)
         if unsettled(rt.sessions, 0) == 0:
             return
@@ -92,7 +96,8 @@ def run(
     deals: int, *, fault_rate: float, kills: int, seed: int, replicas: int = 1,
     database_url: str | None = None, settle_s: float = 240.0, log_dir: Path | None = None,
     kill_gap: tuple[float, float] = (0.5, 2.5), extra_env: dict[str, str] | None = None,
-    erp: str = "ledger", credits: int = 0,
+    erp: str = "ledger", credits: int = 0, cash: int = 0, cash_kills: int = 0,
+    plant: str | None = None,
 ) -> dict[str, Any]:
     wall0 = time.perf_counter()
     proc, env = start_sandbox(deals, seed, erp)
@@ -144,6 +149,19 @@ def run(
         while len(credited) < credits and time.monotonic() < workers_started + settle_s / 2:
             if not approve_one(deps, credited):
                 time.sleep(0.5)
+        acted = Counter[str]()
+        if cash:
+            # Customers pay once their invoices are out; then refunds, disputes and payouts,
+            # with more kills while the workers read and book them.
+            # Moving Stripe's clock ahead of the workers' (a sandbox's liberty) would date a
+            # credit still in flight days after the workers' today: credits land first.
+            while (len(paying := open_invoices(sessions, cash, credited)) < cash
+                   or unapplied(sessions)) and time.monotonic() < workers_started + settle_s / 2:
+                time.sleep(0.5)
+            acted = act(Stripe(env["STRIPE_API_BASE"], env["STRIPE_API_KEY"]), paying)
+            for _ in range(cash_kills):
+                time.sleep(harness.next_gap(*kill_gap))
+                harness.kill_random()
         # Half the settle time with faults still on, then none, so the workers can finish.
         faults_off_at = time.monotonic() + settle_s / 2
         deadline = time.monotonic() + settle_s
@@ -178,10 +196,14 @@ def run(
             "worker_phase_s": round(worker_phase_s, 1), "intake_runs_by_workers": intake_runs,
             "credits": credit_verdict,
             "money": (money := money_verdict(report)),
+            "cash": (cashed := cash_verdict(report, acted)),
             "audit_ok": report.ok and money["ok"] and not credit_verdict["duplicate_notes"]
-            and not credit_verdict["lost"],
+            and not credit_verdict["lost"] and cashed["ok"],
             "problems": report.problems()[:20],
         }
+        if plant == "double_post" and plant_double_post(rt):
+            # The oracle must see a planted bug: the same run, audited again after it.
+            result["cash_after_plant"] = cash_verdict(run_audit(rt), acted)
     return result
 
 
@@ -196,13 +218,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--erp", choices=("ledger", "netsuite", "intacct"), default="ledger")
     parser.add_argument("--credits", type=int, default=20,
                         help="credits approved while the workers are faulted and killed")
+    parser.add_argument("--cash", type=int, default=0,
+                        help="invoices paid by card, then refunded, disputed and paid out")
+    parser.add_argument("--cash-kills", type=int, default=0,
+                        help="more kills while the workers book payments and payouts")
     parser.add_argument("--settle-s", type=float, default=600.0)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args.deals, fault_rate=args.fault_rate, kills=args.kills, seed=args.seed,
                  replicas=args.replicas, database_url=args.database_url, settle_s=args.settle_s,
-                 erp=args.erp, credits=args.credits)
+                 erp=args.erp, credits=args.credits, cash=args.cash, cash_kills=args.cash_kills)
     if args.json:
         print(json.dumps(result))
         raise SystemExit(0 if result["audit_ok"] else 1)

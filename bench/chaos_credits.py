@@ -62,6 +62,14 @@ def approve_one(deps: Deps, done: set[str]) -> bool:
     return True
 
 
+def unapplied(sessions: sessionmaker[Session]) -> int:
+    """Approved credits the workers haven't applied yet."""
+    with transaction(sessions) as session:
+        return sum(1 for ap in session.scalars(select(Approval).where(
+            Approval.kind == "credit", Approval.status == "approved"))
+            if not (ap.payload or {}).get("applied"))
+
+
 def verdict(rt: Runtime, sessions: sessionmaker[Session]) -> dict[str, Any]:
     with transaction(sessions) as session:
         approved = session.scalars(select(Approval).where(

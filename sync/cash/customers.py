@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.tables import IdLink
+from storage.tables import BillingInvoice, IdLink
 
 CACHE = 100_000
 
@@ -35,3 +35,17 @@ class BilledCustomers:
                 self._known.clear()
             self._known.add(customer_id)
         return found is not None
+
+
+class PaidInErp:
+    """Whether an invoice's payment is in the ERP, as the post step recorded it: false while a
+    payment Stripe took still waits for the deal's post step (faults, a restart). An invoice
+    closebot doesn't mirror is not held back."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __call__(self, invoice_id: str) -> bool:
+        with self._sessions() as session:
+            row = session.get(BillingInvoice, invoice_id)
+            return row is None or row.erp_paid_minor > 0

@@ -70,6 +70,10 @@ def _unknown_invoice(txn: BalanceTxn) -> str:
     )
 
 
+def all_paid(invoice_id: str) -> bool:
+    return True
+
+
 def is_known(erp: CashErp, txn: BalanceTxn, customers: Customers) -> bool:
     """The invoice the money was for is in the ERP; for a charge, its customer is one closebot
     bills (its gross came in with that invoice's payment)."""
@@ -80,10 +84,12 @@ def is_known(erp: CashErp, txn: BalanceTxn, customers: Customers) -> bool:
 
 def post_transaction(
     erp: CashErp, txn: BalanceTxn, customers: Customers = no_customers,
-    batch: list[CashPosting] | None = None,
+    batch: list[CashPosting] | None = None, paid: Customers = all_paid,
 ) -> CashProblem | None:
     """Post one balance transaction's entry (once); a problem instead when it can't be. With
-    `batch`, a plain entry (no credit memo to take first) joins it, for `flush` to post."""
+    `batch`, a plain entry (no credit memo to take first) joins it, for `flush` to post.
+    `paid` says whether an invoice's payment is in the ERP: a refund's credit memo waits for
+    it, or the payment, arriving second, would overpay an invoice the memo already closed."""
     try:
         posting = for_transaction(txn)
     except CashInputError as exc:
@@ -91,6 +97,12 @@ def post_transaction(
     known = is_known(erp, txn, customers)
     if needs_invoice(txn) and not known and txn.category != CHARGE:
         return CashProblem(txn.id, _unknown_invoice(txn))
+    if posting is not None and posting.credit_invoice and not paid(posting.credit_invoice[1]):
+        return CashProblem(txn.id, (
+            f"Stripe refund {txn.source_id} of {format_money(-txn.amount_minor, txn.currency)} "
+            f"waits for invoice {posting.credit_invoice[1]}'s payment to reach the ERP; it is "
+            "booked by the next cash run after that. Nothing to do unless it stays."
+        ))
     try:
         if posting is not None and batch is not None and posting.credit_invoice is None:
             batch.append(posting)
@@ -147,7 +159,8 @@ def deposit_lines(txn: BalanceTxn) -> list[DepositLine]:
 
 
 def reconcile_payout(
-    reads: CashReads, erp: CashErp, payout: CashPayout, customers: Customers = no_customers
+    reads: CashReads, erp: CashErp, payout: CashPayout, customers: Customers = no_customers,
+    paid: Customers = all_paid,
 ) -> PayoutOutcome:
     outcome = PayoutOutcome(payout.id)
     settled_net = 0
@@ -160,7 +173,7 @@ def reconcile_payout(
         outcome.transactions += 1
         settled_net += txn.net_minor
         lines += deposit_lines(txn)
-        problem = post_transaction(erp, txn, customers, batch)
+        problem = post_transaction(erp, txn, customers, batch, paid)
         if problem is not None:
             outcome.problems.append(problem)
         if len(batch) >= PAGE:
@@ -186,10 +199,10 @@ def reconcile_payout(
 
 def reconcile_payouts(
     reads: CashReads, erp: CashErp, *, arrival_gte: date | None = None,
-    customers: Customers = no_customers,
+    customers: Customers = no_customers, paid: Customers = all_paid,
 ) -> Iterator[PayoutOutcome]:
     for payout in reads.payouts(arrival_gte=arrival_gte):
-        yield reconcile_payout(reads, erp, payout, customers)
+        yield reconcile_payout(reads, erp, payout, customers, paid)
 
 
 def reconcile_dispute(

@@ -14,7 +14,7 @@ from storage.db import transaction
 from storage.ops_tables import CashException
 from storage.timeutil import utcnow
 from sync.cash.audit import CashFinding, audit_cash
-from sync.cash.customers import BilledCustomers
+from sync.cash.customers import BilledCustomers, PaidInErp
 from sync.cash.facts import RecordingErp, RecordingReads, dispute_fact, payout_fact, save
 from sync.cash.payouts import CashProblem, book_dispute, reconcile_payouts
 from sync.ports_cash import CashDispute, CashErp, CashReads
@@ -69,7 +69,7 @@ def run_cash(
             _keep(session, recording, dispute, problems, today=today)
         run.problems.extend(problems[:100 - len(run.problems)])
     for outcome in reconcile_payouts(seen, recording, arrival_gte=arrival_gte,
-                                     customers=customers):
+                                     customers=customers, paid=PaidInErp(sessions)):
         payout = recording.notes.payouts.get(outcome.payout_id)
         settled = [payout_fact(payout)] if outcome.settled and payout else []
         with transaction(sessions) as session:

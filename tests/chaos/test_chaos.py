@@ -61,3 +61,26 @@ def test_the_chaos_run_ends_with_the_money_audit_clean(erp: str, tmp_path) -> No
         == usd["totals"]["erp_orders"]
     assert usd["totals"]["stripe_open"] == usd["totals"]["erp_receivable"]
     assert result["credits"]["applied"] == 3 and result["audit_ok"], result["problems"]
+
+
+def test_cash_survives_faults_and_kills(tmp_path) -> None:
+    """A lean cash run (24 deals, 7 invoices paid by card: one refunded in full, one in part,
+    one disputed and won, one lost; 2 kills before and 2 while the workers book them; Stripe
+    pays everything out). The cash audit is the oracle: every paid payout nets Clearing to
+    zero, and Stripe's balance equals Clearing plus what is still to be booked: here both 0,
+    since every balance transaction was paid out. Then one refund's entry is posted again
+    under another external ID: the same audit must see Clearing off."""
+    result = run(24, fault_rate=0.1, kills=2, seed=31, settle_s=60, log_dir=tmp_path,
+                 cash=7, cash_kills=2, kill_gap=(0.3, 1.0), plant="double_post")
+    cash = result["cash"]
+    assert result["kills"] == 4 and sum(result["faults"].values()) > 0, result
+    assert (cash["paid"], cash["full_refund"], cash["partial_refund"], cash["dispute_won"],
+            cash["dispute_lost"]) == (7, 1, 1, 1, 1), cash
+    assert cash["payouts_paid"] > 0 and cash["variances"] == {}, cash
+    assert cash["balances"] and all(
+        b["stripe_balance"] == b["clearing"] + b["clearing_to_book"] == 0
+        for b in cash["balances"].values()), cash
+    assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
+    assert result["money"]["ok"] and result["audit_ok"], result["problems"]
+    planted = result["cash_after_plant"]
+    assert planted["variances"] == {"clearing_vs_stripe_balance": 1} and not planted["ok"]

@@ -259,3 +259,38 @@ def test_bank_debit_that_fails_after_three_days(
     assert client.v1.invoices.retrieve(acme)["status"] == "open"
     assert invoice_state(rt, stack, acme)[1] == 1000 * D
     assert stripe_balance(rt) == 0 and findings(rt) == [] and open_exceptions(sessions) == []
+
+
+def test_a_refund_waits_for_its_payment_to_reach_the_books(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """Acme pays 1,000.00 and is refunded 200.00 the same day; the payment's event is late
+    (Stripe or the worker down) when the cash run books the 770.70 payout (1,000.00 - 29.30 -
+    200.00). Credited first, the invoice would be left 800.00 open and the late 1,000.00
+    payment would overpay it; so the refund's credit memo waits:
+
+        first cash run   Card fees    29.30 / Clearing    29.30
+                         Cash        770.70 / Clearing   770.70    Clearing -800.00
+        payment          Clearing  1,000.00 / AR      1,000.00     Clearing  200.00
+        next cash run    memo 200.00 to customer credit,
+                         Customer credit 200.00 / Clearing 200.00  Clearing    0.00
+
+    After: Cash 770.70, Clearing 0, AR 0; the invoice paid with one memo of 200.00, owed back.
+    """
+    stack, rt = books_stack, books_rt
+    acme = billed(stack, rt, sessions, "Acme", 1000)
+    refund(stack, pay(stack, acme), 200 * D)
+    advance(stack, days=4)
+    assert payouts(stack) == [(77070, "paid")]
+    waiting = cash(rt)
+    (problem,) = waiting.problems
+    assert "200.00 waits for invoice" in problem.reason and "payment" in problem.reason
+    assert len(open_exceptions(sessions)) == 1
+    sync_once(rt)  # the payment arrives
+    assert cash(rt).problems == [] and open_exceptions(sessions) == []
+    books = cash_books(rt)
+    assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"]) == (
+        77070, 0, 2930, 0)
+    assert refund_memos(rt, stack) == [(200 * D, 200 * D)]
+    assert invoice_state(rt, stack, acme) == (1000 * D, 0)
+    assert stripe_balance(rt) == 0 and findings(rt) == []
