@@ -85,7 +85,7 @@ class IntacctApp:
             self.emu.count("query")
             if request.method != "POST":
                 raise method_not_allowed(request.method)
-            return 200, query.run(self.emu.store, _json(request))
+            return 200, query.run(self.emu.store, _json(request), entity=entity)
         prefix = f"{API}/objects/"
         rest = path[len(prefix):] if path.startswith(prefix) else ""
         obj, key = (rest, None) if rest in o.OBJECTS else (rest.rpartition("/")[0],

@@ -64,7 +64,7 @@ def journal_lines(store: Store) -> list[dict[str, Any]]:
     for entry in store.rows[o.JOURNAL_ENTRY].values():
         currency = entry["currency"]["txnCurrency"]
         for n, line in enumerate(entry["lines"], start=1):
-            rows.append({**line, "key": f"{entry['key']}-{n}",
+            rows.append({**line, "key": f"{entry['key']}-{n}", "entity": entry.get("entity"),
                          "txnAmount": o.money(line["txnAmount"], currency),
                          "entryDate": entry.get("postingDate"),
                          "currency": {"txnCurrency": currency},

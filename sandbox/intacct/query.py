@@ -20,7 +20,10 @@ MAX_SIZE, DEFAULT_SIZE = 4000, 100
 _TOKEN = re.compile(r"\s*(\d+|and|or|\(|\))\s*", re.IGNORECASE)
 
 
-def run(store: Store, body: dict[str, Any]) -> dict[str, Any]:
+def run(store: Store, body: dict[str, Any], *, entity: str | None = None) -> dict[str, Any]:
+    """A query at the top level (`entity` None) sees every record; one in an entity sees that
+    entity's and the top level's shared ones (customers, accounts), never another entity's, so
+    each entity's general ledger reads apart."""
     obj = body.get("object")
     if obj not in (*o.OBJECTS, o.ADJUSTMENT_LINE, o.JOURNAL_LINE, o.INVOICE_LINE):
         raise invalid(f"Unknown object {obj!r} in query", field="object")
@@ -41,6 +44,8 @@ def run(store: Store, body: dict[str, Any]) -> dict[str, Any]:
     expression = body.get("filterExpression") or " and ".join(str(n + 1) for n in range(len(tests)))
     if expression:
         _evaluate(expression, tests, {}, dry=True)
+    if entity is not None:
+        rows = [r for r in rows if _owner(r) in (None, entity)]
     matched = [r for r in rows if not tests or _evaluate(expression, tests, r)]
     for order in reversed(body.get("orderBy") or [{"key": "asc"}]):
         ((name, direction),) = order.items()
@@ -52,6 +57,11 @@ def run(store: Store, body: dict[str, Any]) -> dict[str, Any]:
     return {"ia::result": [{f: render.field(r, f) for f in fields} for r in page],
             "ia::meta": {"totalCount": len(matched), "start": start, "pageSize": size,
                          "next": following, "previous": previous}}
+
+
+def _owner(row: dict[str, Any]) -> str | None:
+    owner = row.get("entity")
+    return owner.get("id") if isinstance(owner, dict) else None
 
 
 def _may_match(row: dict[str, Any], filters: list[dict[str, Any]]) -> bool:

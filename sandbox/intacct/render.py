@@ -43,6 +43,7 @@ def adjustment_lines(store: Store) -> list[dict[str, Any]]:
         currency = adjustment["currency"]["txnCurrency"]
         for n, line in enumerate(adjustment["lines"], start=1):
             rows.append(_strings({**line, "key": f"{adjustment['key']}-{n}",
+                                  "entity": adjustment.get("entity"),
                                   "entryDate": adjustment.get("adjustmentDate"),
                                   "currency": {"txnCurrency": currency},
                                   "arAdjustment": {"key": adjustment["key"],
@@ -57,6 +58,7 @@ def invoice_lines(store: Store) -> list[dict[str, Any]]:
         currency = invoice["currency"]["txnCurrency"]
         for n, line in enumerate(invoice["lines"], start=1):
             rows.append(_strings({**line, "key": f"{invoice['key']}-{n}",
+                                  "entity": invoice.get("entity"),
                                   "entryDate": invoice.get("invoiceDate"),
                                   "currency": {"txnCurrency": currency},
                                   "invoice": {"key": invoice["key"], "id": invoice["id"]}},

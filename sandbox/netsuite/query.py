@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.netsuite import cash, rules, suiteql
+from sandbox.netsuite import cash, oneworld, rules, suiteql
 from sandbox.netsuite.schema import (
     CURRENCY,
     CUSTOMER,
@@ -75,6 +75,7 @@ def _transaction_rows(store: Store) -> list[Row]:
                 "type": rtype.tran_code,
                 "entity": None if entity is None else int(entity),
                 "currency": int(r["currency"]), "trandate": r["tranDate"],
+                "subsidiary": oneworld.subsidiary_of(store, r),
                 "duedate": r.get("dueDate") if rtype is INVOICE else None,
                 "foreigntotal": r["payment" if is_payment else "total"],
                 "foreignamountremaining": rules.amount_remaining(store, rtype, r),
@@ -112,7 +113,8 @@ TABLES: dict[str, Table] = {
     ),
     "transaction": Table(
         {"id": "id", "tranid": "text", "externalid": "text", "type": "text", "entity": "id",
-         "currency": "id", "trandate": "date", "duedate": "date", "foreigntotal": "number",
+         "currency": "id", "subsidiary": "id", "trandate": "date", "duedate": "date",
+         "foreigntotal": "number",
          "foreignamountremaining": "number", "status": "text", "memo": "text"},
         _transaction_rows,
     ),

@@ -179,20 +179,21 @@ CREDIT_MEMO = RecordType(
 # Cash records (sandbox/netsuite/cash.py has their rules and general-ledger lines).
 DEPOSIT = RecordType(
     "deposit",
-    (_ref("account", "account"), *_TRANSACTION_HEAD, Field("other", "glines", required=True)),
+    (_ref("account", "account"), *_TRANSACTION_HEAD, _PLACEMENT[0],
+     Field("other", "glines", required=True)),
     computed=("tranId", "total", "status", *_TIMESTAMPS),
     sequence=TRANSACTION_SEQUENCE, tran_prefix="DEP", tran_code="Deposit",
 )
 CUSTOMER_REFUND = RecordType(
     "customerRefund",
     (_ref("customer", "customer"), _ref("account", "account"), *_TRANSACTION_HEAD,
-     Field("apply", "refunds", required=True)),
+     _PLACEMENT[0], Field("apply", "refunds", required=True)),
     computed=("tranId", "total", "status", *_TIMESTAMPS),
     sequence=TRANSACTION_SEQUENCE, tran_prefix="CR", tran_code="CustRfnd",
 )
 JOURNAL_ENTRY = RecordType(
     "journalEntry",
-    (*_TRANSACTION_HEAD, Field("line", "glines", required=True)),
+    (*_TRANSACTION_HEAD, _PLACEMENT[0], Field("line", "glines", required=True)),
     computed=("tranId", "total", "status", *_TIMESTAMPS),
     sequence=TRANSACTION_SEQUENCE, tran_prefix="JE", tran_code="Journal",
 )

@@ -10,6 +10,9 @@ Payments wait in Undeposited Funds (Stripe Clearing here) until a payout deposit
   line on the invoice;
 - everything else (card fees, disputes, their reversals and losses, a failed refund or payout)
   is a `journalEntry` with the posting's lines.
+In a OneWorld account each record carries the subsidiary closebot books to (a legal entity's
+own, docs/entities.md), and Clearing is read per subsidiary, so each entity's cash audit sees
+its own books only.
 Each record is written by external ID (the posting's; the memo's is the refund's), so a retry
 after a lost response or a crash between two records finds what exists and creates nothing twice.
 """
@@ -110,9 +113,12 @@ class NetSuiteCash:
         return found
 
     def clearing_balance(self, currency: str) -> int:
-        """Clearing's lines of the transactions in `currency`."""
-        ours = {row["id"] for row in self.erp.suiteql(
-            f"SELECT id FROM transaction WHERE currency = {self.erp._currency_id(currency)}")}
+        """Clearing's lines of the transactions in `currency` (in the subsidiary closebot books
+        to, when it books to one)."""
+        where = f"currency = {self.erp._currency_id(currency)}"
+        if subsidiary := self.erp.setup.subsidiary:
+            where += f" AND subsidiary = {int(subsidiary)}"
+        ours = {row["id"] for row in self.erp.suiteql(f"SELECT id FROM transaction WHERE {where}")}
         rows = self.erp.suiteql("SELECT transaction, amount FROM transactionaccountingline "
                                 f"WHERE account = {self._account(CLEARING)}")
         return sum(to_minor(Decimal(row["amount"]), currency) for row in rows
@@ -188,7 +194,8 @@ class NetSuiteCash:
     # --- the records -----------------------------------------------------------------------
 
     def _head(self, posting: CashPosting) -> dict[str, Any]:
-        return {"currency": {"id": self.erp._currency_id(posting.currency)},
+        return {**self.erp.setup.head(with_segments=False),
+                "currency": {"id": self.erp._currency_id(posting.currency)},
                 "tranDate": posting.posted_on.isoformat(), "memo": posting.memo[:999]}
 
     def _refund(self, posting: CashPosting, amount: int) -> str:
