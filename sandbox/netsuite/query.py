@@ -75,7 +75,6 @@ def _transaction_rows(store: Store) -> list[Row]:
                 "type": rtype.tran_code,
                 "entity": None if entity is None else int(entity),
                 "currency": int(r["currency"]), "trandate": r["tranDate"],
-                "subsidiary": oneworld.subsidiary_of(store, r),
                 "duedate": r.get("dueDate") if rtype is INVOICE else None,
                 "foreigntotal": r["payment" if is_payment else "total"],
                 "foreignamountremaining": rules.amount_remaining(store, rtype, r),
@@ -86,16 +85,23 @@ def _transaction_rows(store: Store) -> list[Row]:
 
 
 def _transaction_line_rows(store: Store) -> list[Row]:
-    """Item lines, signed as NetSuite posts them to income: a credit (negative) on an invoice
-    or sales order, a debit (positive) on a credit memo."""
+    """Each transaction's main line (`mainline = 'T'`, no item), which carries its subsidiary as
+    SuiteQL keeps it on the line table, then its item lines, signed as NetSuite posts them to
+    income: a credit (negative) on an invoice or sales order, a debit (positive) on a credit
+    memo."""
     rows: list[Row] = []
     for rtype in TRANSACTION_TYPES:
         sign = 1 if rtype.tran_code == "CustCred" else -1
         for r in store.all(rtype):
+            subsidiary = oneworld.subsidiary_of(store, r)
+            rows.append({"transaction": int(r["id"]), "linesequencenumber": 0, "item": None,
+                         "memo": r.get("memo"), "foreignamount": None, "mainline": "T",
+                         "subsidiary": subsidiary})
             for n, line in enumerate(r.get("item") or [], start=1):
                 rows.append({"transaction": int(r["id"]), "linesequencenumber": n,
                              "item": int(line["item"]), "memo": line.get("description"),
-                             "foreignamount": sign * line["amount"]})
+                             "foreignamount": sign * line["amount"], "mainline": "F",
+                             "subsidiary": subsidiary})
     return rows
 
 
@@ -113,7 +119,7 @@ TABLES: dict[str, Table] = {
     ),
     "transaction": Table(
         {"id": "id", "tranid": "text", "externalid": "text", "type": "text", "entity": "id",
-         "currency": "id", "subsidiary": "id", "trandate": "date", "duedate": "date",
+         "currency": "id", "trandate": "date", "duedate": "date",
          "foreigntotal": "number",
          "foreignamountremaining": "number", "status": "text", "memo": "text"},
         _transaction_rows,
@@ -127,7 +133,7 @@ TABLES: dict[str, Table] = {
     ),
     "transactionline": Table(
         {"transaction": "id", "linesequencenumber": "number", "item": "id", "memo": "text",
-         "foreignamount": "number"},
+         "foreignamount": "number", "mainline": "text", "subsidiary": "id"},
         _transaction_line_rows,
     ),
 }

@@ -115,10 +115,13 @@ class NetSuiteCash:
     def clearing_balance(self, currency: str) -> int:
         """Clearing's lines of the transactions in `currency` (in the subsidiary closebot books
         to, when it books to one)."""
-        where = f"currency = {self.erp._currency_id(currency)}"
+        ours = {row["id"] for row in self.erp.suiteql(
+            f"SELECT id FROM transaction WHERE currency = {self.erp._currency_id(currency)}")}
         if subsidiary := self.erp.setup.subsidiary:
-            where += f" AND subsidiary = {int(subsidiary)}"
-        ours = {row["id"] for row in self.erp.suiteql(f"SELECT id FROM transaction WHERE {where}")}
+            # SuiteQL keeps a transaction's subsidiary on its main line, not on `transaction`.
+            ours &= {row["transaction"] for row in self.erp.suiteql(
+                "SELECT transaction FROM transactionline WHERE mainline = 'T' AND subsidiary = "
+                f"{int(subsidiary)}")}
         rows = self.erp.suiteql("SELECT transaction, amount FROM transactionaccountingline "
                                 f"WHERE account = {self._account(CLEARING)}")
         return sum(to_minor(Decimal(row["amount"]), currency) for row in rows

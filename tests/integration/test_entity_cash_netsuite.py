@@ -87,8 +87,8 @@ def _books(erp: NetSuiteErp) -> dict[int, dict[str, Decimal]]:
     """Each subsidiary's balance per account number (debit less credit), read by SuiteQL."""
     numbers = {row["id"]: row["acctnumber"]
                for row in erp.suiteql("SELECT id, acctnumber FROM account")}
-    owner = {row["id"]: row["subsidiary"]
-             for row in erp.suiteql("SELECT id, subsidiary FROM transaction")}
+    owner = {row["transaction"]: row["subsidiary"] for row in erp.suiteql(
+        "SELECT transaction, subsidiary FROM transactionline WHERE mainline = 'T'")}
     books: dict[int, dict[str, Decimal]] = {}
     for line in erp.suiteql("SELECT transaction, account, amount FROM transactionaccountingline"):
         book = books.setdefault(int(owner[line["transaction"]]), {})
