@@ -2,7 +2,8 @@
 
 Plans the schedules of N three-year contracts (an implementation at 50% off, allocated by
 relative SSP, plus a 36-month subscription: 37 schedule lines each), loads them into the
-embedded ledger's tables on a fresh SQLite database, and closes one month (each contract has
+embedded ledger's tables on a fresh database (SQLite, or PostgreSQL with `--database-url` or
+BENCH_DATABASE_URL naming an empty database), and closes one month (each contract has
 two rows due in it). Reports planning time (allocation + schedules, in memory),
 load time, close time, schedule lines, entries the close posted, and peak RSS.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -97,7 +99,8 @@ def timed_planning(contracts: int) -> tuple[float, float, int]:
     return elapsed, cpu, lines
 
 
-def run(contracts: int, workdir: Path, *, plan_only: bool = False) -> dict[str, Any]:
+def run(contracts: int, workdir: Path, *, plan_only: bool = False,
+        database_url: str | None = None) -> dict[str, Any]:
     planning_s, planning_cpu, lines = timed_planning(contracts)
     if plan_only:
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -105,7 +108,7 @@ def run(contracts: int, workdir: Path, *, plan_only: bool = False) -> dict[str, 
                 "planning_s": round(planning_s, 2), "planning_cpu_s": round(planning_cpu, 2),
                 "peak_rss_mb": round(rss_mb, 1)}
 
-    settings = Settings(database_url=f"sqlite:///{workdir / 'bench.db'}")
+    settings = Settings(database_url=database_url or f"sqlite:///{workdir / 'bench.db'}")
     _, sessions = open_database(settings)
     with transaction(sessions) as s:
         seed_chart(s)
@@ -162,10 +165,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contracts", type=int, default=200)
     parser.add_argument("--plan-only", action="store_true",
                         help="Only allocation and schedule planning; no database, no close.")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="An empty database to load and close in (default: a fresh SQLite "
+                        "file).")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        result = run(args.contracts, Path(tmp), plan_only=args.plan_only)
+        result = run(args.contracts, Path(tmp), plan_only=args.plan_only,
+                     database_url=args.database_url)
     if args.json:
         print(json.dumps(result))
         return

@@ -283,20 +283,23 @@ END $$"""
 # inserted first (their foreign key is deferred), then the entry, whose insert trigger checks that
 # debits = credits = total. Lines for an entry that already exists are refused, and lines left
 # without an entry fail the deferred foreign key at commit, so no unbalanced entry can commit.
-_SQLITE_SUMS = (
-    "(SELECT COALESCE(SUM({col}), 0) FROM ledger_journal_lines WHERE entry_id = NEW.id)"
+# One pass over the entry's lines (its `entry_id` index) gives the debits, the credits and
+# whether any line is in another currency: a close writes 200,000 entries, and three separate
+# lookups per entry were a fifth of its time.
+SQLITE_BALANCED = (
+    "CREATE TRIGGER ledger_journal_entries_balanced BEFORE INSERT ON ledger_journal_entries "
+    "WHEN (SELECT COALESCE(SUM(debit_minor), 0) <> NEW.total_minor "
+    "OR COALESCE(SUM(credit_minor), 0) <> NEW.total_minor "
+    "OR COALESCE(MAX(currency <> NEW.currency), 0) "
+    "FROM ledger_journal_lines WHERE entry_id = NEW.id) "
+    "BEGIN SELECT RAISE(ABORT, 'ledger: unbalanced journal entry'); END"
 )
 _SQLITE = [
     "CREATE TRIGGER ledger_journal_lines_before_entry BEFORE INSERT ON ledger_journal_lines "
     "WHEN EXISTS (SELECT 1 FROM ledger_journal_entries WHERE id = NEW.entry_id) "
     "BEGIN SELECT RAISE(ABORT, 'ledger: journal entry already posted; lines precede their "
     "entry'); END",
-    "CREATE TRIGGER ledger_journal_entries_balanced BEFORE INSERT ON ledger_journal_entries "
-    f"WHEN {_SQLITE_SUMS.format(col='debit_minor')} <> NEW.total_minor "
-    f"OR {_SQLITE_SUMS.format(col='credit_minor')} <> NEW.total_minor "
-    "OR EXISTS (SELECT 1 FROM ledger_journal_lines WHERE entry_id = NEW.id "
-    "AND currency <> NEW.currency) "
-    "BEGIN SELECT RAISE(ABORT, 'ledger: unbalanced journal entry'); END",
+    SQLITE_BALANCED,
 ]
 
 

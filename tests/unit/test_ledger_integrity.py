@@ -22,10 +22,11 @@ ENTRY = (
 )
 
 
-def line(no: int, account: str, debit: int, credit: int) -> str:
+def line(no: int, account: str, debit: int, credit: int, currency: str = "USD") -> str:
     return (
         "INSERT INTO ledger_journal_lines (entry_id, line_no, account_code, debit_minor, "
-        f"credit_minor, currency) VALUES (900, {no}, '{account}', {debit}, {credit}, 'USD')"
+        f"credit_minor, currency) VALUES (900, {no}, '{account}', {debit}, {credit}, "
+        f"'{currency}')"
     )
 
 
@@ -71,6 +72,9 @@ def test_unbalanced_entry_refused_by_python(
         pytest.param([ENTRY, line(1, "1100", 100, 0), line(2, "2100", 0, 150)], id="over-total"),
         pytest.param([line(1, "1100", 100, 0), line(2, "2100", 0, 100)], id="no-entry"),
         pytest.param([ENTRY], id="no-lines"),
+        # Amounts add up, but one line is in EUR on a USD entry.
+        pytest.param([line(1, "1100", 100, 0), line(2, "2100", 0, 100, "EUR"), ENTRY],
+                     id="mixed-currency"),
     ],
 )
 def test_unbalanced_entry_refused_by_database(
