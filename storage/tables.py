@@ -183,7 +183,8 @@ class Approval(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(24))  # discount | terms | amendment | credit | flagged
+    # discount | terms | amendment | credit | flagged | close (a month-end close)
+    kind: Mapped[str] = mapped_column(String(24))
     subject: Mapped[str] = mapped_column(String(120))  # opportunity id, or invoice id for credits
     opportunity_id: Mapped[str | None] = mapped_column(String(32), index=True)
     contract_version: Mapped[int] = mapped_column(Integer, default=0)
