@@ -38,31 +38,25 @@ def record(store: Store, obj: str, row: dict[str, Any]) -> dict[str, Any]:
 
 def adjustment_lines(store: Store) -> list[dict[str, Any]]:
     """Every adjustment's lines as rows of their own, each naming its adjustment."""
-    rows = []
-    for adjustment in store.rows[o.ADJUSTMENT].values():
-        currency = adjustment["currency"]["txnCurrency"]
-        for n, line in enumerate(adjustment["lines"], start=1):
-            rows.append(_strings({**line, "key": f"{adjustment['key']}-{n}",
-                                  "entity": adjustment.get("entity"),
-                                  "entryDate": adjustment.get("adjustmentDate"),
-                                  "currency": {"txnCurrency": currency},
-                                  "arAdjustment": {"key": adjustment["key"],
-                                                   "id": adjustment["id"]}}, currency))
-    return rows
+    return _document_lines(store, o.ADJUSTMENT, "arAdjustment", "adjustmentDate")
 
 
 def invoice_lines(store: Store) -> list[dict[str, Any]]:
     """Every AR invoice's lines as rows of their own, each naming its invoice and dated with it."""
+    return _document_lines(store, o.INVOICE, "invoice", "invoiceDate")
+
+
+def _document_lines(store: Store, obj: str, parent: str, dated: str) -> list[dict[str, Any]]:
+    """An AR document's lines, each naming the document as `parent` and dated with it, in its
+    entity (the owned-line objects the query service reads)."""
     rows = []
-    for invoice in store.rows[o.INVOICE].values():
-        currency = invoice["currency"]["txnCurrency"]
-        for n, line in enumerate(invoice["lines"], start=1):
-            rows.append(_strings({**line, "key": f"{invoice['key']}-{n}",
-                                  "entity": invoice.get("entity"),
-                                  "entryDate": invoice.get("invoiceDate"),
+    for doc in store.rows[obj].values():
+        currency = doc["currency"]["txnCurrency"]
+        for n, line in enumerate(doc["lines"], start=1):
+            rows.append(_strings({**line, "key": f"{doc['key']}-{n}", "entity": doc.get("entity"),
+                                  "entryDate": doc.get(dated),
                                   "currency": {"txnCurrency": currency},
-                                  "invoice": {"key": invoice["key"], "id": invoice["id"]}},
-                                 currency))
+                                  parent: {"key": doc["key"], "id": doc["id"]}}, currency))
     return rows
 
 

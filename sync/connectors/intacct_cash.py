@@ -38,6 +38,7 @@ from sync.connectors.intacct import (
     GlAccounts,
     IntacctErp,
 )
+from sync.connectors.intacct_journal import GL_LINE as JOURNAL_LINE
 from sync.connectors.intacct_journal import JOURNAL_ENTRY, post_journal
 from sync.connectors.intacct_transport import SYSTEM
 from sync.errors import PermanentError
@@ -59,7 +60,6 @@ from sync.ports_cash import (
 )
 
 ADVANCE = "accounts-receivable/advance"
-JOURNAL_LINE = "general-ledger/journal-entry-line"
 ACCOUNT = "general-ledger/account"
 IN_LIST = 100  # references per `$in` filter
 # Each role's GL account; a customer's credit is an open AR adjustment, inside AR. Clearing is

@@ -64,7 +64,6 @@ class NetSuiteCash:
                              f"no account; the roles are {', '.join(ROLES)}")
         self.erp = erp
         self.numbers = dict(accounts)
-        self._ids: dict[str, str] = {}  # account number -> internal id
         self._invoices: set[str] = set()  # known invoices never disappear: remember them
 
     def has_invoice(self, invoice_id: str) -> bool:
@@ -263,14 +262,12 @@ class NetSuiteCash:
 
     def _account(self, role: str) -> str:
         number = self.numbers[role]
-        if not self._ids:
-            self._ids = {row["acctnumber"]: str(row["id"])
-                         for row in self.erp.suiteql("SELECT id, acctnumber FROM account")}
-        if number not in self._ids:
+        found = self.erp.account_ids().get(number)  # read once per connection, shared
+        if found is None:
             raise PermanentError(
                 f"NetSuite has no account number {number} for {role.replace('_', ' ')}; add it "
                 "under Lists > Accounting > Accounts", system=SYSTEM)
-        return self._ids[number]
+        return found
 
 
 def _nets(posting: CashPosting) -> dict[str, int]:
