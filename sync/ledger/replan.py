@@ -38,25 +38,37 @@ from sync.money import format_money
 
 
 def unearned_rows(session: Session, invoice: LedgerInvoice, on: date
-                  ) -> dict[int, list[LedgerRevenueSchedule]]:
-    """Per sales order line, the invoice's rows still to recognize after `on`, locked."""
-    found: dict[int, list[LedgerRevenueSchedule]] = {}
+                  ) -> dict[int, tuple[list[LedgerRevenueSchedule], int | None]]:
+    """Per sales order line, the invoice's rows due after `on`, locked: still deferred on that
+    day, whether or not they have been recognized since (a credit booked late); and at most how
+    much of them the invoice's line booked to deferred revenue. A month's cents can make a
+    billing period's rows a cent more than the period's bill (a quarter billed 1,625,000 whose
+    three months plan 1,625,001): a credit takes back no more than the invoice booked. A line
+    whose price allocation moved (relative SSP) bills another amount than its rows plan: no
+    bound there."""
+    found: dict[int, tuple[list[LedgerRevenueSchedule], int | None]] = {}
     for line in invoice.lines:
         if line.sales_order_line_id is None or line.amount_minor <= 0:
             continue
         rows = select(LedgerRevenueSchedule).where(
             LedgerRevenueSchedule.sales_order_line_id == line.sales_order_line_id,
-            LedgerRevenueSchedule.stopped_by_id.is_(None),
-            LedgerRevenueSchedule.journal_entry_id.is_(None),
-            LedgerRevenueSchedule.recognize_on > on)
+            LedgerRevenueSchedule.stopped_by_id.is_(None))
         if line.recurring and line.period_start and line.period_end:
             # Only the periods this invoice billed: later ones are not deferred revenue yet.
             rows = rows.where(LedgerRevenueSchedule.recognize_on >= line.period_start,
                               LedgerRevenueSchedule.recognize_on < line.period_end)
-        picked = list(session.scalars(rows.order_by(LedgerRevenueSchedule.period_no)
+        billed = list(session.scalars(rows.order_by(LedgerRevenueSchedule.period_no)
                                       .with_for_update()))
-        if picked:
-            found.setdefault(line.sales_order_line_id, []).extend(picked)
+        picked = [r for r in billed if r.recognize_on > on]
+        if not picked:
+            continue
+        order_line = session.get(LedgerSalesOrderLine, line.sales_order_line_id)
+        cap = None if order_line is None or order_line.contract_minor is not None else (
+            line.amount_minor - sum(r.amount_minor for r in billed if r.recognize_on <= on))
+        rows_before, cap_before = found.get(line.sales_order_line_id, ([], 0))
+        found[line.sales_order_line_id] = (
+            rows_before + picked,
+            None if cap is None or cap_before is None else cap_before + max(cap, 0))
     return found
 
 
@@ -74,23 +86,31 @@ def proportional(total: int, weights: list[int]) -> list[int]:
 
 
 def take_from_deferred(session: Session, invoice: LedgerInvoice, amount_minor: int,
-                       on: date) -> int:
-    """Reduce the invoice's unearned schedule rows by up to `amount_minor`; returns how much
-    came out of deferred revenue (the rest of the credit is contra revenue)."""
-    by_line = unearned_rows(session, invoice, on)
-    deferred = {line: sum(r.amount_minor for r in rows) for line, rows in by_line.items()}
+                       on: date) -> tuple[int, dict[LedgerRevenueSchedule, int]]:
+    """Reduce the invoice's schedule rows due after `on` by up to `amount_minor`; returns how
+    much came out of deferred revenue (the rest of the credit is contra revenue), and, per row
+    already recognized, how much of its posted revenue the credit took back: revenue for days
+    after the credit, recognized because the credit was booked late, to be reversed."""
+    found = unearned_rows(session, invoice, on)
+    by_line = {line: rows for line, (rows, _) in found.items()}
+    planned = {line: sum(r.amount_minor for r in rows) for line, rows in by_line.items()}
+    deferred = {line: planned[line] if cap is None else min(planned[line], cap)
+                for line, (_, cap) in found.items()}
     taken = min(amount_minor, sum(deferred.values()))
     if taken <= 0:
-        return 0
+        return 0, {}
+    reversed_rows: dict[LedgerRevenueSchedule, int] = {}
     lines = sorted(deferred)
     for line, share in zip(lines, proportional(taken, [deferred[k] for k in lines]),
                            strict=True):
         rows = by_line[line]
-        left = proportional(deferred[line] - share, [r.amount_minor for r in rows])
+        left = proportional(planned[line] - share, [r.amount_minor for r in rows])
         for row, amount in zip(rows, left, strict=True):
+            if row.journal_entry_id is not None and amount != row.amount_minor:
+                reversed_rows[row] = row.amount_minor - amount
             row.amount_minor = amount
     session.flush()
-    return taken
+    return taken, reversed_rows
 
 
 def delta_base(external_id: str) -> str:

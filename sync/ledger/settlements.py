@@ -7,9 +7,15 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.ledger import LedgerCreditMemo, LedgerInvoice, LedgerPayment
+from storage.ledger import (
+    LedgerCreditMemo,
+    LedgerInvoice,
+    LedgerJournalEntry,
+    LedgerPayment,
+    LedgerRevenueSchedule,
+)
 from sync.ledger import accounts as acct
-from sync.ledger import fx
+from sync.ledger import fx, periods
 from sync.ledger.errors import OverCreditError, OverpaymentError
 from sync.ledger.journal import Leg, next_number, post_entry
 from sync.ledger.records import check_amount, check_currency, closed, open_balance
@@ -81,9 +87,13 @@ def create_credit_memo(
     """Dr Deferred Revenue for the unearned part, Dr Credits & Allowances for the rest; Cr AR
     up to the open balance, Cr Customer Credit for the rest.
 
-    The unearned part is what the invoice's obligations still have to recognize after
-    `posted_on`; their schedules shrink by it (`sync.ledger.replan`), so recognized + deferred
-    stays equal to the net price. Only a credit beyond that touches revenue (contra revenue).
+    The unearned part is what the invoice's obligations still had to recognize after
+    `posted_on` (the first open day, if that day's period is closed); their schedules shrink by
+    it (`sync.ledger.replan`), so recognized + deferred stays equal to the net price. Only a
+    credit beyond that touches revenue (contra revenue). A credit booked after some of those
+    days were recognized takes their share back from revenue on the day each was recognized
+    (`_unrecognize`): no month keeps revenue for service the credit took away, and none loses
+    revenue it earned.
     A credit on an unpaid invoice reduces what the customer owes. On a paid one nothing is owed,
     so the excess becomes a balance the company owes the customer (refund or future invoices).
     Credits can't add up to more than the invoice itself.
@@ -102,7 +112,8 @@ def create_credit_memo(
         )
     to_receivable = min(amount_minor, max(open_balance(session, invoice), 0))
     excess = amount_minor - to_receivable
-    unearned = take_from_deferred(session, invoice, amount_minor, posted_on)
+    unearned, recognized = take_from_deferred(session, invoice, amount_minor,
+                                              periods.posting_day(session, posted_on)[0])
     legs = [Leg(acct.DEFERRED_REVENUE, debit=unearned)] if unearned else []
     if amount_minor > unearned:
         legs.append(Leg(acct.CREDITS_ALLOWANCES, debit=amount_minor - unearned))
@@ -124,4 +135,21 @@ def create_credit_memo(
     )
     session.add(memo)
     session.flush()
+    _unrecognize(session, external_id, invoice, recognized)
     return memo
+
+
+def _unrecognize(session: Session, external_id: str, invoice: LedgerInvoice,
+                 recognized: dict[LedgerRevenueSchedule, int]) -> None:
+    """Dr revenue / Cr Deferred Revenue for what the credit took from rows already recognized,
+    each on its row's recognition day (a recognition entry of its own, so reports and the close
+    count it as less revenue recognized, against the obligation it belongs to)."""
+    for row, amount in sorted(recognized.items(), key=lambda item: item[0].id):
+        entry = session.get(LedgerJournalEntry, row.journal_entry_id)
+        legs = [Leg(row.revenue_account, debit=amount), Leg(acct.DEFERRED_REVENUE, credit=amount)]
+        post_entry(
+            session, external_id=f"credit_memo:{external_id}:unrecognized:{row.id}",
+            memo=f"revenue of period {row.period_no} taken back by credit {external_id}",
+            posted_on=entry.posted_on if entry else row.recognize_on, currency=row.currency,
+            source_type="revenue_schedule", source_ref=str(row.id), legs=legs,
+            functional=fx.at_invoice_rate(session, invoice, legs))

@@ -4,7 +4,8 @@ be read at this depth, and the report says so).
 An obligation is one deliverable of a deal (its product), across the deal's contract versions:
 its price is what its sales order lines hold, its schedule what they plan. Invoice lines belong
 to the obligation whose product they name; a credit memo is spread over its invoice's lines in
-proportion to their amounts, and so is the part of it booked to contra revenue. Then:
+proportion to their amounts, the part of it booked to contra revenue in proportion to what each
+had earned by the credit's day. Then:
 - invoiced, less credits to deferred revenue, less recognized = its deferred revenue, which
   is never a debit balance; recognized revenue never exceeds the obligation's price;
 - a void or write-off (a closure) takes from deferred revenue what its invoice billed and was not
@@ -179,8 +180,13 @@ def _credits(deals: dict[str, Deal], books: LedgerBooks, credits: list[PostedCre
             unearned = [_unearned_before(deals[opp], key, on) if key is not None else 0
                         for key, _ in lines]
         deferred_weights = unearned if sum(unearned) > 0 else weights
+        # Contra revenue is what the credit took beyond what was still deferred, so it belongs
+        # to the obligations that had earned something by the credit's day, in that proportion.
+        earned = [min(max(amount, 0), deals[opp].obligations[key].earned_by(on))
+                  if key is not None else 0 for key, amount in lines]
+        contra_weights = earned if sum(earned) > 0 else weights
         for (key, _), amount, c, d in zip(lines, allocate(memo.amount_minor, weights),
-                                          allocate(contra, weights),
+                                          allocate(contra, contra_weights),
                                           allocate(to_deferred, deferred_weights), strict=True):
             if key is None:
                 unallocated[opp] += d

@@ -63,9 +63,6 @@ def test_the_chaos_run_ends_with_the_money_audit_clean(erp: str, tmp_path) -> No
     assert result["credits"]["applied"] == 3 and result["audit_ok"], result["problems"]
 
 
-REFUND_TIMING = {"credit_to_revenue_unearned", "deferred_revenue_debit"}
-
-
 def test_cash_survives_faults_and_kills(tmp_path) -> None:
     """A lean cash run (24 deals, 7 invoices paid by card: one refunded in full, one in part,
     one disputed and won, one lost; 2 kills before and 2 while the workers book them; Stripe
@@ -84,11 +81,9 @@ def test_cash_survives_faults_and_kills(tmp_path) -> None:
         b["stripe_balance"] == b["clearing"] + b["clearing_to_book"] == 0
         for b in cash["balances"].values()), cash
     assert (result["duplicates"], result["lost"], result["unbalanced"]) == (0, 0, 0), result
-    # Every money figure ties. The one revenue finding a refund can raise here is open
-    # (docs/revenue.md, "Not yet"): a refund booked after the revenue it reverses was recognized
-    # takes back what the ledger recognized, while the audit reads the credit's own day.
+    # Every money figure ties, refunds booked days after their own date included.
     money = result["money"]
-    assert money["untied"] == 0 and set(money["variances"]) <= REFUND_TIMING, money
-    assert {p.split(":")[0] for p in result["problems"]} <= REFUND_TIMING, result["problems"]
+    assert money["untied"] == 0 and not money["variances"], (money, result["problems"])
+    assert result["audit_ok"] and not result["problems"], result["problems"]
     planted = result["cash_after_plant"]
     assert planted["variances"] == {"clearing_vs_stripe_balance": 1} and not planted["ok"]
