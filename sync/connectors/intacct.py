@@ -36,7 +36,7 @@ from sync.connectors.netsuite_closures import (
     credit_lines,
     write_off_lines,
 )
-from sync.connectors.revenue_subledger import RevenueSubledger, followed
+from sync.connectors.revenue_subledger import RevenueSubledger, booked_on, followed
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
@@ -184,9 +184,10 @@ class IntacctErp(IntacctBooks):
         the rest."""
         lines = credit_lines(credit, recurring_item=DEFERRED, one_time_item=DEFERRED,
                              credit_item=CREDIT)
+        on, note = booked_on(self.subledger, credit.created_at.date())
         return self._credit(credit.billing_id, invoice_id, credit.currency, lines,
-                            credit.created_at.date().isoformat(),
-                            f"Stripe credit note {credit.billing_id}: {credit.reason}")
+                            on.isoformat(),
+                            f"Stripe credit note {credit.billing_id}: {credit.reason}{note}")
 
     @followed
     def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:

@@ -28,7 +28,7 @@ from sync.connectors.netsuite_closures import (
     write_off_lines,
 )
 from sync.connectors.netsuite_transport import DEFERRED_REVENUE, RECORDS, SYSTEM, NetSuiteTransport
-from sync.connectors.revenue_subledger import RevenueSubledger, followed
+from sync.connectors.revenue_subledger import RevenueSubledger, booked_on, followed
 from sync.errors import PermanentError
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
@@ -192,11 +192,12 @@ class NetSuiteErp(NetSuiteTransport):
         remaining = to_minor(Decimal(str(invoice.get("amountRemaining") or 0)), credit.currency)
         # On a paid invoice the credit stays on the customer's account, as Stripe does it.
         applied = min(credit.amount_minor, remaining)
+        on, note = booked_on(self.subledger, credit.created_at.date())
         body: dict[str, Any] = {
             "entity": {"id": customer_id},
             "currency": {"id": self._currency_id(credit.currency)},
-            "tranDate": credit.created_at.date().isoformat(),
-            "memo": f"Stripe credit note {credit.billing_id}: {credit.reason}"[:999],
+            "tranDate": on.isoformat(),
+            "memo": f"Stripe credit note {credit.billing_id}: {credit.reason}{note}"[:999],
             **self._invoice_rate(invoice),
             "item": {"items": [{"item": {"id": self._item_id(item)}, "description": text[:999],
                                 "quantity": 1, "amount": from_minor(minor, credit.currency)}

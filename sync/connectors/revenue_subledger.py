@@ -23,6 +23,7 @@ from typing import ParamSpec
 from sync.connectors.ledger import LedgerErp
 from sync.ledger import Ledger
 from sync.ledger.listing import order_for_version
+from sync.ledger.periods import posting_day
 from sync.model import Contract, CreditNote, Invoice, InvoiceClosure, Payment
 
 P = ParamSpec("P")
@@ -81,6 +82,16 @@ class RevenueSubledger:
         """The schedules re-planned to a contract modification, as the ledger re-plans its own."""
         return self._orders.replan(opportunity_id=opportunity_id, effective=effective,
                                    remaining=remaining, catch_up=catch_up)
+
+
+def booked_on(subledger: RevenueSubledger | None, day: date) -> tuple[date, str]:
+    """The day to date an ERP record of `day` (a credit memo) on, and a memo note when it moved:
+    the day the subledger books it, the first open day when closebot has closed `day`'s month.
+    So the ERP's Deferred Revenue of a closed month stays what its close reported, and the
+    record falls in the month whose roll-forward counts it, as on the ledger."""
+    if subledger is None:
+        return day, ""
+    return subledger.ledger.read(lambda session: posting_day(session, day))
 
 
 def followed(post: Callable[P, str]) -> Callable[P, str]:
