@@ -39,11 +39,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
 from app.wiring import make_revenue_journal
 from sandbox.stack import SandboxStack
+from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger.close import RollForward
 from sync.ledger.erp_reversals import REVERSAL
@@ -67,6 +69,7 @@ from tests.integration.books import (
     stripe_client,
 )
 from tests.integration.erp_books import erp_books
+from tests.integration.test_books_void import _audit_after_void
 from tests.integration.test_revenue_close_erps import JOURNAL, _Unavailable
 from tests.integration.test_subledger_changes import _close_months, _first_of_next_month
 
@@ -151,6 +154,7 @@ def test_void_after_a_close_reverses_its_revenue_in_the_erp(
 
     assert _books(stack, rt, sessions, opp) == {
         "AR": 0, "Deferred": 0, "Revenue": 0, "Bad debt": 0}
+    _audit_after_void(rt)
     advance_months(stack, start, 2)
     rolled = _close_months(stack, rt, sessions, start, 2)
     assert rolled[1] == (RollForward("USD", 90 * K, 0, 90 * K, 0, 0, 0),)
@@ -203,3 +207,33 @@ def test_write_off_after_a_close_needs_no_entry_in_the_erp(
         assert _reversals(stack) == []
         assert len(_journal_entries(stack)) == 1
     assert _books(stack, rt, sessions, opp) == after
+
+
+def test_a_reversal_the_erp_refuses_for_its_closed_period_is_dated_the_next_month(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """The void of the first example, the ERP down when it was followed; before the retry the
+    controller closed P2 in the ERP. The reversal (Dr 4100 20,000, Dr 4000 10,000 / Cr 2100
+    30,000) is refused on P2's 11th day and posted on P3's first, its memo saying why; the
+    books end as before: AR 0, Deferred 0, revenue 0."""
+    stack, rt = books_stack, books_rt
+    erp = stack.netsuite or stack.intacct
+    if erp is None:
+        pytest.skip("the ledger books the void and its reversal in one entry")
+    start, opp, invoice = _closed_p1_then(stack, rt, sessions)
+    journal = make_revenue_journal(rt.erp)
+    assert journal is not None
+    flaky = _Unavailable(journal)
+    rt.erp.subledger.journal_of = lambda erp: flaky  # type: ignore[union-attr]
+    stripe_client(stack).v1.invoices.void_invoice(invoice)
+    sync_once(rt)
+    erp.close_period(f"{add_months(start, 1):%Y-%m}")
+    replay_post(rt, opp)
+
+    p3 = add_months(start, 2)
+    assert sorted(_reversal_lines(stack)) == [
+        ("2100", 30 * K, p3), ("4000", -10 * K, p3), ("4100", -20 * K, p3)]
+    (entry,) = [e for e in _journal_entries(stack) if REVERSAL in str(e)]
+    assert f"closed {add_months(start, 1):%Y-%m}" in str(entry)
+    assert _books(stack, rt, sessions, opp) == {
+        "AR": 0, "Deferred": 0, "Revenue": 0, "Bad debt": 0}
