@@ -16,7 +16,8 @@ so a replay of the void, or a restart after a crash before the ERP answered, pos
 
 A write-off books what was earned as bad debt in the subledger and in the ERP alike (the ERP's
 memo splits the invoice by what the plan had earned on its day, which the closes had posted),
-so it needs no entry; a void after a write-off (nothing left open) isn't posted here.
+so it needs no entry. Not handled yet (docs/revenue.md): a write-off dated after a month's end
+and before its close, and a void after a write-off (nothing left open).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def reversed_revenue(session: Session, closure_key: str
         select(line.account_code, line.debit_minor).where(
             line.entry_id == closure.journal_entry_id, line.debit_minor > 0)
         .order_by(line.line_no))
-    lines = [RevenueLine(code, -amount, f"Revenue reversed: {closure_key} voided")
+    invoice = closure_key.rpartition(":")[0]
+    lines = [RevenueLine(code, -amount, f"Revenue reversed: Stripe invoice {invoice} voided")
              for code, amount in debits if BY_CODE[code].kind == "revenue"]
     return (closure.currency, closure.posted_on, lines) if lines else None
