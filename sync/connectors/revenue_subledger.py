@@ -24,7 +24,7 @@ from sync.connectors.ledger import LedgerErp
 from sync.ledger import Ledger
 from sync.ledger.erp_reversals import post_reversal
 from sync.ledger.listing import order_for_version
-from sync.model import Contract, CreditNote, Invoice, InvoiceClosure, Payment
+from sync.model import ClosureKind, Contract, CreditNote, Invoice, InvoiceClosure, Payment
 from sync.ports_revenue import RevenueJournal
 
 P = ParamSpec("P")
@@ -58,6 +58,11 @@ class RevenueSubledger:
         elif isinstance(record, CreditNote):
             self._orders.post_credit_memo(record, invoice_id=record.invoice_billing_id)
         else:
+            if record.kind is ClosureKind.UNCOLLECTIBLE:
+                # Revenue earned before a write-off stays revenue; the ERP's memo counts it
+                # earned (bad debt), so the next close posts it.
+                self.ledger.recognize_billed(invoice_external_id=record.invoice_billing_id,
+                                             through=record.closed_on)
             self._orders.close_invoice(record, invoice_id=record.invoice_billing_id)
             self._reverse(record, erp)
 

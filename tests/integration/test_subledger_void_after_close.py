@@ -49,6 +49,8 @@ from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger.close import RollForward
 from sync.ledger.erp_reversals import REVERSAL
+from sync.ledger.subledger_close import ErpPeriodCloses
+from sync.ports_revenue import RevenueDue
 from tests.integration.books import (
     K,
     advance,
@@ -64,6 +66,7 @@ from tests.integration.books import (
     ns_lines,
     ns_records,
     on_ledger,
+    recognize,
     replay_post,
     seed_acme,
     stripe_client,
@@ -237,3 +240,41 @@ def test_a_reversal_the_erp_refuses_for_its_closed_period_is_dated_the_next_mont
     assert f"closed {add_months(start, 1):%Y-%m}" in str(entry)
     assert _books(stack, rt, sessions, opp) == {
         "AR": 0, "Deferred": 0, "Revenue": 0, "Bad debt": 0}
+
+
+def test_write_off_before_the_month_it_follows_is_closed(
+    books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
+) -> None:
+    """P1 closed; the invoice written off on P3's 3rd day, before P2 is closed. P2's
+    subscription month (10,000, due on its last day) was earned before the write-off.
+
+        ledger      revenue 40,000 (services 20,000, subscription 20,000), bad debt 40,000,
+                    Deferred 0, AR 0: the write-off Dr Bad debt 40,000, Dr Deferred 80,000
+        ERPs        the memo splits the invoice by what the plan had earned on P3's 3rd day:
+                    Bad debt 40,000, Deferred 80,000; the subledger recognizes P2's month
+                    before writing off (Bad debt 40,000 there too), so P2's close posts it:
+                    Dr 2100 10,000 / Cr 4000 10,000, and the books are the ledger's
+    Before, the subledger stopped P2's month unrecognized: the ERP kept 10,000 in Deferred
+    Revenue and 30,000 of revenue. P2 rolls forward 90,000 + 0 - 0 - 10,000 = 80,000; P3
+    80,000 + 0 - 80,000 - 0 = 0."""
+    stack, rt = books_stack, books_rt
+    start, opp, invoice = _closed_p1_then(stack, rt, sessions)
+    advance_months(stack, start, 2)
+    advance(stack, days=2)
+    if on_ledger(stack):
+        recognize(rt)  # the scheduler's revenue job, run since P2 ended
+    stripe_client(stack).v1.invoices.mark_uncollectible(invoice)
+    sync_once(rt)
+    replay_post(rt, opp)
+    if not on_ledger(stack):  # the close card shows P2's month, recognized by the write-off
+        journal = make_revenue_journal(rt.erp)
+        assert journal is not None
+        assert ErpPeriodCloses(sessions, journal).revenue_due(
+            through=add_months(start, 2) - timedelta(days=1)) == [RevenueDue("USD", 10 * K, 1)]
+    advance_months(stack, start, 3)
+    rolled = _close_months(stack, rt, sessions, start, 3)
+
+    assert _books(stack, rt, sessions, opp) == {
+        "AR": 0, "Deferred": 0, "Revenue": 40 * K, "Bad debt": 40 * K}
+    assert rolled[1:] == [(RollForward("USD", 90 * K, 0, 0, 10 * K, 80 * K, 80 * K),),
+                          (RollForward("USD", 80 * K, 0, 80 * K, 0, 0, 0),)]
