@@ -15,9 +15,9 @@ a debit balance in Deferred Revenue until month end); external ID `closebot-reve
 so a replay of the void, or a restart after a crash before the ERP answered, posts it once.
 
 A write-off books what was earned as bad debt in the subledger and in the ERP alike (the ERP's
-memo splits the invoice by what the plan had earned on its day, which the closes had posted),
-so it needs no entry. Not handled yet (docs/revenue.md): a write-off dated after a month's end
-and before its close, and a void after a write-off (nothing left open).
+memo splits the invoice by what the plan had earned on its day; the subledger first recognizes
+what came due by then, `recognition.recognize_billed`), so it needs no entry. Not handled yet
+(docs/revenue.md): a void after a write-off (nothing left open).
 """
 
 from __future__ import annotations
