@@ -185,7 +185,8 @@ def _with_subledger(erp: E, settings: Settings, sessions: sessionmaker[Session])
     """NetSuite and Sage Intacct get closebot's revenue schedules beside them (the embedded
     ledger's tables), which month-end close posts from."""
     erp.subledger = RevenueSubledger(Ledger(sessions),
-                                     recognize_on_delivery=settings.recognize_on_delivery)
+                                     recognize_on_delivery=settings.recognize_on_delivery,
+                                     journal_of=make_revenue_journal)
     return erp
 
 

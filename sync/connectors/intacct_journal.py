@@ -56,12 +56,16 @@ class IntacctRevenueJournal:
 
     def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
                      lines: Sequence[RevenueLine]) -> str:
+        # A line credits its account; a negative one debits it (revenue reversed), and
+        # Deferred Revenue takes the other side of their total.
         total = sum(line.amount_minor for line in lines)
         return post_journal(self.erp, reference=external_id, currency=currency,
                             posted_on=posted_on, description=memo, lines=[
-                                (self.erp.accounts.deferred_revenue, "debit", total, memo),
-                                *((line.account, "credit", line.amount_minor, line.memo)
-                                  for line in lines)])
+                                (account, "credit" if amount > 0 else "debit", abs(amount), text)
+                                for account, amount, text in (
+                                    (self.erp.accounts.deferred_revenue, -total, memo),
+                                    *((x.account, x.amount_minor, x.memo) for x in lines))
+                                if amount])
 
     def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves:
         """Deferred Revenue's lines, one query per kind of record: invoice lines are billings,

@@ -31,13 +31,15 @@ class NetSuiteRevenueJournal:
 
     def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
                      lines: Sequence[RevenueLine]) -> str:
+        # A line credits its account; a negative one debits it (revenue reversed), and
+        # Deferred Revenue takes the other side of their total.
         total = sum(line.amount_minor for line in lines)
         items: list[dict[str, Any]] = [
-            {"account": {"id": self._account(self.deferred_revenue)}, "memo": memo[:999],
-             "debit": from_minor(total, currency)},
-            *({"account": {"id": self._account(line.account)}, "memo": line.memo[:999],
-               "credit": from_minor(line.amount_minor, currency)} for line in lines),
-        ]
+            {"account": {"id": self._account(account)}, "memo": text[:999],
+             "credit" if amount > 0 else "debit": from_minor(abs(amount), currency)}
+            for account, amount, text in ((self.deferred_revenue, -total, memo),
+                                          *((x.account, x.amount_minor, x.memo) for x in lines))
+            if amount]
         try:
             return self.erp._upsert("journalEntry", external_id, {
                 "currency": {"id": self.erp._currency_id(currency)},

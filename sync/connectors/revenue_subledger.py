@@ -18,26 +18,32 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 from sync.connectors.ledger import LedgerErp
 from sync.ledger import Ledger
+from sync.ledger.erp_reversals import post_reversal
 from sync.ledger.listing import order_for_version
 from sync.ledger.periods import posting_day
-from sync.model import Contract, CreditNote, Invoice, InvoiceClosure, Payment
+from sync.model import ClosureKind, Contract, CreditNote, Invoice, InvoiceClosure, Payment
+from sync.ports_revenue import RevenueJournal
 
 P = ParamSpec("P")
 
 
 class RevenueSubledger:
-    def __init__(self, ledger: Ledger, *, recognize_on_delivery: bool = False) -> None:
+    def __init__(self, ledger: Ledger, *, recognize_on_delivery: bool = False,
+                 journal_of: Callable[[Any], RevenueJournal | None] | None = None) -> None:
         self.ledger = ledger
         self.recognize_on_delivery = recognize_on_delivery
         self._orders = LedgerErp(ledger, recognize_on_delivery=recognize_on_delivery)
+        # The ERP's revenue journal, for a void's revenue reversal; made from the ERP that
+        # booked the void (a legal entity's view of it posts under that entity).
+        self.journal_of = journal_of
 
-    def follow(self, record: object) -> None:
-        """Record what the ERP has just accepted; each is kept once by its external ID, so a
-        replay records nothing new."""
+    def follow(self, record: object, *, erp: object = None) -> None:
+        """Record what the ERP (`erp`) has just accepted; each is kept once by its external ID,
+        so a replay records nothing new."""
         if isinstance(record, Contract):
             self.record(record)
         elif isinstance(record, Invoice):
@@ -53,7 +59,21 @@ class RevenueSubledger:
         elif isinstance(record, CreditNote):
             self._orders.post_credit_memo(record, invoice_id=record.invoice_billing_id)
         else:
+            if record.kind is ClosureKind.UNCOLLECTIBLE:
+                # Revenue earned before a write-off stays revenue; the ERP's memo counts it
+                # earned (bad debt), so the next close posts it.
+                self.ledger.recognize_billed(invoice_external_id=record.invoice_billing_id,
+                                             through=record.closed_on)
             self._orders.close_invoice(record, invoice_id=record.invoice_billing_id)
+            self._reverse(record, erp)
+
+    def _reverse(self, closure: InvoiceClosure, erp: object) -> None:
+        """A void's reversal of revenue the closes had posted, posted to the ERP
+        (`sync/ledger/erp_reversals.py`). Run on every replay of the void too: one that
+        crashed before the ERP answered posts it then, one that had posted finds it."""
+        journal = self.journal_of(erp) if self.journal_of and erp is not None else None
+        if journal is not None:
+            post_reversal(self.ledger, journal, closure.key)
 
     def record(self, contract: Contract) -> None:
         """The contract version's schedules, once: a replay finds the order by its key. A
@@ -106,7 +126,7 @@ def followed(post: Callable[P, str]) -> Callable[P, str]:
         erp, record = args[0], args[1]
         subledger: RevenueSubledger | None = getattr(erp, "subledger", None)
         if subledger is not None:
-            subledger.follow(record)
+            subledger.follow(record, erp=erp)
         return done
 
     return posting

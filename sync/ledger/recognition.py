@@ -8,10 +8,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.ledger import (
+    LedgerInvoice,
+    LedgerInvoiceLine,
     LedgerJournalEntry,
     LedgerJournalLine,
     LedgerRevenueSchedule,
@@ -88,6 +90,32 @@ def recognize_due(session: Session, *, through: date) -> int:
     for first in range(0, len(ids), CHUNK):
         _post_due(session, ids[first:first + CHUNK], lock, release_rates)
     session.flush()
+    return len(ids)
+
+
+def recognize_billed(session: Session, *, invoice_external_id: str, through: date) -> int:
+    """Post the rows the invoice's lines bill (for a recurring line, those recognized within
+    its billing period, as a closure reads them) that came due by `through` and are not
+    recognized yet; returns the count. The revenue subledger releases rows at close only, so a
+    write-off after a month's end and before its close runs this first: revenue earned before
+    the write-off stays revenue, as on the ledger, whose revenue job has posted it."""
+    schedule, line = LedgerRevenueSchedule, LedgerInvoiceLine
+    billed = (select(schedule.id)
+              .join(line, line.sales_order_line_id == schedule.sales_order_line_id)
+              .join(LedgerInvoice, LedgerInvoice.id == line.invoice_id)
+              .where(LedgerInvoice.external_id == invoice_external_id,
+                     schedule.recognize_on <= through, schedule.journal_entry_id.is_(None),
+                     schedule.stopped_by_id.is_(None), schedule.amount_minor != 0,
+                     or_(~line.recurring, line.period_start.is_(None),
+                         line.period_end.is_(None),
+                         and_(schedule.recognize_on >= line.period_start,
+                              schedule.recognize_on < line.period_end))))
+    ids = sorted(set(session.scalars(billed.with_for_update())))
+    if ids:
+        functional = fx.functional_currency(session)
+        rates = fx_releases.ReleaseRates(session, functional) if functional else None
+        _post_due(session, ids, periods.closed_through(session), rates)
+        session.flush()
     return len(ids)
 
 

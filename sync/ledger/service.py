@@ -26,7 +26,7 @@ from sync.ledger.cash import create_cash_entries, create_cash_entry
 from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
-from sync.ledger.recognition import recognize_due
+from sync.ledger.recognition import recognize_billed, recognize_due
 from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
 from sync.ledger.replan import replan_modification
 from sync.ledger.settlements import create_credit_memo, create_payment
@@ -239,6 +239,13 @@ class Ledger:
                 kind=kind, posted_on=posted_on,
             ),
         )
+
+    def recognize_billed(self, *, invoice_external_id: str, through: date) -> int:
+        """Recognize what the invoice billed that came due by `through` (`recognition.py`)."""
+        self._ensure_chart()
+        with transaction(self._sessions) as session:
+            return recognize_billed(session, invoice_external_id=invoice_external_id,
+                                    through=through)
 
     def post_cash(self, posting: CashPosting) -> str:
         """One cash movement's entry (`sync.ledger.cash`), once per external id."""

@@ -158,13 +158,19 @@ class ErpPeriodCloses:
             self.ledger.read(lambda s: _recorded(s, subject)))
 
     def revenue_due(self, *, through: date) -> list[RevenueDue]:
+        """What the close posts to the ERP: what the subledger released in the month (all of
+        it once closed; before, what a write-off recognized early) and the rows still due."""
         period = f"{through:%Y-%m}"
-        if self.ledger.is_closed(period):  # released in the subledger; the ERP's entries wait
-            start, end = parse_period(period)
-            released = self.ledger.read(lambda s: period_revenue(s, start, end))
-            return [RevenueDue(currency, sum(line.amount_minor for line in lines), len(lines))
-                    for currency, lines in sorted(released.items())]
-        return self.ledger.revenue_due(through=through)
+        start, end = parse_period(period)
+        released = self.ledger.read(lambda s: period_revenue(s, start, end))
+        due = {currency: RevenueDue(currency, sum(line.amount_minor for line in lines),
+                                    len(lines)) for currency, lines in released.items()}
+        if not self.ledger.is_closed(period):
+            for row in self.ledger.revenue_due(through=through):
+                was = due.get(row.currency, RevenueDue(row.currency, 0, 0))
+                due[row.currency] = RevenueDue(row.currency, was.amount_minor + row.amount_minor,
+                                               was.entries + row.entries)
+        return [due[currency] for currency in sorted(due)]
 
     def close_period(self, *, period: str, by: str, today: date) -> ErpCloseReport:
         done = close_on_erp(self.ledger, self.journal, period=period, by=by, today=today,

@@ -1,0 +1,81 @@
+"""A void, after a close, of an invoice whose revenue that close posted to NetSuite or Sage
+Intacct: the revenue it reverses, posted there as a journal entry.
+
+The subledger books the void as the ledger does (`sync/ledger/closures.py`): Dr Deferred
+Revenue for what was not recognized yet, Dr each revenue account for what was, Cr AR. The ERP
+books its own void of the whole invoice against Deferred Revenue (NetSuite's credit memo
+transformed from the invoice, whose items carry Deferred Revenue; Sage Intacct's AR adjustment
+to it), Dr Deferred Revenue for all of it. Between them the difference is the revenue the
+closes had released, still in the ERP's revenue accounts and owed back to Deferred Revenue
+(a debit balance there). So the ERP gets Dr each revenue account / Cr Deferred Revenue for what
+the subledger's void took out of revenue, dated the void's day: both sets of books then hold
+the same Revenue, Deferred Revenue and AR, in the period the void happened, as the ledger books
+it. It is posted as soon as the void is followed (a controller sees the ERP right at once, not
+a debit balance in Deferred Revenue until month end); external ID `closebot-reversal-<closure>`,
+so a replay of the void, or a restart after a crash before the ERP answered, posts it once.
+
+A write-off books what was earned as bad debt in the subledger and in the ERP alike (the ERP's
+memo splits the invoice by what the plan had earned on its day; the subledger first recognizes
+what came due by then, `recognition.recognize_billed`), so it needs no entry. Not handled yet
+(docs/revenue.md): a void after a write-off (nothing left open).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.ledger import LedgerInvoiceClosure, LedgerJournalLine
+from sync.ledger.accounts import BY_CODE
+from sync.ledger.service import Ledger
+from sync.ports_revenue import PeriodClosedInErp, RevenueJournal, RevenueLine
+
+REVERSAL = "closebot-reversal-"
+TRIES = 12  # months a posting may move forward past periods the ERP has closed
+
+
+def post_reversal(ledger: Ledger, journal: RevenueJournal, closure_key: str) -> str | None:
+    """The ERP's journal entry reversing what the void `closure_key` took out of revenue, its
+    id; None when the void reversed no revenue (nothing had been closed yet)."""
+    found = ledger.read(lambda s: reversed_revenue(s, closure_key))
+    if found is None:
+        return None
+    currency, day, lines = found
+    memo = (f"closebot: revenue posted at close reversed, Stripe invoice "
+            f"{closure_key.rpartition(':')[0]} voided on {day:%d %b %Y}")
+    posted_on, note = day, ""
+    for _ in range(TRIES):
+        try:
+            return journal.post_revenue(external_id=f"{REVERSAL}{closure_key}",
+                                        currency=currency, posted_on=posted_on,
+                                        memo=memo + note, lines=lines)
+        except PeriodClosedInErp:
+            # The first day of the next month: the first open period's first day.
+            posted_on = (posted_on.replace(day=28) + timedelta(days=4)).replace(day=1)
+            note = (f" ({journal.name} has closed {day:%Y-%m}: posted on "
+                    f"{posted_on:%d %b %Y}, the first day of an open period)")
+    raise PeriodClosedInErp(f"{journal.name} has every period closed from {day:%Y-%m} on "
+                            f"for {len(lines)} revenue lines of the void {closure_key}")
+
+
+def reversed_revenue(session: Session, closure_key: str
+                     ) -> tuple[str, date, list[RevenueLine]] | None:
+    """(currency, the void's day, a line per revenue account debited, its amount negative: a
+    debit of revenue) of a void that reversed revenue and took an open balance out (the ERP
+    booked it too); None for any other closure."""
+    closure = session.scalar(select(LedgerInvoiceClosure)
+                             .where(LedgerInvoiceClosure.external_id == closure_key))
+    if closure is None or closure.kind != "void" or closure.amount_minor <= 0 or (
+            closure.to_revenue_minor <= 0 or closure.journal_entry_id is None):
+        return None
+    line = LedgerJournalLine
+    debits = session.execute(
+        select(line.account_code, line.debit_minor).where(
+            line.entry_id == closure.journal_entry_id, line.debit_minor > 0)
+        .order_by(line.line_no))
+    invoice = closure_key.rpartition(":")[0]
+    lines = [RevenueLine(code, -amount, f"Revenue reversed: Stripe invoice {invoice} voided")
+             for code, amount in debits if BY_CODE[code].kind == "revenue"]
+    return (closure.currency, closure.posted_on, lines) if lines else None
