@@ -143,7 +143,8 @@ MAX_JOURNAL_LINES = 200
 @dataclass(frozen=True)
 class RevenueLine:
     """Revenue a period released for one obligation: Dr Deferred Revenue / Cr `account` (the
-    revenue account's number, as the charts of the ledger, NetSuite and Sage Intacct share it)."""
+    revenue account's number, as the charts of the ledger, NetSuite and Sage Intacct share it).
+    A negative amount is a catch-up that lowers revenue: Dr `account` / Cr Deferred Revenue."""
 
     account: str
     amount_minor: int

@@ -57,11 +57,13 @@ class IntacctRevenueJournal:
     def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
                      lines: Sequence[RevenueLine]) -> str:
         total = sum(line.amount_minor for line in lines)
+        # A negative line (a catch-up lowering revenue) debits its revenue account.
         return post_journal(self.erp, reference=external_id, currency=currency,
                             posted_on=posted_on, description=memo, lines=[
-                                (self.erp.accounts.deferred_revenue, "debit", total, memo),
-                                *((line.account, "credit", line.amount_minor, line.memo)
-                                  for line in lines)])
+                                (self.erp.accounts.deferred_revenue,
+                                 "debit" if total >= 0 else "credit", abs(total), memo),
+                                *((line.account, "credit" if line.amount_minor >= 0 else "debit",
+                                   abs(line.amount_minor), line.memo) for line in lines)])
 
     def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves:
         """Deferred Revenue's lines, one query per kind of record: invoice lines are billings,

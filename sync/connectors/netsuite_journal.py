@@ -32,11 +32,13 @@ class NetSuiteRevenueJournal:
     def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
                      lines: Sequence[RevenueLine]) -> str:
         total = sum(line.amount_minor for line in lines)
+        # A negative line (a catch-up lowering revenue) debits its revenue account.
         items: list[dict[str, Any]] = [
             {"account": {"id": self._account(self.deferred_revenue)}, "memo": memo[:999],
-             "debit": from_minor(total, currency)},
+             "debit" if total >= 0 else "credit": from_minor(abs(total), currency)},
             *({"account": {"id": self._account(line.account)}, "memo": line.memo[:999],
-               "credit": from_minor(line.amount_minor, currency)} for line in lines),
+               "credit" if line.amount_minor >= 0 else "debit":
+                   from_minor(abs(line.amount_minor), currency)} for line in lines),
         ]
         try:
             return self.erp._upsert("journalEntry", external_id, {

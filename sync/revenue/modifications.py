@@ -182,6 +182,10 @@ def classify(previous: Contract, current: Contract, effective: date, *, fresh: i
         pool = 0
     for o, share in zip(rest, largest_remainder(pool, weights), strict=True):
         remaining.setdefault(o.line_id, share)
+    for o in dropped:
+        # Its goods are no longer promised: the old contract ended (25-13(a)), so it recognizes
+        # nothing more; what it recognized stays, what it had left is in the pool above.
+        remaining[o.line_id] = 0
     if catch_up:
         kind = Kind.CUMULATIVE_CATCH_UP
         reason = "; ".join(notes) + " (ASC 606-10-25-13(b))"
