@@ -147,13 +147,15 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
 
     Per obligation, what its rows plan from `effective` on (recognized or not, any version or
     change order) becomes `remaining` plus `catch_up`: a catch-up is a row of its own recognized
-    on the effective day (the modification's period); what is left is spread over the rows not
-    recognized yet in proportion to their amounts (evenly when they are all zero), largest
-    remainder, so a ratable obligation keeps its shape and a milestone one waits for its
-    milestones. The revenue one obligation gains another gives up (prospective reallocation),
-    so each line's allocated price moves with its rows and keeps the price its invoices bill
-    (`contract_minor`): the audit's tie-out (price = schedule) holds. A replay finds every
-    obligation at its target and moves nothing."""
+    on the effective day (the modification's period), negative when it lowers revenue (Dr
+    revenue / Cr Deferred Revenue), never below what the obligation recognized; what is left
+    is spread over the rows not recognized yet in proportion to their amounts (evenly when they
+    are all zero), largest remainder, so a ratable obligation keeps its shape and a milestone
+    one waits for its milestones. An obligation the change drops is left 0: its rows from
+    `effective` go to 0. The revenue one obligation gains another gives up (prospective
+    reallocation), so each line's allocated price moves with its rows and keeps the price its
+    invoices bill (`contract_minor`): the audit's tie-out (price = schedule) holds. A replay
+    finds every obligation at its target and moves nothing."""
     moved = 0
     for line_id in sorted(set(remaining) | set(catch_up)):
         lines = modification_lines(session, opportunity_id, line_id)

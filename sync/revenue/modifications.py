@@ -10,11 +10,13 @@ A change to a contract already under way is one of three things, and the engine 
   delivered). The old contract ends and a new one begins: what was promised and not recognized
   yet, plus the consideration the change adds (what the amendment bills from its effective date,
   less any credit), is allocated over the obligations still to satisfy in proportion to what is
-  left of each at the new prices (a contract price stands for its SSP, as in allocation).
+  left of each at the new prices (a contract price stands for its SSP, as in allocation). An
+  obligation the change drops is left 0: it recognizes nothing more.
 - **Cumulative catch-up** (25-13(b)): the change is to one obligation that is partially
   satisfied and not a series of distinct parts (work recognized as milestones are reached). Its
   new price is measured by the progress already made, and the difference from what it has
-  recognized is recognized in the modification's period; the rest waits for the milestones left.
+  recognized is recognized in the modification's period (a reduction of revenue when negative);
+  the rest waits for the milestones left.
 
 A change mixing both kinds (25-13(c)) is recorded as a catch-up: its non-distinct obligations
 catch up and the others share the prospective pool.
