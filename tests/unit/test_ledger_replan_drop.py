@@ -159,3 +159,24 @@ def test_a_catch_up_below_zero_revenue_is_refused(sessions: sessionmaker[Session
         ledger.replan(opportunity_id="006DEAL", effective=APRIL_1,
                       remaining={"L1": 0}, catch_up={"L1": -1_200_001})
     assert _planned(sessions, "L1", APRIL_1) == 1_800_000
+
+
+def test_a_catch_up_waiting_to_post_explains_revenue_over_the_new_price(
+        sessions: sessionmaker[Session]) -> None:
+    """The implementation cut from 30,000.00 to 10,000.00 with 40% done: 4,000.00 measured
+    against 12,000.00 recognized, a catch-up of -8,000.00, 6,000.00 left for milestone 2, the
+    price 10,000.00. Until the catch-up posts, 12,000.00 recognized is more than that price, but
+    the catch-up due explains it: the audit is clean before and after it posts (Services
+    Revenue 4,000.00)."""
+    ledger = Ledger(sessions)
+    milestone_deal(ledger)
+    found = classify_amendment(_milestones("30000", 1), _milestones("10000", 2), APRIL_1,
+                               recognized={"L1": 1_200_000})
+    assert found is not None and found.catch_up == {"L1": -800_000}
+    assert found.remaining["L1"] == 600_000
+    ledger.replan(opportunity_id="006DEAL", effective=APRIL_1, remaining=found.remaining,
+                  catch_up=found.catch_up)
+    assert _audit(sessions) == []
+    ledger.recognize_revenue(through=date(2026, 4, 30))
+    assert ledger.account_balance(SERVICES_REVENUE, "USD") == 400_000
+    assert _audit(sessions) == []
