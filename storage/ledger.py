@@ -113,7 +113,9 @@ class LedgerRevenueSchedule(Base):
     stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_invoice_closures.id"))
     __table_args__ = (
         UniqueConstraint("sales_order_line_id", "period_no"),
-        CheckConstraint("amount_minor >= 0", name="amount"),
+        # A negative catch-up (numbered past 10,000) lowers revenue recognized: the only
+        # row below zero.
+        CheckConstraint("amount_minor >= 0 OR period_no > 10000", name="amount"),
     )
 
     @property

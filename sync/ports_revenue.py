@@ -144,7 +144,8 @@ MAX_JOURNAL_LINES = 200
 class RevenueLine:
     """Revenue a period released for one obligation: Dr Deferred Revenue / Cr `account` (the
     revenue account's number, as the charts of the ledger, NetSuite and Sage Intacct share it).
-    A negative amount is the other way round: revenue reversed (a void after a close)."""
+    A negative amount is the other way round, revenue reversed: a void after a close, or a
+    catch-up that lowers revenue."""
 
     account: str
     amount_minor: int

@@ -65,18 +65,24 @@ class ReleaseRates:
 
     def legs(self, order_id: int, currency: str, on: date, amount: int, account: str
              ) -> list[FunctionalLeg]:
+        """A negative `amount` (a catch-up lowering revenue) gives the same legs the other way
+        round: Dr revenue / Cr Deferred Revenue."""
         deferral = self._deferral(order_id, currency, on)
         if deferral is None:
             rate = rate_on(self._session, currency, self._functional, on)
-            return converted_legs([Leg(acct.DEFERRED_REVENUE, debit=amount),
-                                   Leg(account, credit=amount)], currency, self._functional, rate)
+            legs = converted_legs([Leg(acct.DEFERRED_REVENUE, debit=abs(amount)),
+                                   Leg(account, credit=abs(amount))], currency,
+                                  self._functional, rate)
+            return legs if amount >= 0 else [FunctionalLeg(g.account, g.credit, g.debit, g.rate)
+                                             for g in legs]
         before = deferral.released_functional
         deferral.released_minor += amount
         deferral.released_functional = deferral.functional_through(
             deferral.released_minor, currency, self._functional)
         value = deferral.released_functional - before
-        return [FunctionalLeg(acct.DEFERRED_REVENUE, value, 0, deferral.rate),
-                FunctionalLeg(account, 0, value, deferral.rate)]
+        return [FunctionalLeg(acct.DEFERRED_REVENUE, max(value, 0), max(-value, 0),
+                              deferral.rate),
+                FunctionalLeg(account, max(-value, 0), max(value, 0), deferral.rate)]
 
     def prefetch(self, order_ids: Iterable[int], currency_of: dict[int, str]) -> None:
         """Load the deferrals of these orders at once (a few queries for a page of releases,

@@ -150,16 +150,19 @@ def _post_due(session: Session, ids: list[int], lock: date | None,
     for (row_id, period_no, recognize_on, amount, currency, account, line_external_id,
          order_external_id, order_number, order_id), (entry_id, number) in zip(
             due, numbers, strict=True):
-        # Both legs are the row's amount, so the entry balances when the amount is a positive
-        # integer (what `check_balanced` would say of the two legs).
-        if not (is_minor(amount) and amount > 0):
+        # Both legs are the row's amount, so the entry balances when the amount is a non-zero
+        # integer (what `check_balanced` would say of the two legs). A negative catch-up
+        # lowers revenue: Dr revenue / Cr Deferred Revenue, the same lines the other way round.
+        if not (is_minor(amount) and amount != 0):
             check_balanced([Leg(DEFERRED_REVENUE, debit=amount), Leg(account, credit=amount)])
         posted_on, note = periods.posting_day_after(lock, recognize_on)
-        lines += [(entry_id, 1, DEFERRED_REVENUE, amount, 0, currency),
-                  (entry_id, 2, account, 0, amount, currency)]
+        size = abs(amount)
+        debit, credit = (DEFERRED_REVENUE, account) if amount > 0 else (account, DEFERRED_REVENUE)
+        lines += [(entry_id, 1, debit, size, 0, currency),
+                  (entry_id, 2, credit, 0, size, currency)]
         entries.append((entry_id, number, f"revrec:{order_external_id}:{line_external_id}:"
                         f"{period_no}", f"{order_number} {line_external_id} period "
-                        f"{period_no}{note}"[:500], day(posted_on), currency, amount,
+                        f"{period_no}{note}"[:500], day(posted_on), currency, size,
                         "revenue_schedule", str(row_id), None))
         links.append((entry_id, row_id))
         if release_rates is not None and functional is not None:

@@ -167,13 +167,15 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
 
     Per obligation, what its rows plan from `effective` on (recognized or not, any version or
     change order) becomes `remaining` plus `catch_up`: a catch-up is a row of its own recognized
-    on the effective day (the modification's period); what is left is spread over the rows not
-    recognized yet in proportion to their amounts (evenly when they are all zero), largest
-    remainder, so a ratable obligation keeps its shape and a milestone one waits for its
-    milestones. The revenue one obligation gains another gives up (prospective reallocation),
-    so each line's allocated price moves with its rows and keeps the price its invoices bill
-    (`contract_minor`): the audit's tie-out (price = schedule) holds. A replay finds every
-    obligation at its target and moves nothing."""
+    on the effective day (the modification's period), negative when it lowers revenue (Dr
+    revenue / Cr Deferred Revenue), never below what the obligation recognized; what is left
+    is spread over the rows not recognized yet in proportion to their amounts (evenly when they
+    are all zero), largest remainder, so a ratable obligation keeps its shape and a milestone
+    one waits for its milestones. An obligation the change drops is left 0: its rows from
+    `effective` go to 0. The revenue one obligation gains another gives up (prospective
+    reallocation), so each line's allocated price moves with its rows and keeps the price its
+    invoices bill (`contract_minor`): the audit's tie-out (price = schedule) holds. A replay
+    finds every obligation at its target and moves nothing."""
     moved = 0
     for line_id in sorted(set(remaining) | set(catch_up)):
         lines = modification_lines(session, opportunity_id, line_id)
@@ -194,8 +196,7 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
         currency = rows[0].currency if rows else ""
         name = lines[0].description
         if up < 0:
-            raise LedgerError(f"{name}: the contract change lowers revenue already recognized "
-                              f"by {format_money(-up, currency)}; book that as a credit memo")
+            _refuse_below_zero(session, lines, effective, up, caught, name, currency)
         fixed = sum(r.amount_minor for r in rows if r.recognized and r not in caught)
         open_rows = [r for r in rows if not r.recognized and not _is_catch_up(r, effective)]
         left = target - fixed - up
@@ -242,14 +243,32 @@ def _is_catch_up(row: LedgerRevenueSchedule, effective: date) -> bool:
     return row.period_no > CATCH_UP_PERIOD and row.recognize_on == effective
 
 
+def _refuse_below_zero(session: Session, lines: list[LedgerSalesOrderLine], effective: date,
+                       up: int, caught: list[LedgerRevenueSchedule], name: str,
+                       currency: str) -> None:
+    """A negative catch-up reduces revenue already recognized (25-13(b)), never below zero:
+    what the obligation recognized (any day, catch-ups already posted aside) plus the
+    catch-up."""
+    recognized = sum(session.scalars(
+        select(LedgerRevenueSchedule.amount_minor).where(
+            LedgerRevenueSchedule.sales_order_line_id.in_([ln.id for ln in lines]),
+            LedgerRevenueSchedule.journal_entry_id.is_not(None))))
+    recognized -= sum(r.amount_minor for r in caught if r.recognized)
+    if recognized + up < 0:
+        raise LedgerError(
+            f"{name}: the contract change lowers its revenue by {format_money(-up, currency)} "
+            f"on {effective:%d %b %Y}, below zero: only {format_money(recognized, currency)} "
+            "recognized; book the rest as a credit memo")
+
+
 def _catch_up_row(session: Session, line: LedgerSalesOrderLine, effective: date, amount: int,
                   caught: list[LedgerRevenueSchedule]) -> None:
     """The catch-up, recognized on the effective day; an unposted one is set, never doubled."""
     rest = amount - sum(r.amount_minor for r in caught if r.recognized)
     open_caught = [r for r in caught if not r.recognized]
     for n, row in enumerate(open_caught):
-        row.amount_minor = max(rest, 0) if n == 0 else 0
-    if open_caught or rest <= 0:
+        row.amount_minor = rest if n == 0 else 0
+    if open_caught or rest == 0:
         return
     last = max(CATCH_UP_PERIOD, session.scalar(
         select(func.max(LedgerRevenueSchedule.period_no)).where(

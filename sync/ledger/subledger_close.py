@@ -193,11 +193,12 @@ def _recorded(session: Session, subject: str) -> bool:
 
 def period_revenue(session: Session, start: date, end: date) -> dict[str, list[RevenueLine]]:
     """Per currency, the revenue the subledger released in [start, end]: a line per schedule
-    row (an obligation's period), credited to its revenue account."""
+    row (an obligation's period), credited to its revenue account (debited, a negative line, for
+    a catch-up that lowers revenue)."""
     entry, line, row = LedgerJournalEntry, LedgerJournalLine, LedgerRevenueSchedule
     found: dict[str, list[RevenueLine]] = {}
     for currency, account, amount, memo, product in session.execute(
-        select(entry.currency, line.account_code, line.credit_minor, entry.memo,
+        select(entry.currency, line.account_code, line.credit_minor - line.debit_minor, entry.memo,
                LedgerSalesOrderLine.description)
         .join(line, line.entry_id == entry.id)
         .join(row, row.journal_entry_id == entry.id)

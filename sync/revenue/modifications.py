@@ -10,11 +10,13 @@ A change to a contract already under way is one of three things, and the engine 
   delivered). The old contract ends and a new one begins: what was promised and not recognized
   yet, plus the consideration the change adds (what the amendment bills from its effective date,
   less any credit), is allocated over the obligations still to satisfy in proportion to what is
-  left of each at the new prices (a contract price stands for its SSP, as in allocation).
+  left of each at the new prices (a contract price stands for its SSP, as in allocation). An
+  obligation the change drops is left 0: it recognizes nothing more.
 - **Cumulative catch-up** (25-13(b)): the change is to one obligation that is partially
   satisfied and not a series of distinct parts (work recognized as milestones are reached). Its
   new price is measured by the progress already made, and the difference from what it has
-  recognized is recognized in the modification's period; the rest waits for the milestones left.
+  recognized is recognized in the modification's period (a reduction of revenue when negative);
+  the rest waits for the milestones left.
 
 A change mixing both kinds (25-13(c)) is recorded as a catch-up: its non-distinct obligations
 catch up and the others share the prospective pool.
@@ -182,6 +184,10 @@ def classify(previous: Contract, current: Contract, effective: date, *, fresh: i
         pool = 0
     for o, share in zip(rest, largest_remainder(pool, weights), strict=True):
         remaining.setdefault(o.line_id, share)
+    for o in dropped:
+        # Its goods are no longer promised: the old contract ended (25-13(a)), so it recognizes
+        # nothing more; what it recognized stays, what it had left is in the pool above.
+        remaining[o.line_id] = 0
     if catch_up:
         kind = Kind.CUMULATIVE_CATCH_UP
         reason = "; ".join(notes) + " (ASC 606-10-25-13(b))"

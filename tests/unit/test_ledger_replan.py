@@ -188,7 +188,8 @@ def test_a_plan_that_cannot_be_met_moves_nothing(sessions: sessionmaker[Session]
         ledger.replan(opportunity_id="006DEAL", effective=JAN_1,
                       remaining={"L1": 2_000_000, "L2": 2_000_000}, catch_up={})
     assert _planned(sessions, "L2", JAN_1) == 10_000_000
-    with pytest.raises(LedgerError, match=r"lowers revenue already recognized by USD 1\.00"):
+    # A negative catch-up takes back revenue recognized, never more than was (30,000.00).
+    with pytest.raises(LedgerError, match=r"below zero: only USD 30,000\.00 recognized"):
         ledger.replan(opportunity_id="006DEAL", effective=APRIL_1,
-                      remaining={"L2": 7_000_000}, catch_up={"L2": -100})
+                      remaining={"L2": 7_000_000}, catch_up={"L2": -3_000_001})
     assert _planned(sessions, "L2", APRIL_1) == 7_000_000
