@@ -92,10 +92,11 @@ def take_from_deferred(session: Session, invoice: LedgerInvoice, amount_minor: i
     already recognized, how much of its posted revenue the credit took back: revenue for days
     after the credit, recognized because the credit was booked late, to be reversed."""
     found = unearned_rows(session, invoice, on)
-    by_line = {line: rows for line, (rows, _) in found.items()}
-    planned = {line: sum(r.amount_minor for r in rows) for line, rows in by_line.items()}
-    deferred = {line: planned[line] if cap is None else min(planned[line], cap)
-                for line, (_, cap) in found.items()}
+    # A negative catch-up row due after `on` lowers what is deferred; only rows still planning
+    # revenue can shrink.
+    deferred = {line: max(0, sum(r.amount_minor for r in rows) if cap is None else
+                          min(sum(r.amount_minor for r in rows), cap))
+                for line, (rows, cap) in found.items()}
     taken = min(amount_minor, sum(deferred.values()))
     if taken <= 0:
         return 0, {}
@@ -103,8 +104,9 @@ def take_from_deferred(session: Session, invoice: LedgerInvoice, amount_minor: i
     lines = sorted(deferred)
     for line, share in zip(lines, proportional(taken, [deferred[k] for k in lines]),
                            strict=True):
-        rows = by_line[line]
-        left = proportional(planned[line] - share, [r.amount_minor for r in rows])
+        rows = [r for r in found[line][0] if r.amount_minor > 0]
+        left = proportional(sum(r.amount_minor for r in rows) - share,
+                            [r.amount_minor for r in rows])
         for row, amount in zip(rows, left, strict=True):
             if row.journal_entry_id is not None and amount != row.amount_minor:
                 reversed_rows[row] = row.amount_minor - amount
