@@ -21,52 +21,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs import sync_once
-from app.settings import Settings
-from app.wiring import build_runtime
 from sandbox.slack import SlackRecorder
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.tables import AuditEntry
 from sync.ledger import Ledger
-from tests.handlers.conftest import Harness, slack_settings, start, wait_for
-from tests.handlers.test_close_card_erp import SLACK_KEYS, _entries
-from tests.integration.books import K, advance, advance_months, deal_status, seed_acme, today
-from tests.integration.conftest import make_settings
+from tests.handlers.conftest import Harness, start, wait_for
+from tests.handlers.erp_slack import seeded
+from tests.handlers.test_close_card_erp import _entries
+from tests.integration.books import K, advance, advance_months
 
 IMPL = "Implementation Services"
 MARKER, STRANGER = "UREQUEST1", "USTRANGER"
-
-
-@pytest.fixture(params=["netsuite", "intacct"])
-def erp_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
-    with SandboxStack(erp=request.param, slack=False) as stack:
-        yield stack
 
 
 @pytest.fixture
 def delivering(erp_stack: SandboxStack, recorder: SlackRecorder, db_url: str,
                sessions: sessionmaker[Session]) -> Iterator[tuple[Harness, str, date]]:
     """The seed deal synced to the ERP from S, with the Slack app; the clock on S."""
-    stack = erp_stack
-    base = make_settings(stack, db_url, recognize_on_delivery=True,
-                         delivery_markers="urequest1@example.com")
-    slack = slack_settings(recorder, db_url)
-    settings: Settings = base.model_copy(update={k: getattr(slack, k) for k in SLACK_KEYS})
-    rt = build_runtime(base, sessions)
-    rt.now = lambda: datetime.fromtimestamp(stack.stripe.now, UTC)
-    s = (today(stack).replace(day=28) + timedelta(days=4)).replace(day=1)
-    advance_months(stack, s, 0)
-    opp = seed_acme(stack, s)
-    sync_once(rt)
-    assert deal_status(sessions, opp) == "synced"
+    settings, rt, opp, s = seeded(erp_stack, recorder, db_url, sessions,
+                                  recognize_on_delivery=True,
+                                  delivery_markers="urequest1@example.com")
     for harness in start(settings, sessions, recorder, rt):
         harness.surface.deps.now = rt.now
         yield harness, opp, s
