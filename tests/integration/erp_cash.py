@@ -6,19 +6,23 @@ test_intacct_cash.py have the entries by hand)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
+from app.wiring import build_runtime
 from sandbox.faults import FaultPlan, FaultProxy
 from sandbox.stack import SandboxStack
 from sync.engine.runtime import Runtime
-from sync.errors import TransientError
-from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, CashPosting, Leg
+from sync.errors import PermanentError, TransientError
+from sync.ports_cash import CASH, CLEARING, CUSTOMER_CREDIT, PROCESSING_FEES, CashPosting, Leg
 from tests.integration.books import advance, clocked
 from tests.integration.cash import billed, cash, cash_books, pay, payouts, refund
+from tests.integration.conftest import make_settings
 
 D = 100
 
@@ -92,3 +96,29 @@ def assert_cash_settled(rt: Runtime) -> None:
     books = cash_books(rt)
     assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"],
             books["Customer credit"]) == (77070, 0, 2930, 0, 0)
+
+
+def proxy_to(emulator: Any) -> FaultProxy:
+    """A fault proxy in front of the ERP's emulator, answering with its certificate."""
+    return FaultProxy(emulator.url, FaultPlan(), upstream_ca=str(emulator.ca_bundle),
+                      tls=emulator._ca, keep_host=True)
+
+
+def assert_cash_accounts_checked(stack: SandboxStack, db_url: str,
+                                 sessions: sessionmaker[Session], setting: str, refused: str,
+                                 written: Callable[[], list[Any]]) -> None:
+    """`setting` ({role: account}) naming a processing-fees account the ERP lacks: a fee is
+    refused with `refused` and nothing is `written`; a role closebot doesn't know stops the
+    start."""
+    rt = build_runtime(make_settings(stack, db_url, **{setting: {"processing_fees": "6999"}}),
+                       sessions)
+    assert rt.cash is not None
+    fee = CashPosting(
+        external_id="stripe:txn_fee", memo="Stripe fee", posted_on=date(2026, 1, 20),
+        currency="USD", source_ref="ch_1",
+        legs=(Leg(PROCESSING_FEES, debit=30), Leg(CLEARING, credit=30)))
+    with pytest.raises(PermanentError, match=refused):
+        rt.cash.erp.post_cash(fee)
+    assert written() == []
+    with pytest.raises(ValueError, match="fees is not a role"):
+        build_runtime(make_settings(stack, db_url, **{setting: {"fees": "1"}}), sessions)

@@ -27,19 +27,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.book import DealSpec, LineSpec
-from sandbox.faults import FaultPlan, FaultProxy
 from sandbox.stack import SandboxStack
 from sync.connectors.intacct_cash import IntacctCash
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError
 from sync.ports_cash import (
-    CLEARING,
-    PROCESSING_FEES,
-    CashPosting,
     CreditApplication,
-    Leg,
     Overpayment,
 )
 from tests.integration.books import (  # noqa: F401 - a fixture
@@ -61,13 +55,14 @@ from tests.integration.cash import (
     sandbox_post,
 )
 from tests.integration.cash import cash as run_cash
-from tests.integration.conftest import make_settings
 from tests.integration.erp_cash import (
     D,
+    assert_cash_accounts_checked,
     assert_cash_settled,
     assert_refunded_and_paid_out,
     paid,
     payout_posting,
+    proxy_to,
     refund_posting,
     refunded_the_same_day,
     run_again_twice,
@@ -117,19 +112,9 @@ def test_cash_accounts_are_a_setting(
 ) -> None:
     """INTACCT_CASH_ACCOUNTS names the GL account of a role; one Sage lacks is refused with its
     number before anything is written, and a role closebot doesn't know stops the start."""
-    rt = build_runtime(make_settings(books_stack, db_url,
-                                     intacct_cash_accounts={"processing_fees": "6999"}), sessions)
-    assert rt.cash is not None
-    fee = CashPosting(
-        external_id="stripe:txn_fee", memo="Stripe fee", posted_on=date(2026, 1, 20),
-        currency="USD", source_ref="ch_1",
-        legs=(Leg(PROCESSING_FEES, debit=30), Leg(CLEARING, credit=30)))
-    with pytest.raises(PermanentError, match="no GL account 6999 for processing fees"):
-        rt.cash.erp.post_cash(fee)
-    assert ia_records(books_stack, JOURNAL) == []
-    with pytest.raises(ValueError, match="fees is not a role"):
-        build_runtime(make_settings(books_stack, db_url, intacct_cash_accounts={"fees": "1"}),
-                      sessions)
+    assert_cash_accounts_checked(books_stack, db_url, sessions, "intacct_cash_accounts",
+                                 "no GL account 6999 for processing fees",
+                                 lambda: ia_records(books_stack, JOURNAL))
 
 
 def test_answers_lost_on_the_way_back_create_nothing_twice(
@@ -142,8 +127,7 @@ def test_answers_lost_on_the_way_back_create_nothing_twice(
     29.30, AR 0, customer credit 0."""
     stack = books_stack
     assert stack.intacct is not None
-    with FaultProxy(stack.intacct.url, FaultPlan(), upstream_ca=str(stack.intacct.ca_bundle),
-                    tls=stack.intacct._ca, keep_host=True) as proxy:
+    with proxy_to(stack.intacct) as proxy:
         rt = refunded_the_same_day(stack, db_url, sessions,
                                    intacct_base_url=proxy.url + "/ia/api/v1")
         run_losing_answers(rt, proxy, "/ia/api/v1/objects/general-ledger/journal-entry")

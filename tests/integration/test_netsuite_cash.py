@@ -19,32 +19,27 @@ After: Clearing 0, Cash 800.00, AR 0, customer credit 0; one memo, one refund, o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.wiring import build_runtime
-from sandbox.faults import FaultPlan, FaultProxy
 from sandbox.stack import SandboxStack
 from sync.connectors.netsuite_cash import NetSuiteCash
 from sync.engine.runtime import Runtime
 from sync.errors import PermanentError
 from sync.ports_cash import (
     CLEARING,
-    PROCESSING_FEES,
-    CashPosting,
     DepositLine,
-    Leg,
 )
 from tests.integration.books import advance, books_rt, ns_records  # noqa: F401 - a fixture
-from tests.integration.conftest import make_settings
 from tests.integration.erp_cash import (
     D,
+    assert_cash_accounts_checked,
     assert_cash_settled,
     assert_refunded_and_paid_out,
     paid,
     payout_posting,
+    proxy_to,
     refund_posting,
     refunded_the_same_day,
     run_again_twice,
@@ -95,19 +90,9 @@ def test_cash_accounts_are_a_setting(
 ) -> None:
     """NETSUITE_CASH_ACCOUNTS names the account of a role; one NetSuite lacks is refused with
     the account's number, and a role closebot doesn't know stops the start."""
-    rt = build_runtime(make_settings(books_stack, db_url,
-                                     netsuite_cash_accounts={"processing_fees": "6999"}), sessions)
-    assert rt.cash is not None
-    fee = CashPosting(
-        external_id="stripe:txn_fee", memo="Stripe fee", posted_on=date(2026, 1, 20),
-        currency="USD", source_ref="ch_1",
-        legs=(Leg(PROCESSING_FEES, debit=30), Leg(CLEARING, credit=30)))
-    with pytest.raises(PermanentError, match="no account number 6999 for processing fees"):
-        rt.cash.erp.post_cash(fee)
-    assert ns_records(books_stack, "journalEntry") == []
-    with pytest.raises(ValueError, match="fees is not a role"):
-        build_runtime(make_settings(books_stack, db_url, netsuite_cash_accounts={"fees": "1"}),
-                      sessions)
+    assert_cash_accounts_checked(books_stack, db_url, sessions, "netsuite_cash_accounts",
+                                 "no account number 6999 for processing fees",
+                                 lambda: ns_records(books_stack, "journalEntry"))
 
 
 def test_answers_lost_on_the_way_back_create_nothing_twice(
@@ -119,8 +104,7 @@ def test_answers_lost_on_the_way_back_create_nothing_twice(
     After: one memo, one refund, one deposit; Cash 770.70, Clearing 0, fees 29.30, AR 0."""
     stack = books_stack
     assert stack.netsuite is not None
-    with FaultProxy(stack.netsuite.url, FaultPlan(), upstream_ca=str(stack.netsuite.ca_bundle),
-                    tls=stack.netsuite._ca, keep_host=True) as proxy:
+    with proxy_to(stack.netsuite) as proxy:
         rt = refunded_the_same_day(stack, db_url, sessions, netsuite_base_url=proxy.url)
         run_losing_answers(rt, proxy, "/services/rest/record/v1/customerRefund",
                            "/services/rest/record/v1/deposit")
