@@ -76,7 +76,9 @@ def build_surface(settings: Settings, sessions: sessionmaker[Session], runtime: 
     return Surface(deps=deps, rt=runtime, names=command_names(settings.slack_commands),
                    timezone=settings.digest_timezone, flush=flush, after_retry=after_retry,
                    payouts=make_payouts(settings) if settings.stripe_api_key else None,
-                   deliveries=Ledger(sessions) if settings.erp == "ledger" else None,
+                   # Every ERP: with NetSuite or Sage Intacct the schedules are closebot's
+                   # revenue subledger, the ledger's tables, which the close posts from.
+                   deliveries=Ledger(sessions),
                    closes=make_period_closes(settings, sessions,
                                              runtime.erp if runtime is not None else None),
                    delivery_markers=settings.delivery_marker_set)

@@ -47,7 +47,7 @@ def _click(body: dict[str, Any], context: Any, respond: Any, *, undo: bool) -> N
     except (ValueError, TypeError):
         raise UserError("That button is out of date: run /deal-trace again.") from None
     if s.deliveries is None:
-        raise UserError("Deliveries are marked on the embedded ledger; this ERP keeps its own.")
+        raise UserError("Deliveries can't be marked here: closebot has no revenue schedules.")
     done = deliveries.mark(s.deps, s.deliveries, opportunity_id=opportunity_id,
                            product=product, user=click.user, configured=s.delivery_markers,
                            today=s.today(), undo=undo)

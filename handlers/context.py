@@ -23,7 +23,7 @@ class Surface:
     flush: Callable[[], Any] = lambda: None  # send queued Slack messages now (best effort)
     after_retry: Callable[[], Any] = lambda: None  # run the engine and the alert sweep
     payouts: Payouts | None = None  # Stripe's payouts, for `/payout`; None without Stripe
-    deliveries: Deliveries | None = None  # "Mark delivered"; None unless the embedded ledger
+    deliveries: Deliveries | None = None  # "Mark delivered": the ledger or revenue subledger
     delivery_markers: frozenset[str] = frozenset()  # DELIVERY_MARKERS: Slack IDs or emails
     closes: PeriodCloses | None = None  # the month-end close card; None: no ERP configured
 

@@ -1,7 +1,8 @@
 """"Mark delivered" and its undo from Slack: who may (`DELIVERY_MARKERS`, Slack user IDs or
-emails), and the books' answer in words. The books (the embedded ledger, through the
-`Deliveries` port) move the obligation's schedule row and audit the mark; a refused click is
-audited here, since nothing reaches the books."""
+emails), and the books' answer in words. The books (the embedded ledger, or with NetSuite or
+Sage Intacct closebot's revenue subledger, its tables, through the `Deliveries` port) move the
+obligation's schedule row and audit the mark; a refused click is audited here, since nothing
+reaches the books."""
 
 from __future__ import annotations
 

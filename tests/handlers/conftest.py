@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.slack_app import bundle, create_app
 from sandbox.slack import SlackRecorder
 from sync.engine.runtime import Runtime
+from tests.integration.books import erp_stack as each_erp
 
 SECRET = "test-signing-secret"
 APPROVERS = ("UAPPROVE1", "UAPPROVE2")
@@ -164,3 +165,7 @@ def start(settings: Settings, sessions: sessionmaker[Session], recorder: SlackRe
 def harness(recorder: SlackRecorder, db_url: str,
             sessions: sessionmaker[Session]) -> Iterator[Harness]:
     yield from start(slack_settings(recorder, db_url), sessions, recorder)
+
+
+# NetSuite and Sage Intacct, where closebot keeps a revenue subledger beside the ERP.
+erp_stack = pytest.fixture(params=["netsuite", "intacct"], name="erp_stack")(each_erp)

@@ -27,7 +27,7 @@ period open (said in the thread); the next scheduled run finds part 1 and posts 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,9 +35,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs import sync_once
-from app.settings import Settings
-from app.wiring import build_runtime
 from sandbox.slack import SlackRecorder
 from sandbox.stack import SandboxStack
 from storage.db import transaction
@@ -46,37 +43,20 @@ from sync.errors import TransientError
 from sync.ledger.subledger_close import ErpPeriodCloses
 from sync.ops import month_end
 from sync.ports_revenue import DeferredMoves, RevenueJournal
-from tests.handlers.conftest import APPROVERS, Harness, slack_settings, start, wait_for
-from tests.integration.books import advance_months, deal_status, dollars, seed_acme, today
-from tests.integration.conftest import make_settings
+from tests.handlers.conftest import APPROVERS, Harness, start, wait_for
+from tests.handlers.erp_slack import seeded
+from tests.integration.books import advance_months, dollars
 
 K = 100_000  # USD 1,000.00 in cents
-SLACK_KEYS = ("slack_bot_token", "slack_signing_secret", "slack_api_url", "slack_approvers",
-              "slack_alerts_channel", "slack_approvals_channel", "slack_digest_channel")
-
-
-@pytest.fixture(params=["netsuite", "intacct"])
-def erp_stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
-    with SandboxStack(erp=request.param, slack=False) as stack:
-        yield stack
 
 
 @pytest.fixture
 def closing(erp_stack: SandboxStack, recorder: SlackRecorder, db_url: str,
             sessions: sessionmaker[Session]) -> Iterator[tuple[Harness, str]]:
     """The seed deal synced to the ERP from S; the clock on P2's first day; the Slack app."""
-    stack = erp_stack
-    base = make_settings(stack, db_url, revenue_journal_max_lines=2)
-    slack = slack_settings(recorder, db_url)
-    settings: Settings = base.model_copy(update={k: getattr(slack, k) for k in SLACK_KEYS})
-    rt = build_runtime(base, sessions)
-    rt.now = lambda: datetime.fromtimestamp(stack.stripe.now, UTC)
-    s = (today(stack).replace(day=28) + timedelta(days=4)).replace(day=1)
-    advance_months(stack, s, 0)
-    opp = seed_acme(stack, s)
-    sync_once(rt)
-    assert deal_status(sessions, opp) == "synced"
-    advance_months(stack, s, 1)
+    settings, rt, _, s = seeded(erp_stack, recorder, db_url, sessions,
+                                revenue_journal_max_lines=2)
+    advance_months(erp_stack, s, 1)
     for harness in start(settings, sessions, recorder):
         harness.surface.deps.now = rt.now
         yield harness, f"{s:%Y-%m}"

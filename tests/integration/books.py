@@ -50,10 +50,17 @@ books_stack = pytest.fixture(params=["ledger", "netsuite", "intacct"], name="boo
 @pytest.fixture
 def books_rt(books_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]
              ) -> Runtime:
-    runtime = build_runtime(make_settings(books_stack, db_url), sessions)
+    return clocked(books_stack, db_url, sessions)
+
+
+def clocked(stack: SandboxStack, db_url: str, sessions: sessionmaker[Session],
+            **overrides: Any) -> Runtime:
+    """The runtime on the stack's emulators (settings `overrides`, such as
+    recognize_on_delivery=True)."""
+    runtime = build_runtime(make_settings(stack, db_url, **overrides), sessions)
     # closebot's clock follows Stripe's when a test moves it ahead, so both see the months pass
     # together; never behind the wall clock, which the queue also reads.
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(books_stack.stripe.now, UTC))
+    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
     return runtime
 
 
@@ -78,6 +85,14 @@ def seed_acme(stack: SandboxStack, start: date) -> str:
 
 def seed(stack: SandboxStack, deal: DealSpec) -> str:
     return BookSeeder(stack.salesforce).seed(deal)
+
+
+def line_id(stack: SandboxStack, opp: str, product: str) -> str:
+    """The opportunity's Salesforce line selling `product`."""
+    (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
+               if r["OpportunityId"] == opp
+               and stack.salesforce.get("Product2", r["Product2Id"])["Name"] == product]
+    return str(line)
 
 
 def advance_months(stack: SandboxStack, start: date, months: int) -> None:

@@ -24,7 +24,7 @@ subledger beside them (whose releases month-end close posts there) is re-planned
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -32,12 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.stack import SandboxStack
 from storage import queue
 from storage.db import transaction
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrderLine
-from storage.timeutil import utcnow
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
@@ -46,7 +44,9 @@ from sync.ops.audit import run_audit
 from tests.integration.books import (
     K,
     advance,
+    clocked,
     ledger_books,
+    line_id,
     mirrored,
     on_ledger,
     prorated,
@@ -54,7 +54,6 @@ from tests.integration.books import (
     seed_acme,
     today,
 )
-from tests.integration.conftest import make_settings
 
 IMPL, SUB = "Implementation Services", "Platform Subscription"
 
@@ -67,17 +66,7 @@ def stack(request: pytest.FixtureRequest) -> Iterator[SandboxStack]:
 
 @pytest.fixture
 def rt(stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> Runtime:
-    settings = make_settings(stack, db_url).model_copy(update={"recognize_on_delivery": True})
-    runtime = build_runtime(settings, sessions)
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-    return runtime
-
-
-def _line(stack: SandboxStack, opp: str, product: str) -> str:
-    (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
-               if r["OpportunityId"] == opp
-               and stack.salesforce.get("Product2", r["Product2Id"])["Name"] == product]
-    return str(line)
+    return clocked(stack, db_url, sessions, recognize_on_delivery=True)
 
 
 def _planned(sessions: sessionmaker[Session], line_id: str, since: object) -> int:
@@ -101,7 +90,7 @@ def test_an_upsell_before_delivery_reallocates_both_obligations(
     period = (add_months(start, 10) - start).days
     left = period - 75
     upsell = prorated(110 * K, left, period) - prorated(100 * K, left, period)
-    impl, sub = _line(stack, opp, IMPL), _line(stack, opp, SUB)
+    impl, sub = line_id(stack, opp, IMPL), line_id(stack, opp, SUB)
     stack.salesforce.update("OpportunityLineItem", sub, {"UnitPrice": Decimal("110000")})
     sync_once(rt)
     assert [i.total_minor for i in mirrored(sessions, opp)] == [120 * K, upsell]

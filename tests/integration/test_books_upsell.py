@@ -39,6 +39,7 @@ from tests.integration.books import (
     deal_status,
     dollars,
     ledger_books,
+    line_id,
     mirrored,
     on_ledger,
     prorated,
@@ -48,14 +49,6 @@ from tests.integration.books import (
     today,
 )
 from tests.integration.erp_books import erp_books, erp_credits, erp_invoices, erp_orders
-
-
-def _line(stack: SandboxStack, opp: str, product: str) -> str:
-    """The opportunity's line selling `product`."""
-    (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
-               if r["OpportunityId"] == opp
-               and stack.salesforce.get("Product2", r["Product2Id"])["Name"] == product]
-    return str(line)
 
 
 def _replay_bill(rt: Runtime, opp: str, *, version: int) -> None:
@@ -118,7 +111,7 @@ def test_annual_upsell_on_day_75(
     upsell = prorated(110 * K, left, period) - prorated(100 * K, left, period)
     assert 0 < upsell < 10 * K
 
-    line = _line(stack, opp, "Platform Subscription")
+    line = line_id(stack, opp, "Platform Subscription")
     stack.salesforce.update("OpportunityLineItem", line, {"UnitPrice": Decimal("110000")})
     sync_once(rt)
 
@@ -136,7 +129,7 @@ def test_annual_upsell_on_day_75(
     assert [i.total_minor for i in mirrored(sessions, opp)] == [120 * K, upsell]
     (change,) = _modifications(sessions, opp)
     assert (change.kind, change.version, change.amends) == ("prospective", 2, 1)
-    assert change.remaining == {_line(stack, opp, "Implementation Services"): 0,
+    assert change.remaining == {line_id(stack, opp, "Implementation Services"): 0,
                                 line: 80 * K + upsell}
     assert change.catch_up == {} and "606-10-25-13(a)" in change.reason
     assert len([i for i in stack.stripe.objects("invoice")
@@ -209,7 +202,7 @@ def test_monthly_upsell_on_day_75(
     assert k == 2
     upsell = prorated(11 * K, left, days) - prorated(10 * K, left, days) + 7 * K
 
-    line = _line(stack, opp, "Platform Subscription")
+    line = line_id(stack, opp, "Platform Subscription")
     stack.salesforce.update("OpportunityLineItem", line, {"UnitPrice": Decimal("110000")})
     sync_once(rt)
     assert deal_status(sessions, opp) == "synced"
@@ -251,7 +244,7 @@ def test_eight_percent_on_a_twelve_month_annual_deal(
     period = (add_months(start, 12) - start).days
     upsell = prorated(5_184_000, period - 100, period) - prorated(48 * K, period - 100, period)
 
-    line = _line(stack, opp, "Platform Subscription")
+    line = line_id(stack, opp, "Platform Subscription")
     stack.salesforce.update("OpportunityLineItem", line, {"UnitPrice": Decimal("51840")})
     sync_once(rt)
     assert deal_status(sessions, opp) == "synced"
@@ -298,7 +291,7 @@ def test_quarterly_seat_decrease(
     credit = prorated(30 * K, left, days) - prorated(28_800 * 100, left, days)
     assert credit > 0
 
-    line = _line(stack, opp, "Platform Seats")
+    line = line_id(stack, opp, "Platform Seats")
     stack.salesforce.update("OpportunityLineItem", line, {"Quantity": 48})
     sync_once(rt)
     sync_once(rt)  # a replay of everything: nothing twice

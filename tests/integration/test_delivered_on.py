@@ -17,34 +17,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.book import demo_deals
 from sandbox.stack import SandboxStack
 from storage import queue
 from storage.db import transaction
 from storage.ledger import LedgerJournalEntry
 from storage.tables import AuditEntry, SyncException
-from storage.timeutil import utcnow
 from sync.engine.runtime import Runtime
 from tests.integration.books import (
     K,
     advance,
+    clocked,
     deal_status,
     ledger_books,
+    line_id,
     recognize,
     replay_post,
     seed,
     seed_acme,
     today,
 )
-from tests.integration.conftest import make_settings
 
 IMPL = "Implementation Services"
 
@@ -57,17 +56,7 @@ def stack() -> Iterator[SandboxStack]:
 
 @pytest.fixture
 def rt(stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> Runtime:
-    settings = make_settings(stack, db_url).model_copy(update={"recognize_on_delivery": True})
-    runtime = build_runtime(settings, sessions)
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-    return runtime
-
-
-def _line(stack: SandboxStack, opp: str, product: str) -> str:
-    (line,) = [r["Id"] for r in stack.salesforce.records("OpportunityLineItem")
-               if r["OpportunityId"] == opp
-               and stack.salesforce.get("Product2", r["Product2Id"])["Name"] == product]
-    return str(line)
+    return clocked(stack, db_url, sessions, recognize_on_delivery=True)
 
 
 def _deliveries(sessions: sessionmaker[Session], opp: str) -> list[tuple[str, str, str]]:
@@ -96,7 +85,7 @@ def test_delivered_on_recognizes_the_implementation_that_day(
 
     advance(stack, days=12)
     delivered = start + timedelta(days=10)
-    stack.salesforce.update("OpportunityLineItem", _line(stack, opp, IMPL),
+    stack.salesforce.update("OpportunityLineItem", line_id(stack, opp, IMPL),
                             {"Delivered_On__c": delivered.isoformat()})
     sync_once(rt)
     assert deal_status(sessions, opp) == "synced"
@@ -124,7 +113,7 @@ def test_delivered_on_before_the_contract_start_is_a_validation_exception(
     start = today(stack)
     deal = replace(demo_deals(start)[0], start=start)
     opp = seed(stack, deal)
-    stack.salesforce.update("OpportunityLineItem", _line(stack, opp, IMPL),
+    stack.salesforce.update("OpportunityLineItem", line_id(stack, opp, IMPL),
                             {"Delivered_On__c": (start - timedelta(days=3)).isoformat()})
     sync_once(rt)
     assert deal_status(sessions, opp) != "synced"

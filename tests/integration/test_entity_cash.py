@@ -28,11 +28,7 @@ company's own account and books hold none of it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
@@ -40,25 +36,25 @@ import stripe
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import run_job, sync_once
-from app.wiring import build_runtime
-from sandbox.book import BookSeeder, DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
-from storage.timeutil import utcnow
 from sync.engine.entity_accounts import entities_of
 from sync.engine.runtime import Runtime
 from sync.ledger.entity_books import NO_ENTITY, trial_balances_by_entity
 from sync.ops.audit import run_audit
-from tests.integration.books import journal_entries, today
-from tests.integration.conftest import make_settings
+from tests.integration.books import journal_entries
+from tests.integration.entity_cash import (
+    UK_ACCOUNT,
+    assert_each_entity_settled,
+    both_paid_out,
+    cash_figures,
+    deal,
+    entities,
+    entity_runtime,
+    payouts,
+)
 
-US_ACCOUNT, UK_ACCOUNT = "acct_1AcmeIncUS00001", "acct_1AcmeLtdUK00001"
-ENTITIES = json.dumps([
-    {"name": "Acme Inc", "billing_entity": ["US"], "countries": ["US"],
-     "stripe_account": US_ACCOUNT, "functional_currency": "USD"},
-    {"name": "Acme Ltd", "billing_entity": ["UK"], "countries": ["GB"],
-     "stripe_account": UK_ACCOUNT, "functional_currency": "GBP"},
-])
+ENTITIES = entities()
 CASH, AR, CLEARING, DEFERRED, CARD_FEES = "1000", "1100", "1200", "2100", "6100"
 CUSTOMER_CREDIT = "2200"
 
@@ -71,35 +67,7 @@ def ledger_stack() -> Iterator[SandboxStack]:
 
 @pytest.fixture
 def rt(ledger_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> Runtime:
-    stack = ledger_stack
-    for account in (US_ACCOUNT, UK_ACCOUNT):
-        stack.stripe.add_connected_account(account)
-    runtime = build_runtime(make_settings(stack, db_url, entities=ENTITIES), sessions)
-    # closebot's clock follows Stripe's as the test moves it ahead.
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-    return runtime
-
-
-def _deal(stack: SandboxStack, account: str, currency: str, amount: int, country: str) -> None:
-    BookSeeder(stack.salesforce).seed(DealSpec(
-        f"{account} - Platform", account, "dana@sales.example", currency, "Annual", "Net 30", 12,
-        [LineSpec("Platform Subscription", 1, Decimal(amount), "Recurring")], today(stack),
-        account_extra={"BillingCountry": country}))
-
-
-def _pay_by_card(stack: SandboxStack, account: str) -> None:
-    """Pay the connected account's one invoice by card, in that account."""
-    client = stripe.StripeClient(stack.stripe.api_key, base_addresses={"api": stack.stripe.url})
-    on = {"stripe_account": account}
-    (invoice,) = stack.stripe.account(account).objects("invoice")
-    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": invoice["customer"]},
-                                          options=on)
-    client.v1.invoices.pay(invoice["id"], {"payment_method": pm["id"]}, options=on)
-
-
-def _payouts(stack: SandboxStack, account: str | None) -> list[tuple[int, str, str]]:
-    return [(p["amount"], p["currency"], p["status"])
-            for p in stack.stripe.account(account).objects("payout")]
+    return entity_runtime(ledger_stack, db_url, sessions, entities=ENTITIES)
 
 
 def _books(rt: Runtime) -> dict[str, dict[str, dict[str, int]]]:
@@ -110,23 +78,15 @@ def _books(rt: Runtime) -> dict[str, dict[str, dict[str, int]]]:
 def test_each_entitys_payout_is_booked_in_its_own_books(
         ledger_stack: SandboxStack, rt: Runtime) -> None:
     stack = ledger_stack
-    _deal(stack, "Initrode", "USD", 1000, "US")
-    _deal(stack, "Hooli UK", "GBP", 500, "GB")
-    sync_once(rt)
-    _pay_by_card(stack, US_ACCOUNT)
-    _pay_by_card(stack, UK_ACCOUNT)
-    sync_once(rt)  # each account's events poll brings its payment: Dr Clearing / Cr AR
-    stack.stripe.advance(days=4)
-    assert _payouts(stack, US_ACCOUNT) == [(97_070, "usd", "paid")]
-    assert _payouts(stack, UK_ACCOUNT) == [(48_520, "gbp", "paid")]
-    assert _payouts(stack, None) == []
+    both_paid_out(stack, rt)
+    assert payouts(stack, None) == []
 
     # Before the cash run, each entity's audit sees its own Clearing holding its payment,
     # Stripe's balance spent, and its paid payout not booked: a variance naming the entity.
     report = run_audit(rt, require_alerts=False)
     assert sorted((v.kind, v.reason.split(":")[0], v.currency) for v in report.variances) == [
         ("payout_not_settled", "Acme Inc", "USD"), ("payout_not_settled", "Acme Ltd", "GBP")]
-    assert _cash_figures(report.entities) == {
+    assert cash_figures(report.entities) == {
         "Acme Inc": ("USD", 0, 100_000, -100_000), "Acme Ltd": ("GBP", 0, 50_000, -50_000)}
 
     counts = run_job(rt, "cash")
@@ -141,25 +101,11 @@ def test_each_entitys_payout_is_booked_in_its_own_books(
     for name in ("Acme Inc", "Acme Ltd"):
         assert set(rt.entity_cash[name].reads.balance().values()) <= {0}
     # Each entity's cash audit ties its payout and Clearing to its own Stripe account.
-    report = run_audit(rt, require_alerts=False)
-    assert report.ok, report.problems()
-    assert _cash_figures(report.entities) == {
-        "Acme Inc": ("USD", 0, 0, 0), "Acme Ltd": ("GBP", 0, 0, 0)}
+    assert_each_entity_settled(rt)
 
     before = journal_entries(rt.sessions)
     run_job(rt, "cash")  # a replay (the next scheduler tick, a restart) books nothing again
     assert journal_entries(rt.sessions) == before
-
-
-def _cash_figures(entities: dict[str, Any]) -> dict[str, tuple[str, int, int, int]]:
-    """(currency, Stripe's balance, Clearing, still to book) of each entity, as audited."""
-    out = {}
-    for name, found in entities.items():
-        for currency, figures in found["totals"].items():
-            if "clearing" in figures:
-                out[name] = (currency, figures["stripe_balance"], figures["clearing"],
-                             figures["clearing_to_book"])
-    return out
 
 
 def test_an_overpayment_in_an_entitys_account_is_its_customer_credit(
@@ -174,7 +120,7 @@ def test_an_overpayment_in_an_entitys_account_is_its_customer_credit(
     so Acme Ltd holds Clearing 600.00 (Stripe's, until the payout), Customer credit (100.00),
     Deferred revenue (500.00); nothing under "(no entity)"."""
     stack = ledger_stack
-    _deal(stack, "Hooli UK", "GBP", 500, "GB")
+    deal(stack, "Hooli UK", "GBP", 500, "GB")
     sync_once(rt)
     client = stripe.StripeClient(stack.stripe.api_key, base_addresses={"api": stack.stripe.url})
     on = {"stripe_account": UK_ACCOUNT}

@@ -12,35 +12,22 @@ belongs to its entity; each entity's audit is clean; a replay posts nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs import run_job, sync_once
-from app.wiring import build_runtime
+from app.jobs import run_job
 from sandbox.stack import SandboxStack
-from storage.timeutil import utcnow
 from sync.engine.runtime import Runtime
-from sync.ops.audit import run_audit
-from tests.integration.conftest import make_settings
-from tests.integration.test_entity_cash import (
-    UK_ACCOUNT,
-    US_ACCOUNT,
-    _cash_figures,
-    _deal,
-    _pay_by_card,
-    _payouts,
+from tests.integration.entity_cash import (
+    assert_each_entity_settled,
+    both_paid_out,
+    entities,
+    entity_runtime,
 )
 
-ENTITIES = json.dumps([
-    {"name": "Acme Inc", "billing_entity": ["US"], "countries": ["US"],
-     "stripe_account": US_ACCOUNT, "functional_currency": "USD", "intacct_entity": "US-E"},
-    {"name": "Acme Ltd", "billing_entity": ["UK"], "countries": ["GB"],
-     "stripe_account": UK_ACCOUNT, "functional_currency": "GBP", "intacct_entity": "UK-E"},
-])
+ENTITIES = entities(intacct_entity=("US-E", "UK-E"))
 CASH_OBJECTS = ("general-ledger/journal-entry",
                 "accounts-receivable/adjustment")
 
@@ -53,11 +40,7 @@ def ia_stack() -> Iterator[SandboxStack]:
 
 @pytest.fixture
 def rt(ia_stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> Runtime:
-    for account in (US_ACCOUNT, UK_ACCOUNT):
-        ia_stack.stripe.add_connected_account(account)
-    runtime = build_runtime(make_settings(ia_stack, db_url, entities=ENTITIES), sessions)
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(ia_stack.stripe.now, UTC))
-    return runtime
+    return entity_runtime(ia_stack, db_url, sessions, entities=ENTITIES)
 
 
 def _clearing(rt: Runtime) -> dict[str, dict[str, int]]:
@@ -76,15 +59,7 @@ def _owned(stack: SandboxStack) -> dict[str, list[str | None]]:
 def test_each_entitys_cash_books_in_its_own_intacct_entity(ia_stack: SandboxStack,
                                                             rt: Runtime) -> None:
     stack = ia_stack
-    _deal(stack, "Initrode", "USD", 1000, "US")
-    _deal(stack, "Hooli UK", "GBP", 500, "GB")
-    sync_once(rt)
-    _pay_by_card(stack, US_ACCOUNT)
-    _pay_by_card(stack, UK_ACCOUNT)
-    sync_once(rt)
-    stack.stripe.advance(days=4)
-    assert _payouts(stack, US_ACCOUNT) == [(97_070, "usd", "paid")]
-    assert _payouts(stack, UK_ACCOUNT) == [(48_520, "gbp", "paid")]
+    both_paid_out(stack, rt)
     assert _clearing(rt) == {"Acme Inc": {"USD": 100_000, "GBP": 0},
                              "Acme Ltd": {"USD": 0, "GBP": 50_000}}
 
@@ -94,10 +69,7 @@ def test_each_entitys_cash_books_in_its_own_intacct_entity(ia_stack: SandboxStac
     assert _clearing(rt) == {"Acme Inc": {"USD": 0, "GBP": 0}, "Acme Ltd": {"USD": 0, "GBP": 0}}
     owned = _owned(stack)
     assert None not in [e for owners in owned.values() for e in owners], owned
-    report = run_audit(rt, require_alerts=False)
-    assert report.ok, report.problems()
-    assert _cash_figures(report.entities) == {
-        "Acme Inc": ("USD", 0, 0, 0), "Acme Ltd": ("GBP", 0, 0, 0)}
+    assert_each_entity_settled(rt)
 
     run_job(rt, "cash")  # a replay posts nothing again
     assert _owned(stack) == owned

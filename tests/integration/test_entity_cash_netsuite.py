@@ -29,38 +29,27 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs import run_job, sync_once
-from app.wiring import build_runtime
+from app.jobs import run_job
 from sandbox.stack import SandboxStack
-from storage.timeutil import utcnow
 from sync.connectors.netsuite import NetSuiteErp
 from sync.engine.runtime import Runtime
 from sync.errors import SyncError
 from sync.ops.audit import run_audit
-from tests.integration.conftest import make_settings
-from tests.integration.test_entity_cash import (
-    UK_ACCOUNT,
-    US_ACCOUNT,
-    _cash_figures,
-    _deal,
-    _pay_by_card,
-    _payouts,
+from tests.integration.entity_cash import (
+    assert_each_entity_settled,
+    both_paid_out,
+    cash_figures,
+    entities,
+    entity_runtime,
 )
 
-ENTITIES = json.dumps([
-    {"name": "Acme Inc", "billing_entity": ["US"], "countries": ["US"],
-     "stripe_account": US_ACCOUNT, "functional_currency": "USD", "netsuite_subsidiary": "1"},
-    {"name": "Acme Ltd", "billing_entity": ["UK"], "countries": ["GB"],
-     "stripe_account": UK_ACCOUNT, "functional_currency": "GBP", "netsuite_subsidiary": "2"},
-])
+ENTITIES = entities(netsuite_subsidiary=("1", "2"))
 CASH, AR, CLEARING, CARD_FEES = "1000", "1100", "1200", "6100"
 CASH_RECORDS = ("deposit", "customerRefund", "journalEntry")
 
@@ -75,12 +64,8 @@ def one_world() -> Iterator[SandboxStack]:
 
 @pytest.fixture
 def rt(one_world: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> Runtime:
-    for account in (US_ACCOUNT, UK_ACCOUNT):
-        one_world.stripe.add_connected_account(account)
-    runtime = build_runtime(make_settings(one_world, db_url, netsuite_subsidiary="1",
-                                          entities=ENTITIES), sessions)
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(one_world.stripe.now, UTC))
-    return runtime
+    return entity_runtime(one_world, db_url, sessions, netsuite_subsidiary="1",
+                          entities=ENTITIES)
 
 
 def _books(erp: NetSuiteErp) -> dict[int, dict[str, Decimal]]:
@@ -102,15 +87,7 @@ def test_each_entitys_cash_books_to_its_own_subsidiary(one_world: SandboxStack,
     stack = one_world
     ns = stack.netsuite
     assert ns is not None and isinstance(rt.erp, NetSuiteErp)
-    _deal(stack, "Initrode", "USD", 1000, "US")
-    _deal(stack, "Hooli UK", "GBP", 500, "GB")
-    sync_once(rt)
-    _pay_by_card(stack, US_ACCOUNT)
-    _pay_by_card(stack, UK_ACCOUNT)
-    sync_once(rt)
-    stack.stripe.advance(days=4)
-    assert _payouts(stack, US_ACCOUNT) == [(97_070, "usd", "paid")]
-    assert _payouts(stack, UK_ACCOUNT) == [(48_520, "gbp", "paid")]
+    both_paid_out(stack, rt)
 
     # Before the cash run each subsidiary's Clearing holds its own payment only: Acme Ltd's
     # subsidiary allows USD too, but none of Acme Inc's USD 1,000.00 is in it.
@@ -121,7 +98,7 @@ def test_each_entitys_cash_books_to_its_own_subsidiary(one_world: SandboxStack,
     report = run_audit(rt, require_alerts=False)
     assert sorted((v.kind, v.reason.split(":")[0], v.currency) for v in report.variances) == [
         ("payout_not_settled", "Acme Inc", "USD"), ("payout_not_settled", "Acme Ltd", "GBP")]
-    assert _cash_figures(report.entities) == {
+    assert cash_figures(report.entities) == {
         "Acme Inc": ("USD", 0, 100_000, -100_000), "Acme Ltd": ("GBP", 0, 50_000, -50_000)}
 
     counts = run_job(rt, "cash")
@@ -139,10 +116,7 @@ def test_each_entitys_cash_books_to_its_own_subsidiary(one_world: SandboxStack,
     assert [(sub, kind) for sub, _c, kind in placed] == [
         ("1", "deposit"), ("1", "journalEntry"), ("2", "deposit"), ("2", "journalEntry")]
 
-    report = run_audit(rt, require_alerts=False)
-    assert report.ok, report.problems()
-    assert _cash_figures(report.entities) == {
-        "Acme Inc": ("USD", 0, 0, 0), "Acme Ltd": ("GBP", 0, 0, 0)}
+    assert_each_entity_settled(rt)
 
     before = {kind: len(ns.records(kind)) for kind in CASH_RECORDS}
     run_job(rt, "cash")  # a replay posts nothing again

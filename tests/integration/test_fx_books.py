@@ -15,22 +15,21 @@ AR 0. In EUR: Clearing 12,000.00, AR 0. Stripe holds EUR 12,000.00 paid on the i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage.db import transaction
-from storage.tables import SyncException
-from storage.timeutil import utcnow
+from storage.tables import BillingInvoice, SyncException
 from sync.connectors.intacct import ADJUSTMENT as IA_ADJUSTMENT
 from sync.connectors.intacct import INVOICE as IA_INVOICE
 from sync.connectors.intacct import PAYMENT as IA_PAYMENT
+from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
 from sync.ledger.accounts import (
     DEFERRED_REVENUE,
@@ -42,6 +41,7 @@ from sync.ledger.accounts import (
 from sync.ledger.fx_rates import parse, store
 from tests.integration.books import (
     advance,
+    clocked,
     mirrored,
     ns_records,
     replay_post,
@@ -50,39 +50,23 @@ from tests.integration.books import (
     today,
 )
 from tests.integration.cash import cash, pay, refund
-from tests.integration.conftest import make_settings
 
 
 def test_eur_contract_posted_in_usd_with_an_fx_gain_on_payment(
         db_url: str, sessions: sessionmaker[Session]) -> None:
     with SandboxStack(erp="ledger", slack=False) as stack:
-        rt = build_runtime(make_settings(stack, db_url, functional_currency="USD"), sessions)
-        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-        start = today(stack)
-        opp = seed(stack, DealSpec(
-            "Klein GmbH - Platform", "Klein GmbH", "max@sales.example", "EUR", "Annual",
-            "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal(12_000), "Recurring")],
-            start))
+        rt, opp, start = _klein(stack, db_url, sessions)
 
         # No rates yet: the invoice can't be posted in USD. The deal is held with a reason
         # naming the pair and the day, and nothing of the invoice is in the books.
         sync_once(rt)
         ledger = Ledger(sessions, functional_currency="USD")
-        with transaction(sessions) as s:
-            reasons = [e.reason for e in s.scalars(
-                select(SyncException).where(SyncException.opportunity_id == opp,
-                                            SyncException.status == "open"))]
-        assert any(f"no EUR/USD exchange rate for {start.isoformat()}" in r
-                   and "closebot fx import" in r for r in reasons), reasons
+        reasons = _held_without_a_rate(sessions, opp, start)
+        assert any("closebot fx import" in r for r in reasons), reasons
         assert ledger.trial_balance("EUR") == {}
         assert ledger.functional_trial_balance() == {}
 
-        with transaction(sessions) as s:
-            store(s, parse("Date,USD,\n"
-                           f"{start + timedelta(days=10)},1.1000,\n{start},1.0850,\n"),
-                  source="eurofxref-hist.csv")
-        replay_post(rt, opp)  # the exception's Retry
-        (invoice,) = mirrored(sessions, opp)
+        invoice = _with_rates(rt, opp, start)
         assert (invoice.total_minor, invoice.currency.upper()) == (1_200_000, "EUR")
         booked = ledger.functional_trial_balance()
         assert booked[RECEIVABLE] == 1_302_000
@@ -116,27 +100,12 @@ def test_on_netsuite_each_invoice_and_payment_carries_closebots_rate(
     NetSuite's books). Without a rate the invoice is held as on the ledger. A refund's credit
     memo carries the invoice's rate."""
     with SandboxStack(erp="netsuite", slack=False) as stack:
-        rt = build_runtime(make_settings(stack, db_url, functional_currency="USD"), sessions)
-        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-        start = today(stack)
-        opp = seed(stack, DealSpec(
-            "Klein GmbH - Platform", "Klein GmbH", "max@sales.example", "EUR", "Annual",
-            "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal(12_000), "Recurring")],
-            start))
+        rt, opp, start = _klein(stack, db_url, sessions)
         sync_once(rt)
-        with transaction(sessions) as s:
-            reasons = [e.reason for e in s.scalars(
-                select(SyncException).where(SyncException.opportunity_id == opp,
-                                            SyncException.status == "open"))]
-        assert any(f"no EUR/USD exchange rate for {start.isoformat()}" in r for r in reasons)
+        _held_without_a_rate(sessions, opp, start)
         assert ns_records(stack, "invoice") == []
 
-        with transaction(sessions) as s:
-            store(s, parse("Date,USD,\n"
-                           f"{start + timedelta(days=10)},1.1000,\n{start},1.0850,\n"),
-                  source="eurofxref-hist.csv")
-        replay_post(rt, opp)
-        (invoice,) = mirrored(sessions, opp)
+        invoice = _with_rates(rt, opp, start)
         (ns_invoice,) = ns_records(stack, "invoice", invoice.billing_id)
         assert Decimal(str(ns_invoice["exchangeRate"])) == Decimal("1.0850")
         assert Decimal(str(ns_invoice["total"])) == Decimal("12000")
@@ -172,27 +141,12 @@ def test_on_intacct_each_invoice_and_payment_carries_closebots_rate(
     Without a rate the invoice is held."""
     with SandboxStack(erp="intacct", slack=False) as stack:
         assert stack.intacct is not None
-        rt = build_runtime(make_settings(stack, db_url, functional_currency="USD"), sessions)
-        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-        start = today(stack)
-        opp = seed(stack, DealSpec(
-            "Klein GmbH - Platform", "Klein GmbH", "max@sales.example", "EUR", "Annual",
-            "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal(12_000), "Recurring")],
-            start))
+        rt, opp, start = _klein(stack, db_url, sessions)
         sync_once(rt)
-        with transaction(sessions) as s:
-            reasons = [e.reason for e in s.scalars(
-                select(SyncException).where(SyncException.opportunity_id == opp,
-                                            SyncException.status == "open"))]
-        assert any(f"no EUR/USD exchange rate for {start.isoformat()}" in r for r in reasons)
+        _held_without_a_rate(sessions, opp, start)
         assert stack.intacct.records(IA_INVOICE) == []
 
-        with transaction(sessions) as s:
-            store(s, parse("Date,USD,\n"
-                           f"{start + timedelta(days=10)},1.1000,\n{start},1.0850,\n"),
-                  source="eurofxref-hist.csv")
-        replay_post(rt, opp)
-        (invoice,) = mirrored(sessions, opp)
+        invoice = _with_rates(rt, opp, start)
         (ia_invoice,) = stack.intacct.records(IA_INVOICE)
         assert ia_invoice["referenceNumber"] == invoice.billing_id
         block = ia_invoice["currency"]
@@ -225,3 +179,37 @@ def test_on_intacct_each_invoice_and_payment_carries_closebots_rate(
         rt.erp.post_credit_memo(credit, invoice_id=ia_invoice["key"])
         assert len(stack.intacct.records(IA_INVOICE)) == len(
             stack.intacct.records(IA_PAYMENT)) == len(stack.intacct.records(IA_ADJUSTMENT)) == 1
+
+
+def _klein(stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]
+           ) -> tuple[Runtime, str, date]:
+    """The runtime with FUNCTIONAL_CURRENCY=USD and no rates; Klein GmbH's EUR 12,000.00 deal
+    from S, today: (the runtime, the opportunity, S)."""
+    rt = clocked(stack, db_url, sessions, functional_currency="USD")
+    start = today(stack)
+    opp = seed(stack, DealSpec(
+        "Klein GmbH - Platform", "Klein GmbH", "max@sales.example", "EUR", "Annual",
+        "Net 30", 12, [LineSpec("Platform Subscription", 1, Decimal(12_000), "Recurring")],
+        start))
+    return rt, opp, start
+
+
+def _held_without_a_rate(sessions: sessionmaker[Session], opp: str, start: date) -> list[str]:
+    """The deal's open exceptions, one naming the missing EUR/USD rate of S."""
+    with transaction(sessions) as s:
+        reasons = [e.reason for e in s.scalars(
+            select(SyncException).where(SyncException.opportunity_id == opp,
+                                        SyncException.status == "open"))]
+    assert any(f"no EUR/USD exchange rate for {start.isoformat()}" in r for r in reasons)
+    return reasons
+
+
+def _with_rates(rt: Runtime, opp: str, start: date) -> BillingInvoice:
+    """The ECB's rates loaded (S 1.0850, S+10 1.1000) and the post retried: the deal's invoice."""
+    with transaction(rt.sessions) as s:
+        store(s, parse("Date,USD,\n"
+                       f"{start + timedelta(days=10)},1.1000,\n{start},1.0850,\n"),
+              source="eurofxref-hist.csv")
+    replay_post(rt, opp)  # the exception's Retry
+    (invoice,) = mirrored(rt.sessions, opp)
+    return invoice

@@ -19,31 +19,21 @@ With the card fee (2.9% + 0.30 = 29.30) the real payout is 1,000.00 - 29.30 - 20
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.book import DealSpec, LineSpec
-from sandbox.faults import FaultPlan, FaultProxy
 from sandbox.stack import SandboxStack
-from storage.timeutil import utcnow
 from sync.connectors.intacct_cash import IntacctCash
 from sync.engine.runtime import Runtime
-from sync.errors import PermanentError, TransientError
+from sync.errors import PermanentError
 from sync.ports_cash import (
-    CASH,
-    CLEARING,
-    CUSTOMER_CREDIT,
-    PROCESSING_FEES,
-    CashPosting,
     CreditApplication,
-    Leg,
     Overpayment,
 )
 from tests.integration.books import (  # noqa: F401 - a fixture
@@ -62,13 +52,23 @@ from tests.integration.cash import (
     findings,
     pay,
     payouts,
-    refund,
     sandbox_post,
 )
 from tests.integration.cash import cash as run_cash
-from tests.integration.conftest import make_settings
+from tests.integration.erp_cash import (
+    D,
+    assert_cash_accounts_checked,
+    assert_cash_settled,
+    assert_refunded_and_paid_out,
+    paid,
+    payout_posting,
+    proxy_to,
+    refund_posting,
+    refunded_the_same_day,
+    run_again_twice,
+    run_losing_answers,
+)
 
-D = 100
 ADJUSTMENT, JOURNAL = "accounts-receivable/adjustment", "general-ledger/journal-entry"
 ADVANCE, PAYMENT = "accounts-receivable/advance", "accounts-receivable/payment"
 INVOICE = "accounts-receivable/invoice"
@@ -88,34 +88,20 @@ def test_refund_and_payout_are_made_once_across_retries(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
 ) -> None:
     stack, rt = books_stack, books_rt
-    acme = billed(stack, rt, sessions, "Acme", 1000)
-    pay(stack, acme)
-    sync_once(rt)
+    acme = paid(stack, rt, sessions)
     assert rt.cash is not None and isinstance(rt.cash.erp, IntacctCash)
     books = rt.cash.erp
-    refunded = CashPosting(
-        external_id="stripe:txn_refund", memo="Stripe refund re_1", posted_on=date(2026, 1, 20),
-        currency="USD", source_ref="re_1",
-        legs=(Leg(CUSTOMER_CREDIT, debit=200 * D), Leg(CLEARING, credit=200 * D)),
-        credit_invoice=(200 * D, acme))
+    refunded = refund_posting(acme)
     first = books.post_cash(refunded)
     assert books.post_cash(refunded) == first  # the retry after a lost answer
     assert counts(stack) == (1, 1)
     (adjustment,) = ia_records(stack, ADJUSTMENT, "refund:re_1")
     assert adjustment["totalTxnAmountDue"] == "-200.00"  # the invoice was paid: Acme's credit
-    payout = CashPosting(
-        external_id="stripe:po_1", memo="Stripe payout po_1", posted_on=date(2026, 1, 23),
-        currency="USD", source_ref="po_1",
-        legs=(Leg(CASH, debit=800 * D), Leg(CLEARING, credit=800 * D)))
+    payout = payout_posting()
     books.post_many([payout])
     books.post_many([payout])
     assert counts(stack) == (1, 2)
-    assert books.posted(["stripe:txn_refund", "stripe:po_1", "stripe:nothing"]) == {
-        "stripe:txn_refund": -200 * D, "stripe:po_1": -800 * D}
-    balances = cash_books(rt)
-    assert (balances["Clearing"], balances["Cash"], balances["AR"],
-            balances["Customer credit"]) == (0, 800 * D, 0, 0)
-    assert books.clearing_balance("USD") == 0
+    assert_refunded_and_paid_out(rt, books)
     (entry,) = ia_records(stack, JOURNAL, "stripe:po_1")
     assert [(ln["glAccount"]["id"], ln["txnType"], ln["txnAmount"]) for ln in entry["lines"]] == [
         ("1000", "debit", "800.00"), ("1010", "credit", "800.00")]
@@ -126,19 +112,9 @@ def test_cash_accounts_are_a_setting(
 ) -> None:
     """INTACCT_CASH_ACCOUNTS names the GL account of a role; one Sage lacks is refused with its
     number before anything is written, and a role closebot doesn't know stops the start."""
-    rt = build_runtime(make_settings(books_stack, db_url,
-                                     intacct_cash_accounts={"processing_fees": "6999"}), sessions)
-    assert rt.cash is not None
-    fee = CashPosting(
-        external_id="stripe:txn_fee", memo="Stripe fee", posted_on=date(2026, 1, 20),
-        currency="USD", source_ref="ch_1",
-        legs=(Leg(PROCESSING_FEES, debit=30), Leg(CLEARING, credit=30)))
-    with pytest.raises(PermanentError, match="no GL account 6999 for processing fees"):
-        rt.cash.erp.post_cash(fee)
-    assert ia_records(books_stack, JOURNAL) == []
-    with pytest.raises(ValueError, match="fees is not a role"):
-        build_runtime(make_settings(books_stack, db_url, intacct_cash_accounts={"fees": "1"}),
-                      sessions)
+    assert_cash_accounts_checked(books_stack, db_url, sessions, "intacct_cash_accounts",
+                                 "no GL account 6999 for processing fees",
+                                 lambda: ia_records(books_stack, JOURNAL))
 
 
 def test_answers_lost_on_the_way_back_create_nothing_twice(
@@ -151,28 +127,14 @@ def test_answers_lost_on_the_way_back_create_nothing_twice(
     29.30, AR 0, customer credit 0."""
     stack = books_stack
     assert stack.intacct is not None
-    with FaultProxy(stack.intacct.url, FaultPlan(), upstream_ca=str(stack.intacct.ca_bundle),
-                    tls=stack.intacct._ca, keep_host=True) as proxy:
-        rt = build_runtime(make_settings(stack, db_url,
-                                         intacct_base_url=proxy.url + "/ia/api/v1"), sessions)
-        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-        charge = pay(stack, billed(stack, rt, sessions, "Acme", 1000))
-        refund(stack, charge, 200 * D)
-        sync_once(rt)
-        advance(stack, days=4)
-        assert payouts(stack) == [(77070, "paid")]
-        proxy.set_plan(FaultPlan(rate=1.0, kinds=("drop_response",),
-                                 only_paths=("/ia/api/v1/objects/general-ledger/journal-entry",)))
-        with contextlib.suppress(TransientError):
-            run_cash(rt)
-        assert proxy.injected["drop_response"] >= 1 and counts(stack)[1] >= 1
-        proxy.set_plan(FaultPlan())
-        assert run_cash(rt).problems == []
-        run_cash(rt)
+    with proxy_to(stack.intacct) as proxy:
+        rt = refunded_the_same_day(stack, db_url, sessions,
+                                   intacct_base_url=proxy.url + "/ia/api/v1")
+        run_losing_answers(rt, proxy, "/ia/api/v1/objects/general-ledger/journal-entry")
+        assert counts(stack)[1] >= 1
+        run_again_twice(rt)
         assert counts(stack) == (1, 3)
-        books = cash_books(rt)
-        assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"],
-                books["Customer credit"]) == (77070, 0, 2930, 0, 0)
+        assert_cash_settled(rt)
 
 
 def test_an_overpayment_and_the_credit_used_are_each_made_once(

@@ -16,31 +16,29 @@ the implementation as three rows waiting for their milestones: 6,000.00 + 6,000.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.ledger import LedgerJournalEntry, LedgerRevenueSchedule, LedgerSalesOrderLine
-from storage.timeutil import utcnow
 from sync.engine.runtime import Runtime
 from sync.ledger import Ledger
 from sync.ledger.delivery import DeliveryRefused
 from tests.integration.books import (
     K,
     advance,
+    clocked,
     ledger_books,
     recognize,
     replay_post,
     seed_acme,
     today,
 )
-from tests.integration.conftest import make_settings
 
 IMPL = "Implementation Services"
 
@@ -53,9 +51,7 @@ def stack() -> Iterator[SandboxStack]:
 
 @pytest.fixture
 def rt(stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> Runtime:
-    runtime = build_runtime(make_settings(stack, db_url), sessions)
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-    return runtime
+    return clocked(stack, db_url, sessions)
 
 
 def _impl_rows(sessions: sessionmaker[Session]) -> list[tuple[int, bool]]:

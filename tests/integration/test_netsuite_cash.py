@@ -18,36 +18,33 @@ After: Clearing 0, Cash 800.00, AR 0, customer credit 0; one memo, one refund, o
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs import sync_once
-from app.wiring import build_runtime
-from sandbox.faults import FaultPlan, FaultProxy
 from sandbox.stack import SandboxStack
-from storage.timeutil import utcnow
 from sync.connectors.netsuite_cash import NetSuiteCash
 from sync.engine.runtime import Runtime
-from sync.errors import PermanentError, TransientError
+from sync.errors import PermanentError
 from sync.ports_cash import (
-    CASH,
     CLEARING,
-    CUSTOMER_CREDIT,
-    PROCESSING_FEES,
-    CashPosting,
     DepositLine,
-    Leg,
 )
 from tests.integration.books import advance, books_rt, ns_records  # noqa: F401 - a fixture
-from tests.integration.cash import billed, cash_books, pay, payouts, refund
-from tests.integration.cash import cash as run_cash
-from tests.integration.conftest import make_settings
-
-D = 100
+from tests.integration.erp_cash import (
+    D,
+    assert_cash_accounts_checked,
+    assert_cash_settled,
+    assert_refunded_and_paid_out,
+    paid,
+    payout_posting,
+    proxy_to,
+    refund_posting,
+    refunded_the_same_day,
+    run_again_twice,
+    run_losing_answers,
+)
 
 
 @pytest.fixture
@@ -65,16 +62,10 @@ def test_refund_and_payout_are_made_once_across_a_failure_and_retries(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
 ) -> None:
     stack, rt = books_stack, books_rt
-    acme = billed(stack, rt, sessions, "Acme", 1000)
-    pay(stack, acme)
-    sync_once(rt)
+    acme = paid(stack, rt, sessions)
     assert rt.cash is not None and isinstance(rt.cash.erp, NetSuiteCash)
     books = rt.cash.erp
-    refund = CashPosting(
-        external_id="stripe:txn_refund", memo="Stripe refund re_1", posted_on=date(2026, 1, 20),
-        currency="USD", source_ref="re_1",
-        legs=(Leg(CUSTOMER_CREDIT, debit=200 * D), Leg(CLEARING, credit=200 * D)),
-        credit_invoice=(200 * D, acme))
+    refund = refund_posting(acme)
     books.numbers[CLEARING] = "1299"  # the account is missing: stopped after the credit memo
     with pytest.raises(PermanentError, match="no account number 1299 for clearing"):
         books.post_cash(refund)
@@ -84,22 +75,14 @@ def test_refund_and_payout_are_made_once_across_a_failure_and_retries(
     assert books.post_cash(refund) == first  # the retry after a lost answer
     assert counts(stack) == (1, 1, 0)
     # Lines that don't add up to the amount (799.99 of 800.00): the deposit is the net alone.
-    payout = CashPosting(
-        external_id="stripe:po_1", memo="Stripe payout po_1", posted_on=date(2026, 1, 23),
-        currency="USD", source_ref="po_1",
-        legs=(Leg(CASH, debit=800 * D), Leg(CLEARING, credit=800 * D)),
+    payout = payout_posting(
         deposit_lines=(DepositLine(1000 * D, "charge"), DepositLine(-20001, "refund")))
     books.post_many([payout])
     books.post_many([payout])
     assert counts(stack) == (1, 1, 1)
     (deposit,) = ns_records(stack, "deposit")
     assert [line["amount"] for line in deposit["other"]["items"]] == [800]
-    assert books.posted(["stripe:txn_refund", "stripe:po_1", "stripe:nothing"]) == {
-        "stripe:txn_refund": -200 * D, "stripe:po_1": -800 * D}
-    balances = cash_books(rt)
-    assert (balances["Clearing"], balances["Cash"], balances["AR"],
-            balances["Customer credit"]) == (0, 800 * D, 0, 0)
-    assert books.clearing_balance("USD") == 0
+    assert_refunded_and_paid_out(rt, books)
 
 
 def test_cash_accounts_are_a_setting(
@@ -107,19 +90,9 @@ def test_cash_accounts_are_a_setting(
 ) -> None:
     """NETSUITE_CASH_ACCOUNTS names the account of a role; one NetSuite lacks is refused with
     the account's number, and a role closebot doesn't know stops the start."""
-    rt = build_runtime(make_settings(books_stack, db_url,
-                                     netsuite_cash_accounts={"processing_fees": "6999"}), sessions)
-    assert rt.cash is not None
-    fee = CashPosting(
-        external_id="stripe:txn_fee", memo="Stripe fee", posted_on=date(2026, 1, 20),
-        currency="USD", source_ref="ch_1",
-        legs=(Leg(PROCESSING_FEES, debit=30), Leg(CLEARING, credit=30)))
-    with pytest.raises(PermanentError, match="no account number 6999 for processing fees"):
-        rt.cash.erp.post_cash(fee)
-    assert ns_records(books_stack, "journalEntry") == []
-    with pytest.raises(ValueError, match="fees is not a role"):
-        build_runtime(make_settings(books_stack, db_url, netsuite_cash_accounts={"fees": "1"}),
-                      sessions)
+    assert_cash_accounts_checked(books_stack, db_url, sessions, "netsuite_cash_accounts",
+                                 "no account number 6999 for processing fees",
+                                 lambda: ns_records(books_stack, "journalEntry"))
 
 
 def test_answers_lost_on_the_way_back_create_nothing_twice(
@@ -131,24 +104,11 @@ def test_answers_lost_on_the_way_back_create_nothing_twice(
     After: one memo, one refund, one deposit; Cash 770.70, Clearing 0, fees 29.30, AR 0."""
     stack = books_stack
     assert stack.netsuite is not None
-    with FaultProxy(stack.netsuite.url, FaultPlan(), upstream_ca=str(stack.netsuite.ca_bundle),
-                    tls=stack.netsuite._ca, keep_host=True) as proxy:
-        rt = build_runtime(make_settings(stack, db_url, netsuite_base_url=proxy.url), sessions)
-        rt.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-        charge = pay(stack, billed(stack, rt, sessions, "Acme", 1000))
-        refund(stack, charge, 200 * D)
-        sync_once(rt)
-        advance(stack, days=4)
-        assert payouts(stack) == [(77070, "paid")]
-        proxy.set_plan(FaultPlan(rate=1.0, kinds=("drop_response",), only_paths=(
-            "/services/rest/record/v1/customerRefund", "/services/rest/record/v1/deposit")))
-        with contextlib.suppress(TransientError):
-            run_cash(rt)
-        assert proxy.injected["drop_response"] >= 1 and counts(stack)[1] == 1
-        proxy.set_plan(FaultPlan())
-        assert run_cash(rt).problems == []
-        run_cash(rt)
+    with proxy_to(stack.netsuite) as proxy:
+        rt = refunded_the_same_day(stack, db_url, sessions, netsuite_base_url=proxy.url)
+        run_losing_answers(rt, proxy, "/services/rest/record/v1/customerRefund",
+                           "/services/rest/record/v1/deposit")
+        assert counts(stack)[1] == 1
+        run_again_twice(rt)
         assert counts(stack) == (1, 1, 1)
-        books = cash_books(rt)
-        assert (books["Cash"], books["Clearing"], books["Card fees"], books["AR"],
-                books["Customer credit"]) == (77070, 0, 2930, 0, 0)
+        assert_cash_settled(rt)
