@@ -13,17 +13,16 @@ an unbalanced entry however its lines were written, moved or removed.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Column, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
 
-
-class LedgerUncheckedEntry(Base):
-    """An entry touched by the open transaction, not yet checked; empty once it commits."""
-
-    __tablename__ = "ledger_unchecked_entries"
-    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+# Entries touched by the open transaction, not yet checked; empty once it commits. No key and
+# no index: an id may be queued more than once (the check reads them distinct), and a plain
+# append is the cheapest write a statement trigger can make.
+unchecked_entries = Table(
+    "ledger_unchecked_entries", Base.metadata, Column("entry_id", BigInteger, nullable=False))
 
 
 class LedgerBalanceCheck(Base):
@@ -41,19 +40,19 @@ BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         IF TG_TABLE_NAME = 'ledger_journal_lines' THEN
             INSERT INTO ledger_unchecked_entries (entry_id)
-                SELECT entry_id FROM touched ON CONFLICT DO NOTHING;
+                SELECT DISTINCT entry_id FROM touched;
         ELSE
             INSERT INTO ledger_unchecked_entries (entry_id)
-                SELECT id FROM touched ON CONFLICT DO NOTHING;
+                SELECT id FROM touched;
         END IF;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         IF TG_TABLE_NAME = 'ledger_journal_lines' THEN
             INSERT INTO ledger_unchecked_entries (entry_id)
-                SELECT entry_id FROM removed ON CONFLICT DO NOTHING;
+                SELECT entry_id FROM removed;
         ELSE
             INSERT INTO ledger_unchecked_entries (entry_id)
-                SELECT id FROM removed ON CONFLICT DO NOTHING;
+                SELECT id FROM removed;
         END IF;
     END IF;
     -- Once per transaction (the check deletes the mark, so a later statement marks again).
@@ -69,7 +68,8 @@ BEGIN
     DELETE FROM ledger_balance_checks WHERE txid = NEW.txid;
     -- Every queued entry in one pass over its lines (the `entry_id` index); an id with lines
     -- but no entry is refused too.
-    WITH queued AS (DELETE FROM ledger_unchecked_entries RETURNING entry_id)
+    WITH taken AS (DELETE FROM ledger_unchecked_entries RETURNING entry_id),
+    queued AS (SELECT DISTINCT entry_id FROM taken)
     SELECT q.entry_id, COALESCE(SUM(l.debit_minor), 0) AS dr,
            COALESCE(SUM(l.credit_minor), 0) AS cr, e.total_minor
       INTO bad
