@@ -23,9 +23,8 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str],
     conn = session.connection()
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest("
-            f"{_arrays(session, table, columns)})", _columns_of(rows, len(columns)))
+        _execute_binary(session, f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest("
+                        f"{_arrays(session, table, columns)})", _columns_of(rows, len(columns)))
         return
     marks = ", ".join(["?"] * len(columns))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", list(rows))
@@ -38,12 +37,21 @@ def update_by_id(session: Session, table: Table, column: str,
         return
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            f"UPDATE {table.name} AS t SET {column} = v.value FROM unnest("
+        _execute_binary(
+            session, f"UPDATE {table.name} AS t SET {column} = v.value FROM unnest("
             f"{_arrays(session, table, (column, 'id'))}) AS v(value, id) WHERE t.id = v.id",
             _columns_of(values, 2))
         return
     conn.exec_driver_sql(f"UPDATE {table.name} SET {column} = ? WHERE id = ?", list(values))
+
+
+def _execute_binary(session: Session, sql: str, params: tuple[list[Any], ...]) -> None:
+    """Run on the session's own connection (its transaction) with binary parameters: psycopg
+    writes a text array element by element, quoting each string, a third of the statement."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
 
 
 def _arrays(session: Session, table: Table, columns: Sequence[str]) -> str:
