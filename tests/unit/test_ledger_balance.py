@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from alembic import command
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.bulk import insert_rows
 from storage.db import transaction
 from storage.ledger import LedgerJournalEntry, LedgerJournalLine
+from storage.migrate import alembic_config, current, upgrade
 from sync.ledger import Ledger
 
 LINE_COLUMNS = ("entry_id", "line_no", "account_code", "debit_minor", "credit_minor", "currency")
@@ -169,3 +171,22 @@ def test_nothing_is_left_queued_after_commit(posted: Ledger, engine: Engine) -> 
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT COUNT(*) FROM ledger_unchecked_entries")) == 0
         assert conn.scalar(text("SELECT COUNT(*) FROM ledger_balance_checks")) == 0
+
+
+def test_0016_downgrades_to_the_row_triggers_and_back(
+    ledger: Ledger, sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """Down to 0015 and up again, the ledger still refuses 902 (Dr 50 / Cr 40) each time."""
+
+    def refused() -> None:
+        with pytest.raises(IntegrityError), transaction(sessions) as s:
+            insert_rows(s, LedgerJournalLine.__table__, LINE_COLUMNS, legs(902, 50, 40))
+            insert_rows(s, LedgerJournalEntry.__table__, ENTRY_COLUMNS, [entry(902, 50)])
+        assert entries(engine) == 0
+
+    command.downgrade(alembic_config(engine), "0015")
+    assert current(engine) == "0015"
+    refused()
+    upgrade(engine)
+    assert current(engine) == "0016"
+    refused()
