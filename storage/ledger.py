@@ -19,16 +19,14 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Table,
     UniqueConstraint,
-    event,
     func,
     text,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base
+from storage.ledger_balance import PG_ROW_BALANCED, pg_row_balance_triggers
 
 # BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the auto-numbered rowid.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -253,27 +251,6 @@ class LedgerJournalLine(Base):
 
 _APPEND_ONLY = ("ledger_journal_entries", "ledger_journal_lines")
 
-_PG_BALANCED = """
-CREATE OR REPLACE FUNCTION ledger_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    eid bigint;
-    e record;
-    dr numeric;
-    cr numeric;
-    mixed boolean;
-BEGIN
-    IF TG_TABLE_NAME = 'ledger_journal_lines' THEN eid := NEW.entry_id; ELSE eid := NEW.id; END IF;
-    SELECT total_minor, currency INTO e FROM ledger_journal_entries WHERE id = eid;
-    SELECT COALESCE(SUM(debit_minor), 0), COALESCE(SUM(credit_minor), 0),
-           COALESCE(bool_or(currency <> e.currency), false)
-      INTO dr, cr, mixed FROM ledger_journal_lines WHERE entry_id = eid;
-    IF e.total_minor IS NULL OR dr <> cr OR dr <> e.total_minor OR mixed THEN
-        RAISE EXCEPTION 'ledger: journal entry % is unbalanced (debits %, credits %, total %)',
-            eid, dr, cr, e.total_minor USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END $$"""
-
 _PG_APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -308,17 +285,15 @@ _SQLITE = [
 def ledger_ddl(dialect_name: str) -> list[str]:
     """Statements that make journal entries balanced and append-only in the database itself.
 
-    Run after the ledger tables exist (migrations call this; `create_all` runs it via an event).
+    Migration 0001 runs these once the ledger tables exist (the schema is only ever built by the
+    migrations); later migrations change some of them (0015 SQLite's check, 0016 PostgreSQL's).
     Execute each as `text()` (Alembic's `op.execute` does), which escapes `%` for psycopg.
     """
     if dialect_name == "postgresql":
-        stmts = [_PG_BALANCED, _PG_APPEND_ONLY]
+        # As migration 0001 installs them; 0016 replaces the row balance triggers with
+        # `storage.ledger_balance.PG_BALANCE` (one check per entry per transaction).
+        stmts = [PG_ROW_BALANCED, *pg_row_balance_triggers(), _PG_APPEND_ONLY]
         for table in _APPEND_ONLY:
-            stmts.append(
-                f"CREATE CONSTRAINT TRIGGER {table}_balanced AFTER INSERT ON {table} "
-                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-                "EXECUTE FUNCTION ledger_entry_balanced()"
-            )
             stmts.append(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"
@@ -335,15 +310,6 @@ def ledger_ddl(dialect_name: str) -> list[str]:
                 )
         return stmts
     raise ValueError(f"no ledger DDL for dialect {dialect_name!r}")
-
-
-def _install_ddl(_table: Table, connection: Connection, **_kw: object) -> None:
-    for stmt in ledger_ddl(connection.dialect.name):
-        connection.execute(text(stmt))
-
-
-# The lines table is created after the entries table (it references it), so both exist here.
-event.listen(LedgerJournalLine.__table__, "after_create", _install_ddl)
 
 
 class LedgerPeriod(Base):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
+from storage.bulk import insert_rows, update_by_id
 from storage.ledger import (
     LedgerInvoice,
     LedgerInvoiceLine,
@@ -133,11 +134,11 @@ def _post_due(session: Session, ids: list[int], lock: date | None,
         .where(schedule.id.in_(ids))
         .order_by(schedule.recognize_on, schedule.id)
     ).all()
-    # One executemany for the lines, one for the entries, one for the rows: a close posts one
+    # One statement for the lines, one for the entries, one for the rows: a close posts one
     # entry per due row. Each entry is what `post_entry` would write (lines before entries, so
     # the balance triggers see them), its day moved past any closed period the same way.
-    # Tuples straight to the driver: SQLAlchemy's per-row parameter processing was a third of
-    # a 100,000-contract close.
+    # Tuples straight to the driver (`storage.bulk`): SQLAlchemy's per-row parameter
+    # processing was a third of a 100,000-contract close.
     day = _day_for(session)
     numbers = next_numbers(session, LedgerJournalEntry.__tablename__, len(due))
     lines: list[tuple[Any, ...]] = []
@@ -168,14 +169,12 @@ def _post_due(session: Session, ids: list[int], lock: date | None,
         if release_rates is not None and functional is not None:
             legs = release_rates.legs(order_id, currency, recognize_on, amount, account)
             functional_rows += fx.functional_rows(entry_id, legs, functional)
-    _insert(session, LedgerJournalLine.__tablename__, _LINE_COLUMNS, lines)
-    _insert(session, LedgerJournalEntry.__tablename__, _ENTRY_COLUMNS, entries)
+    insert_rows(session, LedgerJournalLine.__table__, _LINE_COLUMNS, lines)
+    insert_rows(session, LedgerJournalEntry.__table__, _ENTRY_COLUMNS, entries)
     if functional_rows:
         session.execute(insert(fx.LedgerFunctionalLine.__table__), functional_rows)
-    # After the entries exist (the key is checked); one executemany by primary key.
-    mark = _mark(session)
-    session.connection().exec_driver_sql(
-        f"UPDATE {schedule.__tablename__} SET journal_entry_id = {mark} WHERE id = {mark}", links)
+    # After the entries exist (the key is checked); by primary key.
+    update_by_id(session, schedule.__table__, "journal_entry_id", links)
 
 
 _LINE_COLUMNS = ("entry_id", "line_no", "account_code", "debit_minor", "credit_minor",
@@ -184,21 +183,8 @@ _ENTRY_COLUMNS = ("id", "number", "external_id", "memo", "posted_on", "currency"
                   "source_type", "source_ref", "reverses_id")
 
 
-def _mark(session: Session) -> str:
-    return "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
-
-
 def _day_for(session: Session) -> Callable[[date], Any]:
     """A date as the driver stores it: SQLite keeps ISO text, as SQLAlchemy writes it there."""
     if session.connection().dialect.name == "sqlite":
         return date.isoformat
     return lambda day: day
-
-
-def _insert(session: Session, table: str, columns: tuple[str, ...],
-            rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        mark = _mark(session)
-        session.connection().exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join([mark] * len(columns))})", rows)
