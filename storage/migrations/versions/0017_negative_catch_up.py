@@ -2,7 +2,7 @@
 recognized reduces it on the modification's day, ASC 606-10-25-13(b))
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
