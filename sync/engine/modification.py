@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import audit
+from storage import audit, queue
 from storage.tables import Approval, AuditEntry, Deal
 from sync.contracts.amendments import amend, remaining_value
 from sync.contracts.normalize import InvalidDeal
@@ -86,6 +86,15 @@ def to_replan(session: Session, opportunity_id: str, version: int
     kept = {o.line_id for o in current.obligations} | {o.product for o in current.obligations}
     drops = any(o.line_id not in kept and o.product not in kept for o in previous.obligations)
     return data if drops and _credit_booked(session, opportunity_id, version) else None
+
+
+def replan_after_credit(session: Session, approval: Approval) -> None:
+    """An amendment's credit memo is booked: arm the amendment's post step, which re-plans a
+    dropped line now (`to_replan`); for any other amendment it finds everything done."""
+    amended = str((approval.payload or {}).get("amendment") or "").rpartition(":v")[2]
+    if amended.isdigit() and approval.opportunity_id:
+        queue.arm(session, opportunity_id=approval.opportunity_id, version=int(amended),
+                  step="post")
 
 
 def _credit_booked(session: Session, opportunity_id: str, version: int) -> bool:

@@ -195,11 +195,12 @@ def test_a_support_line_dropped_mid_period_stops_and_takes_the_credit(
     left = 80 * K + 16 * K - credit
     assert change.remaining == {sub: left, support: 0}
     _replayed(rt, opp)
-    notes = [n for n in stack.stripe.objects("credit_note")]
-    assert [n["total"] for n in notes] == [credit]
+    assert [n["total"] for n in stack.stripe.objects("credit_note")] == [credit]
 
     posted = _close_months(stack, rt, sessions, start, 3, 10)
     assert sum(posted) == left and max(posted) - min(posted) <= 1
+    if period == 304:
+        assert posted == [1_011_678] * 5 + [1_011_677] * 3
     assert (_recognized(sessions, support), _recognized(sessions, sub)) == (4 * K, 20 * K + left)
     books = erp_books(stack, sessions, opp)
     assert (books["AR"], books["Contra"]) == (120 * K - credit, 0)
