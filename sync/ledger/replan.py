@@ -176,8 +176,9 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
     one waits for its milestones. An obligation the change drops is left 0: its rows from
     `effective` go to 0. The revenue one obligation gains another gives up (prospective
     reallocation), so each line's allocated price moves with its rows and keeps the price its
-    invoices bill (`contract_minor`): the audit's tie-out (price = schedule) holds. A replay
-    finds every obligation at its target and moves nothing."""
+    invoices bill (`contract_minor`): the audit's tie-out (price = schedule) holds; a dropped
+    line's price becomes what it recognized (`_price_dropped`). A replay finds every obligation
+    at its target and moves nothing."""
     moved = 0
     priced: list[tuple[list[LedgerSalesOrderLine], bool]] = []  # moved; dropped or not
     for line_id in sorted(set(remaining) | set(catch_up)):
@@ -259,11 +260,12 @@ def _price_dropped(session: Session, priced: list[tuple[list[LedgerSalesOrderLin
     if not excess or not kept:
         return
     weights = [max(_planned_total(session, ln), 0) for ln in kept]
-    for ln, share in zip(kept, proportional(excess, weights if sum(weights) else
+    sign = 1 if excess > 0 else -1  # `proportional` splits a positive total
+    for ln, share in zip(kept, proportional(sign * excess, weights if sum(weights) else
                                             [1] * len(kept)), strict=True):
         if ln.contract_minor is None:
             ln.contract_minor = ln.amount_minor
-        ln.amount_minor += share
+        ln.amount_minor += sign * share
 
 
 def _planned_total(session: Session, line: LedgerSalesOrderLine) -> int:
