@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage import audit, links, queue
 from storage.db import transaction
 from storage.tables import Approval, BillingInvoice, ContractVersion
-from sync.engine import exceptions
+from sync.engine import exceptions, modification
 from sync.engine.billing_events import refresh_invoice
 from sync.engine.invoice_closures import with_earned
 from sync.engine.runtime import Runtime
@@ -144,6 +144,8 @@ def _record_one(session: Session, rt: Runtime, c: Credited) -> None:
                   "credit_memo": c.memo, "note": note.model_dump(mode="json")}
     if c.memo is None and opp and mirror is not None and mirror.contract_version:
         queue.arm(session, opportunity_id=opp, version=mirror.contract_version, step="post")
+    if c.memo:
+        modification.replan_after_credit(session, ap)
     if opp:
         exceptions.resolve(session, opportunity_id=opp, kinds=[STEP])
     audit.append(session, action="credit.applied", opportunity_id=opp,

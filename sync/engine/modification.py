@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import audit
-from storage.tables import AuditEntry, Deal
+from storage import audit, queue
+from storage.tables import Approval, AuditEntry, Deal
 from sync.contracts.amendments import amend, remaining_value
 from sync.contracts.normalize import InvalidDeal
 from sync.engine import ssp
@@ -65,7 +65,11 @@ def to_replan(session: Session, opportunity_id: str, version: int
     """The recorded classification of the version's amendment, when it asks the schedules to
     move: not a separate contract (nothing planned moves), and not a decrease (its change order
     and the credit memo on the current period's invoice re-plan it: re-planning here as well
-    would take the credit twice)."""
+    would take the credit twice). A decrease that drops an obligation (a recurring line removed
+    mid-period, its unused time credited) is re-planned once its credit memo is booked: the
+    memo takes the credit out of deferred revenue, then the targets, which already count the
+    credit, stop the dropped line and give the rest to those left (the credit step arms this
+    post step again when it books the memo)."""
     data = session.scalar(select(AuditEntry.data).where(
         AuditEntry.opportunity_id == opportunity_id, AuditEntry.action == ACTION,
         AuditEntry.subject == f"contract:{opportunity_id}:v{version}").limit(1))
@@ -75,9 +79,32 @@ def to_replan(session: Session, opportunity_id: str, version: int
     if not isinstance(amends, int):
         return None
     effective = date.fromisoformat(str(data["effective_on"]))
-    change = amend(load_contract(session, opportunity_id, amends),
-                   load_contract(session, opportunity_id, version), effective)
-    return None if change.credit else data
+    previous = load_contract(session, opportunity_id, amends)
+    current = load_contract(session, opportunity_id, version)
+    if not amend(previous, current, effective).credit:
+        return data
+    kept = {o.line_id for o in current.obligations} | {o.product for o in current.obligations}
+    drops = any(o.line_id not in kept and o.product not in kept for o in previous.obligations)
+    return data if drops and _credit_booked(session, opportunity_id, version) else None
+
+
+def replan_after_credit(session: Session, approval: Approval) -> None:
+    """An amendment's credit memo is booked: arm the amendment's post step, which re-plans a
+    dropped line now (`to_replan`); for any other amendment it finds everything done."""
+    amended = str((approval.payload or {}).get("amendment") or "").rpartition(":v")[2]
+    if amended.isdigit() and approval.opportunity_id:
+        queue.arm(session, opportunity_id=approval.opportunity_id, version=int(amended),
+                  step="post")
+
+
+def _credit_booked(session: Session, opportunity_id: str, version: int) -> bool:
+    """Whether the ERP credit memo of the amendment's credit (`amend_credit`) is booked."""
+    for ap in session.scalars(select(Approval).where(
+            Approval.opportunity_id == opportunity_id, Approval.kind == "credit")):
+        payload = ap.payload or {}
+        if payload.get("amendment") == f"{opportunity_id}:v{version}":
+            return bool(payload.get("applied") and payload.get("credit_memo"))
+    return False
 
 
 def ssp_table(session: Session, contract: Contract) -> dict[str, Ssp]:

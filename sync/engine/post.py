@@ -281,6 +281,7 @@ def _record_memos(session: Session, memos: list[tuple[int, str]], erp: str) -> N
     for approval_id, memo in memos:
         ap = found[approval_id]
         ap.payload = {**(ap.payload or {}), "credit_memo": memo}
+        modification.replan_after_credit(session, ap)
         audit.append(session, action="credit.memo_posted", opportunity_id=ap.opportunity_id,
                      subject=f"approval:{approval_id}", invoice=ap.subject,
                      downstream=[f"{erp}:credit_memo:{memo}"])

@@ -176,9 +176,11 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
     one waits for its milestones. An obligation the change drops is left 0: its rows from
     `effective` go to 0. The revenue one obligation gains another gives up (prospective
     reallocation), so each line's allocated price moves with its rows and keeps the price its
-    invoices bill (`contract_minor`): the audit's tie-out (price = schedule) holds. A replay
-    finds every obligation at its target and moves nothing."""
+    invoices bill (`contract_minor`): the audit's tie-out (price = schedule) holds; a dropped
+    line's price becomes what it recognized (`_price_dropped`). A replay finds every obligation
+    at its target and moves nothing."""
     moved = 0
+    priced: list[tuple[list[LedgerSalesOrderLine], bool]] = []  # moved; dropped or not
     for line_id in sorted(set(remaining) | set(catch_up)):
         lines = modification_lines(session, opportunity_id, line_id)
         if not lines:
@@ -231,9 +233,46 @@ def replan_modification(session: Session, *, opportunity_id: str, effective: dat
                 if ln.contract_minor is None:
                     ln.contract_minor = ln.amount_minor
                 ln.amount_minor += after[ln.id] - before[ln.id]
+        priced.append((lines, target == 0))
         moved += 1
+    _price_dropped(session, priced)
     session.flush()
     return moved
+
+
+def _price_dropped(session: Session, priced: list[tuple[list[LedgerSalesOrderLine], bool]]
+                   ) -> None:
+    """A dropped obligation's price becomes what it recognized, the rest going to the lines left
+    in proportion to what they plan. When a credit memo (a dropped line's unused time) took part
+    of the credit from the dropped line's rows before it was re-planned, the price the rows
+    carried away is short by that part; the lines left now carry the whole credit, so they
+    carry the price that bills it too: every obligation's price less its credits is its plan."""
+    excess = 0
+    for lines, dropped in priced:
+        for ln in lines if dropped else []:
+            planned = _planned_total(session, ln)
+            if planned != ln.amount_minor:
+                if ln.contract_minor is None:
+                    ln.contract_minor = ln.amount_minor
+                excess += ln.amount_minor - planned
+                ln.amount_minor = planned
+    kept = [ln for lines, dropped in priced if not dropped for ln in lines]
+    if not excess or not kept:
+        return
+    weights = [max(_planned_total(session, ln), 0) for ln in kept]
+    sign = 1 if excess > 0 else -1  # `proportional` splits a positive total
+    for ln, share in zip(kept, proportional(sign * excess, weights if sum(weights) else
+                                            [1] * len(kept)), strict=True):
+        if ln.contract_minor is None:
+            ln.contract_minor = ln.amount_minor
+        ln.amount_minor += sign * share
+
+
+def _planned_total(session: Session, line: LedgerSalesOrderLine) -> int:
+    return int(session.scalar(select(func.coalesce(func.sum(
+        LedgerRevenueSchedule.amount_minor), 0)).where(
+        LedgerRevenueSchedule.sales_order_line_id == line.id,
+        LedgerRevenueSchedule.stopped_by_id.is_(None))) or 0)
 
 
 # A catch-up row is numbered past any plan's own periods (months of a term, milestones), so a

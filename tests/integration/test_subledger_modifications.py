@@ -18,6 +18,11 @@ Dropped obligation. The $20,000 implementation (to be delivered 15 June) is drop
 March, January and February closed: the subscription's March-October rows become 8 x 1,250,000;
 June releases no services revenue. The journal: 4100 nothing, 4000 2,000,000 + 10,000,000 =
 12,000,000, 2100 -12,000,000.
+
+Dropped with a credit. Support ($20,000 beside the $100,000 subscription) dropped on 17 March,
+January and February closed, its credit memo of 1,506,579 booked, then the re-plan: March's
+entry releases the subscription's 1,011,678 and no Support; over January-December 4000:
+2,400,000 + 8,093,421 = 10,493,421 = 12,000,000 - 1,506,579, 2100 -10,493,421.
 """
 
 from __future__ import annotations
@@ -44,7 +49,12 @@ from tests.integration.books import (
 )
 from tests.integration.test_revenue_close_erps import _entries, _erp_revenue
 from tests.unit.test_ledger_replan import APRIL_1, IMPL, JAN_1, SUB, _audit, _deal, _invoice
-from tests.unit.test_ledger_replan_drop import _subscription_only, milestone_deal
+from tests.unit.test_ledger_replan_drop import (
+    _subscription_only,
+    drop_support,
+    milestone_deal,
+    support_deal,
+)
 from tests.unit.test_revenue_modifications import MARCH_17, _acme, _milestones
 
 TODAY = date(2027, 1, 15)  # every month of 2026 has ended
@@ -139,3 +149,24 @@ def test_a_dropped_obligation_releases_nothing_more_to_the_erp(
     assert ledger.account_balance(SUBSCRIPTION_REVENUE, "USD") == 12_000_000
     assert ledger.account_balance(DEFERRED_REVENUE, "USD") == 0
     assert _audit(sessions) == []
+
+
+def test_a_dropped_line_stripe_credits_releases_nothing_more_to_the_erp(
+        books_stack: SandboxStack, books_rt: Runtime,  # noqa: F811
+        sessions: sessionmaker[Session]) -> None:
+    ledger, journal = Ledger(sessions), _journal(books_rt)
+    support_deal(ledger)
+    _close(ledger, journal, 1, 2)
+    drop_support(ledger)
+    _close(ledger, journal, 3, 3)
+    assert _posted(books_stack) == {"4000": 2_400_000 + 1_011_678, "2100": -3_411_678}
+    _close(ledger, journal, 4, 12)
+    assert _posted(books_stack) == {"4000": 10_493_421, "2100": -10_493_421}
+    assert ledger.account_balance(SUBSCRIPTION_REVENUE, "USD") == 10_493_421
+    assert ledger.account_balance(DEFERRED_REVENUE, "USD") == 0
+    assert _audit(sessions) == []
+
+
+def _posted(stack: SandboxStack) -> dict[str, int]:
+    """The revenue journal's accounts that moved."""
+    return {account: amount for account, amount in _erp_revenue(stack).items() if amount}

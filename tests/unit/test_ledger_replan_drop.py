@@ -14,6 +14,19 @@ contract's price, all of it the subscription's, the only obligation left:
 By 31 December: Services Revenue 0, Subscription Revenue 2,000,000 + 10,000,000 = 12,000,000 =
 invoiced; Deferred Revenue 0; AR 12,000,000.
 
+Dropped with a credit: Platform Subscription 10,000,000 + Premium Support 2,000,000, both
+ratable 1 Jan - 31 Oct 2026 (10 rows each, 1,000,000 and 200,000), invoiced 12,000,000 on 1
+January; January and February recognized (2,400,000). On 17 March Support is removed: Stripe
+credits its unused time, prorated(2,000,000, 229, 304) = 1,506,579, on the invoice. The credit
+memo is booked first (Dr Deferred Revenue 1,506,579 / Cr AR 1,506,579), then the re-plan:
+  pool: 8,000,000 + 1,600,000 - 1,506,579 = 8,093,421, all the subscription's;
+  subscription: March-October rows -> 5 x 1,011,678 + 3 x 1,011,677 = 8,093,421;
+  support: its March-October rows -> 0 (it stops at the 400,000 it recognized);
+  prices: support 2,000,000 -> 400,000, subscription 10,000,000 -> 11,600,000 (the credit is
+  taken from what the subscription plans: 11,600,000 - 1,506,579 = 10,093,421).
+By 31 December: Subscription Revenue (both lines) 2,400,000 + 8,093,421 = 10,493,421 =
+12,000,000 - 1,506,579; Deferred Revenue 0; AR 10,493,421.
+
 Negative catch-up (ASC 606-10-25-13(b)): Implementation Services $30,000 by milestones 40/60,
 billed as each is reached, + the same subscription invoiced 10,000,000 on 1 January. Milestone
 1 reached 20 February: 1,200,000 recognized and invoiced. On 1 April the implementation's price
@@ -33,9 +46,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import DEFAULT_REQUIRED_FIELDS
+from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrderLine
 from sync.contracts.normalize import normalize
 from sync.engine.modification import classify_amendment
 from sync.ledger import InvoiceLineIn, Ledger, LedgerError, SalesOrderLineIn
@@ -51,6 +66,7 @@ from tests.unit.test_ledger_replan import (
     APRIL_1,
     IMPL,
     JAN_1,
+    OCT_31,
     SUB,
     _audit,
     _deal,
@@ -60,6 +76,7 @@ from tests.unit.test_ledger_replan import (
 from tests.unit.test_revenue_modifications import MARCH_17, _acme, _milestones
 
 NOV_1 = date(2026, 11, 1)
+SUPPORT = "Premium Support"
 
 
 def _subscription_only() -> object:
@@ -97,6 +114,69 @@ def test_a_dropped_obligation_recognizes_nothing_more(sessions: sessionmaker[Ses
     assert ledger.account_balance(SUBSCRIPTION_REVENUE, "USD") == 12_000_000
     assert ledger.account_balance(DEFERRED_REVENUE, "USD") == 0
     assert ledger.account_balance(RECEIVABLE, "USD") == 12_000_000
+    assert _audit(sessions) == []
+
+
+SUPPORT_CREDIT = 1_506_579  # Support's unused 229 of 304 days
+
+
+def _with_support(version: int, support: bool = True) -> object:
+    lines = [line("L2", "Platform Subscription", "100000")]
+    lines += [line("L3", "Premium Support", "20000")] if support else []
+    return normalize(deal(amount="120000" if support else "100000", lines=lines),
+                     version=version, required=DEFAULT_REQUIRED_FIELDS)
+
+
+def support_deal(ledger: Ledger) -> None:
+    """Subscription + Support invoiced on 1 January; Support dropped on 17 March, its credit
+    memo booked, then the re-plan (as the amendment's post step runs them)."""
+    ledger.upsert_customer(external_id="001ACME", name="Acme", currency="USD")
+    ledger.upsert_sales_order(
+        external_id="006DEAL:v1", customer_external_id="001ACME", currency="USD", lines=[
+            SalesOrderLineIn("L2", SUB, 10_000_000, True, JAN_1, OCT_31, "ratable"),
+            SalesOrderLineIn("L3", SUPPORT, 2_000_000, True, JAN_1, OCT_31, "ratable")])
+    _invoice(ledger, "in_1", "006DEAL:v1", JAN_1, [
+        InvoiceLineIn(SUB, 10_000_000, True, JAN_1, NOV_1, obligation="L2"),
+        InvoiceLineIn(SUPPORT, 2_000_000, True, JAN_1, NOV_1, obligation="L3")])
+
+
+def drop_support(ledger: Ledger) -> dict[str, int]:
+    found = classify_amendment(_with_support(1), _with_support(2, support=False), MARCH_17)
+    assert found is not None and found.kind is Kind.PROSPECTIVE
+    assert found.remaining == {"L2": 8_093_421, "L3": 0}
+    ledger.post_credit_memo(external_id="cn_1", invoice_external_id="in_1",
+                            amount_minor=SUPPORT_CREDIT, currency="USD",
+                            reason="Lower price from 2026-03-17", posted_on=MARCH_17)
+    assert ledger.replan(opportunity_id="006DEAL", effective=MARCH_17,
+                         remaining=found.remaining, catch_up=found.catch_up) == 2
+    return found.remaining
+
+
+def test_a_dropped_line_stripe_credits_stops_and_takes_the_credit(
+        sessions: sessionmaker[Session]) -> None:
+    ledger = Ledger(sessions)
+    support_deal(ledger)
+    assert ledger.recognize_revenue(through=date(2026, 2, 28)) == 4
+    remaining = drop_support(ledger)
+    assert _planned(sessions, "L3", MARCH_17) == 0
+    with sessions() as s:
+        rows = sorted(s.scalars(select(LedgerRevenueSchedule.amount_minor).join(
+            LedgerSalesOrderLine).where(LedgerSalesOrderLine.external_id == "L2",
+                                        LedgerRevenueSchedule.recognize_on >= MARCH_17)),
+                      reverse=True)
+        prices = dict(s.execute(select(LedgerSalesOrderLine.external_id,
+                                       LedgerSalesOrderLine.amount_minor)).all())
+    assert rows == [1_011_678] * 5 + [1_011_677] * 3
+    assert prices == {"L2": 11_600_000, "L3": 400_000}
+    assert ledger.account_balance(DEFERRED_REVENUE, "USD") == 9_600_000 - SUPPORT_CREDIT
+    assert _audit(sessions) == []
+    assert ledger.replan(opportunity_id="006DEAL", effective=MARCH_17, remaining=remaining,
+                         catch_up={}) == 0
+
+    ledger.recognize_revenue(through=date(2026, 12, 31))
+    assert ledger.account_balance(SUBSCRIPTION_REVENUE, "USD") == 10_493_421
+    assert ledger.account_balance(DEFERRED_REVENUE, "USD") == 0
+    assert ledger.account_balance(RECEIVABLE, "USD") == 12_000_000 - SUPPORT_CREDIT
     assert _audit(sessions) == []
 
 
