@@ -25,7 +25,7 @@ Deferred Revenue 0; AR 10,493,421. A replayed sync moves nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -33,13 +33,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs import sync_once
-from app.wiring import build_runtime
 from sandbox.book import DealSpec, LineSpec
 from sandbox.stack import SandboxStack
 from storage import queue
 from storage.db import transaction
 from storage.ledger import LedgerRevenueSchedule, LedgerSalesOrderLine
-from storage.timeutil import utcnow
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger.books_deal import deal_modifications
@@ -47,7 +45,9 @@ from sync.ops.audit import run_audit
 from tests.integration.books import (
     K,
     advance_months,
+    clocked,
     ledger_books,
+    line_id,
     mirrored,
     on_ledger,
     prorated,
@@ -55,9 +55,8 @@ from tests.integration.books import (
     seed_acme,
     today,
 )
-from tests.integration.conftest import make_settings
 from tests.integration.erp_books import erp_books
-from tests.integration.test_books_replan import IMPL, SUB, _line
+from tests.integration.test_books_replan import IMPL, SUB
 from tests.integration.test_books_replan import stack as stack
 from tests.integration.test_revenue_close_erps import _close, _erp_revenue
 
@@ -68,11 +67,8 @@ SUPPORT = "Premium Support"
 def rt(stack: SandboxStack, db_url: str, sessions: sessionmaker[Session]) -> Runtime:
     """Deliveries marked by hand; an amendment taking a sixth off the deal within policy (no
     approval in Slack)."""
-    settings = make_settings(stack, db_url, recognize_on_delivery=True,
-                             amendment_approval_pct=50)
-    runtime = build_runtime(settings, sessions)
-    runtime.now = lambda: max(utcnow(), datetime.fromtimestamp(stack.stripe.now, UTC))
-    return runtime
+    return clocked(stack, db_url, sessions, recognize_on_delivery=True,
+                   amendment_approval_pct=50)
 
 
 def _start(stack: SandboxStack) -> date:
@@ -142,7 +138,7 @@ def test_an_implementation_dropped_before_delivery(
     start = _start(stack)
     opp = seed_acme(stack, start)
     sync_once(rt)
-    impl, sub = _line(stack, opp, IMPL), _line(stack, opp, SUB)
+    impl, sub = line_id(stack, opp, IMPL), line_id(stack, opp, SUB)
     assert _close_months(stack, rt, sessions, start, 1, 2) == [10 * K, 10 * K]
     advance_months(stack, start, 2)
     stack.stripe.advance(seconds=(start + timedelta(days=75) - add_months(start, 2)).days
@@ -178,7 +174,7 @@ def test_a_support_line_dropped_mid_period_stops_and_takes_the_credit(
         [LineSpec(SUB, 1, Decimal("100000"), "Recurring"),
          LineSpec(SUPPORT, 1, Decimal("20000"), "Recurring")], start))
     sync_once(rt)
-    sub, support = _line(stack, opp, SUB), _line(stack, opp, SUPPORT)
+    sub, support = line_id(stack, opp, SUB), line_id(stack, opp, SUPPORT)
     assert _close_months(stack, rt, sessions, start, 1, 2) == [12 * K, 12 * K]
     effective = start + timedelta(days=75)
     period = (add_months(start, 10) - start).days
