@@ -2,7 +2,8 @@
 embedded ledger with FUNCTIONAL_CURRENCY=USD, closed with the invoice open, then paid.
 
 S is the sandbox's today, E the last day of the month of S+1 (so after S). Rates (USD per
-EUR): S 1.0850, E 1.1000. The deal: EUR 12,000.00 platform subscription for a year from S, billed up front.
+EUR): S 1.0850, E 1.1000. The deal: EUR 12,000.00 platform subscription for a year from S,
+billed up front.
 Worked by hand (USD):
 - Invoice on S at 1.0850: Dr AR 13,020.00 / Cr Deferred Revenue 13,020.00.
 - S's month closed if E is not in it (nothing to revalue: S's rate is its month end's).
