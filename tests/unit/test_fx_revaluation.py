@@ -29,6 +29,7 @@ from app.cli_revenue import close_lines
 from storage.db import transaction
 from sync.ledger import Ledger, fx
 from sync.ledger.accounts import (
+    CUSTOMER_CREDIT,
     DEFERRED_REVENUE,
     REALIZED_FX,
     RECEIVABLE,
@@ -136,3 +137,33 @@ def test_a_missing_period_end_rate_refuses_the_close(sessions: sessionmaker[Sess
     assert "EUR/USD" in refused.value.reason and "2026-01-31" in refused.value.reason
     assert row_counts(sessions) == before
     assert not ledger.is_closed("2026-01")
+
+
+def test_clearing_and_a_customer_credit_balance_are_revalued_per_currency(
+        sessions: sessionmaker[Session]) -> None:
+    """EUR 1,000.00 invoiced and paid on 2026-01-02 at 1.0850: Clearing 1,085.00, AR 0. A
+    credit note of EUR 200.00 on 2026-01-20, nothing left to take from AR, is owed back at the
+    invoice's rate: Cr Customer Credit Balances 217.00. January's close at 1.1000:
+    - Clearing EUR 1,000.00, carried 1,085.00, worth 1,100.00: gain 15.00;
+    - customer credit EUR 200.00 owed, carried 217.00, worth 220.00: loss 3.00.
+    Net unrealized gain 12.00 over 2 balances; AR (0) is not revalued."""
+    with transaction(sessions) as session:
+        store(session, parse(RATES), source="rates.csv")
+    ledger = Ledger(sessions, functional_currency="USD")
+    book_deal(ledger, total=100_000)
+    ledger.apply_payment(external_id="py_1", invoice_external_id="in_eur", amount_minor=100_000,
+                         currency="EUR", paid_on=date(2026, 1, 2))
+    ledger.post_credit_memo(external_id="cn_1", invoice_external_id="in_eur",
+                            amount_minor=20_000, currency="EUR", reason="goodwill",
+                            posted_on=date(2026, 1, 20))
+    report = ledger.close_period(period="2026-01", by="controller", today=date(2026, 2, 5))
+
+    (eur,) = report.revaluation
+    assert (eur.balances, eur.gain) == (2, 1_200)
+    at_end = functional_on(sessions, date(2026, 1, 31))
+    assert (at_end[STRIPE_CLEARING], at_end[CUSTOMER_CREDIT], at_end[UNREALIZED_FX]) == (
+        110_000, -22_000, -1_200)
+    assert RECEIVABLE not in at_end
+    after = functional_on(sessions, date(2026, 2, 1))
+    assert (after[STRIPE_CLEARING], after[CUSTOMER_CREDIT]) == (108_500, -21_700)
+    assert UNREALIZED_FX not in after
