@@ -38,6 +38,7 @@ from sync.ledger.accounts import (
     UNREALIZED_FX,
 )
 from sync.ledger.fx_rates import FxRateMissingError, parse, store
+from sync.ops.month_end import report_lines
 from tests.unit.test_fx_ledger import book_deal, row_counts
 
 RATES = """date,base,quote,rate
@@ -81,6 +82,8 @@ def test_an_open_invoice_is_revalued_at_month_end_and_reversed_the_next_day(
         "EUR", "USD", Decimal("1.1"), 1, 18_000)
     assert ("FX revaluation of EUR balances at 31 Jan 2026 (EUR/USD 1.1): 1 balance, "
             "unrealized gain USD 180.00, reversed 01 Feb 2026") in close_lines(report)
+    assert ("Unrealized FX on EUR balances at EUR/USD 1.1: gain USD 180.00 over 1 balance, "
+            "reversed the next day.") in report_lines(report)  # the Slack close card
 
     # A re-run posts nothing and reports what the first run posted.
     before = row_counts(sessions)
