@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from storage.fx_tables import LedgerFunctionalLine
@@ -70,20 +70,25 @@ def receivables_by_invoice(session: Session, end: date) -> list[tuple[str, str, 
     open_ids = sorted(i for i in set(held) | set(carried) if held[i] or carried[i])
     if not open_ids:
         return []
+    # An invoice booked before a functional currency was configured has no carrying amount
+    # there to remeasure: it is left as it was booked.
+    booked = exists().where(LedgerFunctionalLine.entry_id == LedgerInvoice.journal_entry_id)
     invoices = session.execute(
         select(LedgerInvoice.id, LedgerInvoice.external_id, LedgerInvoice.currency)
-        .where(LedgerInvoice.id.in_(open_ids)).order_by(LedgerInvoice.id)).all()
+        .where(LedgerInvoice.id.in_(open_ids), booked).order_by(LedgerInvoice.id)).all()
     return [(str(ext), str(currency), held[i], carried[i]) for i, ext, currency in invoices]
 
 
 def pooled(session: Session, account: str, end: date) -> list[tuple[str, tuple[int, int]]]:
     """Per transaction currency, `account`'s balance on `end` and its functional carrying
-    amount (the functional lines of the entries in that currency)."""
+    amount (the functional lines of the entries in that currency). Entries posted before a
+    functional currency was configured count in neither."""
     entry, line, fline = LedgerJournalEntry, LedgerJournalLine, LedgerFunctionalLine
     held = dict(session.execute(
         select(line.currency, func.sum(line.debit_minor - line.credit_minor))
         .join(entry, entry.id == line.entry_id)
-        .where(line.account_code == account, entry.posted_on <= end)
+        .where(line.account_code == account, entry.posted_on <= end,
+               exists().where(fline.entry_id == entry.id))
         .group_by(line.currency)).all())
     carried = dict(session.execute(
         select(entry.currency, func.sum(fline.debit_minor - fline.credit_minor))

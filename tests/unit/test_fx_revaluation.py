@@ -170,3 +170,19 @@ def test_clearing_and_a_customer_credit_balance_are_revalued_per_currency(
     after = functional_on(sessions, date(2026, 2, 1))
     assert (after[STRIPE_CLEARING], after[CUSTOMER_CREDIT]) == (108_500, -21_700)
     assert UNREALIZED_FX not in after
+
+
+def test_balances_booked_before_a_functional_currency_are_left_as_booked(
+        sessions: sessionmaker[Session]) -> None:
+    """The invoice (and its payment of EUR 400.00 into Clearing) posted before
+    FUNCTIONAL_CURRENCY was set have no USD carrying amount: the first close with it set
+    revalues neither (it would otherwise book their whole value as an unrealized gain)."""
+    with transaction(sessions) as session:
+        store(session, parse(RATES), source="rates.csv")
+    book_deal(Ledger(sessions))
+    Ledger(sessions).apply_payment(external_id="py_1", invoice_external_id="in_eur",
+                                   amount_minor=40_000, currency="EUR", paid_on=date(2026, 1, 2))
+    ledger = Ledger(sessions, functional_currency="USD")
+    report = ledger.close_period(period="2026-01", by="controller", today=date(2026, 2, 5))
+    assert report.revaluation == ()
+    assert UNREALIZED_FX not in ledger.functional_trial_balance()
