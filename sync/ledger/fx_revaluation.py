@@ -21,17 +21,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.fx_tables import LedgerFunctionalLine
-from storage.ledger import LedgerJournalEntry
+from storage.ledger import LedgerJournalEntry, LedgerJournalLine
 from sync.ledger import accounts as acct
-from sync.ledger.fx import FunctionalLeg, convert, functional_currency
+from sync.ledger import periods
+from sync.ledger.fx import FunctionalLeg, convert, functional_currency, functional_rows
 from sync.ledger.fx_open import SOURCE, pooled, receivables_by_invoice
 from sync.ledger.fx_rates import rate_on
-from sync.ledger.journal import Leg, post_entry, reverse_entry
+from sync.ledger.journal import PREFIXES, next_ids
 from sync.money import format_money
 
 # Revalued per currency as a whole (AR is per invoice, see `receivables_by_invoice`).
@@ -96,28 +98,59 @@ def _signed(amount: int, currency: str, functional: str, rate: Decimal) -> int:
 
 
 def post(session: Session, period: str, end: date, found: list[Remeasure]) -> int:
-    """The revaluation entries dated `end` and their reversals the next day; returns how
-    many balances were revalued (none again for an external ID already posted)."""
+    """The revaluation entries dated `end` and their reversals the next day, written in bulk
+    as `journal.post_entries` writes a close's revenue (lines first, then their entries);
+    returns how many balances were revalued (none again for an external ID already posted)."""
+    prefix = f"fx-reval:{period}:"
+    posted = set(session.scalars(select(LedgerJournalEntry.external_id).where(
+        LedgerJournalEntry.external_id.like(f"{prefix}%"))))
+    todo = [(prefix + _subject(item), item) for item in found]
+    todo = [(key, item) for key, item in todo if key not in posted]
+    if not todo:
+        return 0
     functional = str(functional_currency(session))
-    posted = 0
-    for item in found:
-        subject = (item.subject if item.account == acct.RECEIVABLE
-                   else f"{item.account}:{item.currency}")
-        external_id = f"fx-reval:{period}:{subject}"
-        if session.scalar(select(LedgerJournalEntry.id).where(
-                LedgerJournalEntry.external_id == external_id)) is not None:
-            continue
-        entry = post_entry(
-            session, external_id=external_id, memo=_memo(item, functional, end),
-            posted_on=end, currency=item.currency, source_type=SOURCE, source_ref=item.subject,
-            legs=[Leg(item.account, debit=abs(item.open_minor)),
-                  Leg(item.account, credit=abs(item.open_minor))],
-            functional=_legs(item))
-        reverse_entry(session, entry, external_id=f"{external_id}:reversal",
-                      posted_on=end + timedelta(days=1),
-                      memo=f"Reversal of the {end:%d %b %Y} FX revaluation ({entry.number})")
-        posted += 1
-    return posted
+    lock = periods.closed_through(session)
+    day, note = periods.posting_day_after(lock, end)
+    back, back_note = periods.posting_day_after(lock, end + timedelta(days=1))
+    ids = next_ids(session, LedgerJournalEntry.__tablename__, 2 * len(todo))
+    lines: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    amounts: list[dict[str, Any]] = []
+    for n, (key, item) in enumerate(todo):
+        first, second = ids[2 * n], ids[2 * n + 1]
+        total = abs(item.open_minor)
+        number = f"{PREFIXES[LedgerJournalEntry.__tablename__]}-{first:06d}"
+        for entry_id in (first, second):
+            lines += [{"entry_id": entry_id, "line_no": 1, "account_code": item.account,
+                       "debit_minor": total, "credit_minor": 0, "currency": item.currency},
+                      {"entry_id": entry_id, "line_no": 2, "account_code": item.account,
+                       "debit_minor": 0, "credit_minor": total, "currency": item.currency}]
+        entries += [
+            _entry(first, key, _memo(item, functional, end) + note, day, item, SOURCE,
+                   item.subject, None),
+            _entry(second, f"{key}:reversal",
+                   f"Reversal of the {end:%d %b %Y} FX revaluation ({number}){back_note}",
+                   back, item, "reversal", number, first)]
+        legs = _legs(item)
+        amounts += functional_rows(first, legs, functional) + functional_rows(
+            second, [FunctionalLeg(g.account, g.credit, g.debit, g.rate) for g in legs],
+            functional)
+    session.execute(insert(LedgerJournalLine.__table__), lines)
+    session.execute(insert(LedgerJournalEntry.__table__), entries)
+    session.execute(insert(LedgerFunctionalLine.__table__), amounts)
+    return len(todo)
+
+
+def _subject(item: Remeasure) -> str:
+    return item.subject if item.account == acct.RECEIVABLE else f"{item.account}:{item.currency}"
+
+
+def _entry(entry_id: int, key: str, memo: str, day: date, item: Remeasure, source: str,
+           ref: str, reverses: int | None) -> dict[str, Any]:
+    return {"id": entry_id, "number": f"{PREFIXES[LedgerJournalEntry.__tablename__]}-"
+            f"{entry_id:06d}", "external_id": key, "memo": memo[:500], "posted_on": day,
+            "currency": item.currency, "total_minor": abs(item.open_minor),
+            "source_type": source, "source_ref": ref, "reverses_id": reverses, "entity": None}
 
 
 def _legs(item: Remeasure) -> list[FunctionalLeg]:
