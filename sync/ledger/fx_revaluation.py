@@ -162,12 +162,13 @@ def _legs(item: Remeasure) -> list[FunctionalLeg]:
 def _memo(item: Remeasure, functional: str, end: date) -> str:
     name = acct.BY_CODE[item.account].name
     what = f"{name} {item.subject}" if item.account == acct.RECEIVABLE else name
-    change = item.adjustment if acct.BY_CODE[item.account].normal == "debit" else -item.adjustment
     return (f"FX revaluation of {what} at {end:%d %b %Y}: "
             f"{format_money(abs(item.open_minor), item.currency)} at {item.rate.normalize()} = "
             f"{format_money(abs(item.remeasured), functional)}, carried at "
             f"{format_money(abs(item.carried), functional)}: unrealized "
-            f"{'gain' if change > 0 else 'loss'} {format_money(abs(item.adjustment), functional)}")
+            # More asset or less liability (a debit to the account) is a gain.
+            f"{'gain' if item.adjustment > 0 else 'loss'} "
+            f"{format_money(abs(item.adjustment), functional)}")
 
 
 def summary(session: Session, period: str) -> list[CurrencyRevaluation]:

@@ -23,10 +23,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli_revenue import close_lines
 from storage.db import transaction
+from storage.ledger import LedgerJournalEntry as JournalEntry
 from sync.ledger import Ledger, fx
 from sync.ledger.accounts import (
     CUSTOMER_CREDIT,
@@ -170,6 +172,14 @@ def test_clearing_and_a_customer_credit_balance_are_revalued_per_currency(
     after = functional_on(sessions, date(2026, 2, 1))
     assert (after[STRIPE_CLEARING], after[CUSTOMER_CREDIT]) == (108_500, -21_700)
     assert UNREALIZED_FX not in after
+    with sessions() as session:
+        memos = set(session.scalars(select(JournalEntry.memo).where(
+            JournalEntry.source_type == "fx_revaluation")))
+    assert memos == {
+        "FX revaluation of Stripe Clearing at 31 Jan 2026: EUR 1,000.00 at 1.1 = USD 1,100.00, "
+        "carried at USD 1,085.00: unrealized gain USD 15.00",
+        "FX revaluation of Customer Credit Balances at 31 Jan 2026: EUR 200.00 at 1.1 = "
+        "USD 220.00, carried at USD 217.00: unrealized loss USD 3.00"}
 
 
 def test_balances_booked_before_a_functional_currency_are_left_as_booked(
