@@ -39,6 +39,7 @@ from sync.ledger.accounts import (
     SUBSCRIPTION_REVENUE,
     UNREALIZED_FX,
 )
+from sync.ledger.entity_books import trial_balances_by_entity
 from sync.ledger.fx_rates import FxRateMissingError, parse, store
 from sync.ops.month_end import report_lines
 from tests.unit.test_fx_ledger import book_deal, row_counts
@@ -175,6 +176,9 @@ def test_clearing_and_a_customer_credit_balance_are_revalued_per_currency(
     with sessions() as session:
         memos = set(session.scalars(select(JournalEntry.memo).where(
             JournalEntry.source_type == "fx_revaluation")))
+        # Nothing moved in EUR: the entity books hold the deal's entity only.
+        books = trial_balances_by_entity(session, {"006EUR": "Klein DE"})
+    assert list(books) == ["Klein DE"]
     assert memos == {
         "FX revaluation of Stripe Clearing at 31 Jan 2026: EUR 1,000.00 at 1.1 = USD 1,100.00, "
         "carried at USD 1,085.00: unrealized gain USD 15.00",
