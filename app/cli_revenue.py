@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,7 @@ def close(
             "revenue_entries_posted": report.posted, "already_closed": report.already_closed,
             "closed_by": report.closed_by,
             "roll_forward": [{**asdict(r), "ties": r.ties} for r in report.roll_forward],
+            "fx_revaluation": [asdict(r) for r in report.revaluation],
         }, indent=2, default=str))
     else:
         typer.echo("\n".join(close_lines(report)))
@@ -217,6 +218,19 @@ def close_lines(report: Any) -> list[str]:
                 + ("ties" if r.ties else f"differs by {m(r.closing - r.ledger_balance)}")]
     if not report.roll_forward:
         out.append("No deferred revenue in or before this period.")
+    return out + revaluation_lines(report)
+
+
+def revaluation_lines(report: Any) -> list[str]:
+    """The unrealized FX the close booked per currency (reversed on the next day)."""
+    out = []
+    for r in getattr(report, "revaluation", ()):
+        result = "gain" if r.gain >= 0 else "loss"
+        out.append(f"FX revaluation of {r.currency} balances at {report.ends_on:%d %b %Y} "
+                   f"({r.currency}/{r.functional} {r.rate}): {r.balances} "
+                   f"balance{'s' if r.balances != 1 else ''}, unrealized {result} "
+                   f"{format_money(abs(r.gain), r.functional)}, reversed "
+                   f"{report.ends_on + timedelta(days=1):%d %b %Y}")
     return out
 
 

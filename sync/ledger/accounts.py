@@ -24,6 +24,7 @@ BAD_DEBT_EXPENSE = "6200"
 DISPUTE_FEES = "6300"
 CHARGEBACK_LOSSES = "6400"
 REALIZED_FX = "7100"
+UNREALIZED_FX = "7110"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ CHART: tuple[Account, ...] = (
     # A receivable settled at another exchange rate than it was booked at: the difference, in
     # the functional currency only (a credit balance is a gain).
     Account(REALIZED_FX, "Realized FX Gain/Loss", "other_income", "credit"),
+    # An open foreign-currency balance remeasured at a period-end rate: the difference, in the
+    # functional currency only, reversed the next day (a credit balance is a gain).
+    Account(UNREALIZED_FX, "Unrealized FX Gain/Loss", "other_income", "credit"),
 )
 BY_CODE = {a.code: a for a in CHART}
 

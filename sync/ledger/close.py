@@ -5,6 +5,8 @@ Per currency, opening + billings - credits - recognized = closing, where billing
 to Deferred Revenue, recognized is the revenue schedules released from it, and credits is every
 other movement (credit memos, voids, write-offs, reversals), all dated in the period. Closing is
 then compared with the Deferred Revenue balance the trial balance holds on the period's last day.
+With a functional currency, the close also revalues the open foreign-currency balances at the
+period-end rate (`sync.ledger.fx_revaluation`): every rate is read before anything is posted.
 A re-run posts nothing (each schedule row is recognized once) and finds the period closed.
 """
 
@@ -23,6 +25,7 @@ from storage.ledger import (
     LedgerPeriod,
     LedgerRevenueSchedule,
 )
+from sync.ledger import fx_revaluation
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.errors import LedgerError
 from sync.ledger.periods import name_of, parse_period
@@ -56,6 +59,7 @@ class CloseReport:
     roll_forward: tuple[RollForward, ...]
     erp: str = "ledger"  # the ledger posts its revenue entries itself, none to another ERP
     postings: tuple[ErpPosting, ...] = ()
+    revaluation: tuple[fx_revaluation.CurrencyRevaluation, ...] = ()  # unrealized FX, per currency
 
 
 def close_period(session: Session, *, period: str, by: str, today: date) -> CloseReport:
@@ -67,15 +71,19 @@ def close_period(session: Session, *, period: str, by: str, today: date) -> Clos
     row = session.get(LedgerPeriod, name, with_for_update=True)
     existed, posted = row is not None, 0
     if row is None:
+        # A missing period-end rate refuses the close before anything is posted.
+        remeasured = fx_revaluation.plan(session, end)
         # Revenue first, so it is dated in the period it belongs to, then the lock.
         posted = recognize_due(session, through=end)
+        revalued = fx_revaluation.post(session, name, end, remeasured)
         row = LedgerPeriod(period=name, ends_on=end, closed_by=by, closed_at=datetime.now(UTC))
         session.add(row)
         audit.append(session, action="ledger.period_closed", actor=by, subject=f"period:{name}",
-                     revenue_entries=posted)
+                     revenue_entries=posted, fx_revaluations=revalued)
         session.flush()
     return CloseReport(name, start, end, posted, existed, row.closed_by,
-                       tuple(roll_forward(session, start, end)))
+                       tuple(roll_forward(session, start, end)),
+                       revaluation=tuple(fx_revaluation.summary(session, name)))
 
 
 def roll_forward(session: Session, start: date, end: date) -> list[RollForward]:

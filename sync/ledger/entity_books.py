@@ -81,9 +81,13 @@ def trial_balances_by_entity(session: Session, entity_of: Mapping[str, str]) -> 
         opportunity = order.rsplit(":v", 1)[0] if order else None
         entity = booked.get(entry_id) or entity_of.get(opportunity or "", NO_ENTITY)
         out[entity][currency][account] += int(net or 0)
-    return {entity: {cur: {acct: v for acct, v in sorted(accts.items()) if v}
-                     for cur, accts in sorted(curs.items())}
-            for entity, curs in sorted(out.items())}
+    # An entry that nets to nothing on every account (a month-end FX revaluation, in its own
+    # currency) leaves no empty book behind.
+    books = {entity: {cur: {acct: v for acct, v in sorted(accts.items()) if v}
+                      for cur, accts in sorted(curs.items())}
+             for entity, curs in sorted(out.items())}
+    return {entity: {cur: accts for cur, accts in curs.items() if accts}
+            for entity, curs in books.items() if any(curs.values())}
 
 
 def account_balance(session: Session, entity_of: Mapping[str, str], code: str, currency: str,

@@ -142,6 +142,13 @@ def report_lines(report: ClosedPeriod) -> list[str]:
         out.append(f"Deferred revenue {r.currency}: opening {m(r.opening)} + billings "
                    f"{m(r.billings)} - credits {m(r.credits)} - recognized {m(r.recognized)} "
                    f"= closing {m(r.closing)}, {tie}.")
+    # The embedded ledger's month-end FX revaluation (ERP closes have none).
+    for fx in getattr(report, "revaluation", ()):
+        result = "gain" if fx.gain >= 0 else "loss"
+        out.append(f"Unrealized FX on {fx.currency} balances at {fx.currency}/{fx.functional} "
+                   f"{fx.rate}: {result} {format_money(abs(fx.gain), fx.functional)} over "
+                   f"{fx.balances} balance{'s' if fx.balances != 1 else ''}, reversed the "
+                   "next day.")
     return out
 
 
