@@ -7,12 +7,13 @@ memos by their billing ids (a void's or write-off's memo by `<invoice>:void|unco
 Payments and credit memos are read first and only written when absent, because what they apply
 to an invoice depends on the invoice's state at the time. An invoice's tax is one more line with
 the "Sales tax" item, whose account is the sales tax payable liability (as billing connectors
-post it). Amounts travel as exact decimal JSON numbers; reads go through SuiteQL.
+post it). Amounts travel as exact decimal JSON numbers. The reads (SuiteQL) are inherited from
+`netsuite_reads.py`, the internal ids and exchange rates every posting looks up from
+`netsuite_lookups.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,48 +21,19 @@ from typing import Any
 from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.netsuite_billing import bill_order, order_line, period_dates, rev_rec_dates
 from sync.connectors.netsuite_change import lower_amended_order, lowers
-from sync.connectors.netsuite_closures import (
-    BAD_DEBT_ITEM,
-    TAX_ITEM,
-    credit_lines,
-    memo_fields,
-    write_off_lines,
-)
-from sync.connectors.netsuite_transport import DEFERRED_REVENUE, RECORDS, SYSTEM, NetSuiteTransport
-from sync.connectors.revenue_subledger import RevenueSubledger, booked_on, followed
-from sync.errors import PermanentError
+from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
+from sync.connectors.netsuite_lookups import CREDIT_ITEM, ONE_TIME_ITEM, RECURRING_ITEM
+from sync.connectors.netsuite_reads import NetSuiteReads
+from sync.connectors.netsuite_transport import RECORDS, SYSTEM
+from sync.connectors.revenue_subledger import booked_on, followed
 from sync.model import ClosureKind, Contract, CreditNote, Customer, Invoice, InvoiceClosure, Payment
 from sync.money import from_minor, to_minor
-from sync.ports import ErpCustomer, ErpInvoice, PostedCredit, PostedInvoice, PostedOrder
-
-PAGE = 1000
-RECURRING_ITEM, ONE_TIME_ITEM, CREDIT_ITEM = "Subscription", "One-time charges", "Credit"
-NOT_REVENUE_ITEMS = frozenset({TAX_ITEM, CREDIT_ITEM, BAD_DEBT_ITEM})
 
 
-class NetSuiteErp(NetSuiteTransport):
+class NetSuiteErp(NetSuiteReads):
     """Every public method is one posting; `calls` counts the HTTP requests behind them."""
 
     name = SYSTEM
-    # With FUNCTIONAL_CURRENCY set: closebot's rate (functional units per unit of a currency)
-    # on a day, None when the currency is the functional one. NetSuite converts a foreign
-    # currency transaction at the `exchangeRate` it is given (else its own rate table) and books
-    # the realized gain or loss on payment itself.
-    exchange_rate: Callable[[str, date], Decimal | None] | None = None
-
-    def _with_rate(self, body: dict[str, Any], currency: str, on: date) -> dict[str, Any]:
-        rate = self.exchange_rate(currency, on) if self.exchange_rate else None
-        return body if rate is None else {**body, "exchangeRate": rate}
-    # The revenue schedules closebot keeps beside NetSuite (set by the wiring).
-    subledger: RevenueSubledger | None = None
-
-    def _invoice_rate(self, invoice: dict[str, Any]) -> dict[str, Any]:
-        """A credit on an invoice takes back what the invoice booked, at the invoice's rate
-        (the ledger's rule, docs/fx.md), not the credit day's."""
-        rate = invoice.get("exchangeRate")
-        if self.exchange_rate is None or rate is None:
-            return {}
-        return {"exchangeRate": Decimal(str(rate))}
 
     # --- the Erp port ----------------------------------------------------------------------
 
@@ -242,158 +214,6 @@ class NetSuiteErp(NetSuiteTransport):
                                  "amount": from_minor(remaining, currency)}]},
         })
 
-    # --- reading the books (the audit) -----------------------------------------------------
-
-    def posted_invoices(self) -> list[PostedInvoice]:
-        """closebot's invoices in NetSuite (those with an external ID), in one SuiteQL read."""
-        return [
-            PostedInvoice(row["externalid"], row.get("tranid"), self._minor(
-                row, "foreignamountremaining"), self._minor(row, "foreigntotal"),
-                self._symbol(row))
-            for row in self._transactions("CustInvc")
-        ]
-
-    def posted_credits(self) -> list[PostedCredit]:
-        """Credit memos by the billing credit note they carry; which invoice each applies to
-        is not read (SuiteQL's transaction table doesn't say), the credit note knows it. A
-        void's or write-off's memo names its invoice in its key, `<invoice>:<kind>`."""
-        contra: dict[str, int] = {}
-        memos = list(self._transactions("CustCred"))
-        currency = {row["id"]: self._symbol(row) for row in memos}
-        for line in self.suiteql("SELECT transaction, foreignamount FROM transactionline "
-                                 f"WHERE item = {self._item_id(CREDIT_ITEM)}"):
-            if (memo := str(line["transaction"])) in currency:
-                contra[memo] = contra.get(memo, 0) + to_minor(
-                    abs(Decimal(str(line["foreignamount"]))), currency[memo])
-        return [PostedCredit(row["externalid"], self._minor(row, "foreigntotal"),
-                             self._symbol(row), _closed_invoice(row["externalid"]),
-                             contra.get(str(row["id"]), 0))
-                for row in memos]
-
-    def sales_orders(self) -> list[PostedOrder]:
-        return [PostedOrder(row["externalid"], self._symbol(row), self._minor(row, "foreigntotal"))
-                for row in self._transactions("SalesOrd")]
-
-    def ledger_books(self) -> None:
-        """Revenue schedules and the general ledger are NetSuite's own; not read here."""
-        return None
-
-    def _transactions(self, kind: str) -> Iterator[dict[str, str]]:
-        return self.suiteql(
-            "SELECT id, externalid, tranid, currency, foreigntotal, foreignamountremaining "
-            f"FROM transaction WHERE type = '{kind}' AND externalid IS NOT NULL")
-
-    def _symbol(self, row: dict[str, str]) -> str:
-        return {v: k for k, v in self._currency_map().items()}[row["currency"]]
-
-    def _minor(self, row: dict[str, str], column: str) -> int:
-        return to_minor(Decimal(row.get(column) or "0"), self._symbol(row))
-
-    def duplicate_external_ids(self) -> list[tuple[str, str]]:
-        seen: dict[tuple[str, str], int] = {}
-        for table, kind in (("customer", "customer"), ("transaction", None)):
-            columns = "externalid" + ("" if kind else ", type")
-            for row in self.suiteql(f"SELECT {columns} FROM {table} WHERE externalid IS NOT NULL"):
-                key = (kind or row["type"], row["externalid"])
-                seen[key] = seen.get(key, 0) + 1
-        return sorted(key for key, n in seen.items() if n > 1)
-
-    def unbalanced_entries(self) -> list[str]:
-        return []  # NetSuite writes the GL impact of each transaction itself, always balanced
-
-    # --- what already exists (the go-live import) --------------------------------------------
-
-    def customers(self) -> Iterator[list[ErpCustomer]]:
-        rows = self.suiteql("SELECT id, companyname, email, externalid FROM customer ORDER BY id")
-        for page in _chunks(rows):
-            yield [ErpCustomer(id=str(r["id"]), name=r.get("companyname") or "",
-                               email=r.get("email"), external_id=r.get("externalid"))
-                   for r in page]
-
-    def open_invoices(self) -> Iterator[list[ErpInvoice]]:
-        symbols = {v: k for k, v in self._currency_map().items()}
-        rows = self.suiteql(
-            "SELECT id, tranid, externalid, entity, currency, foreigntotal, "
-            "foreignamountremaining, duedate FROM transaction WHERE type = 'CustInvc' "
-            "AND foreignamountremaining > 0 ORDER BY id")
-        for page in _chunks(rows):
-            yield [_open_invoice(r, symbols[r["currency"]]) for r in page]
-
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _currency_map(self) -> dict[str, str]:
-        if not self._currencies:
-            self._currencies = {row["symbol"].upper(): row["id"]
-                                for row in self.suiteql("SELECT id, symbol FROM currency")}
-        return self._currencies
-
-    def _currency_id(self, code: str) -> str:
-        found = self._currency_map().get(code.upper())
-        if found is None:
-            raise PermanentError(
-                f"NetSuite has no currency {code}; add it under Lists > Accounting > Currencies",
-                system=SYSTEM)
-        return found
-
-    def _item_id(self, product: str) -> str:
-        if product not in self._items:
-            body: dict[str, Any] = {"itemId": product[:60], "displayName": product[:60]}
-            if self.setup.income_account and product != TAX_ITEM:
-                body["incomeAccount"] = {"id": self.setup.income_account}
-            # With closebot's schedules, revenue items bill to Deferred Revenue; the close
-            # releases it by journal entry (docs/revenue.md).
-            if self.subledger is not None and product not in NOT_REVENUE_ITEMS and (
-                    deferred := self.account_ids().get(DEFERRED_REVENUE)):
-                body["deferredRevenueAccount"] = {"id": deferred}
-            self._items[product] = self._upsert(
-                "serviceSaleItem", f"closebot-item:{product[:200]}", body)
-        return self._items[product]
-
-    def _invoice_owner(self, invoice_id: str) -> tuple[str, str]:
-        if invoice_id not in self._invoices:
-            record = self._get(f"invoice/{invoice_id}")
-            currency = self._get(f"currency/{record['currency']['id']}")["symbol"]
-            self._invoices[invoice_id] = (str(record["entity"]["id"]), str(currency))
-        return self._invoices[invoice_id]
-
-
-def _open_invoice(row: dict[str, Any], currency: str) -> ErpInvoice:
-    def minor(column: str) -> int:
-        return to_minor(Decimal(row.get(column) or "0"), currency)
-
-    return ErpInvoice(id=str(row["id"]), number=row.get("tranid"), customer_id=str(row["entity"]),
-                      currency=currency, total_minor=minor("foreigntotal"),
-                      open_minor=minor("foreignamountremaining"),
-                      external_id=row.get("externalid"), due_on=suiteql_day(row.get("duedate")))
-
-
-def suiteql_day(value: str | None) -> date | None:
-    """A SuiteQL date: ISO, or the account's default M/D/YYYY when no format is set."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        month, day, year = (int(part) for part in value.split("/"))
-        return date(year, month, day)
-
-
-def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    page: list[dict[str, Any]] = []
-    for row in rows:
-        page.append(row)
-        if len(page) == PAGE:
-            yield page
-            page = []
-    if page:
-        yield page
-
 
 def _description(product: str, start: date, end: date) -> str:
     return f"{product} ({start.isoformat()} to {end.isoformat()})"[:999]
-
-
-def _closed_invoice(external_id: str) -> str | None:
-    """The invoice a closure memo (`InvoiceClosure.key`) belongs to; None for any other memo."""
-    invoice, sep, kind = external_id.rpartition(":")
-    return invoice if sep and invoice and kind in {k.value for k in ClosureKind} else None

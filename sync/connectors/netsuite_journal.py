@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sync.connectors.netsuite import NetSuiteErp, suiteql_day
+from sync.connectors.netsuite import NetSuiteErp
+from sync.connectors.netsuite_reads import suiteql_day
 from sync.connectors.netsuite_transport import DEFERRED_REVENUE, SYSTEM
 from sync.errors import PermanentError
 from sync.money import from_minor, to_minor
