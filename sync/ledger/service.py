@@ -26,9 +26,9 @@ from sync.ledger.cash import create_cash_entries, create_cash_entry
 from sync.ledger.closures import close_invoice
 from sync.ledger.errors import CurrencyMismatchError, LedgerError
 from sync.ledger.journal import PREFIXES, reverse_entry
+from sync.ledger.modification_replan import replan_modification
 from sync.ledger.recognition import recognize_billed, recognize_due
 from sync.ledger.records import InvoiceLineIn, SalesOrderLineIn, find, require
-from sync.ledger.replan import replan_modification
 from sync.ledger.settlements import create_credit_memo, create_payment
 from sync.ports_cash import CashPosting
 from sync.ports_revenue import RevenueDue
@@ -268,7 +268,8 @@ class Ledger:
     def replan(self, *, opportunity_id: str, effective: date, remaining: Mapping[str, int],
                catch_up: Mapping[str, int]) -> int:
         """Re-plan the deal's schedules to a classified contract modification
-        (`sync.ledger.replan.replan_modification`); returns how many obligations moved."""
+        (`sync.ledger.modification_replan.replan_modification`); returns how many obligations
+        moved."""
         self._ensure_chart()
         with transaction(self._sessions) as session:
             return replan_modification(session, opportunity_id=opportunity_id,

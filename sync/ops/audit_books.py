@@ -14,8 +14,8 @@ had earned by the credit's day. Then:
 - a credit goes to contra revenue only for revenue already earned by the credit's date, and the
   schedule plans the price less the credits taken from deferred revenue (it was re-planned);
   the price is as allocated: relative SSP, and a contract modification's reallocation or
-  catch-up (`sync/ledger/replan.py`) move it with the schedule, so they tie out; a schedule
-  moved without its price does not;
+  catch-up (`sync/ledger/modification_replan.py`) move it with the schedule, so they tie out;
+  a schedule moved without its price does not;
 - the deal's deferred revenue in the general ledger is exactly its obligations' deferred
   revenue: anything else in it (tax, an amount no obligation itemizes) would never be released;
 - per currency, Deferred Revenue never has a debit and Accounts Receivable never a credit balance.

@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 _NAME = "ck_ledger_revenue_schedules_amount"
-# Only catch-up rows (numbered past 10,000, `sync.ledger.replan.CATCH_UP_PERIOD`) go below zero.
+# Only catch-up rows (numbered past 10,000, `sync.ledger.modification_replan.CATCH_UP_PERIOD`) go below zero.
 _NOW = "amount_minor >= 0 OR period_no > 10000"
 _BEFORE = "amount_minor >= 0"
 
