@@ -19,7 +19,7 @@ from storage import audit, queue
 from storage.db import transaction
 from storage.tables import Deal, WorkItem
 from storage.timeutil import aware
-from sync.engine import bill, credit, exceptions, post
+from sync.engine import bill, credit, exceptions, post, post_load, post_record
 from sync.engine.fanout import NOT_STARTED, run_lanes
 from sync.engine.runtime import Runtime, log
 from sync.engine.telemetry import METRICS, correlation
@@ -30,7 +30,7 @@ from sync.errors import PermanentError, SyncError, TransientError
 SYSTEM_OF = {"bill": "stripe", "post": "erp", "credit": "stripe", "writeback": "salesforce"}
 LOADERS: dict[str, Callable[[Runtime, list[StepInput]], Any]] = {
     "bill": bill.load_bills,
-    "post": post.load_posts,
+    "post": post_load.load_posts,
     "credit": credit.load_credits,
 }
 EFFECTS: dict[str, Callable[[Runtime, StepInput, Any], Any]] = {
@@ -40,7 +40,7 @@ EFFECTS: dict[str, Callable[[Runtime, StepInput, Any], Any]] = {
 }
 RECORDERS: dict[str, Callable[[Runtime, list[Any]], Recorded]] = {
     "bill": bill.record_bills,
-    "post": post.record_posts,
+    "post": post_record.record_posts,
     "credit": credit.record_credits,
 }
 LABELS = {"bill": "billed in Stripe", "post": "posted to the ERP", "credit": "credited",

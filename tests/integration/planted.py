@@ -15,7 +15,7 @@ from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.ledger import LedgerCreditMemo, LedgerInvoice
 from sync.connectors import stripe_amend
-from sync.engine import post
+from sync.engine import post_load
 from sync.errors import PermanentError
 from sync.ledger import accounts as acct
 from sync.ledger.journal import Leg, next_number, post_entry
@@ -97,4 +97,4 @@ def change_orders_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     Stripe goes on billing the new version."""
     def refuse(*args: object) -> None:
         raise PermanentError("planted: the change order is refused", system="erp")
-    monkeypatch.setattr(post, "change_order", refuse)
+    monkeypatch.setattr(post_load, "change_order", refuse)
