@@ -40,7 +40,9 @@ def _backends() -> list:
 SQLITE_ONLY_MODULES = frozenset({
     "test_amendments.py", "test_ar_aging.py", "test_audit_money.py", "test_bank_payouts.py",
     "test_books_addon.py", "test_books_cancellation.py", "test_books_cash.py",
-    "test_books_credit.py", "test_books_credit_erps.py", "test_books_renewal.py",
+    "test_books_credit.py", "test_books_credit_erps.py", "test_books_drop.py",
+    "test_books_renewal.py", "test_fx_revaluation_books.py", "test_revenue_allocation_erps.py",
+    "test_subledger_modifications.py", "test_subledger_void_after_close.py",
     "test_books_tax.py", "test_books_term.py", "test_books_upsell.py", "test_books_void.py",
     "test_cash_salesforce.py", "test_expired_keys.py", "test_netsuite_billing.py",
     "test_netsuite_cash.py", "test_netsuite_setup.py", "test_stripe_term_retry.py",
@@ -70,23 +72,51 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'closebot.db'}"
         return
-    with postgres_database("closebot_test") as url:
+    with postgres_database("closebot_test", migrated=True) as url:
         yield url
 
 
 @contextmanager
-def postgres_database(prefix: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def postgres_database(prefix: str, *, migrated: bool = False) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards: empty, or `migrated` (a
+    copy of the run's migrated template, as SQLite tests start from a copy of theirs)."""
     assert POSTGRES_URL
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    template = f' TEMPLATE "{_migrated_template()}"' if migrated else ""
     admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
     admin.dispose()
+    url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    if migrated:
+        _COPIES.add(url)
     try:
-        yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+        yield url
     finally:
+        _COPIES.discard(url)
         _DROPPER.drop(name)
+
+
+_TEMPLATE: list[str] = []
+_COPIES: set[str] = set()  # the databases made from the template, at head already
+
+
+def _migrated_template() -> str:
+    """A PostgreSQL database brought to the current schema once per run (the migrations take
+    over a second; a copy of it a third of that). Nothing stays connected to it, so it can be
+    copied; it is dropped with the tests' databases at the run's end."""
+    if not _TEMPLATE:
+        assert POSTGRES_URL
+        name = f"closebot_template_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        eng = make_engine(f"{POSTGRES_URL.rpartition('/')[0]}/{name}")
+        create_schema(eng)
+        eng.dispose()
+        _TEMPLATE.append(name)
+    return _TEMPLATE[0]
 
 
 class _Dropper:
@@ -126,6 +156,8 @@ _DROPPER = _Dropper()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _TEMPLATE:
+        _DROPPER.drop(_TEMPLATE.pop())
     _DROPPER.finish()
 
 
@@ -143,10 +175,13 @@ def sqlite_migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def engine(db_url: str, sqlite_migrated: Path) -> Iterator[Engine]:
     target = Path(db_url.removeprefix("sqlite:///")) if db_url.startswith("sqlite:///") else None
+    copied = db_url in _COPIES
     if target is not None and not target.exists():
         shutil.copyfile(sqlite_migrated, target)
+        copied = True
     eng = make_engine(db_url)
-    create_schema(eng)  # at head already for a copy: it only checks
+    if not copied:  # a copy of this run's migrated schema is at head: no need to load Alembic
+        create_schema(eng)
     yield eng
     eng.dispose()
 
