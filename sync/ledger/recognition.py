@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Row, Select, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.bulk import insert_rows, update_by_id
@@ -21,6 +21,7 @@ from storage.ledger import (
     LedgerSalesOrder,
     LedgerSalesOrderLine,
 )
+from storage.ledger_batch import checked_as_a_batch
 from sync.ledger import fx, fx_releases, periods
 from sync.ledger.accounts import DEFERRED_REVENUE
 from sync.ledger.journal import Leg, check_balanced, is_minor, next_numbers
@@ -69,29 +70,31 @@ def recognize_due(session: Session, *, through: date) -> int:
     its row, so a row is recognized once however many runs overlap.
     """
     schedule = LedgerRevenueSchedule
-    # The due rows' ids first (locked), then their details a chunk at a time: a close of
-    # 100,000 contracts posts 200,000 entries, and holding them all at once took 650 MB.
-    ids = list(session.scalars(
-        select(schedule.id)
-        .where(
-            schedule.recognize_on <= through,
-            schedule.journal_entry_id.is_(None),
-            # A voided or written-off invoice stopped these: never recognized.
-            schedule.stopped_by_id.is_(None),
-            # A row a credit took to zero (a cancellation's months) has nothing to recognize.
-            schedule.amount_minor != 0,
-        )
-        .order_by(schedule.recognize_on, schedule.id)
-        .with_for_update(skip_locked=True)
-    ))
+    due = _due().where(
+        schedule.recognize_on <= through,
+        schedule.journal_entry_id.is_(None),
+        # A voided or written-off invoice stopped these: never recognized.
+        schedule.stopped_by_id.is_(None),
+        # A row a credit took to zero (a cancellation's months) has nothing to recognize.
+        schedule.amount_minor != 0,
+    ).with_for_update(skip_locked=True, of=schedule)
     lock = periods.closed_through(session)
     functional = fx.functional_currency(session)
     # One for the whole run: what each invoice has released so far carries across chunks.
     release_rates = fx_releases.ReleaseRates(session, functional) if functional else None
-    for first in range(0, len(ids), CHUNK):
-        _post_due(session, ids[first:first + CHUNK], lock, release_rates)
+    links: list[tuple[int, int]] = []
     session.flush()
-    return len(ids)
+    with checked_as_a_batch(session):
+        # One query, read a chunk at a time: a close of 100,000 contracts posts 200,000
+        # entries, and holding them all at once took 650 MB.
+        result = session.connection().execute(due.execution_options(yield_per=CHUNK))
+        try:
+            for rows in result.partitions():
+                links += _post_due(session, rows, lock, release_rates)
+        finally:
+            result.close()  # no read left open when the batch is checked or rolled back
+    _link(session, links)
+    return len(links)
 
 
 def recognize_billed(session: Session, *, invoice_external_id: str, through: date) -> int:
@@ -115,28 +118,44 @@ def recognize_billed(session: Session, *, invoice_external_id: str, through: dat
     if ids:
         functional = fx.functional_currency(session)
         rates = fx_releases.ReleaseRates(session, functional) if functional else None
-        _post_due(session, ids, periods.closed_through(session), rates)
-        session.flush()
+        rows = session.connection().execute(_due().where(schedule.id.in_(ids))).all()
+        with checked_as_a_batch(session):
+            links = _post_due(session, rows, periods.closed_through(session), rates)
+        _link(session, links)
     return len(ids)
 
 
-def _post_due(session: Session, ids: list[int], lock: date | None,
-              release_rates: fx_releases.ReleaseRates | None) -> None:
-    # Plain rows, not ORM objects: building and flushing an object per row was most of a
-    # close's time.
+def _due() -> Select[Any]:
+    """Each schedule row with what its entry names: the row, its obligation, its order."""
     schedule = LedgerRevenueSchedule
-    due = session.execute(
+    return (
         select(schedule.id, schedule.period_no, schedule.recognize_on, schedule.amount_minor,
                schedule.currency, schedule.revenue_account, LedgerSalesOrderLine.external_id,
                LedgerSalesOrder.external_id, LedgerSalesOrder.number, LedgerSalesOrder.id)
         .join(LedgerSalesOrderLine, schedule.sales_order_line_id == LedgerSalesOrderLine.id)
         .join(LedgerSalesOrder, LedgerSalesOrder.id == LedgerSalesOrderLine.sales_order_id)
-        .where(schedule.id.in_(ids))
         .order_by(schedule.recognize_on, schedule.id)
-    ).all()
-    # One statement for the lines, one for the entries, one for the rows: a close posts one
-    # entry per due row. Each entry is what `post_entry` would write (lines before entries, so
-    # the balance triggers see them), its day moved past any closed period the same way.
+    )
+
+
+def _link(session: Session, links: list[tuple[int, int]]) -> None:
+    """Each row to its entry, once the entries are in (the key is checked), after the batch
+    (its savepoint would copy every schedule page the update touched), in row order (a
+    contract's rows share a page)."""
+    links.sort(key=lambda link: link[1])
+    for first in range(0, len(links), CHUNK):
+        update_by_id(session, LedgerRevenueSchedule.__table__, "journal_entry_id",
+                     links[first:first + CHUNK])
+    session.flush()
+
+
+def _post_due(session: Session, due: Sequence[Row[Any]], lock: date | None,
+              release_rates: fx_releases.ReleaseRates | None) -> list[tuple[int, int]]:
+    """Post the rows' entries (plain rows, not ORM objects: building and flushing an object per
+    row was most of a close's time); returns (entry, row) pairs for the caller to link."""
+    # One statement for the lines, one for the entries: a close posts one entry per due row.
+    # Each entry is what `post_entry` would write (lines before entries, so the balance check
+    # sees them), its day moved past any closed period the same way.
     # Tuples straight to the driver (`storage.bulk`): SQLAlchemy's per-row parameter
     # processing was a third of a 100,000-contract close.
     day = _day_for(session)
@@ -145,6 +164,7 @@ def _post_due(session: Session, ids: list[int], lock: date | None,
     entries: list[tuple[Any, ...]] = []
     links: list[tuple[int, int]] = []
     functional_rows: list[dict[str, Any]] = []
+    moved: dict[date, tuple[date, str]] = {}
     functional = fx.functional_currency(session)
     if release_rates is not None:
         release_rates.prefetch([row[-1] for row in due], {row[-1]: row[4] for row in due})
@@ -156,7 +176,9 @@ def _post_due(session: Session, ids: list[int], lock: date | None,
         # lowers revenue: Dr revenue / Cr Deferred Revenue, the same lines the other way round.
         if not (is_minor(amount) and amount != 0):
             check_balanced([Leg(DEFERRED_REVENUE, debit=amount), Leg(account, credit=amount)])
-        posted_on, note = periods.posting_day_after(lock, recognize_on)
+        if recognize_on not in moved:  # a few days per chunk, 2,000 rows
+            moved[recognize_on] = periods.posting_day_after(lock, recognize_on)
+        posted_on, note = moved[recognize_on]
         size = abs(amount)
         debit, credit = (DEFERRED_REVENUE, account) if amount > 0 else (account, DEFERRED_REVENUE)
         lines += [(entry_id, 1, debit, size, 0, currency),
@@ -173,8 +195,7 @@ def _post_due(session: Session, ids: list[int], lock: date | None,
     insert_rows(session, LedgerJournalEntry.__table__, _ENTRY_COLUMNS, entries)
     if functional_rows:
         session.execute(insert(fx.LedgerFunctionalLine.__table__), functional_rows)
-    # After the entries exist (the key is checked); by primary key.
-    update_by_id(session, schedule.__table__, "journal_entry_id", links)
+    return links
 
 
 _LINE_COLUMNS = ("entry_id", "line_no", "account_code", "debit_minor", "credit_minor",

@@ -105,6 +105,14 @@ def advance(stack: SandboxStack, *, days: int = 0, seconds: int = 0) -> None:
     stack.stripe.advance(seconds=seconds + days * 86_400)
 
 
+def advance_past_renewal(stack: SandboxStack) -> None:
+    """A month and a day on, so a monthly subscription's next invoice is out, whatever the
+    month: Stripe creates a renewal invoice as a draft and finalizes it an hour later (applying
+    the customer's credit balance then), and from a 31-day month 31 days lands on the renewal
+    itself."""
+    advance(stack, days=32)
+
+
 def replay_post(rt: Runtime, opp: str) -> None:
     """Run the deal's post step again, as a replayed event or a person's Retry would."""
     with transaction(rt.sessions) as s:

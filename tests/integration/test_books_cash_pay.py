@@ -29,6 +29,7 @@ from sync.engine.runtime import Runtime
 from sync.ops.audit import run_audit
 from tests.integration.books import (
     advance,
+    advance_past_renewal,
     books_rt,  # noqa: F401 - a fixture
     mirrored,
     seed,
@@ -177,7 +178,7 @@ def test_overpayment_becomes_credit_then_settles_the_next_invoice(
     before = entries(rt)
     sync_once(rt)  # the invoice's events again: nothing new
     assert entries(rt) == before
-    advance(stack, days=31)  # the second month is billed; the first payout has arrived
+    advance_past_renewal(stack)  # the second month is billed; the first payout has arrived
     sync_once(rt)
     second = next(i for i in mirrored(sessions, opp) if i.billing_id != first.billing_id)
     stripe_second = client.v1.invoices.retrieve(second.billing_id)
@@ -262,7 +263,7 @@ def test_a_credit_note_on_a_paid_invoice_settles_part_of_the_next(
     assert client.v1.customers.retrieve(customer)["balance"] == -100 * D
     books = cash_books(rt)
     assert (books["AR"], books["Customer credit"]) == (0, -100 * D)
-    advance(stack, days=31)
+    advance_past_renewal(stack)
     sync_once(rt)
     second = next(i for i in mirrored(sessions, opp) if i.billing_id != first.billing_id)
     assert client.v1.invoices.retrieve(second.billing_id)["amount_due"] == 900 * D

@@ -38,6 +38,7 @@ from sync.ports_cash import (
 )
 from tests.integration.books import (  # noqa: F401 - a fixture
     advance,
+    advance_past_renewal,
     books_rt,
     ia_records,
     mirrored,
@@ -221,7 +222,7 @@ def test_a_eur_overpayment_becomes_credit_then_settles_the_next_invoice_on_intac
     sync_once(rt)
     (held,) = ia_records(stack, ADVANCE, f"{first.billing_id}:overpaid")
     assert (held["currency"]["txnCurrency"], held["totalTxnAmount"]) == ("EUR", "200.00")
-    advance(stack, days=31)
+    advance_past_renewal(stack)
     sync_once(rt)
     second = next(i for i in mirrored(sessions, opp) if i.billing_id != first.billing_id)
     assert client.v1.invoices.retrieve(second.billing_id)["amount_due"] == 800 * D
