@@ -33,8 +33,8 @@ from sync.connectors.intacct_transport import SYSTEM
 from sync.connectors.netsuite_closures import (
     BAD_DEBT_ITEM,
     TAX_ITEM,
+    closure_lines,
     credit_lines,
-    write_off_lines,
 )
 from sync.connectors.revenue_subledger import RevenueSubledger, booked_on, followed
 from sync.errors import PermanentError
@@ -193,15 +193,15 @@ class IntacctErp(IntacctBooks):
     def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
         """A void takes the open balance back out of deferred revenue (and tax); a write-off
         does the same for what was not earned and books the rest as bad debt (see
-        `netsuite_closures.write_off_lines`, shared by both ERPs)."""
+        `netsuite_closures.closure_lines`, shared by both ERPs)."""
         invoice = self._get(INVOICE, invoice_id)
         currency = closure.currency
         remaining = to_minor(Decimal(invoice["totalTxnAmountDue"]), currency)
         if remaining <= 0 and self._find(ADJUSTMENT, closure.key) is None:
             return invoice_id  # nothing open (a void after a write-off): nothing to take out
         total = to_minor(Decimal(invoice["totalTxnAmount"]), currency)
-        lines = write_off_lines(closure, remaining=remaining, total=total,
-                                recurring_item=DEFERRED, one_time_item=DEFERRED)
+        lines = closure_lines(closure, remaining=remaining, total=total,
+                              recurring_item=DEFERRED, one_time_item=DEFERRED)
         if closure.kind is ClosureKind.VOID:  # never issued: all of it comes back out
             tax = sum(minor for item, _, minor in lines if item == TAX_ITEM)
             lines = [(DEFERRED, f"Voided: Stripe invoice {closure.invoice_billing_id}",

@@ -21,7 +21,7 @@ from typing import Any
 from sync.connectors.erp_invoices import not_itemized
 from sync.connectors.netsuite_billing import bill_order, order_line, period_dates, rev_rec_dates
 from sync.connectors.netsuite_change import lower_amended_order, lowers
-from sync.connectors.netsuite_closures import TAX_ITEM, credit_lines, memo_fields, write_off_lines
+from sync.connectors.netsuite_closures import TAX_ITEM, closure_lines, credit_lines, memo_fields
 from sync.connectors.netsuite_lookups import CREDIT_ITEM, ONE_TIME_ITEM, RECURRING_ITEM
 from sync.connectors.netsuite_reads import NetSuiteReads
 from sync.connectors.netsuite_transport import RECORDS, SYSTEM
@@ -184,8 +184,9 @@ class NetSuiteErp(NetSuiteReads):
 
     @followed
     def close_invoice(self, closure: InvoiceClosure, *, invoice_id: str) -> str:
-        """A void transforms the invoice into a credit memo; a write-off is a credit memo with a
-        Bad debt line (see `netsuite_closures`). Read first: the memo applies what is open."""
+        """A void of an invoice still fully open transforms it into a credit memo; a void of
+        one partly paid, and a write-off, are a credit memo of what is open, split as the ledger
+        splits it (see `netsuite_closures`). Read first: the memo applies what is open."""
         found = self._find("creditMemo", closure.key)
         if found:
             return found
@@ -194,14 +195,15 @@ class NetSuiteErp(NetSuiteReads):
         remaining = to_minor(Decimal(str(invoice.get("amountRemaining") or 0)), currency)
         if remaining <= 0:
             return invoice_id  # nothing open (a void after a write-off): nothing to take out
-        if closure.kind is ClosureKind.VOID:
+        total = to_minor(Decimal(str(invoice.get("total") or 0)), currency)
+        if closure.kind is ClosureKind.VOID and remaining >= total:
             response = self._call("transform invoice", "POST",
                                   f"{RECORDS}/invoice/{invoice_id}/!transform/creditMemo",
                                   body=memo_fields(closure))
             return self._location(response, "creditMemo")
-        total = to_minor(Decimal(str(invoice.get("total") or 0)), currency)
-        lines = write_off_lines(closure, remaining=remaining, total=total,
-                                recurring_item=RECURRING_ITEM, one_time_item=ONE_TIME_ITEM)
+        # A transform would copy the full total and leave the paid part an unapplied credit.
+        lines = closure_lines(closure, remaining=remaining, total=total,
+                              recurring_item=RECURRING_ITEM, one_time_item=ONE_TIME_ITEM)
         return self._upsert("creditMemo", closure.key, {
             **memo_fields(closure),
             "entity": {"id": str(invoice["entity"]["id"])},

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from sync.ledger.journal import Leg, next_number, post_entry
 from sync.ledger.records import check_currency, open_balance
 
 KINDS = ("void", "uncollectible")
+K = TypeVar("K")
 
 
 def _billed(session: Session, invoice: LedgerInvoice
@@ -57,8 +59,10 @@ def _billed(session: Session, invoice: LedgerInvoice
     return dict(earned), pending, unlinked
 
 
-def _split(total: int, weights: dict[str, int]) -> dict[str, int]:
-    """`total` across `weights` in proportion, exactly (the largest share takes the cents)."""
+def split_earned(total: int, weights: dict[K, int]) -> dict[K, int]:
+    """`total` across `weights` in proportion, exactly (the largest share takes the cents). A
+    void's earned part across what each revenue account (here) or line (a NetSuite memo,
+    `sync/connectors/netsuite_closures.py`) earned, so both split it alike."""
     whole = sum(weights.values())
     if not total or not whole:
         return {}
@@ -76,7 +80,7 @@ def _reclassify_bad_debt(session: Session, invoice: LedgerInvoice,
         .where(LedgerInvoiceClosure.invoice_id == invoice.id)) or 0)
     if bad_debt <= 0:
         return 0, []
-    shares = _split(bad_debt, earned) or {acct.SUBSCRIPTION_REVENUE: bad_debt}
+    shares = split_earned(bad_debt, earned) or {acct.SUBSCRIPTION_REVENUE: bad_debt}
     return bad_debt, [*(Leg(code, debit=v) for code, v in shares.items()),
                       Leg(acct.BAD_DEBT_EXPENSE, credit=bad_debt)]
 
@@ -103,7 +107,7 @@ def close_invoice(
                                                                debit=tax_part)]
     if kind == "void":
         to_revenue = to_earned
-        legs += [Leg(code, debit=v) for code, v in _split(to_earned, earned).items()]
+        legs += [Leg(code, debit=v) for code, v in split_earned(to_earned, earned).items()]
         if not still_open:
             to_revenue, legs = _reclassify_bad_debt(session, invoice, earned)
             to_bad_debt = -to_revenue

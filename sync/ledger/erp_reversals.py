@@ -3,9 +3,10 @@ Intacct: the revenue it reverses, posted there as a journal entry.
 
 The subledger books the void as the ledger does (`sync/ledger/closures.py`): Dr Deferred
 Revenue for what was not recognized yet, Dr each revenue account for what was, Cr AR. The ERP
-books its own void of the whole invoice against Deferred Revenue (NetSuite's credit memo
-transformed from the invoice, whose items carry Deferred Revenue; Sage Intacct's AR adjustment
-to it), Dr Deferred Revenue for all of it. Between them the difference is the revenue the
+books its own void of what is open on the invoice against Deferred Revenue (NetSuite's credit
+memo, transformed from the invoice or, when it is partly paid, of the open amount alone, whose
+items carry Deferred Revenue; Sage Intacct's AR adjustment to it), Dr Deferred Revenue for all
+of it. Between them the difference is the revenue the
 closes had released, still in the ERP's revenue accounts and owed back to Deferred Revenue
 (a debit balance there). So the ERP gets Dr each revenue account / Cr Deferred Revenue for what
 the subledger's void took out of revenue, dated the void's day: both sets of books then hold
