@@ -67,6 +67,7 @@ from tests.integration.books import (
 )
 from tests.integration.erp_books import erp_books
 from tests.integration.test_books_cash_pay import card_payment, post_form
+from tests.integration.test_books_void import _salesforce
 from tests.integration.test_subledger_changes import _close_months, _first_of_next_month
 from tests.integration.test_subledger_void_after_close import _journal_lines, _reversal_lines
 
@@ -132,6 +133,10 @@ def test_void_of_a_partly_paid_invoice_takes_out_only_what_is_open(
 
     assert _ledger(sessions) == AFTER
     assert _erp(stack, rt, sessions, opp) == AFTER == _ledger(sessions)
+    # Stripe: void, the 40,000 paid kept; Salesforce: void, nothing outstanding.
+    voided = stripe_client(stack).v1.invoices.retrieve(invoice_id)
+    assert (voided["status"], voided["amount_paid"]) == ("void", 40 * K)
+    assert _salesforce(stack, opp) == ("Void", 0, "Synced")
     # What the invoices booked net of credits: the 40,000 paid, now all revenue.
     assert erp_books(stack, sessions, opp) == {"AR": 0, "Revenue": 40 * K, "Contra": 0}
     if stack.netsuite is not None:
