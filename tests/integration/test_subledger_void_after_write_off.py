@@ -53,6 +53,8 @@ from tests.integration.books import (
     books_rt,  # noqa: F401 - a fixture
     books_stack,  # noqa: F401 - a fixture, on each ERP
     dollars,
+    ia_lines,
+    ia_records,
     ledger_books,
     on_ledger,
     replay_post,
@@ -84,15 +86,17 @@ def _by_account(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session
         out = {}
         for number, sign in (("4000", -1), ("4100", -1), ("6200", 1)):
             rows = rt.erp.suiteql(  # type: ignore[attr-defined]
-                f"SELECT amount FROM transactionaccountingline WHERE account = "
-                f"{ids[number]}") if number in ids else []
+                f"SELECT amount FROM transactionaccountingline WHERE account = {ids[number]}")
             out[number] = sign * sum(dollars(row["amount"]) for row in rows)
         return out
-    journal = dict.fromkeys(("4000", "4100"), 0)
+    credits = dict.fromkeys(("4000", "4100", "6200"), 0)
     for account, amount in _journal_lines(stack):
-        if account in journal:
-            journal[account] += amount
-    return {**journal, "6200": _books(stack, rt, sessions, "")["Bad debt"]}
+        if account in credits:
+            credits[account] += amount
+    written_off = -sum(amount for adj in ia_records(stack, "accounts-receivable/adjustment")
+                       for account, amount in ia_lines(adj) if account == "6200")
+    return {"4000": credits["4000"], "4100": credits["4100"],
+            "6200": written_off - credits["6200"]}
 
 
 def test_void_after_a_write_off_moves_the_bad_debt_back_to_revenue(
