@@ -145,7 +145,9 @@ class RevenueLine:
     """Revenue a period released for one obligation: Dr Deferred Revenue / Cr `account` (the
     revenue account's number, as the charts of the ledger, NetSuite and Sage Intacct share it).
     A negative amount is the other way round, revenue reversed: a void after a close, or a
-    catch-up that lowers revenue."""
+    catch-up that lowers revenue. A void after a write-off also credits Bad Debt Expense (the
+    ledger's 6200, the ERP's bad-debt account), its lines summing to zero: Deferred Revenue
+    takes no line."""
 
     account: str
     amount_minor: int

@@ -2,10 +2,12 @@
 lines, as NetSuite's GL impact shows them and SuiteQL's `transactionaccountingline` reads them.
 
 - invoice: Dr Accounts Receivable, its total / Cr each line's item account: the item's
-  deferred revenue account when it has one, else Sales (the tax too); a credit memo the
-  reverse. NetSuite's revenue recognition without ARM books a sale of an item that carries a
-  deferred revenue account to that account, and releases it to income later by journal
-  entries (here, closebot's revenue entries); the emulator runs no NetSuite schedule of its own.
+  deferred revenue account when it has one, else its income account, else Sales (an item
+  created without one, and the tax); a credit memo the reverse. NetSuite's revenue recognition
+  without ARM books a sale of an item that carries a deferred revenue account to that account,
+  and releases it to income later by journal entries (here, closebot's revenue entries); the
+  emulator runs no NetSuite schedule of its own. An item's income account is set per item and
+  may be any account: a write-off item pointed at Bad Debt Expense debits it on a credit memo.
 - customerPayment: Dr its account (Undeposited Funds when none is given) / Cr AR.
 - deposit: Dr its bank account for the lines' sum / Cr each `other` line's account (Dr for a
   negative line, a deduction such as a fee); a total of zero or less is refused.
@@ -174,12 +176,13 @@ def gl_impact(store: Store, rtype: RecordType, record: Record) -> list[GlLine]:
 
 def _sales_lines(store: Store, record: Record, sales: str, *, sign: int) -> list[GlLine]:
     """The revenue side of an invoice (`sign` 1, credits) or a credit memo (-1, debits): per
-    account, the lines whose item carries a deferred revenue account there, the rest (tax and
-    any difference to the total) to Sales."""
+    account, the lines whose item carries a deferred revenue account there, else those whose
+    item carries an income account there, the rest (tax and any difference to the total) to
+    Sales."""
     by_account: dict[str, Decimal] = {}
     for line in record.get("item") or []:
         item = store.get(SERVICE_SALE_ITEM, line["item"]) or {}
-        account = item.get("deferredRevenueAccount")
+        account = item.get("deferredRevenueAccount") or item.get("incomeAccount")
         if account:
             by_account[account] = by_account.get(account, ZERO) + line["amount"]
     by_account[sales] = by_account.get(sales, ZERO) + record["total"] - sum(

@@ -228,6 +228,7 @@ SEEDED_ACCOUNTS = (
     ("6100", "Payment processing fees", "Expense"),
     ("6300", "Dispute fees", "Expense"),
     ("6400", "Chargeback losses", "Expense"),
+    ("6200", "Bad Debt Expense", "Expense"),
     ("2100", "Deferred Revenue", "DeferRevenue"),
 )
 RECEIVABLES, UNDEPOSITED, SALES = "1100", "1200", "4000"

@@ -198,7 +198,9 @@ class IntacctErp(IntacctBooks):
         currency = closure.currency
         remaining = to_minor(Decimal(invoice["totalTxnAmountDue"]), currency)
         if remaining <= 0 and self._find(ADJUSTMENT, closure.key) is None:
-            return invoice_id  # nothing open (a void after a write-off): nothing to take out
+            # Nothing open (a void after a write-off): nothing to take out here; the
+            # reversal entry (`erp_reversals.py`) moves the bad debt back to revenue.
+            return invoice_id
         total = to_minor(Decimal(invoice["totalTxnAmount"]), currency)
         lines = closure_lines(closure, remaining=remaining, total=total,
                               recurring_item=DEFERRED, one_time_item=DEFERRED)

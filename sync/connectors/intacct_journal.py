@@ -15,6 +15,7 @@ from decimal import Decimal
 from sync.connectors.intacct import IntacctErp
 from sync.connectors.intacct_transport import SYSTEM
 from sync.errors import PermanentError
+from sync.ledger.accounts import BAD_DEBT_EXPENSE
 from sync.money import from_minor, to_minor
 from sync.ports_revenue import REVENUE_ENTRY, DeferredMoves, PeriodClosedInErp, RevenueLine
 
@@ -57,14 +58,17 @@ class IntacctRevenueJournal:
     def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
                      lines: Sequence[RevenueLine]) -> str:
         # A line credits its account; a negative one debits it (revenue reversed), and
-        # Deferred Revenue takes the other side of their total.
+        # Deferred Revenue takes the other side of their total. Bad Debt Expense is the
+        # company's account for it, the one write-offs debit.
         total = sum(line.amount_minor for line in lines)
+        own = {BAD_DEBT_EXPENSE: self.erp.accounts.bad_debt}
         return post_journal(self.erp, reference=external_id, currency=currency,
                             posted_on=posted_on, description=memo, lines=[
                                 (account, "credit" if amount > 0 else "debit", abs(amount), text)
                                 for account, amount, text in (
                                     (self.erp.accounts.deferred_revenue, -total, memo),
-                                    *((x.account, x.amount_minor, x.memo) for x in lines))
+                                    *((own.get(x.account, x.account), x.amount_minor, x.memo)
+                                      for x in lines))
                                 if amount])
 
     def deferred_moves(self, currency: str, start: date, end: date) -> DeferredMoves:

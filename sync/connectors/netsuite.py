@@ -194,7 +194,9 @@ class NetSuiteErp(NetSuiteReads):
         currency = closure.currency
         remaining = to_minor(Decimal(str(invoice.get("amountRemaining") or 0)), currency)
         if remaining <= 0:
-            return invoice_id  # nothing open (a void after a write-off): nothing to take out
+            # Nothing open (a void after a write-off): nothing to take out here; the
+            # reversal entry (`erp_reversals.py`) moves the bad debt back to revenue.
+            return invoice_id
         total = to_minor(Decimal(str(invoice.get("total") or 0)), currency)
         if closure.kind is ClosureKind.VOID and remaining >= total:
             response = self._call("transform invoice", "POST",

@@ -1,10 +1,11 @@
 """What every NetSuite posting looks up first: internal ids by name, and the exchange rate.
 
 A currency's and a service item's internal id (an item is created on first use, by external ID,
-with the income and deferred revenue accounts closebot's chart gives it), an invoice's customer
-and currency, and the `exchangeRate` a foreign-currency transaction is given. They sit apart
-from the postings (`netsuite.py`) and the reads (`netsuite_reads.py`), which all use them, and
-cache what they read for the connector's life.
+with the income and deferred revenue accounts closebot's chart gives it; the "Bad debt" item's
+account is Bad Debt Expense), an invoice's customer and currency, and the `exchangeRate` a
+foreign-currency transaction is given. They sit apart from the postings (`netsuite.py`) and the
+reads (`netsuite_reads.py`), which all use them, and cache what they read for the connector's
+life.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from sync.connectors.netsuite_closures import BAD_DEBT_ITEM, TAX_ITEM
-from sync.connectors.netsuite_transport import DEFERRED_REVENUE, SYSTEM, NetSuiteTransport
+from sync.connectors.netsuite_transport import (
+    BAD_DEBT_EXPENSE,
+    DEFERRED_REVENUE,
+    SYSTEM,
+    NetSuiteTransport,
+)
 from sync.connectors.revenue_subledger import RevenueSubledger
 from sync.errors import PermanentError
 
@@ -61,7 +67,11 @@ class NetSuiteLookups(NetSuiteTransport):
     def _item_id(self, product: str) -> str:
         if product not in self._items:
             body: dict[str, Any] = {"itemId": product[:60], "displayName": product[:60]}
-            if self.setup.income_account and product != TAX_ITEM:
+            if product == BAD_DEBT_ITEM:
+                # A write-off is a credit loss, not less revenue; and a void after it takes
+                # it back from that account by journal entry (`erp_reversals.py`).
+                body["incomeAccount"] = {"id": self._bad_debt_account()}
+            elif self.setup.income_account and product != TAX_ITEM:
                 body["incomeAccount"] = {"id": self.setup.income_account}
             # With closebot's schedules, revenue items bill to Deferred Revenue; the close
             # releases it by journal entry (docs/revenue.md).
@@ -71,6 +81,15 @@ class NetSuiteLookups(NetSuiteTransport):
             self._items[product] = self._upsert(
                 "serviceSaleItem", f"closebot-item:{product[:200]}", body)
         return self._items[product]
+
+    def _bad_debt_account(self) -> str:
+        found = self.account_ids().get(BAD_DEBT_EXPENSE)
+        if found is None:
+            raise PermanentError(
+                f"NetSuite has no account number {BAD_DEBT_EXPENSE} (Bad Debt Expense) for the "
+                "\"Bad debt\" item that write-offs book to; add it under Lists > Accounting > "
+                "Accounts", system=SYSTEM)
+        return found
 
     def _invoice_owner(self, invoice_id: str) -> tuple[str, str]:
         if invoice_id not in self._invoices:

@@ -27,6 +27,8 @@ SUITEQL = "/services/rest/query/v1/suiteql"
 SUITEQL_PAGE = 1000
 # closebot's chart: the Deferred Revenue account invoices bill to and revenue entries release.
 DEFERRED_REVENUE = "2100"
+# The account the "Bad debt" item books a write-off to, and a void after it takes it back from.
+BAD_DEBT_EXPENSE = "6200"
 GOVERNANCE = "/services/rest/system/v1/governanceLimits"
 _ID_IN_LOCATION = re.compile(r"/([^/]+)$")
 

@@ -17,8 +17,15 @@ so a replay of the void, or a restart after a crash before the ERP answered, pos
 
 A write-off books what was earned as bad debt in the subledger and in the ERP alike (the ERP's
 memo splits the invoice by what the plan had earned on its day; the subledger first recognizes
-what came due by then, `recognition.recognize_billed`), so it needs no entry. Not handled yet
-(docs/revenue.md): a void after a write-off (nothing left open).
+what came due by then, `recognition.recognize_billed`), so it needs no entry.
+
+A void after a write-off finds nothing open: the ERP books nothing of its own, while the
+subledger turns the bad debt back into a revenue reversal (`closures._reclassify_bad_debt`: Dr
+each revenue account, split as the accounts earned it / Cr Bad Debt Expense). So the ERP gets
+that entry as the subledger booked it, under the same external ID: Dr each revenue account /
+Cr its bad-debt account (the "Bad debt" item's account on NetSuite, INTACCT_BAD_DEBT_ACCOUNT on
+Sage Intacct, which the write-off debited), its lines summing to zero, so Deferred Revenue takes
+no line.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.ledger import LedgerInvoiceClosure, LedgerJournalLine
-from sync.ledger.accounts import BY_CODE
+from sync.ledger.accounts import BAD_DEBT_EXPENSE, BY_CODE
 from sync.ledger.service import Ledger
 from sync.ports_revenue import PeriodClosedInErp, RevenueJournal, RevenueLine
 
@@ -44,8 +51,12 @@ def post_reversal(ledger: Ledger, journal: RevenueJournal, closure_key: str) -> 
     if found is None:
         return None
     currency, day, lines = found
-    memo = (f"closebot: revenue posted at close reversed, Stripe invoice "
-            f"{closure_key.rpartition(':')[0]} voided on {day:%d %b %Y}")
+    invoice = closure_key.rpartition(":")[0]
+    memo = (f"closebot: bad debt reversed to revenue, Stripe invoice {invoice} voided on "
+            f"{day:%d %b %Y} after its write-off"
+            if any(line.account == BAD_DEBT_EXPENSE for line in lines) else
+            f"closebot: revenue posted at close reversed, Stripe invoice {invoice} voided on "
+            f"{day:%d %b %Y}")
     posted_on, note = day, ""
     for _ in range(TRIES):
         try:
@@ -63,20 +74,27 @@ def post_reversal(ledger: Ledger, journal: RevenueJournal, closure_key: str) -> 
 
 def reversed_revenue(session: Session, closure_key: str
                      ) -> tuple[str, date, list[RevenueLine]] | None:
-    """(currency, the void's day, a line per revenue account debited, its amount negative: a
-    debit of revenue) of a void that reversed revenue and took an open balance out (the ERP
-    booked it too); None for any other closure."""
+    """(currency, the void's day, its lines) of a void that reversed revenue; None for any
+    other closure. A line per revenue account debited, its amount negative (a debit of
+    revenue); a void after a write-off (nothing left open, its bad debt reclassified) also has
+    the Bad Debt Expense line it credited, positive."""
     closure = session.scalar(select(LedgerInvoiceClosure)
                              .where(LedgerInvoiceClosure.external_id == closure_key))
-    if closure is None or closure.kind != "void" or closure.amount_minor <= 0 or (
+    if closure is None or closure.kind != "void" or (
             closure.to_revenue_minor <= 0 or closure.journal_entry_id is None):
         return None
+    # With nothing open, only the reclassification of a write-off's bad debt reversed revenue.
+    if closure.amount_minor <= 0 and closure.to_bad_debt_minor >= 0:
+        return None
     line = LedgerJournalLine
-    debits = session.execute(
-        select(line.account_code, line.debit_minor).where(
-            line.entry_id == closure.journal_entry_id, line.debit_minor > 0)
-        .order_by(line.line_no))
+    booked = list(session.execute(
+        select(line.account_code, line.debit_minor, line.credit_minor)
+        .where(line.entry_id == closure.journal_entry_id).order_by(line.line_no)))
     invoice = closure_key.rpartition(":")[0]
-    lines = [RevenueLine(code, -amount, f"Revenue reversed: Stripe invoice {invoice} voided")
-             for code, amount in debits if BY_CODE[code].kind == "revenue"]
+    lines = [RevenueLine(code, -debit, f"Revenue reversed: Stripe invoice {invoice} voided")
+             for code, debit, _ in booked if debit > 0 and BY_CODE[code].kind == "revenue"]
+    if closure.amount_minor <= 0:
+        lines += [RevenueLine(code, credit, f"Bad debt reversed: Stripe invoice {invoice} "
+                                            "voided after its write-off")
+                  for code, _, credit in booked if credit > 0 and code == BAD_DEBT_EXPENSE]
     return (closure.currency, closure.posted_on, lines) if lines else None

@@ -157,3 +157,30 @@ def test_deposit_lines_sum_to_its_total_and_a_negative_line_is_a_deduction(
                                                        "other": {"items": items}})
         error(refused, 400, "USER_ERROR")
     assert balances(ns) == {"1000": Decimal("770.70"), "1200": Decimal("-770.70")}
+
+
+def test_each_line_books_to_its_items_account(ns: httpx.Client) -> None:
+    """An item's income account is set per item, and may be any account: a service billed on
+    an item pointing at 4100, and its write-off on a "Bad debt" item pointing at Bad Debt
+    Expense. By hand (dollars):
+                                        Dr          Cr
+    invoice          AR             1,000.00
+                     Services                  1,000.00   (the item's income account)
+    credit memo      Bad debt         600.00              (the item's income account)
+                     Sales            400.00              (an item with no account)
+                     AR                        1,000.00
+    After: AR 0, 4100 -1,000.00, 6200 600.00, 4000 400.00."""
+    acct = accounts(ns)
+    cust = customer(ns, "Write-off Co")
+    services = create(ns, "serviceSaleItem", {"itemId": "Services",
+                                              "incomeAccount": {"id": acct["4100"]}})
+    bad_debt = create(ns, "serviceSaleItem", {"itemId": "Bad debt",
+                                              "incomeAccount": {"id": acct["6200"]}})
+    plain = item(ns, "Plain")
+    inv = invoice(ns, cust, services, "1000.00")
+    create(ns, "creditMemo", {
+        "entity": {"id": cust}, **head("written off"),
+        "item": {"items": [*lines(bad_debt, "600.00")["items"], *lines(plain, "400.00")["items"]]},
+        "apply": {"items": [{"doc": {"id": inv}, "amount": Decimal("1000.00")}]}})
+    assert balances(ns) == {"1100": 0, "4100": Decimal("-1000.00"), "6200": Decimal("600.00"),
+                            "4000": Decimal("400.00")}
