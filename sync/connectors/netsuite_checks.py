@@ -3,13 +3,16 @@ and the standing service items every posting uses.
 
 The items are upserted by their external IDs, as the first posting would do: that proves the
 role may create and edit service items and leaves them in place. It is the only write, and it
-touches nothing but closebot's own three items.
+touches nothing but closebot's own items (the three every posting uses, and "Bad debt", whose
+account, 6200 Bad Debt Expense, is checked first).
 """
 
 from __future__ import annotations
 
 from sync.connectors.netsuite import CREDIT_ITEM, ONE_TIME_ITEM, RECURRING_ITEM, NetSuiteErp
+from sync.connectors.netsuite_closures import BAD_DEBT_ITEM
 from sync.connectors.netsuite_setup import FIELDS
+from sync.connectors.netsuite_transport import BAD_DEBT_EXPENSE
 from sync.errors import PermanentError, SyncError
 from sync.ports import Check
 
@@ -55,7 +58,23 @@ def diagnose(erp: NetSuiteErp) -> list[Check]:
     except SyncError as error:
         checks.append(Check(SYSTEM, False, f"closebot can't create its service items: "
                                            f"{error.reason}", _fix(error)))
-    return checks + _setup(erp)
+    return [*checks, _bad_debt(erp), *_setup(erp)]
+
+
+def _bad_debt(erp: NetSuiteErp) -> Check:
+    """A write-off books through the "Bad debt" item to Bad Debt Expense (and a void after it
+    takes it back from there): a chart without that account would stop the first write-off."""
+    try:
+        if BAD_DEBT_EXPENSE not in erp.account_ids():
+            return Check(SYSTEM, False, f"NetSuite has no account number {BAD_DEBT_EXPENSE} (Bad "
+                                        "Debt Expense), which write-offs book to",
+                         f"add it under Lists → Accounting → Accounts, numbered {BAD_DEBT_EXPENSE}")
+        erp._item_id(BAD_DEBT_ITEM)
+    except SyncError as error:
+        return Check(SYSTEM, False, f"closebot can't create its \"{BAD_DEBT_ITEM}\" item: "
+                                    f"{error.reason}", _fix(error))
+    return Check(SYSTEM, True, f"write-offs book to account {BAD_DEBT_EXPENSE} Bad Debt Expense "
+                               f"(the \"{BAD_DEBT_ITEM}\" item)")
 
 
 def _setup(erp: NetSuiteErp) -> list[Check]:

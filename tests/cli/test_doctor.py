@@ -13,6 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from app.cli import cli
+from sandbox.netsuite.schema import ACCOUNT
 from sandbox.slack.recorder import DEFAULT_SCOPES
 from sandbox.stack import SandboxStack
 from storage.db import make_engine
@@ -225,6 +226,22 @@ def test_netsuite_setup_records_are_checked(netsuite_doctor: Doctor) -> None:
     assert ("✓ NetSuite: records book to subsidiary UK Ltd, class SaaS, tax code -Not Taxable-"
             in lines), output
 
+
+
+def test_netsuite_bad_debt_account_is_checked(netsuite_doctor: Doctor) -> None:
+    """Write-offs book through the "Bad debt" item to 6200 Bad Debt Expense: a chart without
+    that number is caught before the first write-off stops on it."""
+    code, lines, output = netsuite_doctor.run()
+    assert code == 0, output
+    assert ("✓ NetSuite: write-offs book to account 6200 Bad Debt Expense (the \"Bad debt\" "
+            "item)" in lines), output
+    emulator = netsuite_doctor.stack.netsuite
+    assert emulator is not None
+    store = emulator.store
+    store.get(ACCOUNT, store.account_id("6200"))["acctNumber"] = "6290"  # renumbered there
+    assert netsuite_doctor.failing() == [
+        "✗ NetSuite: NetSuite has no account number 6200 (Bad Debt Expense), which write-offs "
+        "book to — add it under Lists → Accounting → Accounts, numbered 6200"]
 
 
 def test_an_invalid_setting_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
