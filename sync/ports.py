@@ -32,6 +32,7 @@ from sync.ports_books import (  # noqa: F401 - the read models, re-exported
     PostedCredit,
     PostedInvoice,
     PostedOrder,
+    PostedReversal,
     Posting,
     ScheduledObligation,
 )
@@ -313,6 +314,11 @@ class ErpBooks(Protocol):
     def ledger_books(self) -> LedgerBooks | None:
         """Obligations, schedules and general-ledger postings; None when the ERP's records
         can't be read at that depth (what the audit then could not check, it says)."""
+        ...
+
+    def revenue_reversals(self) -> list[PostedReversal]:
+        """closebot's void reversal entries; none on the ledger, whose void books its reversal in
+        its own entry (read with its general ledger)."""
         ...
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:

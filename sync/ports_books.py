@@ -111,6 +111,16 @@ class PostedCredit:
 
 
 @dataclass(frozen=True)
+class PostedReversal:
+    """closebot's journal entry in NetSuite or Sage Intacct taking back the revenue a void
+    reversed (`closebot-reversal-<invoice>:void`, `sync/ledger/erp_reversals.py`)."""
+
+    external_id: str
+    currency: str
+    revenue_minor: int  # what it debits to the revenue accounts, net
+
+
+@dataclass(frozen=True)
 class PostedOrder:
     external_id: str  # `opportunity:vN`, one per contract version
     currency: str

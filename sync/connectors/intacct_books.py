@@ -1,7 +1,7 @@
 """What the audit and the go-live import read back from Sage Intacct, through the query service
 (pages of up to 4,000 rows, never one request per record): closebot's invoices, adjustments (and
-what their lines book to contra revenue) and sales orders by the `referenceNumber` it gave them,
-and invoices still open."""
+what their lines book to contra revenue), sales orders and void reversal entries by the
+`referenceNumber` it gave them, and invoices still open."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from itertools import islice
 from typing import Any
 
 from sync.connectors.intacct_transport import IntacctTransport
+from sync.ledger.erp_reversals import REVENUE_ACCOUNTS, REVERSAL
 from sync.model import ClosureKind
 from sync.money import to_minor
-from sync.ports import ErpInvoice, PostedCredit, PostedInvoice, PostedOrder
+from sync.ports import ErpInvoice, PostedCredit, PostedInvoice, PostedOrder, PostedReversal
 
 _INVOICE, _ADJUSTMENT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
 _ORDER, _PAYMENT = "order-entry/document::Sales Order", "accounts-receivable/payment"
 _ADJUSTMENT_LINE = "accounts-receivable/adjustment-line"
 _JOURNAL = "general-ledger/journal-entry"  # the cash entries (sync/connectors/intacct_cash.py)
+_JOURNAL_LINE = "general-ledger/journal-entry-line"
 _CURRENCY = "currency.txnCurrency"
 _OURS = [{"$ne": {"referenceNumber": None}}]
 
@@ -57,6 +59,20 @@ class IntacctBooks(IntacctTransport):
     def ledger_books(self) -> None:
         """Revenue schedules and the general ledger are Sage Intacct's own; not read here."""
         return None
+
+    def revenue_reversals(self) -> list[PostedReversal]:
+        """closebot's reversal journal entries and what each debits to revenue, from their
+        lines (one query; each line says its side)."""
+        entries: dict[str, tuple[str, int]] = {}
+        for line in self.query(_JOURNAL_LINE, [
+                "journalEntry.referenceNumber", "glAccount.id", "txnType", "txnAmount",
+                _CURRENCY], [{"$startsWith": {"journalEntry.referenceNumber": REVERSAL}}]):
+            reference, currency = str(line["journalEntry.referenceNumber"]), line[_CURRENCY]
+            debit = _minor(line, "txnAmount") * (1 if line["txnType"] == "debit" else -1)
+            revenue = debit if str(line["glAccount.id"]) in REVENUE_ACCOUNTS else 0
+            entries[reference] = (currency, entries.get(reference, (currency, 0))[1] + revenue)
+        return [PostedReversal(reference, currency, debited)
+                for reference, (currency, debited) in sorted(entries.items())]
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         seen: Counter[tuple[str, str]] = Counter()

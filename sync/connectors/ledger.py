@@ -37,6 +37,7 @@ from sync.ports import (
     PostedCredit,
     PostedInvoice,
     PostedOrder,
+    PostedReversal,
 )
 
 PAGE = 500
@@ -232,6 +233,9 @@ class LedgerErp:
 
     def ledger_books(self) -> LedgerBooks:
         return self.ledger.read(audit_view.books)  # type: ignore[no-any-return]
+
+    def revenue_reversals(self) -> list[PostedReversal]:
+        return []  # a void's reversal is in the void's own entry, read with the general ledger
 
     def duplicate_external_ids(self) -> list[tuple[str, str]]:
         return self.ledger.duplicate_external_ids()

@@ -14,9 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 from sync.connectors.netsuite_lookups import CREDIT_ITEM, NetSuiteLookups
+from sync.ledger.erp_reversals import REVENUE_ACCOUNTS, REVERSAL
 from sync.model import ClosureKind
 from sync.money import to_minor
-from sync.ports import ErpCustomer, ErpInvoice, PostedCredit, PostedInvoice, PostedOrder
+from sync.ports import (
+    ErpCustomer,
+    ErpInvoice,
+    PostedCredit,
+    PostedInvoice,
+    PostedOrder,
+    PostedReversal,
+)
 
 PAGE = 1000
 
@@ -57,6 +65,25 @@ class NetSuiteReads(NetSuiteLookups):
     def ledger_books(self) -> None:
         """Revenue schedules and the general ledger are NetSuite's own; not read here."""
         return None
+
+    def revenue_reversals(self) -> list[PostedReversal]:
+        """closebot's reversal journal entries and what each debits to revenue: the entries,
+        then the revenue accounts' accounting lines (`amount` is debit less credit)."""
+        entries = {str(row["id"]): row for row in self.suiteql(
+            "SELECT id, externalid, currency FROM transaction WHERE type = 'Journal' AND "
+            f"externalid LIKE '{REVERSAL}%'")}
+        if not entries:
+            return []
+        ids = self.account_ids()
+        accounts = ", ".join(ids[code] for code in REVENUE_ACCOUNTS if code in ids)
+        debited = dict.fromkeys(entries, 0)
+        for line in self.suiteql("SELECT transaction, amount FROM transactionaccountingline "
+                                 f"WHERE account IN ({accounts})"):
+            if (entry := str(line["transaction"])) in entries:
+                debited[entry] += to_minor(Decimal(str(line["amount"])),
+                                           self._symbol(entries[entry]))
+        return [PostedReversal(row["externalid"], self._symbol(row), debited[entry])
+                for entry, row in entries.items()]
 
     def _transactions(self, kind: str) -> Iterator[dict[str, str]]:
         return self.suiteql(

@@ -30,6 +30,7 @@ no line.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -42,6 +43,22 @@ from sync.ports_revenue import PeriodClosedInErp, RevenueJournal, RevenueLine
 
 REVERSAL = "closebot-reversal-"
 TRIES = 12  # months a posting may move forward past periods the ERP has closed
+# The revenue accounts a reversal debits, numbered as the charts of the ledger, NetSuite and
+# Sage Intacct share them.
+REVENUE_ACCOUNTS = tuple(code for code, account in BY_CODE.items() if account.kind == "revenue")
+
+
+@dataclass(frozen=True)
+class Void:
+    """A void the subledger followed (so the ERP had accepted it), and the reversal it owes the
+    ERP: the revenue its entry debits there, of which `bad_debt_minor` came back from a
+    write-off's bad debt first."""
+
+    invoice: str  # the billing invoice id
+    key: str  # the closure's, `<invoice>:void`
+    currency: str
+    revenue_minor: int
+    bad_debt_minor: int
 
 
 def post_reversal(ledger: Ledger, journal: RevenueJournal, closure_key: str) -> str | None:
@@ -98,3 +115,18 @@ def reversed_revenue(session: Session, closure_key: str
                                             "voided after its write-off")
                   for code, _, credit in booked if credit > 0 and code == BAD_DEBT_EXPENSE]
     return (closure.currency, closure.posted_on, lines) if lines else None
+
+
+def voids(session: Session) -> list[Void]:
+    """Every void the subledger holds, with the revenue its ERP reversal debits (0 for one that
+    reversed none)."""
+    found = []
+    for key, currency in session.execute(
+            select(LedgerInvoiceClosure.external_id, LedgerInvoiceClosure.currency)
+            .where(LedgerInvoiceClosure.kind == "void").order_by(LedgerInvoiceClosure.id)):
+        reversal = reversed_revenue(session, key)
+        lines = reversal[2] if reversal else []
+        found.append(Void(key.rpartition(":")[0], key, currency,
+                          -sum(x.amount_minor for x in lines if x.account != BAD_DEBT_EXPENSE),
+                          sum(x.amount_minor for x in lines if x.account == BAD_DEBT_EXPENSE)))
+    return found

@@ -14,6 +14,8 @@ records on both sides and a reason a finance reader can act on:
   stops at the contract's end; a deal marked synced reflects its latest version;
 - the ERP's books per obligation (`audit_books`, embedded ledger); on NetSuite, each credit
   memo's contra revenue line against what the credit's invoice had earned (`audit_credits`);
+  on NetSuite and Sage Intacct, each void's revenue reversal entry against the revenue the
+  subledger's void reversed (`audit_reversals`);
 - a deal billed and then reopened (no longer closed-won) without an open exception;
 - write-back: the IDs on each Salesforce opportunity equal closebot's ID links;
 - cash (`audit_cash`, when Stripe's balance is read): each paid payout nets Stripe Clearing to
@@ -40,6 +42,7 @@ from sync.contracts.amendments import amended_value
 from sync.engine.exceptions import RECONCILIATION
 from sync.engine.intake_guards import billed_records, erp_label
 from sync.engine.runtime import Runtime
+from sync.ledger.erp_reversals import Void, voids
 from sync.model import Contract
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
@@ -55,6 +58,7 @@ from sync.ops.audit_entities import (
 )
 from sync.ops.audit_invoices import ErpView, check_invoices
 from sync.ops.audit_money import DealState, check_deal
+from sync.ops.audit_reversals import check_reversals
 from sync.ops.audit_variance import Found, Side, Variance, excuse
 from sync.ports import BillingBooks, CrmBooks, CrmDealView, ErpBooks
 
@@ -75,7 +79,8 @@ NETSUITE_UNCHECKED = (
     "NetSuite: deferred and recognized revenue per obligation, the revenue schedules and the "
     "sides of the Deferred Revenue and Accounts Receivable accounts are not checked (NetSuite "
     "keeps its own revenue schedules and general ledger; closebot reads invoices, credit memos "
-    "with their contra revenue lines, and sales orders through SuiteQL only)",
+    "with their contra revenue lines, sales orders and its void reversal entries through SuiteQL "
+    "only)",
 )
 
 
@@ -145,8 +150,13 @@ def run_audit(rt: Runtime, *, require_alerts: bool = True, tolerance_minor: int 
     books: ErpBooks = rt.erp  # type: ignore[assignment]
     erp = _read_erp(found, books, erp_label(rt.erp.name))
     step("ERP invoices read", len(erp.invoices))
+    followed = _subledger_voids(rt)
+    erp.voided = {void.invoice for void in followed}
     _check_billing_records(found, billing)
     check_invoices(found, list(billing.invoices), list(billing.credits), erp)
+    if any(void.revenue_minor for void in followed):
+        check_reversals(found, followed, books.revenue_reversals(), erp.name,
+                        {inv.id: inv.opportunity_id for inv in billing.invoices})
     report = AuditReport(opportunities=len(deals), tolerance_minor=tolerance,
                          crm_modified={opp: v.modified_at for opp, v in deals.items()})
     ledger = books.ledger_books()
@@ -205,6 +215,16 @@ def _read_erp(found: Found, books: ErpBooks, name: str) -> ErpView:
             found.add("invoice_posted_twice", f"Stripe invoice {number} is posted {n} times in "
                       "the ERP", sides=(Side(name, "invoices", record_id=number),))
     return ErpView.build(name, invoices, books.posted_credits(), books.sales_orders())
+
+
+def _subledger_voids(rt: Runtime) -> list[Void]:
+    """The voids closebot's revenue subledger followed (NetSuite, Sage Intacct); read before our
+    transaction, as the ERP is."""
+    subledger = getattr(rt.erp, "subledger", None)
+    if subledger is None:
+        return []
+    followed: list[Void] = subledger.ledger.read(voids)
+    return followed
 
 
 def _check_billing_records(found: Found, billing: BillingBooks) -> None:

@@ -6,7 +6,9 @@ ERP's invoice total less its credit memos and reversals. A void takes the invoic
 ERP too (a reversing closure on the ledger, the `<invoice>:void` credit memo in NetSuite). A
 write-off does not: Stripe keeps an uncollectible invoice billed and owed, while the ERP takes
 its receivable to bad debt (`<invoice>:uncollectible`), so that memo does not lower what the ERP
-invoiced (docs/architecture.md, "Voids, write-offs and tax"). Receivable: Stripe's
+invoiced (docs/architecture.md, "Voids, write-offs and tax"), until a void follows it: then the
+write-off took the invoice back. NetSuite and Sage Intacct book no document for a void that finds
+nothing open, so there closebot's subledger tells it was accepted. Receivable: Stripe's
 `amount_remaining` while the invoice is open, nothing once it is paid, void or uncollectible
 (written off in the ERP).
 Drafts are not compared (the ERP gets an invoice once it is final); invoices closebot did not
@@ -33,6 +35,9 @@ class ErpView:
     memos_of: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     # Refunds' credit memos: left to the cash audit here, but they take deferred revenue too.
     refunds: list[PostedCredit] = field(default_factory=list)
+    # Invoices whose void the ERP accepted, as closebot's subledger recorded it (NetSuite, Sage
+    # Intacct): after a write-off the void books no document there.
+    voided: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, name: str, invoices: list[PostedInvoice], credits: list[PostedCredit],
@@ -58,7 +63,8 @@ class ErpView:
         ids = {n.id for n in notes}
         known = sum(self.credits[i].amount_minor for i in ids if i in self.credits)
         memos = self.memos_of.get(invoice_id, [])
-        voided = any(memo == f"{invoice_id}:void" for memo, _ in memos)
+        voided = invoice_id in self.voided or any(
+            memo == f"{invoice_id}:void" for memo, _ in memos)
         return known + sum(amount for memo, amount in memos if memo not in ids and (
             voided or memo != f"{invoice_id}:uncollectible"))
 

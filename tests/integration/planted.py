@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox.stack import SandboxStack
 from storage.db import transaction
 from storage.ledger import LedgerCreditMemo, LedgerInvoice
-from sync.connectors import stripe_amend
+from sync.connectors import revenue_subledger, stripe_amend
 from sync.engine import post_load
 from sync.errors import PermanentError
 from sync.ledger import accounts as acct
@@ -84,6 +84,13 @@ def _invoice(session: Session, external_id: str) -> LedgerInvoice:
     return session.scalars(select(LedgerInvoice)
                            .where(LedgerInvoice.external_id == external_id)).one()
 
+
+def void_reversal_not_posted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A void's revenue reversal never reaches NetSuite or Sage Intacct, as a void after a
+    write-off once went: the subledger follows the void (the write-off's bad debt moved back to
+    revenue and reversed), the ERP books nothing and keeps the write-off's revenue and bad
+    debt."""
+    monkeypatch.setattr(revenue_subledger, "post_reversal", lambda *args: None)
 
 
 def amendments_billed_later(monkeypatch: pytest.MonkeyPatch) -> None:
