@@ -169,5 +169,5 @@ def _hold(session: Session, row: Deal, kind: str, reason: str, fields: list[str]
 
 
 def erp_label(erp: str) -> str:
-    """How an ERP is named to a reader: "the ledger", "NetSuite"."""
-    return {"ledger": "the ledger", "netsuite": "NetSuite"}.get(erp, erp)
+    """How an ERP is named to a reader: "the ledger", "NetSuite", "Sage Intacct"."""
+    return {"ledger": "the ledger", "netsuite": "NetSuite", "intacct": "Sage Intacct"}.get(erp, erp)
