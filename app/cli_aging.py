@@ -46,6 +46,8 @@ def ar_aging_command(
     customer: str | None = typer.Option(None, "--customer", help="Part of a customer's name."),
     json_out: bool = typer.Option(False, "--json", help="Print minor units as JSON."),
 ) -> None:
+    """Open receivables per customer and currency by days past due (current, 1-30, 31-60,
+    61-90, 90+)."""
     from app.wiring import make_erp
 
     settings = load_settings()
