@@ -36,15 +36,17 @@ from tests.integration.books import (
     stripe_client,
 )
 from tests.integration.test_books_void import _audit_after_void
-from tests.integration.test_subledger_void_after_close import _books, _closed_p1_then
+from tests.integration.test_subledger_void_after_close import (
+    _books,
+    _closed_p1_then,
+    _written_off_after_p1,
+)
 
 
 def _void_after_write_off(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session]
                           ) -> tuple[str, str]:
     """The deal and its invoice, written off on P2's 11th day and voided on its 16th."""
-    _, opp, invoice = _closed_p1_then(stack, rt, sessions)
-    stripe_client(stack).v1.invoices.mark_uncollectible(invoice)
-    sync_once(rt)
+    _, opp, invoice = _written_off_after_p1(stack, rt, sessions)
     advance(stack, days=5)
     stripe_client(stack).v1.invoices.void_invoice(invoice)
     sync_once(rt)

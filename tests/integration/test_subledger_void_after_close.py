@@ -140,6 +140,17 @@ def _closed_p1_then(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Ses
     return start, opp, invoice.billing_id
 
 
+def _written_off_after_p1(stack: SandboxStack, rt: Runtime, sessions: sessionmaker[Session]
+                          ) -> tuple[date, str, str]:
+    """`_closed_p1_then`, and the invoice marked uncollectible on P2's 11th day (a replay of the
+    post step finds the write-off booked)."""
+    start, opp, invoice = _closed_p1_then(stack, rt, sessions)
+    stripe_client(stack).v1.invoices.mark_uncollectible(invoice)
+    sync_once(rt)
+    replay_post(rt, opp)
+    return start, opp, invoice
+
+
 def test_void_after_a_close_reverses_its_revenue_in_the_erp(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
 ) -> None:
@@ -199,10 +210,7 @@ def test_write_off_after_a_close_needs_no_entry_in_the_erp(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
 ) -> None:
     stack, rt = books_stack, books_rt
-    start, opp, invoice = _closed_p1_then(stack, rt, sessions)
-    stripe_client(stack).v1.invoices.mark_uncollectible(invoice)
-    sync_once(rt)
-    replay_post(rt, opp)
+    start, opp, _ = _written_off_after_p1(stack, rt, sessions)
 
     after = {"AR": 0, "Deferred": 0, "Revenue": 30 * K, "Bad debt": 30 * K}
     assert _books(stack, rt, sessions, opp) == after

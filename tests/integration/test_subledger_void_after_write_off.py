@@ -63,11 +63,11 @@ from tests.integration.books import (
 from tests.integration.test_subledger_changes import _close_months
 from tests.integration.test_subledger_void_after_close import (
     _books,
-    _closed_p1_then,
     _journal_entries,
     _journal_lines,
     _reversal_lines,
     _reversals,
+    _written_off_after_p1,
 )
 
 
@@ -103,10 +103,7 @@ def test_void_after_a_write_off_moves_the_bad_debt_back_to_revenue(
     books_stack: SandboxStack, books_rt: Runtime, sessions: sessionmaker[Session],  # noqa: F811
 ) -> None:
     stack, rt = books_stack, books_rt
-    start, opp, invoice = _closed_p1_then(stack, rt, sessions)
-    stripe_client(stack).v1.invoices.mark_uncollectible(invoice)
-    sync_once(rt)
-    replay_post(rt, opp)
+    start, opp, invoice = _written_off_after_p1(stack, rt, sessions)
     assert _books(stack, rt, sessions, opp) == {
         "AR": 0, "Deferred": 0, "Revenue": 30 * K, "Bad debt": 30 * K}
     assert _by_account(stack, rt, sessions) == {"4000": 10 * K, "4100": 20 * K, "6200": 30 * K}
