@@ -35,6 +35,7 @@ from sync.ports_books import (  # noqa: F401 - the read models, re-exported
     PostedReversal,
     Posting,
     ScheduledObligation,
+    SubledgerVoid,
 )
 
 

@@ -110,6 +110,28 @@ class PostedCredit:
     contra_minor: int | None = None
 
 
+# closebot's journal entry in NetSuite or Sage Intacct reversing the revenue a void took back:
+# this, then the void's closure key (`<invoice>:void`).
+REVERSAL = "closebot-reversal-"
+
+
+@dataclass(frozen=True)
+class SubledgerVoid:
+    """A void closebot's revenue subledger followed (so the ERP had accepted it), and the
+    reversal it owes the ERP: the revenue its entry debits there, of which `bad_debt_minor`
+    came back from a write-off's bad debt first (`sync/ledger/erp_reversals.py`)."""
+
+    invoice: str  # the billing invoice id
+    key: str  # the closure's, `<invoice>:void`
+    currency: str
+    revenue_minor: int
+    bad_debt_minor: int
+
+    @property
+    def reversal_id(self) -> str:
+        return f"{REVERSAL}{self.key}"
+
+
 @dataclass(frozen=True)
 class PostedReversal:
     """closebot's journal entry in NetSuite or Sage Intacct taking back the revenue a void

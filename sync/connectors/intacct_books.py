@@ -13,10 +13,11 @@ from itertools import islice
 from typing import Any
 
 from sync.connectors.intacct_transport import IntacctTransport
-from sync.ledger.erp_reversals import REVENUE_ACCOUNTS, REVERSAL
+from sync.ledger.erp_reversals import REVENUE_ACCOUNTS
 from sync.model import ClosureKind
 from sync.money import to_minor
 from sync.ports import ErpInvoice, PostedCredit, PostedInvoice, PostedOrder, PostedReversal
+from sync.ports_books import REVERSAL
 
 _INVOICE, _ADJUSTMENT = "accounts-receivable/invoice", "accounts-receivable/adjustment"
 _ORDER, _PAYMENT = "order-entry/document::Sales Order", "accounts-receivable/payment"

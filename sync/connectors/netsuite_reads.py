@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync.connectors.netsuite_lookups import CREDIT_ITEM, NetSuiteLookups
-from sync.ledger.erp_reversals import REVENUE_ACCOUNTS, REVERSAL
+from sync.ledger.erp_reversals import REVENUE_ACCOUNTS
 from sync.model import ClosureKind
 from sync.money import to_minor
 from sync.ports import (
@@ -25,6 +25,7 @@ from sync.ports import (
     PostedOrder,
     PostedReversal,
 )
+from sync.ports_books import REVERSAL
 
 PAGE = 1000
 

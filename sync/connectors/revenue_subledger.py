@@ -22,10 +22,11 @@ from typing import Any, ParamSpec
 
 from sync.connectors.ledger import LedgerErp
 from sync.ledger import Ledger
-from sync.ledger.erp_reversals import post_reversal
+from sync.ledger.erp_reversals import post_reversal, voids
 from sync.ledger.listing import order_for_version
 from sync.ledger.periods import posting_day
 from sync.model import ClosureKind, Contract, CreditNote, Invoice, InvoiceClosure, Payment
+from sync.ports_books import SubledgerVoid
 from sync.ports_revenue import RevenueJournal
 
 P = ParamSpec("P")
@@ -74,6 +75,12 @@ class RevenueSubledger:
         journal = self.journal_of(erp) if self.journal_of and erp is not None else None
         if journal is not None:
             post_reversal(self.ledger, journal, closure.key)
+
+    def voids(self) -> list[SubledgerVoid]:
+        """Every void followed here, with the revenue its ERP reversal entry debits (the
+        audit's reference for that entry)."""
+        found: list[SubledgerVoid] = self.ledger.read(voids)
+        return found
 
     def record(self, contract: Contract) -> None:
         """The contract version's schedules, once: a replay finds the order by its key. A

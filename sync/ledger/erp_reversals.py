@@ -30,7 +30,6 @@ no line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -39,26 +38,13 @@ from sqlalchemy.orm import Session
 from storage.ledger import LedgerInvoiceClosure, LedgerJournalLine
 from sync.ledger.accounts import BAD_DEBT_EXPENSE, BY_CODE
 from sync.ledger.service import Ledger
+from sync.ports_books import REVERSAL, SubledgerVoid
 from sync.ports_revenue import PeriodClosedInErp, RevenueJournal, RevenueLine
 
-REVERSAL = "closebot-reversal-"
 TRIES = 12  # months a posting may move forward past periods the ERP has closed
 # The revenue accounts a reversal debits, numbered as the charts of the ledger, NetSuite and
 # Sage Intacct share them.
 REVENUE_ACCOUNTS = tuple(code for code, account in BY_CODE.items() if account.kind == "revenue")
-
-
-@dataclass(frozen=True)
-class Void:
-    """A void the subledger followed (so the ERP had accepted it), and the reversal it owes the
-    ERP: the revenue its entry debits there, of which `bad_debt_minor` came back from a
-    write-off's bad debt first."""
-
-    invoice: str  # the billing invoice id
-    key: str  # the closure's, `<invoice>:void`
-    currency: str
-    revenue_minor: int
-    bad_debt_minor: int
 
 
 def post_reversal(ledger: Ledger, journal: RevenueJournal, closure_key: str) -> str | None:
@@ -117,7 +103,7 @@ def reversed_revenue(session: Session, closure_key: str
     return (closure.currency, closure.posted_on, lines) if lines else None
 
 
-def voids(session: Session) -> list[Void]:
+def voids(session: Session) -> list[SubledgerVoid]:
     """Every void the subledger holds, with the revenue its ERP reversal debits (0 for one that
     reversed none)."""
     found = []
@@ -126,7 +112,7 @@ def voids(session: Session) -> list[Void]:
             .where(LedgerInvoiceClosure.kind == "void").order_by(LedgerInvoiceClosure.id)):
         reversal = reversed_revenue(session, key)
         lines = reversal[2] if reversal else []
-        found.append(Void(key.rpartition(":")[0], key, currency,
+        found.append(SubledgerVoid(key.rpartition(":")[0], key, currency,
                           -sum(x.amount_minor for x in lines if x.account != BAD_DEBT_EXPENSE),
                           sum(x.amount_minor for x in lines if x.account == BAD_DEBT_EXPENSE)))
     return found

@@ -42,7 +42,6 @@ from sync.contracts.amendments import amended_value
 from sync.engine.exceptions import RECONCILIATION
 from sync.engine.intake_guards import billed_records, erp_label
 from sync.engine.runtime import Runtime
-from sync.ledger.erp_reversals import Void, voids
 from sync.model import Contract
 from sync.ops.audit_billing import DealBilling, by_deal
 from sync.ops.audit_books import check_ledger
@@ -60,7 +59,7 @@ from sync.ops.audit_invoices import ErpView, check_invoices
 from sync.ops.audit_money import DealState, check_deal
 from sync.ops.audit_reversals import check_reversals
 from sync.ops.audit_variance import Found, Side, Variance, excuse
-from sync.ports import BillingBooks, CrmBooks, CrmDealView, ErpBooks
+from sync.ports import BillingBooks, CrmBooks, CrmDealView, ErpBooks, SubledgerVoid
 
 ID_FIELDS = {
     "stripe_customer": ("Stripe customer ID", "account", "stripe", "customer"),
@@ -217,14 +216,11 @@ def _read_erp(found: Found, books: ErpBooks, name: str) -> ErpView:
     return ErpView.build(name, invoices, books.posted_credits(), books.sales_orders())
 
 
-def _subledger_voids(rt: Runtime) -> list[Void]:
+def _subledger_voids(rt: Runtime) -> list[SubledgerVoid]:
     """The voids closebot's revenue subledger followed (NetSuite, Sage Intacct); read before our
     transaction, as the ERP is."""
     subledger = getattr(rt.erp, "subledger", None)
-    if subledger is None:
-        return []
-    followed: list[Void] = subledger.ledger.read(voids)
-    return followed
+    return [] if subledger is None else list(subledger.voids())
 
 
 def _check_billing_records(found: Found, billing: BillingBooks) -> None:

@@ -11,17 +11,16 @@ each void's entry must debit revenue by what the subledger's void reversed.
 
 from __future__ import annotations
 
-from sync.ledger.erp_reversals import REVERSAL, Void
 from sync.ops.audit_variance import Found, Side, money
-from sync.ports import PostedReversal
+from sync.ports import PostedReversal, SubledgerVoid
 
 
-def check_reversals(found: Found, voids: list[Void], posted: list[PostedReversal], erp: str,
-                    deals: dict[str, str | None]) -> None:
+def check_reversals(found: Found, voids: list[SubledgerVoid], posted: list[PostedReversal],
+                    erp: str, deals: dict[str, str | None]) -> None:
     """`deals`: each billing invoice's opportunity."""
     entries = {p.external_id: p for p in posted}
     for void in voids:
-        ext, cur = f"{REVERSAL}{void.key}", void.currency
+        ext, cur = void.reversal_id, void.currency
         entry = entries.get(ext)
         in_erp = entry.revenue_minor if entry else 0
         expected = money(void.revenue_minor, cur)

@@ -24,8 +24,8 @@ from app.jobs import sync_once
 from sandbox.stack import SandboxStack
 from sync.engine.intake_guards import erp_label
 from sync.engine.runtime import Runtime
-from sync.ledger.erp_reversals import REVERSAL
 from sync.ops.audit import run_audit
+from sync.ports_books import REVERSAL
 from tests.integration import planted
 from tests.integration.books import (
     K,

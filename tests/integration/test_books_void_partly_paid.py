@@ -44,7 +44,7 @@ from app.jobs import sync_once
 from app.wiring import make_revenue_journal
 from sandbox.stack import SandboxStack
 from sync.engine.runtime import Runtime
-from sync.ledger.erp_reversals import REVERSAL
+from sync.ports_books import REVERSAL
 from tests.integration.books import (
     K,
     advance,

@@ -48,8 +48,8 @@ from sandbox.stack import SandboxStack
 from sync.dates import add_months
 from sync.engine.runtime import Runtime
 from sync.ledger.close import RollForward
-from sync.ledger.erp_reversals import REVERSAL
 from sync.ledger.subledger_close import ErpPeriodCloses
+from sync.ports_books import REVERSAL
 from sync.ports_revenue import RevenueDue
 from tests.integration.books import (
     K,
