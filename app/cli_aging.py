@@ -1,5 +1,6 @@
 """`closebot books ar-aging [--customer NAME] [--json]`: open receivables by days past due, per
-currency and customer, from the ERP closebot posts to (the embedded ledger or NetSuite)."""
+currency and customer, from the ERP closebot posts to (the embedded ledger, NetSuite or Sage
+Intacct)."""
 
 from __future__ import annotations
 

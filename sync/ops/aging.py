@@ -1,8 +1,8 @@
 """Accounts receivable aging: every open ERP invoice's open balance by days past due, in the
 buckets finance reads (current, 1-30, 31-60, 61-90, 90+), per currency and per customer.
 
-Read through the `Erp` port, so the embedded ledger and NetSuite age alike. Amounts stay in
-minor units of their own currency: currencies are never added together.
+Read through the `Erp` port, so the embedded ledger, NetSuite and Sage Intacct age alike.
+Amounts stay in minor units of their own currency: currencies are never added together.
 """
 
 from __future__ import annotations
