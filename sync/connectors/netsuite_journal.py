@@ -16,9 +16,8 @@ from typing import Any
 
 from sync.connectors.netsuite import NetSuiteErp
 from sync.connectors.netsuite_reads import suiteql_day
-from sync.connectors.netsuite_transport import BAD_DEBT_EXPENSE, DEFERRED_REVENUE, SYSTEM
+from sync.connectors.netsuite_transport import DEFERRED_REVENUE, SYSTEM
 from sync.errors import PermanentError
-from sync.ledger.accounts import BAD_DEBT_EXPENSE as LEDGER_BAD_DEBT
 from sync.money import from_minor, to_minor
 from sync.ports_revenue import REVENUE_ENTRY, DeferredMoves, PeriodClosedInErp, RevenueLine
 
@@ -35,12 +34,11 @@ class NetSuiteRevenueJournal:
     def post_revenue(self, *, external_id: str, currency: str, posted_on: date, memo: str,
                      lines: Sequence[RevenueLine]) -> str:
         # A line credits its account; a negative one debits it (revenue reversed), and
-        # Deferred Revenue takes the other side of their total. Bad Debt Expense is the
-        # account of the "Bad debt" item, the one write-offs debit.
+        # Deferred Revenue takes the other side of their total. The accounts are numbered as in
+        # closebot's chart; 6200 Bad Debt Expense is the "Bad debt" item's, which write-offs debit.
         total = sum(line.amount_minor for line in lines)
-        own = {LEDGER_BAD_DEBT: BAD_DEBT_EXPENSE}
         items: list[dict[str, Any]] = [
-            {"account": {"id": self._account(own.get(account, account))}, "memo": text[:999],
+            {"account": {"id": self._account(account)}, "memo": text[:999],
              "credit" if amount > 0 else "debit": from_minor(abs(amount), currency)}
             for account, amount, text in ((self.deferred_revenue, -total, memo),
                                           *((x.account, x.amount_minor, x.memo) for x in lines))

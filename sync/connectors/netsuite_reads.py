@@ -78,11 +78,14 @@ class NetSuiteReads(NetSuiteLookups):
         ids = self.account_ids()
         accounts = ", ".join(ids[code] for code in REVENUE_ACCOUNTS if code in ids)
         debited = dict.fromkeys(entries, 0)
-        # A chart without closebot's revenue accounts: none of the entries' lines is revenue.
-        lines = self.suiteql("SELECT transaction, amount FROM transactionaccountingline "
-                             f"WHERE account IN ({accounts})") if accounts else iter(())
-        for line in lines:
-            if (entry := str(line["transaction"])) in entries:
+        # Only the reversal entries' lines (a page of ids at a time), not every revenue line
+        # the closes have posted; a chart without closebot's revenue accounts has none.
+        keys = sorted(entries) if accounts else []
+        for first in range(0, len(keys), PAGE):
+            for line in self.suiteql(
+                    "SELECT transaction, amount FROM transactionaccountingline WHERE account IN "
+                    f"({accounts}) AND transaction IN ({', '.join(keys[first:first + PAGE])})"):
+                entry = str(line["transaction"])
                 debited[entry] += to_minor(Decimal(str(line["amount"])),
                                            self._symbol(entries[entry]))
         return [PostedReversal(row["externalid"], self._symbol(row), debited[entry])

@@ -112,7 +112,8 @@ def voids(session: Session) -> list[SubledgerVoid]:
             .where(LedgerInvoiceClosure.kind == "void").order_by(LedgerInvoiceClosure.id)):
         reversal = reversed_revenue(session, key)
         lines = reversal[2] if reversal else []
-        found.append(SubledgerVoid(key.rpartition(":")[0], key, currency,
-                          -sum(x.amount_minor for x in lines if x.account != BAD_DEBT_EXPENSE),
-                          sum(x.amount_minor for x in lines if x.account == BAD_DEBT_EXPENSE)))
+        found.append(SubledgerVoid(
+            key.rpartition(":")[0], key, currency,
+            -sum(x.amount_minor for x in lines if x.account != BAD_DEBT_EXPENSE),
+            sum(x.amount_minor for x in lines if x.account == BAD_DEBT_EXPENSE)))
     return found

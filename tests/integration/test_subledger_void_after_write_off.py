@@ -60,6 +60,7 @@ from tests.integration.books import (
     replay_post,
     stripe_client,
 )
+from tests.integration.test_books_void import _salesforce
 from tests.integration.test_subledger_changes import _close_months
 from tests.integration.test_subledger_void_after_close import (
     _books,
@@ -107,6 +108,7 @@ def test_void_after_a_write_off_moves_the_bad_debt_back_to_revenue(
     assert _books(stack, rt, sessions, opp) == {
         "AR": 0, "Deferred": 0, "Revenue": 30 * K, "Bad debt": 30 * K}
     assert _by_account(stack, rt, sessions) == {"4000": 10 * K, "4100": 20 * K, "6200": 30 * K}
+    assert _salesforce(stack, opp) == ("Uncollectible", 0, "Synced")
 
     advance(stack, days=5)
     stripe_client(stack).v1.invoices.void_invoice(invoice)
@@ -117,6 +119,10 @@ def test_void_after_a_write_off_moves_the_bad_debt_back_to_revenue(
     after = {"AR": 0, "Deferred": 0, "Revenue": 0, "Bad debt": 0}
     assert _books(stack, rt, sessions, opp) == after
     assert _by_account(stack, rt, sessions) == {"4000": 0, "4100": 0, "6200": 0}
+    # Stripe: void, nothing paid; Salesforce: void, nothing outstanding.
+    voided = stripe_client(stack).v1.invoices.retrieve(invoice)
+    assert (voided["status"], voided["amount_paid"]) == ("void", 0)
+    assert _salesforce(stack, opp) == ("Void", 0, "Synced")
     if not on_ledger(stack):
         assert _reversals(stack) == [f"{REVERSAL}{invoice}:void"]
         void_day = (start.replace(day=28) + timedelta(days=4)).replace(day=16)
